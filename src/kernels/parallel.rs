@@ -1,0 +1,101 @@
+//! The one rule for when rayon splits work, and the thread pool that runs it.
+//! Small tensors stay on the calling thread: handing a 16-element add to a pool costs more than the add.
+use crate::error::{Error, Result};
+use parking_lot::RwLock;
+use rayon::prelude::*;
+use rayon::ThreadPool;
+use std::sync::Arc;
+
+/// Elementwise work below this many elements runs on one thread.
+pub const MIN_PARALLEL_ELEMS: usize = 1 << 15;
+/// Matrix products below this many multiply-adds run on one thread.
+pub const MIN_PARALLEL_FLOPS: usize = 1 << 18;
+
+static POOL: RwLock<Option<(usize, Arc<ThreadPool>)>> = RwLock::new(None);
+
+fn default_threads() -> usize {
+    std::env::var("RUSTGRAD_NUM_THREADS")
+        .ok()
+        .and_then(|v| v.trim().parse::<usize>().ok())
+        .filter(|&n| n > 0)
+        .unwrap_or_else(|| {
+            std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(1)
+        })
+}
+
+fn build(n: usize) -> Result<Arc<ThreadPool>> {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(n)
+        .thread_name(|i| format!("rustgrad-{i}"))
+        .build()
+        .map(Arc::new)
+        .map_err(|e| {
+            Error::invalid(
+                "set_num_threads",
+                format!("could not start {n} threads: {e}"),
+            )
+        })
+}
+
+/// The pool, created on first use from RUSTGRAD_NUM_THREADS or the number of cores.
+pub fn pool() -> Result<(usize, Arc<ThreadPool>)> {
+    if let Some((n, p)) = &*POOL.read() {
+        return Ok((*n, p.clone()));
+    }
+    let mut slot = POOL.write();
+    if slot.is_none() {
+        let n = default_threads();
+        *slot = Some((n, build(n)?));
+    }
+    let (n, p) = slot
+        .as_ref()
+        .map(|(n, p)| (*n, p.clone()))
+        .ok_or_else(|| Error::invalid("pool", "thread pool missing"))?;
+    Ok((n, p))
+}
+
+pub fn num_threads() -> usize {
+    pool().map(|(n, _)| n).unwrap_or(1)
+}
+
+/// Replace the pool; work already running finishes on the old one.
+pub fn set_num_threads(n: usize) -> Result<()> {
+    if n == 0 {
+        return Err(Error::invalid(
+            "set_num_threads",
+            "the number of threads must be at least 1",
+        ));
+    }
+    let p = build(n)?;
+    *POOL.write() = Some((n, p));
+    Ok(())
+}
+
+/// Run `f` inside the pool when `work` is large enough to pay for it, else inline.
+pub fn run<R: Send>(work: usize, min: usize, f: impl FnOnce(usize) -> R + Send) -> R {
+    if work >= min {
+        if let Ok((n, p)) = pool() {
+            if n > 1 {
+                return p.install(|| f(n));
+            }
+        }
+    }
+    f(1)
+}
+
+/// Fill `out` chunk by chunk; `f(offset, chunk)` sees where its chunk starts.
+pub fn for_chunks(out: &mut [f32], f: impl Fn(usize, &mut [f32]) + Send + Sync) {
+    let len = out.len();
+    run(len, MIN_PARALLEL_ELEMS, |threads| {
+        if threads == 1 {
+            f(0, out);
+        } else {
+            let chunk = len.div_ceil(threads * 4).max(4096);
+            out.par_chunks_mut(chunk)
+                .enumerate()
+                .for_each(|(i, c)| f(i * chunk, c));
+        }
+    })
+}

@@ -1,0 +1,12 @@
+//! Differentiable ops, one family per file; each file holds the forward, its `Backward` and its tests.
+pub mod binary;
+pub mod index;
+pub mod matmul;
+pub mod reduce;
+pub mod softmax;
+pub mod unary;
+pub mod view;
+
+pub use binary::{Binary, Compare};
+pub use index::Index;
+pub use unary::Unary;

@@ -1,0 +1,320 @@
+//! One-input elementwise ops: each function and its derivative side by side, as a table.
+use crate::autograd::Backward;
+use crate::error::{Error, Result};
+use crate::kernels::broadcast::{map, zip};
+use crate::tensor::Tensor;
+
+/// An elementwise function. Scalar-operand arithmetic (`x + 2`, `3 / x`) lives here too, so a Python
+/// float never becomes a tensor.
+#[derive(Clone, Copy, Debug)]
+pub enum Unary {
+    Neg,
+    Exp,
+    Log,
+    Sqrt,
+    Abs,
+    Relu,
+    LeakyRelu(f32),
+    Sigmoid,
+    Tanh,
+    Elu(f32),
+    Gelu,
+    Softplus,
+    Clip(f32, f32),
+    AddScalar(f32),
+    MulScalar(f32),
+    /// `c - x`
+    RSubScalar(f32),
+    /// `c / x`
+    RDivScalar(f32),
+    /// `x ** p`
+    PowScalar(f32),
+    /// `c ** x`
+    RPowScalar(f32),
+}
+
+const SQRT_2: f32 = std::f32::consts::SQRT_2;
+const INV_SQRT_2PI: f32 = 0.398_942_3;
+
+fn sigmoid(x: f32) -> f32 {
+    // Two branches so exp never overflows.
+    if x >= 0.0 {
+        1.0 / (1.0 + (-x).exp())
+    } else {
+        let e = x.exp();
+        e / (1.0 + e)
+    }
+}
+
+impl Unary {
+    pub fn name(self) -> &'static str {
+        use Unary::*;
+        match self {
+            Neg => "neg",
+            Exp => "exp",
+            Log => "log",
+            Sqrt => "sqrt",
+            Abs => "abs",
+            Relu => "relu",
+            LeakyRelu(_) => "leaky_relu",
+            Sigmoid => "sigmoid",
+            Tanh => "tanh",
+            Elu(_) => "elu",
+            Gelu => "gelu",
+            Softplus => "softplus",
+            Clip(..) => "clip",
+            AddScalar(_) => "add",
+            MulScalar(_) => "mul",
+            RSubScalar(_) => "sub",
+            RDivScalar(_) => "div",
+            PowScalar(_) => "pow",
+            RPowScalar(_) => "pow",
+        }
+    }
+
+    /// f(x)
+    #[inline]
+    pub fn f(self, x: f32) -> f32 {
+        use Unary::*;
+        match self {
+            Neg => -x,
+            Exp => x.exp(),
+            Log => x.ln(),
+            Sqrt => x.sqrt(),
+            Abs => x.abs(),
+            Relu => x.max(0.0),
+            LeakyRelu(a) => {
+                if x > 0.0 {
+                    x
+                } else {
+                    a * x
+                }
+            }
+            Sigmoid => sigmoid(x),
+            Tanh => x.tanh(),
+            Elu(a) => {
+                if x > 0.0 {
+                    x
+                } else {
+                    a * x.exp_m1()
+                }
+            }
+            Gelu => 0.5 * x * (1.0 + libm::erff(x / SQRT_2)),
+            Softplus => {
+                if x > 20.0 {
+                    x
+                } else {
+                    x.exp().ln_1p()
+                }
+            }
+            Clip(lo, hi) => x.max(lo).min(hi),
+            AddScalar(c) => x + c,
+            MulScalar(c) => x * c,
+            RSubScalar(c) => c - x,
+            RDivScalar(c) => c / x,
+            PowScalar(p) => x.powf(p),
+            RPowScalar(c) => c.powf(x),
+        }
+    }
+
+    /// f'(x), given x and y = f(x). Kinks take the left derivative: relu'(0) = 0, abs'(0) = 0.
+    #[inline]
+    pub fn df(self, x: f32, y: f32) -> f32 {
+        use Unary::*;
+        match self {
+            Neg => -1.0,
+            Exp => y,
+            Log => 1.0 / x,
+            Sqrt => 0.5 / y,
+            Abs => {
+                if x > 0.0 {
+                    1.0
+                } else if x < 0.0 {
+                    -1.0
+                } else {
+                    0.0
+                }
+            }
+            Relu => {
+                if x > 0.0 {
+                    1.0
+                } else {
+                    0.0
+                }
+            }
+            LeakyRelu(a) => {
+                if x > 0.0 {
+                    1.0
+                } else {
+                    a
+                }
+            }
+            Sigmoid => y * (1.0 - y),
+            Tanh => 1.0 - y * y,
+            Elu(a) => {
+                if x > 0.0 {
+                    1.0
+                } else {
+                    y + a
+                }
+            }
+            Gelu => 0.5 * (1.0 + libm::erff(x / SQRT_2)) + x * INV_SQRT_2PI * (-0.5 * x * x).exp(),
+            Softplus => sigmoid(x),
+            Clip(lo, hi) => {
+                if x >= lo && x <= hi {
+                    1.0
+                } else {
+                    0.0
+                }
+            }
+            AddScalar(_) => 1.0,
+            MulScalar(c) => c,
+            RSubScalar(_) => -1.0,
+            RDivScalar(c) => -c / (x * x),
+            PowScalar(p) => {
+                if p == 0.0 {
+                    0.0
+                } else {
+                    p * x.powf(p - 1.0)
+                }
+            }
+            RPowScalar(c) => y * c.ln(),
+        }
+    }
+}
+
+struct UnaryBackward(Unary);
+
+impl Backward for UnaryBackward {
+    fn name(&self) -> &'static str {
+        self.0.name()
+    }
+    fn backward(&self, grad: &[f32], inputs: &[Tensor], out: &Tensor) -> Vec<Option<Vec<f32>>> {
+        let u = self.0;
+        let x = inputs[0].data();
+        let g = match u {
+            // No need to read x or y for these.
+            Unary::Neg | Unary::AddScalar(_) | Unary::MulScalar(_) | Unary::RSubScalar(_) => {
+                let d = u.df(0.0, 0.0);
+                map(grad, move |g| g * d)
+            }
+            _ => {
+                let y = out.data();
+                let dy = zip(&x, &y, move |x, y| u.df(x, y));
+                zip(grad, &dy, |g, d| g * d)
+            }
+        };
+        vec![Some(g)]
+    }
+}
+
+/// Apply `u` elementwise, recording its derivative.
+pub fn unary(x: &Tensor, u: Unary) -> Tensor {
+    let data = map(&x.data(), move |v| u.f(v));
+    Tensor::from_op(data, x.shape().to_vec(), UnaryBackward(u), &[x])
+}
+
+impl Tensor {
+    pub fn neg(&self) -> Tensor {
+        unary(self, Unary::Neg)
+    }
+    pub fn exp(&self) -> Tensor {
+        unary(self, Unary::Exp)
+    }
+    pub fn log(&self) -> Tensor {
+        unary(self, Unary::Log)
+    }
+    pub fn sqrt(&self) -> Tensor {
+        unary(self, Unary::Sqrt)
+    }
+    pub fn abs(&self) -> Tensor {
+        unary(self, Unary::Abs)
+    }
+    pub fn relu(&self) -> Tensor {
+        unary(self, Unary::Relu)
+    }
+    pub fn leaky_relu(&self, alpha: f32) -> Tensor {
+        unary(self, Unary::LeakyRelu(alpha))
+    }
+    pub fn sigmoid(&self) -> Tensor {
+        unary(self, Unary::Sigmoid)
+    }
+    pub fn tanh(&self) -> Tensor {
+        unary(self, Unary::Tanh)
+    }
+    pub fn elu(&self, alpha: f32) -> Tensor {
+        unary(self, Unary::Elu(alpha))
+    }
+    pub fn gelu(&self) -> Tensor {
+        unary(self, Unary::Gelu)
+    }
+    pub fn softplus(&self) -> Tensor {
+        unary(self, Unary::Softplus)
+    }
+    pub fn clip(&self, lo: f32, hi: f32) -> Result<Tensor> {
+        if lo > hi {
+            return Err(Error::invalid(
+                "clip",
+                format!("lower bound {lo} is above upper bound {hi}"),
+            ));
+        }
+        Ok(unary(self, Unary::Clip(lo, hi)))
+    }
+    pub fn add_scalar(&self, c: f32) -> Tensor {
+        unary(self, Unary::AddScalar(c))
+    }
+    pub fn mul_scalar(&self, c: f32) -> Tensor {
+        unary(self, Unary::MulScalar(c))
+    }
+    pub fn rsub_scalar(&self, c: f32) -> Tensor {
+        unary(self, Unary::RSubScalar(c))
+    }
+    pub fn rdiv_scalar(&self, c: f32) -> Tensor {
+        unary(self, Unary::RDivScalar(c))
+    }
+    pub fn pow_scalar(&self, p: f32) -> Tensor {
+        unary(self, Unary::PowScalar(p))
+    }
+    pub fn rpow_scalar(&self, c: f32) -> Tensor {
+        unary(self, Unary::RPowScalar(c))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    #[test]
+    fn derivatives_match_central_differences() {
+        let ops = [
+            Unary::Exp,
+            Unary::Log,
+            Unary::Sqrt,
+            Unary::Sigmoid,
+            Unary::Tanh,
+            Unary::Elu(1.0),
+            Unary::Gelu,
+            Unary::Softplus,
+            Unary::RDivScalar(2.0),
+            Unary::PowScalar(3.0),
+            Unary::RPowScalar(2.0),
+            Unary::LeakyRelu(0.2),
+        ];
+        for u in ops {
+            for &x in &[0.3f64, 1.7, 2.5] {
+                let h = 1e-3;
+                let num = (u.f((x + h) as f32) as f64 - u.f((x - h) as f32) as f64) / (2.0 * h);
+                let ana = u.df(x as f32, u.f(x as f32)) as f64;
+                assert!(
+                    (num - ana).abs() < 2e-2 * (1.0 + ana.abs()),
+                    "{u:?} at {x}: {num} vs {ana}"
+                );
+            }
+        }
+    }
+    #[test]
+    fn relu_kink_is_zero() {
+        assert_eq!(Unary::Relu.df(0.0, 0.0), 0.0);
+        assert_eq!(Unary::Sigmoid.f(-1000.0), 0.0);
+        assert_eq!(Unary::Sigmoid.f(1000.0), 1.0);
+    }
+}

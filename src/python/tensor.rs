@@ -1,0 +1,322 @@
+//! `rustgrad.Tensor`: the Python class, its properties, conversions, indexing and autograd methods.
+//! Math methods are in tensor_ops.rs.
+use super::convert::{shape_arg, to_numpy, to_tensor};
+use super::errors::IntoPy;
+use crate::ops::Index;
+use crate::tensor::Tensor;
+use numpy::{PyArrayDyn, PyArrayMethods};
+use pyo3::exceptions::{PyIndexError, PyTypeError};
+use pyo3::prelude::*;
+use pyo3::types::{PyEllipsis, PyInt, PySlice, PyTuple};
+
+#[pyclass(name = "Tensor", module = "rustgrad", frozen, weakref)]
+pub struct PyTensor {
+    pub t: Tensor,
+}
+
+impl PyTensor {
+    pub fn wrap(t: Tensor) -> PyTensor {
+        PyTensor { t }
+    }
+}
+
+/// Integer positions from a list, array or tensor used as an index.
+fn index_array(obj: &Bound<'_, PyAny>) -> PyResult<Vec<Index>> {
+    let py = obj.py();
+    let np = py.import("numpy")?;
+    let arr = np.call_method1("asarray", (obj,))?;
+    let kind: String = arr.getattr("dtype")?.getattr("kind")?.extract()?;
+    if kind == "b" {
+        // A boolean mask selects like its nonzero positions, one array per masked axis.
+        let nz = np.call_method1("nonzero", (arr,))?;
+        return nz
+            .try_iter()?
+            .map(|a| index_array(&a?).map(|mut v| v.remove(0)))
+            .collect();
+    }
+    if kind == "f" {
+        // Tensors hold f32, so integer-valued floats (from argmax, labels) are accepted.
+        let a = arr
+            .cast::<PyArrayDyn<f32>>()
+            .ok()
+            .map(|a| a.to_vec())
+            .transpose()?;
+        let vals: Vec<f64> = match a {
+            Some(v) => v.into_iter().map(f64::from).collect(),
+            None => arr.call_method0("ravel")?.extract()?,
+        };
+        if vals.iter().any(|v| v.fract() != 0.0) {
+            return Err(PyIndexError::new_err("only integers, slices (`:`), ellipsis (`...`), None and integer or boolean arrays are valid indices"));
+        }
+        let shape: Vec<usize> = arr.getattr("shape")?.extract()?;
+        return Ok(vec![Index::Array(
+            vals.into_iter().map(|v| v as isize).collect(),
+            shape,
+        )]);
+    }
+    if kind != "i" && kind != "u" {
+        return Err(PyIndexError::new_err("only integers, slices (`:`), ellipsis (`...`), None and integer or boolean arrays are valid indices"));
+    }
+    let shape: Vec<usize> = arr.getattr("shape")?.extract()?;
+    let vals: Vec<isize> = arr.call_method0("ravel")?.extract()?;
+    Ok(vec![Index::Array(vals, shape)])
+}
+
+fn parse_index(key: &Bound<'_, PyAny>) -> PyResult<Vec<Index>> {
+    let items: Vec<Bound<'_, PyAny>> = match key.cast::<PyTuple>() {
+        Ok(t) => t.iter().collect(),
+        Err(_) => vec![key.clone()],
+    };
+    let mut out = Vec::new();
+    for it in items {
+        if it.is_none() {
+            out.push(Index::NewAxis);
+        } else if it.is_instance_of::<PyEllipsis>() {
+            out.push(Index::Ellipsis);
+        } else if let Ok(s) = it.cast::<PySlice>() {
+            let g = |n: &str| -> PyResult<Option<isize>> { s.getattr(n)?.extract() };
+            out.push(Index::Slice(
+                g("start")?,
+                g("stop")?,
+                g("step")?.unwrap_or(1),
+            ));
+        } else if it.is_instance_of::<PyInt>() && !it.is_instance_of::<pyo3::types::PyBool>() {
+            out.push(Index::Int(it.extract()?));
+        } else if let Ok(t) = it.cast::<PyTensor>() {
+            out.extend(index_array(&to_numpy(t).into_any())?);
+        } else if it.hasattr("__len__")? || it.hasattr("__array__")? {
+            out.extend(index_array(&it)?);
+        } else {
+            return Err(PyIndexError::new_err(format!(
+                "only integers, slices (`:`), ellipsis (`...`), None and integer or boolean arrays are valid indices, got {}",
+                it.get_type().name()?
+            )));
+        }
+    }
+    Ok(out)
+}
+
+#[pymethods]
+impl PyTensor {
+    #[new]
+    #[pyo3(signature = (data, requires_grad = false))]
+    fn py_new(data: &Bound<'_, PyAny>, requires_grad: bool) -> PyResult<Self> {
+        let t = to_tensor(data, "Tensor")?;
+        // A fresh leaf even when given a tensor: the constructor copies, like torch.tensor.
+        let t = Tensor::from_parts(t.to_vec(), t.shape().to_vec());
+        t.set_requires_grad(requires_grad).py_err()?;
+        Ok(PyTensor::wrap(t))
+    }
+
+    #[getter]
+    fn shape<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
+        PyTuple::new(py, self.t.shape())
+    }
+    #[getter]
+    fn ndim(&self) -> usize {
+        self.t.ndim()
+    }
+    #[getter]
+    fn size(&self) -> usize {
+        self.t.numel()
+    }
+    #[getter]
+    fn dtype<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        py.import("numpy")?.getattr("dtype")?.call1(("float32",))
+    }
+    #[getter]
+    fn get_requires_grad(&self) -> bool {
+        self.t.requires_grad()
+    }
+    #[setter]
+    fn set_requires_grad(&self, v: bool) -> PyResult<()> {
+        self.t.set_requires_grad(v).py_err()
+    }
+    /// In-place form: `t.requires_grad_()` returns `t`.
+    #[pyo3(signature = (requires_grad = true))]
+    fn requires_grad_(slf: Bound<'_, Self>, requires_grad: bool) -> PyResult<Bound<'_, Self>> {
+        slf.get().t.set_requires_grad(requires_grad).py_err()?;
+        Ok(slf)
+    }
+    #[getter]
+    fn get_grad(&self) -> Option<PyTensor> {
+        self.t.grad().map(PyTensor::wrap)
+    }
+    #[setter]
+    fn set_grad(&self, g: Option<&Bound<'_, PyAny>>) -> PyResult<()> {
+        let g = g
+            .filter(|g| !g.is_none())
+            .map(|g| to_tensor(g, "grad"))
+            .transpose()?;
+        self.t.set_grad(g).py_err()
+    }
+    #[getter]
+    fn is_leaf(&self) -> bool {
+        self.t.is_leaf()
+    }
+    /// Name of the op that made this tensor (None for leaves).
+    #[getter]
+    fn grad_fn(&self) -> Option<&'static str> {
+        self.t.grad_fn_name()
+    }
+
+    /// Gradients of this tensor with respect to every leaf that requires grad; see the autograd docs.
+    #[pyo3(signature = (gradient = None, retain_graph = false))]
+    fn backward(
+        &self,
+        py: Python<'_>,
+        gradient: Option<&Bound<'_, PyAny>>,
+        retain_graph: bool,
+    ) -> PyResult<()> {
+        let g = match gradient {
+            Some(g) if !g.is_none() => {
+                let gt = to_tensor(g, "backward")?;
+                if gt.shape() != self.t.shape() && gt.numel() != self.t.numel() {
+                    return Err(super::errors::ShapeError::new_err(format!(
+                        "backward: gradient of shape {} does not match the tensor's shape {}",
+                        crate::error::fmt_shape(gt.shape()),
+                        crate::error::fmt_shape(self.t.shape())
+                    )));
+                }
+                Some(gt.to_vec())
+            }
+            _ => None,
+        };
+        let t = self.t.clone();
+        py.detach(move || t.backward(g, retain_graph)).py_err()
+    }
+    fn zero_grad(&self) {
+        self.t.zero_grad()
+    }
+    fn detach(&self) -> PyTensor {
+        PyTensor::wrap(self.t.detach())
+    }
+    fn retain_grad(&self) {
+        self.t.retain_grad()
+    }
+
+    /// A NumPy array sharing this tensor's memory (like torch's `.numpy()`).
+    fn numpy<'py>(slf: &Bound<'py, Self>) -> Bound<'py, PyArrayDyn<f32>> {
+        to_numpy(slf)
+    }
+    #[pyo3(signature = (dtype = None, copy = None))]
+    fn __array__<'py>(
+        slf: &Bound<'py, Self>,
+        dtype: Option<&Bound<'py, PyAny>>,
+        copy: Option<bool>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let arr = to_numpy(slf).into_any();
+        let arr = match dtype {
+            Some(d) if !d.is_none() => arr.call_method1("astype", (d,))?,
+            _ if copy == Some(true) => arr.call_method0("copy")?,
+            _ => arr,
+        };
+        Ok(arr)
+    }
+    fn item(&self) -> PyResult<f32> {
+        self.t.item().py_err()
+    }
+    fn tolist<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
+        to_numpy(slf).call_method0("tolist")
+    }
+    fn __float__(&self) -> PyResult<f32> {
+        self.t.item().py_err()
+    }
+    fn __len__(&self) -> PyResult<usize> {
+        self.t
+            .shape()
+            .first()
+            .copied()
+            .ok_or_else(|| PyTypeError::new_err("len() of a 0-d tensor"))
+    }
+    fn __hash__(&self) -> isize {
+        self.t.ptr() as isize
+    }
+    fn __repr__(slf: &Bound<'_, Self>) -> PyResult<String> {
+        let py = slf.py();
+        let np = py.import("numpy")?;
+        let kw = pyo3::types::PyDict::new(py);
+        kw.set_item("separator", ", ")?;
+        kw.set_item("prefix", "tensor(")?;
+        let body: String = np
+            .call_method("array2string", (to_numpy(slf),), Some(&kw))?
+            .extract()?;
+        let t = &slf.get().t;
+        let extra = if let Some(name) = t.grad_fn_name() {
+            format!(", grad_fn=<{name}>")
+        } else if t.requires_grad() {
+            ", requires_grad=True".to_string()
+        } else {
+            String::new()
+        };
+        Ok(format!("tensor({body}{extra})"))
+    }
+    fn __str__(slf: &Bound<'_, Self>) -> PyResult<String> {
+        Self::__repr__(slf)
+    }
+    fn __getitem__(&self, py: Python<'_>, key: &Bound<'_, PyAny>) -> PyResult<PyTensor> {
+        let idx = parse_index(key)?;
+        let _ = py;
+        Ok(PyTensor::wrap(self.t.index(&idx).py_err()?))
+    }
+    /// NumPy defers to our reflected operators instead of treating tensors as object scalars.
+    #[classattr]
+    fn __array_ufunc__() -> Option<()> {
+        None
+    }
+    #[classattr]
+    fn __array_priority__() -> f64 {
+        1000.0
+    }
+
+    #[pyo3(signature = (*shape))]
+    fn reshape(&self, shape: &Bound<'_, PyTuple>) -> PyResult<PyTensor> {
+        Ok(PyTensor::wrap(self.t.reshape(&shape_arg(shape)?).py_err()?))
+    }
+    #[pyo3(signature = (*shape))]
+    fn view(&self, shape: &Bound<'_, PyTuple>) -> PyResult<PyTensor> {
+        self.reshape(shape)
+    }
+    fn flatten(&self) -> PyTensor {
+        PyTensor::wrap(self.t.flatten())
+    }
+    /// NumPy style with all axes or none (reverse); PyTorch style with two axes (swap).
+    #[pyo3(signature = (*axes))]
+    fn transpose(&self, axes: &Bound<'_, PyTuple>) -> PyResult<PyTensor> {
+        let ax = if axes.is_empty() {
+            vec![]
+        } else {
+            shape_arg(axes)?
+        };
+        let t = match ax.len() {
+            0 => self.t.t(),
+            n if n == self.t.ndim() => self.t.permute(&ax).py_err()?,
+            2 => self.t.transpose(ax[0], ax[1]).py_err()?,
+            _ => self.t.permute(&ax).py_err()?,
+        };
+        Ok(PyTensor::wrap(t))
+    }
+    #[pyo3(signature = (*dims))]
+    fn permute(&self, dims: &Bound<'_, PyTuple>) -> PyResult<PyTensor> {
+        Ok(PyTensor::wrap(self.t.permute(&shape_arg(dims)?).py_err()?))
+    }
+    #[getter(T)]
+    fn big_t(&self) -> PyTensor {
+        PyTensor::wrap(self.t.t())
+    }
+    fn expand_dims(&self, axis: isize) -> PyResult<PyTensor> {
+        Ok(PyTensor::wrap(self.t.expand_dims(axis).py_err()?))
+    }
+    fn unsqueeze(&self, dim: isize) -> PyResult<PyTensor> {
+        self.expand_dims(dim)
+    }
+    #[pyo3(signature = (axis = None))]
+    fn squeeze(&self, axis: Option<isize>) -> PyResult<PyTensor> {
+        Ok(PyTensor::wrap(self.t.squeeze(axis).py_err()?))
+    }
+    #[pyo3(signature = (*shape))]
+    fn broadcast_to(&self, shape: &Bound<'_, PyTuple>) -> PyResult<PyTensor> {
+        let s = super::convert::usize_shape("broadcast_to", &shape_arg(shape)?)?;
+        Ok(PyTensor::wrap(self.t.broadcast_to(&s).py_err()?))
+    }
+}

@@ -1,0 +1,242 @@
+//! Tensor handle: shared f32 storage, shape, grad slot and graph node. No math lives here (see ops/).
+use crate::autograd::{self, Backward};
+use crate::error::{fmt_shape, Error, Result};
+use crate::shape::numel;
+use parking_lot::{Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+/// A cheap-to-clone handle; clones share storage, grad and graph node.
+#[derive(Clone)]
+pub struct Tensor(pub(crate) Arc<Inner>);
+
+pub(crate) struct Inner {
+    pub(crate) shape: Vec<usize>,
+    // A Vec that is never resized after creation, so pointers handed to NumPy stay valid.
+    pub(crate) data: RwLock<Vec<f32>>,
+    pub(crate) requires_grad: AtomicBool,
+    pub(crate) retains_grad: AtomicBool,
+    pub(crate) grad: Mutex<Option<Tensor>>,
+    pub(crate) node: Mutex<GradFn>,
+}
+
+/// How a tensor came to be: a leaf, the output of a recorded op, or an op whose graph was freed.
+pub(crate) enum GradFn {
+    Leaf,
+    Op {
+        backward: Box<dyn Backward>,
+        inputs: Vec<Tensor>,
+    },
+    Freed(&'static str),
+}
+
+impl Drop for Inner {
+    // Dropping a long chain recursively would overflow the stack, so unlink it with an explicit stack.
+    fn drop(&mut self) {
+        let GradFn::Op { inputs, .. } = std::mem::replace(self.node.get_mut(), GradFn::Leaf) else {
+            return;
+        };
+        let mut stack = inputs;
+        while let Some(t) = stack.pop() {
+            if let Some(mut inner) = Arc::into_inner(t.0) {
+                if let GradFn::Op { inputs, .. } =
+                    std::mem::replace(inner.node.get_mut(), GradFn::Leaf)
+                {
+                    stack.extend(inputs);
+                }
+            }
+        }
+    }
+}
+
+impl Tensor {
+    /// Build from raw data and a shape; the lengths must agree.
+    pub fn new(data: Vec<f32>, shape: Vec<usize>) -> Result<Tensor> {
+        if data.len() != numel(&shape) {
+            return Err(Error::shape(
+                "tensor",
+                format!(
+                    "{} values cannot fill shape {}",
+                    data.len(),
+                    fmt_shape(&shape)
+                ),
+            ));
+        }
+        Ok(Tensor::from_parts(data, shape))
+    }
+
+    /// Internal constructor for ops that computed `data` for `shape` themselves.
+    pub(crate) fn from_parts(data: Vec<f32>, shape: Vec<usize>) -> Tensor {
+        debug_assert_eq!(data.len(), numel(&shape));
+        Tensor(Arc::new(Inner {
+            shape,
+            data: RwLock::new(data),
+            requires_grad: AtomicBool::new(false),
+            retains_grad: AtomicBool::new(false),
+            grad: Mutex::new(None),
+            node: Mutex::new(GradFn::Leaf),
+        }))
+    }
+
+    /// Output of an op: records `backward` when grad mode is on and some input needs a gradient.
+    pub(crate) fn from_op(
+        data: Vec<f32>,
+        shape: Vec<usize>,
+        backward: impl Backward + 'static,
+        inputs: &[&Tensor],
+    ) -> Tensor {
+        let t = Tensor::from_parts(data, shape);
+        if autograd::is_grad_enabled() && inputs.iter().any(|x| x.requires_grad()) {
+            t.0.requires_grad.store(true, Ordering::Relaxed);
+            let inputs = inputs.iter().map(|&x| x.clone()).collect();
+            *t.0.node.lock() = GradFn::Op {
+                backward: Box::new(backward),
+                inputs,
+            };
+        }
+        t
+    }
+
+    pub fn scalar(v: f32) -> Tensor {
+        Tensor::from_parts(vec![v], vec![])
+    }
+    pub fn full(shape: &[usize], v: f32) -> Tensor {
+        Tensor::from_parts(vec![v; numel(shape)], shape.to_vec())
+    }
+    pub fn zeros(shape: &[usize]) -> Tensor {
+        Tensor::full(shape, 0.0)
+    }
+    pub fn ones(shape: &[usize]) -> Tensor {
+        Tensor::full(shape, 1.0)
+    }
+
+    pub fn shape(&self) -> &[usize] {
+        &self.0.shape
+    }
+    pub fn ndim(&self) -> usize {
+        self.0.shape.len()
+    }
+    pub fn numel(&self) -> usize {
+        numel(&self.0.shape)
+    }
+    /// Read access to the values (row-major).
+    pub fn data(&self) -> RwLockReadGuard<'_, Vec<f32>> {
+        self.0.data.read()
+    }
+    /// Write access for in-place updates (optimizers); the length never changes.
+    pub fn data_mut(&self) -> RwLockWriteGuard<'_, Vec<f32>> {
+        self.0.data.write()
+    }
+    pub fn to_vec(&self) -> Vec<f32> {
+        self.data().clone()
+    }
+    /// The single value of a one-element tensor.
+    pub fn item(&self) -> Result<f32> {
+        let d = self.data();
+        if d.len() != 1 {
+            return Err(Error::shape(
+                "item",
+                format!(
+                    "only one-element tensors can be converted to a scalar, got shape {}",
+                    fmt_shape(self.shape())
+                ),
+            ));
+        }
+        Ok(d[0])
+    }
+    /// Same handle? (identity, not equality of values)
+    pub fn same(&self, other: &Tensor) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+    pub(crate) fn ptr(&self) -> *const Inner {
+        Arc::as_ptr(&self.0)
+    }
+
+    pub fn requires_grad(&self) -> bool {
+        self.0.requires_grad.load(Ordering::Relaxed)
+    }
+    /// Only leaves may change their flag: a non-leaf's flag follows from its inputs.
+    pub fn set_requires_grad(&self, flag: bool) -> Result<()> {
+        if !self.is_leaf() && !flag {
+            return Err(Error::Graph("you can only change requires_grad flags of leaf tensors; use detach() to cut a tensor from the graph".into()));
+        }
+        self.0.requires_grad.store(flag, Ordering::Relaxed);
+        Ok(())
+    }
+    /// Builder form for leaves: `Tensor::new(..)?.with_grad()`.
+    pub fn with_grad(self) -> Tensor {
+        self.0.requires_grad.store(true, Ordering::Relaxed);
+        self
+    }
+    pub fn is_leaf(&self) -> bool {
+        matches!(*self.0.node.lock(), GradFn::Leaf) || !self.requires_grad()
+    }
+    /// Name of the op that produced this tensor, if it was recorded.
+    pub fn grad_fn_name(&self) -> Option<&'static str> {
+        match &*self.0.node.lock() {
+            GradFn::Op { backward, .. } => Some(backward.name()),
+            GradFn::Freed(name) => Some(name),
+            GradFn::Leaf => None,
+        }
+    }
+    pub fn retain_grad(&self) {
+        self.0.retains_grad.store(true, Ordering::Relaxed);
+    }
+    pub(crate) fn retains_grad(&self) -> bool {
+        self.0.retains_grad.load(Ordering::Relaxed)
+    }
+
+    pub fn grad(&self) -> Option<Tensor> {
+        self.0.grad.lock().clone()
+    }
+    pub fn set_grad(&self, g: Option<Tensor>) -> Result<()> {
+        if let Some(g) = &g {
+            if g.shape() != self.shape() {
+                return Err(Error::shape_mismatch(
+                    "set grad",
+                    g.shape(),
+                    self.shape(),
+                    "differ: a gradient must have the shape of its tensor",
+                ));
+            }
+        }
+        *self.0.grad.lock() = g;
+        Ok(())
+    }
+    /// Forget the accumulated gradient (like PyTorch's `zero_grad(set_to_none=True)`).
+    pub fn zero_grad(&self) {
+        *self.0.grad.lock() = None;
+    }
+    /// Add `g` into `.grad`, in place when a grad already exists so handles held by users see it.
+    pub(crate) fn accumulate_grad(&self, g: Vec<f32>) {
+        let mut slot = self.0.grad.lock();
+        match &*slot {
+            Some(existing) => {
+                let mut d = existing.data_mut();
+                d.iter_mut().zip(&g).for_each(|(a, b)| *a += b);
+            }
+            None => *slot = Some(Tensor::from_parts(g, self.shape().to_vec())),
+        }
+    }
+
+    /// A new leaf with the same values and no history.
+    pub fn detach(&self) -> Tensor {
+        Tensor::from_parts(self.to_vec(), self.shape().to_vec())
+    }
+
+    /// Reverse-mode differentiation from this tensor; see autograd.rs.
+    pub fn backward(&self, grad: Option<Vec<f32>>, retain_graph: bool) -> Result<()> {
+        autograd::backward(self, grad, retain_graph)
+    }
+}
+
+impl std::fmt::Debug for Tensor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "Tensor(shape={}, requires_grad={})",
+            fmt_shape(self.shape()),
+            self.requires_grad()
+        )
+    }
+}
