@@ -85,3 +85,30 @@ impl fmt::Display for Error {
 }
 
 impl std::error::Error for Error {}
+
+impl Error {
+    /// Prefix the op name with where it happened (e.g. which layer), keeping the error's kind.
+    pub fn context(self, at: &str) -> Self {
+        match self {
+            Error::ShapeMismatch { op, lhs, rhs, why } => Error::ShapeMismatch {
+                op: format!("{at}: {op}"),
+                lhs,
+                rhs,
+                why,
+            },
+            Error::Shape { op, msg } => Error::Shape {
+                op: format!("{at}: {op}"),
+                msg,
+            },
+            Error::InvalidArgument { op, msg } => Error::InvalidArgument {
+                op: format!("{at}: {op}"),
+                msg,
+            },
+            Error::Index { op, msg } => Error::Index {
+                op: format!("{at}: {op}"),
+                msg,
+            },
+            Error::Graph(msg) => Error::Graph(format!("{at}: {msg}")),
+        }
+    }
+}

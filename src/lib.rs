@@ -4,9 +4,14 @@ pub mod autograd;
 pub mod error;
 pub mod init;
 pub mod kernels;
+pub mod layers;
+pub mod losses;
+pub mod metrics;
 pub mod ops;
+pub mod optimizers;
 pub mod shape;
 pub mod tensor;
+pub mod training;
 
 #[cfg(feature = "python")]
 mod python;

@@ -1,6 +1,7 @@
 //! Differentiable ops, one family per file; each file holds the forward, its `Backward` and its tests.
 pub mod binary;
 pub mod index;
+pub mod linear;
 pub mod matmul;
 pub mod reduce;
 pub mod softmax;

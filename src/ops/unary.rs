@@ -6,7 +6,7 @@ use crate::tensor::Tensor;
 
 /// An elementwise function. Scalar-operand arithmetic (`x + 2`, `3 / x`) lives here too, so a Python
 /// float never becomes a tensor.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Unary {
     Neg,
     Exp,

@@ -2,6 +2,7 @@
 //! Thin skin only: convert arguments, call the core, convert back.
 mod convert;
 pub mod errors;
+mod model;
 mod tensor;
 mod tensor_ops;
 
@@ -142,6 +143,8 @@ fn get_num_threads() -> usize {
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     let py = m.py();
     m.add_class::<PyTensor>()?;
+    m.add_class::<model::PyLayer>()?;
+    m.add_class::<model::PyModel>()?;
     m.add("ShapeError", py.get_type::<errors::ShapeError>())?;
     m.add(
         "InvalidArgumentError",

@@ -1,0 +1,147 @@
+//! The fused dense op: y = act(x · W + b) in one node, so bias and activation add no extra passes.
+use crate::autograd::Backward;
+use crate::error::{Error, Result};
+use crate::kernels::gemm::{matmul as gemm, Operand};
+use crate::kernels::reduce::sum_to;
+use crate::ops::Unary;
+use crate::tensor::Tensor;
+
+/// dZ = g ⊙ act'(Z); dW = xᵀ·dZ; db = Σ_rows dZ; dx = dZ·Wᵀ (skipped when x needs no gradient,
+/// as for a network's input).
+struct LinearBackward {
+    rows: usize,
+    k: usize,
+    m: usize,
+    act: Option<Unary>,
+    pre: Vec<f32>, // pre-activation Z, kept only when there is an activation
+}
+
+impl Backward for LinearBackward {
+    fn name(&self) -> &'static str {
+        "linear"
+    }
+    fn backward(&self, grad: &[f32], inputs: &[Tensor], out: &Tensor) -> Vec<Option<Vec<f32>>> {
+        let (rows, k, m) = (self.rows, self.k, self.m);
+        let dz: Vec<f32> = match self.act {
+            None => grad.to_vec(),
+            Some(u) => {
+                let y = out.data();
+                grad.iter()
+                    .zip(&self.pre)
+                    .zip(y.iter())
+                    .map(|((g, &z), &y)| g * u.df(z, y))
+                    .collect()
+            }
+        };
+        let (x, w) = (&inputs[0], &inputs[1]);
+        let dx = x.requires_grad().then(|| {
+            let mut d = vec![0.0f32; rows * k];
+            gemm(
+                rows,
+                m,
+                k,
+                Operand {
+                    data: &dz,
+                    trans: false,
+                },
+                Operand {
+                    data: &w.data(),
+                    trans: true,
+                },
+                &mut d,
+                false,
+            );
+            d
+        });
+        let dw = w.requires_grad().then(|| {
+            let mut d = vec![0.0f32; k * m];
+            gemm(
+                k,
+                rows,
+                m,
+                Operand {
+                    data: &x.data(),
+                    trans: true,
+                },
+                Operand {
+                    data: &dz,
+                    trans: false,
+                },
+                &mut d,
+                false,
+            );
+            d
+        });
+        let mut res = vec![dx, dw];
+        if let Some(b) = inputs.get(2) {
+            res.push(b.requires_grad().then(|| sum_to(&dz, &[rows, m], &[m])));
+        }
+        res
+    }
+}
+
+impl Tensor {
+    /// `act(self · w + b)` over the last axis of `self` (leading axes are batch axes).
+    pub fn linear(&self, w: &Tensor, b: Option<&Tensor>, act: Option<Unary>) -> Result<Tensor> {
+        let (xs, ws) = (self.shape(), w.shape());
+        if xs.is_empty() || ws.len() != 2 || xs[xs.len() - 1] != ws[0] {
+            return Err(Error::shape_mismatch(
+                "linear",
+                xs,
+                ws,
+                "do not fit: the input's last axis must equal the kernel's first",
+            ));
+        }
+        let (k, m) = (ws[0], ws[1]);
+        if let Some(b) = b {
+            if b.shape() != [m] {
+                return Err(Error::shape_mismatch(
+                    "linear",
+                    b.shape(),
+                    &[m],
+                    "differ: the bias needs one value per unit",
+                ));
+            }
+        }
+        let rows = self.numel() / k.max(1);
+        let mut z = vec![0.0f32; rows * m];
+        gemm(
+            rows,
+            k,
+            m,
+            Operand {
+                data: &self.data(),
+                trans: false,
+            },
+            Operand {
+                data: &w.data(),
+                trans: false,
+            },
+            &mut z,
+            false,
+        );
+        if let Some(b) = b {
+            let bd = b.data();
+            for row in z.chunks_exact_mut(m.max(1)) {
+                row.iter_mut().zip(bd.iter()).for_each(|(v, b)| *v += b);
+            }
+        }
+        let (y, pre) = match act {
+            None => (z, Vec::new()),
+            Some(u) => (z.iter().map(|&v| u.f(v)).collect(), z),
+        };
+        let mut shape = xs[..xs.len() - 1].to_vec();
+        shape.push(m);
+        let bw = LinearBackward {
+            rows,
+            k,
+            m,
+            act,
+            pre,
+        };
+        Ok(match b {
+            Some(b) => Tensor::from_op(y, shape, bw, &[self, w, b]),
+            None => Tensor::from_op(y, shape, bw, &[self, w]),
+        })
+    }
+}

@@ -1,0 +1,82 @@
+//! Adam (and AdamW through the shared decoupled weight decay), as in Keras:
+//! m ← m + (1−β₁)(g − m);  v ← v + (1−β₂)(g² − v);  v̂ ← max(v̂, v) with amsgrad;
+//! w ← w − lr·√(1−β₂ᵗ)/(1−β₁ᵗ) · m / (√v + ε).
+use super::{in_pool, Optimizer, Slots};
+use rayon::prelude::*;
+
+pub struct Adam {
+    pub beta_1: f32,
+    pub beta_2: f32,
+    pub epsilon: f32,
+    pub amsgrad: bool,
+    m: Slots,
+    v: Slots,
+    vhat: Slots,
+}
+
+impl Adam {
+    pub fn new(beta_1: f32, beta_2: f32, epsilon: f32, amsgrad: bool) -> Adam {
+        Adam {
+            beta_1,
+            beta_2,
+            epsilon,
+            amsgrad,
+            m: Slots::default(),
+            v: Slots::default(),
+            vhat: Slots::default(),
+        }
+    }
+}
+
+impl Optimizer for Adam {
+    fn name(&self) -> &'static str {
+        "Adam"
+    }
+    fn update(&mut self, i: usize, w: &mut [f32], g: &[f32], lr: f32, t: u64) {
+        let (b1, b2, eps, ams) = (self.beta_1, self.beta_2, self.epsilon, self.amsgrad);
+        let t = t as i32;
+        let alpha = lr * (1.0 - b2.powi(t)).sqrt() / (1.0 - b1.powi(t));
+        let n = w.len();
+        let m = self.m.get(i, n, 0.0);
+        let v = self.v.get(i, n, 0.0);
+        let vh = if ams {
+            self.vhat.get(i, n, 0.0).as_mut_slice()
+        } else {
+            &mut []
+        };
+        let f = |w: &mut [f32], g: &[f32], m: &mut [f32], v: &mut [f32], vh: &mut [f32]| {
+            for j in 0..w.len() {
+                let gj = g[j];
+                m[j] += (1.0 - b1) * (gj - m[j]);
+                v[j] += (1.0 - b2) * (gj * gj - v[j]);
+                let denom = if ams {
+                    vh[j] = vh[j].max(v[j]);
+                    vh[j]
+                } else {
+                    v[j]
+                };
+                w[j] -= alpha * m[j] / (denom.sqrt() + eps);
+            }
+        };
+        in_pool(n, |c| match (c, ams) {
+            (Some(c), true) => (
+                w.par_chunks_mut(c),
+                g.par_chunks(c),
+                m.par_chunks_mut(c),
+                v.par_chunks_mut(c),
+                vh.par_chunks_mut(c),
+            )
+                .into_par_iter()
+                .for_each(|(w, g, m, v, vh)| f(w, g, m, v, vh)),
+            (Some(c), false) => (
+                w.par_chunks_mut(c),
+                g.par_chunks(c),
+                m.par_chunks_mut(c),
+                v.par_chunks_mut(c),
+            )
+                .into_par_iter()
+                .for_each(|(w, g, m, v)| f(w, g, m, v, &mut [])),
+            (None, _) => f(w, g, m, v, vh),
+        })
+    }
+}

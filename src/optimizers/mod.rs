@@ -1,0 +1,164 @@
+//! Optimizers: the trait, gradient clipping shared by all, and the step that applies one update to
+//! every parameter. One file per optimizer holds its config, state and update rule.
+mod adagrad;
+mod adam;
+mod rmsprop;
+mod sgd;
+
+pub use adagrad::Adagrad;
+pub use adam::Adam;
+pub use rmsprop::RMSprop;
+pub use sgd::Sgd;
+
+use crate::error::{Error, Result};
+use crate::kernels::parallel::{self, MIN_PARALLEL_ELEMS};
+use crate::tensor::Tensor;
+
+/// One update rule. `i` is the parameter's position (stable for a model), `t` the 1-based step.
+pub trait Optimizer: Send + Sync {
+    fn name(&self) -> &'static str;
+    fn update(&mut self, i: usize, w: &mut [f32], g: &[f32], lr: f32, t: u64);
+}
+
+/// Keras' clipping options, applied before the update rule.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Clip {
+    pub clipnorm: Option<f32>,
+    pub clipvalue: Option<f32>,
+    pub global_clipnorm: Option<f32>,
+}
+
+/// An optimizer with its clipping, decoupled weight decay and step counter.
+pub struct OptimizerState {
+    pub rule: Box<dyn Optimizer>,
+    pub clip: Clip,
+    pub weight_decay: f32,
+    pub iterations: u64,
+}
+
+fn norm(g: &[f32]) -> f32 {
+    g.iter()
+        .map(|v| (*v as f64) * (*v as f64))
+        .sum::<f64>()
+        .sqrt() as f32
+}
+
+fn scale(g: &mut [f32], s: f32) {
+    g.iter_mut().for_each(|v| *v *= s);
+}
+
+/// Split `n` elements into chunks for rayon, or None when one thread should do it all.
+pub(crate) fn split(n: usize) -> Option<usize> {
+    let threads = parallel::num_threads();
+    (n >= MIN_PARALLEL_ELEMS && threads > 1).then(|| n.div_ceil(threads * 4).max(4096))
+}
+
+/// Run an update in the pool when it is large enough to split.
+pub(crate) fn in_pool<R: Send>(n: usize, f: impl FnOnce(Option<usize>) -> R + Send) -> R {
+    let chunk = split(n);
+    parallel::run(if chunk.is_some() { n } else { 0 }, 1, move |_| f(chunk))
+}
+
+impl OptimizerState {
+    pub fn new(rule: Box<dyn Optimizer>, clip: Clip, weight_decay: f32) -> Result<Self> {
+        for (name, v) in [
+            ("clipnorm", clip.clipnorm),
+            ("clipvalue", clip.clipvalue),
+            ("global_clipnorm", clip.global_clipnorm),
+        ] {
+            if let Some(v) = v {
+                if !(v > 0.0) {
+                    return Err(Error::invalid(
+                        rule.name(),
+                        format!("{name} must be a positive number, got {v}"),
+                    ));
+                }
+            }
+        }
+        if clip.clipnorm.is_some() && clip.global_clipnorm.is_some() {
+            return Err(Error::invalid(
+                rule.name(),
+                "clipnorm and global_clipnorm cannot both be set",
+            ));
+        }
+        Ok(OptimizerState {
+            rule,
+            clip,
+            weight_decay,
+            iterations: 0,
+        })
+    }
+
+    /// Apply one update to every parameter that has a gradient, then clear the gradients.
+    pub fn step(&mut self, params: &[Tensor], lr: f32) -> Result<()> {
+        if !lr.is_finite() {
+            return Err(Error::invalid(
+                self.rule.name(),
+                format!("learning rate must be finite, got {lr}"),
+            ));
+        }
+        let mut grads: Vec<Option<Vec<f32>>> = params
+            .iter()
+            .map(|p| p.grad().map(|g| g.to_vec()))
+            .collect();
+        self.clip_grads(&mut grads);
+        self.iterations += 1;
+        let t = self.iterations;
+        for (i, (p, g)) in params.iter().zip(grads).enumerate() {
+            let Some(g) = g else { continue };
+            let mut w = p.data_mut();
+            if self.weight_decay > 0.0 {
+                let k = 1.0 - lr * self.weight_decay;
+                w.iter_mut().for_each(|v| *v *= k);
+            }
+            self.rule.update(i, &mut w, &g, lr, t);
+            drop(w);
+            p.zero_grad();
+        }
+        Ok(())
+    }
+
+    fn clip_grads(&self, grads: &mut [Option<Vec<f32>>]) {
+        if let Some(c) = self.clip.clipvalue {
+            grads
+                .iter_mut()
+                .flatten()
+                .for_each(|g| g.iter_mut().for_each(|v| *v = v.clamp(-c, c)));
+        }
+        if let Some(c) = self.clip.clipnorm {
+            for g in grads.iter_mut().flatten() {
+                let n = norm(g);
+                if n > c {
+                    scale(g, c / n);
+                }
+            }
+        }
+        if let Some(c) = self.clip.global_clipnorm {
+            let n = grads
+                .iter()
+                .flatten()
+                .map(|g| norm(g).powi(2))
+                .sum::<f32>()
+                .sqrt();
+            if n > c {
+                grads.iter_mut().flatten().for_each(|g| scale(g, c / n));
+            }
+        }
+    }
+}
+
+/// Per-parameter state vectors, created lazily at the parameter's size.
+#[derive(Default)]
+pub(crate) struct Slots(Vec<Vec<f32>>);
+
+impl Slots {
+    pub fn get(&mut self, i: usize, n: usize, init: f32) -> &mut Vec<f32> {
+        if self.0.len() <= i {
+            self.0.resize_with(i + 1, Vec::new);
+        }
+        if self.0[i].len() != n {
+            self.0[i] = vec![init; n];
+        }
+        &mut self.0[i]
+    }
+}

@@ -1,0 +1,357 @@
+//! `_core.Layer` and `_core.Model`: the Keras layer objects' Rust halves and the one-batch steps
+//! that `fit`, `evaluate` and `predict` call. The GIL is released for every batch.
+use super::errors::{IntoPy, InvalidArgumentError, ShapeError};
+use super::tensor::PyTensor;
+use crate::layers::{Activation, ActivationLayer, Dense, Dropout, Flatten, Layer};
+use crate::losses::Loss;
+use crate::metrics::Metric;
+use crate::optimizers::{Adagrad, Adam, Clip, Optimizer, OptimizerState, RMSprop, Sgd};
+use crate::tensor::Tensor;
+use crate::training::{Sequential, StepOut};
+use numpy::{
+    PyArrayDyn, PyArrayMethods, PyReadonlyArray1, PyReadonlyArrayDyn, PyUntypedArrayMethods,
+};
+use parking_lot::Mutex;
+use pyo3::prelude::*;
+use pyo3::types::PyDict;
+use std::sync::Arc;
+
+#[pyclass(name = "Layer", module = "rustgrad._core", frozen)]
+pub struct PyLayer {
+    pub inner: Arc<dyn Layer>,
+}
+
+#[pymethods]
+impl PyLayer {
+    #[staticmethod]
+    #[pyo3(signature = (input_dim, units, activation = "linear", use_bias = true))]
+    fn dense(input_dim: usize, units: usize, activation: &str, use_bias: bool) -> PyResult<Self> {
+        let act = Activation::from_name(activation).py_err()?;
+        Ok(PyLayer {
+            inner: Arc::new(Dense::new(input_dim, units, act, use_bias)),
+        })
+    }
+    #[staticmethod]
+    fn flatten() -> Self {
+        PyLayer {
+            inner: Arc::new(Flatten),
+        }
+    }
+    #[staticmethod]
+    fn activation(name: &str) -> PyResult<Self> {
+        Ok(PyLayer {
+            inner: Arc::new(ActivationLayer(Activation::from_name(name).py_err()?)),
+        })
+    }
+    #[staticmethod]
+    fn dropout(rate: f32, seed: u64) -> PyResult<Self> {
+        Ok(PyLayer {
+            inner: Arc::new(Dropout::new(rate, seed).py_err()?),
+        })
+    }
+    #[getter]
+    fn kind(&self) -> &'static str {
+        self.inner.kind()
+    }
+    fn params(&self) -> Vec<PyTensor> {
+        self.inner
+            .params()
+            .into_iter()
+            .map(PyTensor::wrap)
+            .collect()
+    }
+    #[pyo3(signature = (x, training = false))]
+    fn __call__(&self, x: &Bound<'_, PyAny>, training: bool) -> PyResult<PyTensor> {
+        let t = super::convert::to_tensor(x, self.inner.kind())?;
+        Ok(PyTensor::wrap(self.inner.forward(&t, training).py_err()?))
+    }
+}
+
+struct State {
+    model: Sequential,
+    loss: Option<Loss>,
+    metrics: Vec<Metric>,
+    opt: Option<OptimizerState>,
+}
+
+#[pyclass(name = "Model", module = "rustgrad._core", frozen)]
+pub struct PyModel {
+    state: Mutex<State>,
+}
+
+fn parse_loss(name: &str, from_logits: bool, delta: f32) -> PyResult<Loss> {
+    Ok(match name {
+        "mean_squared_error" => Loss::MeanSquaredError,
+        "mean_absolute_error" => Loss::MeanAbsoluteError,
+        "huber" => Loss::Huber { delta },
+        "binary_crossentropy" => Loss::BinaryCrossentropy { from_logits },
+        "categorical_crossentropy" => Loss::CategoricalCrossentropy { from_logits },
+        "sparse_categorical_crossentropy" => Loss::SparseCategoricalCrossentropy { from_logits },
+        _ => {
+            return Err(InvalidArgumentError::new_err(format!(
+                "unknown loss '{name}'"
+            )))
+        }
+    })
+}
+
+fn parse_metric(name: &str) -> PyResult<Metric> {
+    Ok(match name {
+        "binary_accuracy" => Metric::BinaryAccuracy { threshold: 0.5 },
+        "categorical_accuracy" => Metric::CategoricalAccuracy,
+        "sparse_categorical_accuracy" => Metric::SparseCategoricalAccuracy,
+        "mean_squared_error" => Metric::MeanSquaredError,
+        "mean_absolute_error" => Metric::MeanAbsoluteError,
+        _ => {
+            return Err(InvalidArgumentError::new_err(format!(
+                "unknown metric '{name}'"
+            )))
+        }
+    })
+}
+
+fn opt_from(name: &str, kw: &Bound<'_, PyDict>) -> PyResult<OptimizerState> {
+    let f = |k: &str, d: f32| -> PyResult<f32> {
+        Ok(kw
+            .get_item(k)?
+            .filter(|v| !v.is_none())
+            .map(|v| v.extract::<f32>())
+            .transpose()?
+            .unwrap_or(d))
+    };
+    let o = |k: &str| -> PyResult<Option<f32>> {
+        kw.get_item(k)?
+            .filter(|v| !v.is_none())
+            .map(|v| v.extract::<f32>())
+            .transpose()
+    };
+    let b = |k: &str| -> PyResult<bool> {
+        Ok(kw
+            .get_item(k)?
+            .map(|v| v.is_truthy())
+            .transpose()?
+            .unwrap_or(false))
+    };
+    let rule: Box<dyn Optimizer> = match name {
+        "sgd" => Box::new(Sgd::new(f("momentum", 0.0)?, b("nesterov")?)),
+        "adam" | "adamw" => Box::new(Adam::new(
+            f("beta_1", 0.9)?,
+            f("beta_2", 0.999)?,
+            f("epsilon", 1e-7)?,
+            b("amsgrad")?,
+        )),
+        "rmsprop" => Box::new(RMSprop::new(
+            f("rho", 0.9)?,
+            f("momentum", 0.0)?,
+            f("epsilon", 1e-7)?,
+            b("centered")?,
+        )),
+        "adagrad" => Box::new(Adagrad::new(
+            f("initial_accumulator_value", 0.1)?,
+            f("epsilon", 1e-7)?,
+        )),
+        _ => {
+            return Err(InvalidArgumentError::new_err(format!(
+                "unknown optimizer '{name}'"
+            )))
+        }
+    };
+    let clip = Clip {
+        clipnorm: o("clipnorm")?,
+        clipvalue: o("clipvalue")?,
+        global_clipnorm: o("global_clipnorm")?,
+    };
+    OptimizerState::new(rule, clip, f("weight_decay", 0.0)?).py_err()
+}
+
+/// Rows `idx` of `a` (all rows when None) as a tensor; indices are checked against the length.
+fn rows(a: &PyReadonlyArrayDyn<'_, f32>, idx: Option<&[i64]>, what: &str) -> PyResult<Tensor> {
+    let shape = a.shape().to_vec();
+    let n = shape.first().copied().unwrap_or(1);
+    let width = if shape.is_empty() {
+        1
+    } else {
+        shape[1..].iter().product()
+    };
+    let data = a.as_slice().map_err(|_| {
+        InvalidArgumentError::new_err(format!("{what} must be C-contiguous float32"))
+    })?;
+    let Some(idx) = idx else {
+        return Ok(Tensor::from_parts(data.to_vec(), shape));
+    };
+    let mut out = Vec::with_capacity(idx.len() * width);
+    for &i in idx {
+        if i < 0 || i as usize >= n {
+            return Err(pyo3::exceptions::PyIndexError::new_err(format!(
+                "{what}: row {i} out of range for {n} samples"
+            )));
+        }
+        out.extend_from_slice(&data[i as usize * width..(i as usize + 1) * width]);
+    }
+    let mut s = shape;
+    if !s.is_empty() {
+        s[0] = idx.len();
+    }
+    Ok(Tensor::from_parts(out, s))
+}
+
+fn step_result(o: StepOut) -> (f32, Vec<(f64, f64)>) {
+    (o.loss, o.metrics)
+}
+
+#[pymethods]
+impl PyModel {
+    #[new]
+    fn new(layers: Vec<PyRef<'_, PyLayer>>) -> Self {
+        let model = Sequential::new(layers.iter().map(|l| l.inner.clone()).collect());
+        PyModel {
+            state: Mutex::new(State {
+                model,
+                loss: None,
+                metrics: vec![],
+                opt: None,
+            }),
+        }
+    }
+
+    #[pyo3(signature = (loss, metrics, optimizer, from_logits = false, delta = 1.0, **kwargs))]
+    fn compile(
+        &self,
+        py: Python<'_>,
+        loss: &str,
+        metrics: Vec<String>,
+        optimizer: &str,
+        from_logits: bool,
+        delta: f32,
+        kwargs: Option<&Bound<'_, PyDict>>,
+    ) -> PyResult<()> {
+        let kw = kwargs.cloned().unwrap_or_else(|| PyDict::new(py));
+        let opt = opt_from(optimizer, &kw)?;
+        let loss = parse_loss(loss, from_logits, delta)?;
+        let metrics = metrics
+            .iter()
+            .map(|m| parse_metric(m))
+            .collect::<PyResult<_>>()?;
+        let mut s = self.state.lock();
+        s.loss = Some(loss);
+        s.metrics = metrics;
+        s.opt = Some(opt);
+        Ok(())
+    }
+
+    fn params(&self) -> Vec<PyTensor> {
+        self.state
+            .lock()
+            .model
+            .params()
+            .into_iter()
+            .map(PyTensor::wrap)
+            .collect()
+    }
+
+    /// One training step on rows `idx` of (x, y); returns (loss, [(metric sum, count), ...]).
+    #[pyo3(signature = (x, y, idx = None, sample_weight = None, lr = 0.001))]
+    fn train_batch(
+        &self,
+        py: Python<'_>,
+        x: PyReadonlyArrayDyn<'_, f32>,
+        y: PyReadonlyArrayDyn<'_, f32>,
+        idx: Option<PyReadonlyArray1<'_, i64>>,
+        sample_weight: Option<PyReadonlyArray1<'_, f32>>,
+        lr: f32,
+    ) -> PyResult<(f32, Vec<(f64, f64)>)> {
+        let ids = idx.as_ref().map(|i| i.as_slice()).transpose()?;
+        let xt = rows(&x, ids, "x")?;
+        let yt = rows(&y, ids, "y")?;
+        let sw = sample_weight
+            .as_ref()
+            .map(|w| w.as_slice())
+            .transpose()?
+            .map(|w| match ids {
+                Some(ids) => ids
+                    .iter()
+                    .map(|&i| w.get(i as usize).copied().unwrap_or(1.0))
+                    .collect::<Vec<f32>>(),
+                None => w.to_vec(),
+            });
+        let out = py.detach(|| {
+            let mut s = self.state.lock();
+            let State {
+                model,
+                loss,
+                metrics,
+                opt,
+            } = &mut *s;
+            let (Some(loss), Some(opt)) = (loss.as_ref(), opt.as_mut()) else {
+                return Err(crate::error::Error::invalid(
+                    "train_batch",
+                    "the model must be compiled before training",
+                ));
+            };
+            model.train_step(opt, *loss, metrics, &xt, &yt, sw.as_deref(), lr)
+        });
+        Ok(step_result(out.py_err()?))
+    }
+
+    #[pyo3(signature = (x, y, idx = None, sample_weight = None))]
+    fn eval_batch(
+        &self,
+        py: Python<'_>,
+        x: PyReadonlyArrayDyn<'_, f32>,
+        y: PyReadonlyArrayDyn<'_, f32>,
+        idx: Option<PyReadonlyArray1<'_, i64>>,
+        sample_weight: Option<PyReadonlyArray1<'_, f32>>,
+    ) -> PyResult<(f32, Vec<(f64, f64)>)> {
+        let ids = idx.as_ref().map(|i| i.as_slice()).transpose()?;
+        let xt = rows(&x, ids, "x")?;
+        let yt = rows(&y, ids, "y")?;
+        let sw = sample_weight
+            .as_ref()
+            .map(|w| w.as_slice())
+            .transpose()?
+            .map(|w| match ids {
+                Some(ids) => ids
+                    .iter()
+                    .map(|&i| w.get(i as usize).copied().unwrap_or(1.0))
+                    .collect::<Vec<f32>>(),
+                None => w.to_vec(),
+            });
+        let out = py.detach(|| {
+            let s = self.state.lock();
+            let Some(loss) = s.loss else {
+                return Err(crate::error::Error::invalid(
+                    "evaluate",
+                    "the model must be compiled before evaluating",
+                ));
+            };
+            s.model.eval_step(loss, &s.metrics, &xt, &yt, sw.as_deref())
+        });
+        Ok(step_result(out.py_err()?))
+    }
+
+    #[pyo3(signature = (x, idx = None))]
+    fn predict_batch<'py>(
+        &self,
+        py: Python<'py>,
+        x: PyReadonlyArrayDyn<'py, f32>,
+        idx: Option<PyReadonlyArray1<'py, i64>>,
+    ) -> PyResult<Bound<'py, PyArrayDyn<f32>>> {
+        let ids = idx.as_ref().map(|i| i.as_slice()).transpose()?;
+        let xt = rows(&x, ids, "x")?;
+        let out = py
+            .detach(|| self.state.lock().model.predict(&xt))
+            .py_err()?;
+        let shape = out.shape().to_vec();
+        numpy::PyArray1::from_vec(py, out.to_vec())
+            .reshape(shape)
+            .map_err(|e| ShapeError::new_err(e.to_string()))
+    }
+
+    /// The forward pass on a Tensor, recording the graph (for learners who want to see backprop).
+    #[pyo3(signature = (x, training = false))]
+    fn forward(&self, x: &Bound<'_, PyAny>, training: bool) -> PyResult<PyTensor> {
+        let t = super::convert::to_tensor(x, "model")?;
+        let model = self.state.lock().model.clone();
+        Ok(PyTensor::wrap(model.forward(&t, training).py_err()?))
+    }
+}
