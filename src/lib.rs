@@ -19,3 +19,8 @@ mod python;
 pub use autograd::{is_grad_enabled, set_grad_enabled, NoGradGuard};
 pub use error::{Error, Result};
 pub use tensor::Tensor;
+
+// Training allocates and frees the same few large buffers every batch; mimalloc reuses them instead of
+// returning pages to the OS and faulting fresh zeroed pages back in each step.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;

@@ -111,6 +111,7 @@ impl Sequential {
         sw: Option<&[f32]>,
         lr: f32,
     ) -> Result<StepOut> {
+        let _ftz = crate::kernels::parallel::DenormalGuard::new();
         let params = self.params();
         params.iter().for_each(|p| p.zero_grad());
         let (l, p) = self.loss_and_preds(loss, x, y, sw, true)?;

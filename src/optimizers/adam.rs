@@ -44,18 +44,26 @@ impl Optimizer for Adam {
         } else {
             &mut []
         };
-        let f = |w: &mut [f32], g: &[f32], m: &mut [f32], v: &mut [f32], vh: &mut [f32]| {
-            for j in 0..w.len() {
-                let gj = g[j];
-                m[j] += (1.0 - b1) * (gj - m[j]);
-                v[j] += (1.0 - b2) * (gj * gj - v[j]);
-                let denom = if ams {
-                    vh[j] = vh[j].max(v[j]);
-                    vh[j]
-                } else {
-                    v[j]
-                };
-                w[j] -= alpha * m[j] / (denom.sqrt() + eps);
+        // Two loops rather than a branch per element, so each one vectorises.
+        let plain = |w: &mut [f32], g: &[f32], m: &mut [f32], v: &mut [f32]| {
+            for (((w, &g), m), v) in w.iter_mut().zip(g).zip(m.iter_mut()).zip(v.iter_mut()) {
+                *m += (1.0 - b1) * (g - *m);
+                *v += (1.0 - b2) * (g * g - *v);
+                *w -= alpha * *m / (v.sqrt() + eps);
+            }
+        };
+        let ams_f = |w: &mut [f32], g: &[f32], m: &mut [f32], v: &mut [f32], vh: &mut [f32]| {
+            for ((((w, &g), m), v), vh) in w
+                .iter_mut()
+                .zip(g)
+                .zip(m.iter_mut())
+                .zip(v.iter_mut())
+                .zip(vh.iter_mut())
+            {
+                *m += (1.0 - b1) * (g - *m);
+                *v += (1.0 - b2) * (g * g - *v);
+                *vh = vh.max(*v);
+                *w -= alpha * *m / (vh.sqrt() + eps);
             }
         };
         in_pool(n, |c| match (c, ams) {
@@ -67,7 +75,7 @@ impl Optimizer for Adam {
                 vh.par_chunks_mut(c),
             )
                 .into_par_iter()
-                .for_each(|(w, g, m, v, vh)| f(w, g, m, v, vh)),
+                .for_each(|(w, g, m, v, vh)| ams_f(w, g, m, v, vh)),
             (Some(c), false) => (
                 w.par_chunks_mut(c),
                 g.par_chunks(c),
@@ -75,8 +83,9 @@ impl Optimizer for Adam {
                 v.par_chunks_mut(c),
             )
                 .into_par_iter()
-                .for_each(|(w, g, m, v)| f(w, g, m, v, &mut [])),
-            (None, _) => f(w, g, m, v, vh),
+                .for_each(|(w, g, m, v)| plain(w, g, m, v)),
+            (None, true) => ams_f(w, g, m, v, vh),
+            (None, false) => plain(w, g, m, v),
         })
     }
 }

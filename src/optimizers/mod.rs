@@ -97,22 +97,35 @@ impl OptimizerState {
                 format!("learning rate must be finite, got {lr}"),
             ));
         }
-        let mut grads: Vec<Option<Vec<f32>>> = params
-            .iter()
-            .map(|p| p.grad().map(|g| g.to_vec()))
-            .collect();
-        self.clip_grads(&mut grads);
         self.iterations += 1;
         let t = self.iterations;
-        for (i, (p, g)) in params.iter().zip(grads).enumerate() {
-            let Some(g) = g else { continue };
+        let clipping = self.clip.clipnorm.is_some()
+            || self.clip.clipvalue.is_some()
+            || self.clip.global_clipnorm.is_some();
+        // Without clipping the update reads each gradient in place; clipping needs copies to edit.
+        let mut clipped: Vec<Option<Vec<f32>>> = Vec::new();
+        if clipping {
+            clipped = params
+                .iter()
+                .map(|p| p.grad().map(|g| g.to_vec()))
+                .collect();
+            self.clip_grads(&mut clipped);
+        }
+        for (i, p) in params.iter().enumerate() {
+            let Some(gt) = p.grad() else { continue };
+            let gd = gt.data();
+            let g: &[f32] = match clipped.get(i) {
+                Some(Some(c)) => c,
+                _ => &gd,
+            };
             let mut w = p.data_mut();
             if self.weight_decay > 0.0 {
                 let k = 1.0 - lr * self.weight_decay;
                 w.iter_mut().for_each(|v| *v *= k);
             }
-            self.rule.update(i, &mut w, &g, lr, t);
+            self.rule.update(i, &mut w, g, lr, t);
             drop(w);
+            drop(gd);
             p.zero_grad();
         }
         Ok(())
