@@ -1,0 +1,223 @@
+"""Keras losses: classes that compute in Rust, per-sample functions in NumPy, and the name registry."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import numpy as np
+
+from rustgrad import _core
+from rustgrad.keras._names import unknown_name
+
+EPSILON = 1e-7  # Keras' clip for probability inputs
+
+__all__ = [
+    "BinaryCrossentropy",
+    "CategoricalCrossentropy",
+    "Huber",
+    "Loss",
+    "MeanAbsoluteError",
+    "MeanSquaredError",
+    "SparseCategoricalCrossentropy",
+    "binary_crossentropy",
+    "categorical_crossentropy",
+    "get",
+    "huber",
+    "mae",
+    "mean_absolute_error",
+    "mean_squared_error",
+    "mse",
+    "sparse_categorical_crossentropy",
+]
+
+
+def _f32(a: Any) -> np.ndarray:
+    return np.ascontiguousarray(a, dtype=np.float32)
+
+
+class Loss:
+    """A loss the Rust core knows by `core_name`; calling it gives the batch mean (Keras' reduction)."""
+
+    core_name = ""
+
+    def __init__(self, from_logits: bool = False, name: str | None = None, delta: float = 1.0):
+        self.from_logits = bool(from_logits)
+        self.delta = float(delta)
+        self.name = name or self.core_name
+        self._core = None
+        self._lock = threading.Lock()
+
+    def compile_args(self) -> dict:
+        """What `_core.Model.compile` needs besides the name."""
+        return {"from_logits": self.from_logits, "delta": self.delta}
+
+    def __call__(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> float:
+        # A model with no layers passes y_pred straight to the loss, so the value is the core's own.
+        with self._lock:
+            if self._core is None:
+                self._core = _core.Model([])
+                self._core.compile(self.core_name, [], "sgd", **self.compile_args())
+        yp = _f32(y_pred)
+        sw = None if sample_weight is None else _f32(np.reshape(sample_weight, -1))
+        if sw is not None and sw.size == 1 and yp.ndim > 0:
+            sw = np.full(len(yp), sw[0], dtype=np.float32)
+        loss, _ = self._core.eval_batch(yp, _f32(y_true), sample_weight=sw)
+        return float(loss)
+
+    def get_config(self) -> dict:
+        return {"name": self.name, **self.compile_args()}
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.get_config()})"
+
+
+class MeanSquaredError(Loss):
+    """mean((y_true - y_pred)**2) over the last axis, averaged over the batch."""
+
+    core_name = "mean_squared_error"
+
+    def __init__(self, name: str | None = None, **kw):
+        super().__init__(name=name, **kw)
+
+
+class MeanAbsoluteError(Loss):
+    """mean(|y_true - y_pred|) over the last axis, averaged over the batch."""
+
+    core_name = "mean_absolute_error"
+
+    def __init__(self, name: str | None = None, **kw):
+        super().__init__(name=name, **kw)
+
+
+class Huber(Loss):
+    """Quadratic for |error| <= delta, linear beyond."""
+
+    core_name = "huber"
+
+    def __init__(self, delta: float = 1.0, name: str | None = None, **kw):
+        super().__init__(name=name, delta=delta, **kw)
+
+
+class BinaryCrossentropy(Loss):
+    """-(y log p + (1-y) log(1-p)) per output, p clipped to [1e-7, 1-1e-7] unless from_logits."""
+
+    core_name = "binary_crossentropy"
+
+
+class CategoricalCrossentropy(Loss):
+    """-sum(y log p) over classes for one-hot (or soft) labels."""
+
+    core_name = "categorical_crossentropy"
+
+
+class SparseCategoricalCrossentropy(Loss):
+    """Categorical cross-entropy with integer class labels instead of one-hot rows."""
+
+    core_name = "sparse_categorical_crossentropy"
+
+
+# Per-sample functions, as tf.keras.losses.mse(y_true, y_pred) returns one value per sample.
+
+
+def _pair(y_true: Any, y_pred: Any) -> tuple[np.ndarray, np.ndarray]:
+    t, p = np.asarray(y_true, dtype=np.float64), np.asarray(y_pred, dtype=np.float64)
+    if t.shape != p.shape and t.shape == p.shape[:-1] and p.shape[-1:] == (1,):
+        t = t[..., None]
+    return t, p
+
+
+def mean_squared_error(y_true: Any, y_pred: Any) -> np.ndarray:
+    t, p = _pair(y_true, y_pred)
+    return np.mean((t - p) ** 2, axis=-1)
+
+
+def mean_absolute_error(y_true: Any, y_pred: Any) -> np.ndarray:
+    t, p = _pair(y_true, y_pred)
+    return np.mean(np.abs(t - p), axis=-1)
+
+
+def huber(y_true: Any, y_pred: Any, delta: float = 1.0) -> np.ndarray:
+    t, p = _pair(y_true, y_pred)
+    e = np.abs(p - t)
+    return np.mean(np.where(e <= delta, 0.5 * e * e, delta * (e - 0.5 * delta)), axis=-1)
+
+
+def binary_crossentropy(y_true: Any, y_pred: Any, from_logits: bool = False) -> np.ndarray:
+    t, p = _pair(y_true, y_pred)
+    if from_logits:
+        v = np.maximum(p, 0) - p * t + np.log1p(np.exp(-np.abs(p)))
+    else:
+        q = np.clip(p, EPSILON, 1 - EPSILON)
+        v = -(t * np.log(q) + (1 - t) * np.log(1 - q))
+    return np.mean(v, axis=-1)
+
+
+def categorical_crossentropy(y_true: Any, y_pred: Any, from_logits: bool = False) -> np.ndarray:
+    t, p = _pair(y_true, y_pred)
+    if from_logits:
+        m = p.max(axis=-1, keepdims=True)
+        logq = p - m - np.log(np.exp(p - m).sum(axis=-1, keepdims=True))
+    else:
+        logq = np.log(np.clip(p / p.sum(axis=-1, keepdims=True), EPSILON, 1 - EPSILON))
+    return -np.sum(t * logq, axis=-1)
+
+
+def sparse_categorical_crossentropy(
+    y_true: Any, y_pred: Any, from_logits: bool = False
+) -> np.ndarray:
+    p = np.asarray(y_pred, dtype=np.float64)
+    labels = np.asarray(y_true).reshape(p.shape[:-1])
+    onehot = np.eye(p.shape[-1])[labels.astype(np.int64)]
+    return categorical_crossentropy(onehot, p, from_logits=from_logits)
+
+
+mse = MSE = mean_squared_error
+mae = MAE = mean_absolute_error
+
+_CLASSES: dict[str, type[Loss]] = {
+    "mean_squared_error": MeanSquaredError,
+    "mean_absolute_error": MeanAbsoluteError,
+    "huber": Huber,
+    "binary_crossentropy": BinaryCrossentropy,
+    "categorical_crossentropy": CategoricalCrossentropy,
+    "sparse_categorical_crossentropy": SparseCategoricalCrossentropy,
+}
+_ALIASES = {"mse": "mean_squared_error", "mae": "mean_absolute_error", "huber_loss": "huber"}
+_FUNCTIONS = {
+    mean_squared_error: "mean_squared_error",
+    mean_absolute_error: "mean_absolute_error",
+    huber: "huber",
+    binary_crossentropy: "binary_crossentropy",
+    categorical_crossentropy: "categorical_crossentropy",
+    sparse_categorical_crossentropy: "sparse_categorical_crossentropy",
+}
+
+
+def _by_name(name: str) -> type[Loss] | None:
+    key = _ALIASES.get(name.lower(), name)
+    if key in _CLASSES:
+        return _CLASSES[key]
+    for cls in _CLASSES.values():  # class names work too: 'MeanSquaredError'
+        if cls.__name__ == name:
+            return cls
+    return None
+
+
+def get(identifier: Any) -> Loss:
+    """A Loss from a Loss object, a name ('mse', 'categorical_crossentropy', ...) or a loss function."""
+    if isinstance(identifier, Loss):
+        return identifier
+    if isinstance(identifier, type) and issubclass(identifier, Loss):
+        return identifier()
+    if isinstance(identifier, str):
+        cls = _by_name(identifier)
+        if cls is None:
+            raise unknown_name("loss", identifier, [*_CLASSES, *_ALIASES])
+        return cls(name=identifier)
+    if callable(identifier) and identifier in _FUNCTIONS:
+        return _CLASSES[_FUNCTIONS[identifier]]()
+    raise ValueError(
+        f"Unsupported loss {identifier!r}: custom Python losses cannot run inside the Rust step; "
+        f"use one of: {', '.join(sorted([*_CLASSES, *_ALIASES]))}"
+    )

@@ -1,0 +1,38 @@
+"""Keras optimizers by class and by name; the update rules run in Rust, one file per optimizer here."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rustgrad.keras._names import unknown_name
+from rustgrad.keras.optimizers import schedules
+from rustgrad.keras.optimizers.adagrad import Adagrad
+from rustgrad.keras.optimizers.adam import Adam
+from rustgrad.keras.optimizers.adamw import AdamW
+from rustgrad.keras.optimizers.optimizer import Optimizer
+from rustgrad.keras.optimizers.rmsprop import RMSprop
+from rustgrad.keras.optimizers.sgd import SGD
+
+__all__ = ["SGD", "Adagrad", "Adam", "AdamW", "Optimizer", "RMSprop", "get", "schedules"]
+
+_BY_NAME: dict[str, type[Optimizer]] = {
+    "sgd": SGD,
+    "adam": Adam,
+    "adamw": AdamW,
+    "rmsprop": RMSprop,
+    "adagrad": Adagrad,
+}
+
+
+def get(identifier: Any) -> Optimizer:
+    """An Optimizer from an instance, a class, or a name ('adam', 'SGD', 'rmsprop', ...)."""
+    if isinstance(identifier, Optimizer):
+        return identifier
+    if isinstance(identifier, type) and issubclass(identifier, Optimizer):
+        return identifier()
+    if isinstance(identifier, str):
+        cls = _BY_NAME.get(identifier.lower())
+        if cls is None:
+            raise unknown_name("optimizer", identifier, _BY_NAME)
+        return cls()
+    raise ValueError(f"Could not interpret optimizer {identifier!r}; use a name or an Optimizer")

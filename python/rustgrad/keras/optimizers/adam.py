@@ -1,0 +1,35 @@
+"""Adam: m = β1·m + (1−β1)·g; v = β2·v + (1−β2)·g²; w −= lr·√(1−β2ᵗ)/(1−β1ᵗ) · m/(√v + ε)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rustgrad.keras.optimizers.optimizer import Optimizer
+
+
+class Adam(Optimizer):
+    """Adam with Keras' defaults (epsilon 1e-7), optionally AMSGrad (max of past v)."""
+
+    core_name = "adam"
+
+    def __init__(
+        self,
+        learning_rate: Any = 0.001,
+        beta_1: float = 0.9,
+        beta_2: float = 0.999,
+        epsilon: float = 1e-7,
+        amsgrad: bool = False,
+        **kwargs,
+    ):
+        super().__init__(learning_rate=learning_rate, **kwargs)
+        self.beta_1, self.beta_2, self.epsilon = float(beta_1), float(beta_2), float(epsilon)
+        self.amsgrad = bool(amsgrad)
+
+    def core_kwargs(self) -> dict:
+        return {
+            **super().core_kwargs(),
+            "beta_1": self.beta_1,
+            "beta_2": self.beta_2,
+            "epsilon": self.epsilon,
+            "amsgrad": self.amsgrad,
+        }

@@ -1,0 +1,129 @@
+"""Learning-rate schedules with Keras' formulas, evaluated in Python once per step (step from 0)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+__all__ = [
+    "CosineDecay",
+    "ExponentialDecay",
+    "InverseTimeDecay",
+    "LearningRateSchedule",
+    "PiecewiseConstantDecay",
+]
+
+
+class LearningRateSchedule:
+    """A function of the step number giving the learning rate."""
+
+    def __call__(self, step: int) -> float:
+        raise NotImplementedError
+
+    def get_config(self) -> dict:
+        return dict(vars(self))
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.get_config()})"
+
+
+def _positive(value: float, name: str) -> float:
+    if not float(value) > 0:
+        raise ValueError(f"{name} must be positive, got {value}")
+    return float(value)
+
+
+class ExponentialDecay(LearningRateSchedule):
+    """initial_learning_rate · decay_rate^(step / decay_steps); the exponent floored if staircase."""
+
+    def __init__(
+        self,
+        initial_learning_rate: float,
+        decay_steps: int,
+        decay_rate: float,
+        staircase: bool = False,
+        name: str | None = None,
+    ):
+        self.initial_learning_rate = float(initial_learning_rate)
+        self.decay_steps = _positive(decay_steps, "decay_steps")
+        self.decay_rate, self.staircase, self.name = float(decay_rate), bool(staircase), name
+
+    def __call__(self, step: int) -> float:
+        p = step / self.decay_steps
+        if self.staircase:
+            p = math.floor(p)
+        return self.initial_learning_rate * self.decay_rate**p
+
+
+class InverseTimeDecay(LearningRateSchedule):
+    """initial_learning_rate / (1 + decay_rate · step / decay_steps); the ratio floored if staircase."""
+
+    def __init__(
+        self,
+        initial_learning_rate: float,
+        decay_steps: int,
+        decay_rate: float,
+        staircase: bool = False,
+        name: str | None = None,
+    ):
+        self.initial_learning_rate = float(initial_learning_rate)
+        self.decay_steps = _positive(decay_steps, "decay_steps")
+        self.decay_rate, self.staircase, self.name = float(decay_rate), bool(staircase), name
+
+    def __call__(self, step: int) -> float:
+        p = step / self.decay_steps
+        if self.staircase:
+            p = math.floor(p)
+        return self.initial_learning_rate / (1.0 + self.decay_rate * p)
+
+
+class PiecewiseConstantDecay(LearningRateSchedule):
+    """values[0] while step <= boundaries[0], values[i] while step <= boundaries[i], then values[-1]."""
+
+    def __init__(
+        self, boundaries: Sequence[float], values: Sequence[float], name: str | None = None
+    ):
+        if len(values) != len(boundaries) + 1:
+            raise ValueError(
+                f"PiecewiseConstantDecay needs one more value than boundaries, got "
+                f"{len(boundaries)} boundaries and {len(values)} values"
+            )
+        if list(boundaries) != sorted(boundaries):
+            raise ValueError(f"boundaries must be increasing, got {list(boundaries)}")
+        self.boundaries, self.values, self.name = list(boundaries), list(values), name
+
+    def __call__(self, step: int) -> float:
+        for b, v in zip(self.boundaries, self.values):
+            if step <= b:
+                return float(v)
+        return float(self.values[-1])
+
+
+class CosineDecay(LearningRateSchedule):
+    """Optional linear warmup to warmup_target, then a half cosine from it down to alpha times it."""
+
+    def __init__(
+        self,
+        initial_learning_rate: float,
+        decay_steps: int,
+        alpha: float = 0.0,
+        name: str | None = None,
+        warmup_target: float | None = None,
+        warmup_steps: int = 0,
+    ):
+        self.initial_learning_rate = float(initial_learning_rate)
+        self.decay_steps = _positive(decay_steps, "decay_steps")
+        self.alpha, self.name = float(alpha), name
+        self.warmup_target, self.warmup_steps = warmup_target, int(warmup_steps)
+
+    def __call__(self, step: int) -> float:
+        start = self.initial_learning_rate
+        if self.warmup_target is None:
+            top = start
+        else:
+            top = float(self.warmup_target)
+            if step < self.warmup_steps:
+                return start + (top - start) * step / self.warmup_steps
+        s = min(max(step - self.warmup_steps, 0), self.decay_steps)
+        cosine = 0.5 * (1.0 + math.cos(math.pi * s / self.decay_steps))
+        return top * ((1.0 - self.alpha) * cosine + self.alpha)

@@ -1,0 +1,24 @@
+"""SGD: v = momentum·v − lr·g; w += v (nesterov: w += momentum·v − lr·g); plain w −= lr·g at momentum 0."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rustgrad.keras.optimizers.optimizer import Optimizer
+
+
+class SGD(Optimizer):
+    """Gradient descent with optional (Nesterov) momentum; Keras' defaults."""
+
+    core_name = "sgd"
+
+    def __init__(
+        self, learning_rate: Any = 0.01, momentum: float = 0.0, nesterov: bool = False, **kwargs
+    ):
+        super().__init__(learning_rate=learning_rate, **kwargs)
+        if not 0.0 <= float(momentum) <= 1.0:
+            raise ValueError(f"momentum must be in [0, 1], got {momentum}")
+        self.momentum, self.nesterov = float(momentum), bool(nesterov)
+
+    def core_kwargs(self) -> dict:
+        return {**super().core_kwargs(), "momentum": self.momentum, "nesterov": self.nesterov}

@@ -1,0 +1,182 @@
+"""The loops over many batches (fit, evaluate, predict); each batch is one call into the Rust core.
+
+Inputs are converted to contiguous float32 once per call; batches are index arrays into them, which
+the core gathers with the GIL released. A batch either fully updates the weights or not at all, so
+Ctrl-C (KeyboardInterrupt, raised between batches) never leaves weights half-updated, and
+`model.history` keeps the epochs that finished.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from rustgrad import data
+from rustgrad.keras import _inputs
+from rustgrad.keras.callbacks.base import CallbackList, History
+from rustgrad.keras.callbacks.progress import ProgbarLogger, resolve_verbose
+
+
+def _logs(names: list[str], loss_sum: float, seen: int, stats: list[list[float]]) -> dict:
+    logs = {"loss": loss_sum / seen if seen else float("nan")}
+    for name, (s, c) in zip(names, stats):
+        logs[name] = s / c if c else 0.0
+    return logs
+
+
+def _accumulate(stats: list[list[float]], batch: list) -> None:
+    for acc, (s, c) in zip(stats, batch):
+        acc[0] += s
+        acc[1] += c
+
+
+def run_eval(model: Any, x: np.ndarray, y: np.ndarray, sw: Any, batch_size: int, cbs=None) -> dict:
+    """Loss (batch means weighted by batch size, as Keras) and metrics over all of (x, y)."""
+    core, n = model._core, len(x)
+    loss_sum, stats = 0.0, [[0.0, 0.0] for _ in model._metric_keys]
+    for step, start in enumerate(range(0, n, batch_size)):
+        stop = min(start + batch_size, n)
+        w = None if sw is None else sw[start:stop]
+        # Slices of C-contiguous arrays are contiguous views, so no index gather is needed here.
+        loss, batch = core.eval_batch(x[start:stop], y[start:stop], sample_weight=w)
+        loss_sum += loss * (stop - start)
+        _accumulate(stats, batch)
+        if cbs is not None:
+            cbs.on_test_batch_end(step, _logs(model._metric_keys, loss_sum, stop, stats))
+    return _logs(model._metric_keys, loss_sum, n, stats)
+
+
+def _validation(model: Any, x, y, sw, validation_split: float, validation_data: Any):
+    """((x, y, sw) to train on, (x, y, sw) to validate on or None)."""
+    if validation_data is not None:
+        if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3):
+            raise ValueError(
+                "validation_data must be (x_val, y_val) or (x_val, y_val, sample_weight)"
+            )
+        xv = _inputs.as_x(model, validation_data[0], "x_val")
+        yv = _inputs.as_y(model, validation_data[1], len(xv), xv.shape, "y_val")
+        swv = validation_data[2] if len(validation_data) == 3 else None
+        swv = _inputs.sample_weights(model, yv, len(xv), swv, None)
+        return (x, y, sw), (xv, yv, swv)
+    if not validation_split:
+        return (x, y, sw), None
+    (xt, yt), (xv, yv) = data.validation_split(x, y, validation_split)
+    swt, swv = (None, None) if sw is None else (sw[: len(xt)], sw[len(xt) :])
+    return (xt, yt, swt), (xv, yv, swv)
+
+
+def _check_compiled(model: Any, what: str) -> None:
+    if model.optimizer is None:
+        raise RuntimeError(f"You must compile your model before {what}: call model.compile(...)")
+    if model.loss is None:
+        raise ValueError(
+            f"No loss to {what}: compile() was called without one; e.g. model.compile(loss='mse')"
+        )
+
+
+def fit(
+    model: Any,
+    x: Any,
+    y: Any,
+    batch_size: Any = None,
+    epochs: int = 1,
+    verbose: Any = "auto",
+    callbacks: Any = None,
+    validation_split: float = 0.0,
+    validation_data: Any = None,
+    shuffle: bool = True,
+    class_weight: Any = None,
+    sample_weight: Any = None,
+    initial_epoch: int = 0,
+    validation_batch_size: Any = None,
+) -> History:
+    _check_compiled(model, "training")
+    bs = _inputs.positive_int(32 if batch_size is None else batch_size, "batch_size")
+    vbs = _inputs.positive_int(validation_batch_size or bs, "validation_batch_size")
+    epochs = int(epochs)
+    xa = _inputs.as_x(model, x)
+    model._ensure_compiled()
+    ya = _inputs.as_y(model, y, len(xa), xa.shape)
+    sw = _inputs.sample_weights(model, ya, len(xa), sample_weight, class_weight)
+    (xa, ya, sw), val = _validation(model, xa, ya, sw, validation_split, validation_data)
+    n, verbose = len(xa), resolve_verbose(verbose)
+    steps = math.ceil(n / bs)
+    history = History()
+    progress = ProgbarLogger(verbose, steps, epochs)
+    params = {"epochs": epochs, "steps": steps, "verbose": verbose, "batch_size": bs}
+    # Keras' order: progress first, History last (so it records keys other callbacks add).
+    cbs = CallbackList([progress, *(callbacks or []), history], model, params)
+    model.history, model.stop_training = history, False
+    # Shuffles come from NumPy's global state, so np.random.seed(...) makes a run repeatable.
+    rng = np.random.default_rng(np.random.randint(0, 2**31 - 1))
+    core, opt, keys = model._core, model.optimizer, model._metric_keys
+    logs: dict = {}
+    cbs.on_train_begin()
+    try:
+        for epoch in range(int(initial_epoch), epochs):
+            cbs.on_epoch_begin(epoch)
+            order = rng.permutation(n) if shuffle else np.arange(n, dtype=np.int64)
+            loss_sum, seen, stats = 0.0, 0, [[0.0, 0.0] for _ in keys]
+            for step in range(steps):
+                idx = order[step * bs : (step + 1) * bs]
+                cbs.on_train_batch_begin(step)
+                loss, batch = core.train_batch(xa, ya, idx, sw, lr=opt.lr_at(opt.iterations))
+                opt.iterations += 1
+                loss_sum += loss * len(idx)
+                seen += len(idx)
+                _accumulate(stats, batch)
+                logs = _logs(keys, loss_sum, seen, stats)
+                cbs.on_train_batch_end(step, logs)
+                if model.stop_training:
+                    break
+            if val is not None:
+                vlogs = run_eval(model, *val, vbs)
+                logs.update({f"val_{k}": v for k, v in vlogs.items()})
+            cbs.on_epoch_end(epoch, logs)
+            if model.stop_training:
+                break
+    except KeyboardInterrupt:
+        progress.interrupted()
+        raise
+    cbs.on_train_end(logs)
+    return history
+
+
+def evaluate(
+    model: Any,
+    x: Any,
+    y: Any,
+    batch_size: Any = None,
+    verbose: Any = "auto",
+    sample_weight: Any = None,
+    callbacks: Any = None,
+    return_dict: bool = False,
+) -> Any:
+    _check_compiled(model, "evaluating")
+    bs = _inputs.positive_int(32 if batch_size is None else batch_size, "batch_size")
+    xa = _inputs.as_x(model, x)
+    model._ensure_compiled()
+    ya = _inputs.as_y(model, y, len(xa), xa.shape)
+    sw = _inputs.sample_weights(model, ya, len(xa), sample_weight, None)
+    verbose = resolve_verbose(verbose)
+    steps = math.ceil(len(xa) / bs)
+    progress = ProgbarLogger(verbose, steps, epochs=0)
+    cbs = CallbackList([*(callbacks or []), progress], model, {"steps": steps, "verbose": verbose})
+    cbs.on_test_begin()
+    logs = run_eval(model, xa, ya, sw, bs, cbs)
+    cbs.on_test_end(logs)
+    if return_dict:
+        return logs
+    values = list(logs.values())
+    return values[0] if len(values) == 1 else values
+
+
+def predict(model: Any, x: Any, batch_size: Any = None, verbose: Any = 0) -> np.ndarray:
+    bs = _inputs.positive_int(32 if batch_size is None else batch_size, "batch_size")
+    xa = _inputs.as_x(model, x)
+    outs = [model._core.predict_batch(xa[i : i + bs]) for i in range(0, len(xa), bs)]
+    if not outs:
+        return np.zeros((0, *model.output_shape[1:]), dtype=np.float32)
+    return outs[0] if len(outs) == 1 else np.concatenate(outs)
