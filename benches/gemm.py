@@ -1,9 +1,8 @@
 """f32 GEMM throughput at the shapes training uses, against NumPy's `@` (and PyTorch when installed)."""
 
 import numpy as np
-from _common import median_time, optional, table
-
 import rustgrad as rg
+from _common import median_time, optional, table
 
 SHAPES = [(32, 784, 128), (784, 32, 128), (128, 128, 128), (1024, 1024, 1024)]
 
@@ -19,11 +18,11 @@ def main():
         flops = 2.0 * m * k * n
         reps = 5 if m * k * n > 1e8 else 200
 
-        def rg_mm():
+        def rg_mm(ta=ta, tb=tb, reps=reps):
             for _ in range(reps):
                 ta @ tb
 
-        def np_mm():
+        def np_mm(a=a, b=b, reps=reps):
             for _ in range(reps):
                 a @ b
 
@@ -33,7 +32,7 @@ def main():
         if torch is not None:
             pa, pb = torch.from_numpy(a), torch.from_numpy(b)
 
-            def pt_mm():
+            def pt_mm(pa=pa, pb=pb, reps=reps):
                 for _ in range(reps):
                     pa @ pb
 
@@ -42,7 +41,9 @@ def main():
             row.append("-")
         rows.append(row)
     header = ["shape", "rustgrad GFLOP/s", "numpy GFLOP/s", "rustgrad/numpy", "pytorch GFLOP/s"]
-    table(f"(b) f32 GEMM, {rg.get_num_threads()} threads (includes result allocation)", header, rows)
+    table(
+        f"(b) f32 GEMM, {rg.get_num_threads()} threads (includes result allocation)", header, rows
+    )
 
 
 if __name__ == "__main__":

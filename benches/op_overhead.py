@@ -1,9 +1,8 @@
 """Per-op overhead: a 3000-op graph on 16-element tensors, forward + backward, against peers."""
 
 import numpy as np
-from _common import median_time, optional, table
-
 import rustgrad as rg
+from _common import median_time, optional, table
 
 STEPS = 1000  # three ops each: mul, add, tanh
 
@@ -61,7 +60,11 @@ def main():
         rows.append(["pytorch (fwd+bwd)", f"{t_pt:.3f}", f"{t_pt / t_rg:.2f}"])
     else:
         rows.append(["pytorch", "not installed", "-"])
-    table("(a) per-op overhead, 16-element tensors, 3000 ops", ["library", "us/op", "peer/rustgrad"], rows)
+    table(
+        "(a) per-op overhead, 16-element tensors, 3000 ops",
+        ["library", "us/op", "peer/rustgrad"],
+        rows,
+    )
     return t_rg
 
 

@@ -65,6 +65,33 @@ pub fn matmul(
     })
 }
 
+/// `matmul` on the calling thread only, for callers that already split work over the pool
+/// (convolutions run one product per group of samples on each thread).
+pub fn matmul_serial(
+    m: usize,
+    k: usize,
+    n: usize,
+    a: Operand,
+    b: Operand,
+    c: &mut [f32],
+    accumulate: bool,
+) {
+    assert!(
+        a.data.len() >= m * k && b.data.len() >= k * n && c.len() >= m * n,
+        "gemm: operand too short"
+    );
+    if m == 0 || n == 0 {
+        return;
+    }
+    if k == 0 {
+        if !accumulate {
+            c[..m * n].fill(0.0);
+        }
+        return;
+    }
+    faer_kernel(m, k, n, a, b, c, accumulate, faer::Par::Seq)
+}
+
 #[allow(clippy::too_many_arguments)]
 fn faer_kernel(
     m: usize,

@@ -1,5 +1,7 @@
 //! Plain loops over slices: no Tensor, no graph. Ops call these after checking shapes.
 pub mod broadcast;
 pub mod gemm;
+pub mod im2col;
 pub mod parallel;
+pub mod pool;
 pub mod reduce;

@@ -102,6 +102,35 @@ pub fn for_chunks(out: &mut [f32], f: impl Fn(usize, &mut [f32]) + Send + Sync) 
     })
 }
 
+/// Split a batch of `n` samples into contiguous ranges, each with its samples' part of `out`
+/// (`out` may be empty), and run `f` on them in the pool when `work` (multiply-adds) pays for it.
+/// A few more ranges than threads let a thread that finishes early take the remainder.
+pub fn over_batch<T: Send, R: Send>(
+    n: usize,
+    out: &mut [T],
+    work: usize,
+    f: impl Fn(std::ops::Range<usize>, &mut [T]) -> R + Send + Sync,
+) -> Vec<R> {
+    let per = out.len().checked_div(n).unwrap_or(0);
+    run(work, MIN_PARALLEL_FLOPS, |threads| {
+        let tasks = (threads * 2).min(n).max(1);
+        if threads == 1 || tasks == 1 {
+            return vec![f(0..n, out)];
+        }
+        let step = n.div_ceil(tasks);
+        let mut pieces = Vec::with_capacity(tasks);
+        let (mut rest, mut s) = (out, 0);
+        while s < n {
+            let e = (s + step).min(n);
+            let (a, b) = rest.split_at_mut((e - s) * per);
+            pieces.push((s..e, a));
+            rest = b;
+            s = e;
+        }
+        pieces.into_par_iter().map(|(r, o)| f(r, o)).collect()
+    })
+}
+
 /// Flush-to-zero and denormals-are-zero for the current thread while the guard lives.
 /// Adam's moment estimates of parameters whose gradient is always zero (dead ReLUs, border pixels)
 /// decay into denormals, where each float op costs ~100 cycles; TensorFlow trains with the same flags.

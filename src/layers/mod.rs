@@ -1,13 +1,21 @@
 //! Layers: the Layer trait and one layer per file, each composed of ops.
 mod activation;
+mod batchnorm;
+mod conv2d;
 mod dense;
 mod dropout;
 mod flatten;
+mod pooling;
+mod reshape;
 
 pub use activation::{Activation, ActivationLayer};
+pub use batchnorm::BatchNormalization;
+pub use conv2d::Conv2D;
 pub use dense::Dense;
 pub use dropout::Dropout;
 pub use flatten::Flatten;
+pub use pooling::{GlobalAveragePooling2D, Pooling2D};
+pub use reshape::Reshape;
 
 use crate::error::Result;
 use crate::tensor::Tensor;
@@ -23,6 +31,11 @@ pub trait Layer: Send + Sync {
     }
     /// Trainable parameters, in Keras' weight order (kernel before bias).
     fn params(&self) -> Vec<Tensor> {
+        Vec::new()
+    }
+    /// Non-trainable weights the layer updates itself (BatchNormalization's moving statistics),
+    /// in Keras' order; saved and loaded with the trainable ones.
+    fn state(&self) -> Vec<Tensor> {
         Vec::new()
     }
 }

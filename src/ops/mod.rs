@@ -1,8 +1,11 @@
 //! Differentiable ops, one family per file; each file holds the forward, its `Backward` and its tests.
+pub mod batchnorm;
 pub mod binary;
+pub mod conv;
 pub mod index;
 pub mod linear;
 pub mod matmul;
+pub mod pool;
 pub mod reduce;
 pub mod softmax;
 pub mod unary;

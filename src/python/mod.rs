@@ -2,6 +2,7 @@
 //! Thin skin only: convert arguments, call the core, convert back.
 mod convert;
 pub mod errors;
+mod layers;
 mod model;
 mod tensor;
 mod tensor_ops;

@@ -23,7 +23,21 @@ ACTIVATIONS = (
     "softplus",
 )
 
-__all__ = ["Activation", "Dense", "Dropout", "Flatten", "Input", "InputLayer", "Layer"]
+__all__ = [
+    "Activation",
+    "AveragePooling2D",
+    "BatchNormalization",
+    "Conv2D",
+    "Dense",
+    "Dropout",
+    "Flatten",
+    "GlobalAveragePooling2D",
+    "Input",
+    "InputLayer",
+    "Layer",
+    "MaxPooling2D",
+    "Reshape",
+]
 
 _name_counts: dict[str, int] = {}
 
@@ -38,7 +52,8 @@ def _auto_name(base: str) -> str:
 def _snake(cls_name: str) -> str:
     out = []
     for i, ch in enumerate(cls_name):
-        if ch.isupper() and i and not cls_name[i - 1].isupper():
+        # Keras: MaxPooling2D -> max_pooling2d (no break after a digit or another capital).
+        if ch.isupper() and i and not cls_name[i - 1].isupper() and not cls_name[i - 1].isdigit():
             out.append("_")
         out.append(ch.lower())
     return "".join(out)
@@ -104,10 +119,18 @@ class Layer:
         return tuple(input_shape)
 
     @property
-    def weights(self) -> list:
+    def trainable_weights(self) -> list:
         return self.core.params() if self.built else []
 
-    trainable_weights = weights
+    @property
+    def non_trainable_weights(self) -> list:
+        """Weights the layer updates itself (BatchNormalization's moving statistics)."""
+        return self.core.state() if self.built else []
+
+    @property
+    def weights(self) -> list:
+        """Trainable then non-trainable weights, Keras' order (e.g. gamma, beta, moving mean, var)."""
+        return self.trainable_weights + self.non_trainable_weights
 
     def count_params(self) -> int:
         return sum(int(np.prod(w.numpy().shape)) for w in self.weights)
@@ -227,3 +250,14 @@ class Dropout(Layer):
 
     def _make_core(self, input_shape: tuple) -> Any:
         return _core.Layer.dropout(self.rate, self.seed)
+
+
+# The convolutional layers live in their own module; they are part of this namespace, as in Keras.
+from rustgrad.keras.layers_conv import (
+    AveragePooling2D,
+    BatchNormalization,
+    Conv2D,
+    GlobalAveragePooling2D,
+    MaxPooling2D,
+    Reshape,
+)

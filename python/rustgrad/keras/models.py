@@ -181,7 +181,13 @@ class Sequential:
     def weights(self) -> list:
         return [w for layer in self.layers for w in layer.weights]
 
-    trainable_weights = weights
+    @property
+    def trainable_weights(self) -> list:
+        return [w for layer in self.layers for w in layer.trainable_weights]
+
+    @property
+    def non_trainable_weights(self) -> list:
+        return [w for layer in self.layers for w in layer.non_trainable_weights]
 
     def count_params(self) -> int:
         return sum(layer.count_params() for layer in self.layers)

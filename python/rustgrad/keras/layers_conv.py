@@ -1,0 +1,255 @@
+"""Keras' convolutional layers: Conv2D, MaxPooling2D, AveragePooling2D, GlobalAveragePooling2D,
+BatchNormalization and Reshape, as thin Python halves of Rust layers (channels-last, like Keras)."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from rustgrad import _core
+from rustgrad.keras.layers import Layer, resolve_activation
+
+__all__ = [
+    "AveragePooling2D",
+    "BatchNormalization",
+    "Conv2D",
+    "GlobalAveragePooling2D",
+    "MaxPooling2D",
+    "Reshape",
+]
+
+PADDINGS = ("valid", "same")
+
+
+def _pair(value: Any, what: str, layer: str) -> tuple[int, int]:
+    """An int or a pair of ints, as Keras accepts for kernel_size, strides and pool_size."""
+    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+        value = (value, value)
+    try:
+        a, b = (int(v) for v in value)
+    except (TypeError, ValueError):
+        raise ValueError(
+            f"{layer}: {what} must be an int or a tuple of 2 ints, got {value!r}"
+        ) from None
+    if a <= 0 or b <= 0:
+        raise ValueError(f"{layer}: {what} must be positive, got {value!r}")
+    return a, b
+
+
+def _padding(padding: Any, layer: str) -> str:
+    p = str(padding).lower()
+    if p not in PADDINGS:
+        raise ValueError(f"{layer}: padding must be 'valid' or 'same', got {padding!r}")
+    return p
+
+
+def _spatial_out(size: int, k: int, s: int, d: int, padding: str) -> int:
+    """Keras' output length of one spatial axis ('valid' or 'same')."""
+    if padding == "same":
+        return -(-size // s)
+    return (size - ((k - 1) * d + 1)) // s + 1
+
+
+def _check_4d(layer: Layer, input_shape: tuple) -> None:
+    if len(input_shape) != 4:
+        raise ValueError(
+            f"{type(layer).__name__} layer '{layer.name}' needs 4-D input (batch, height, width, "
+            f"channels), got shape {input_shape}; use Reshape((h, w, 1)) for single-channel images"
+        )
+
+
+def _window_out(layer: Layer, input_shape: tuple, k, s, d, padding: str) -> tuple:
+    _check_4d(layer, input_shape)
+    h, w = (_spatial_out(input_shape[i + 1], k[i], s[i], d[i], padding) for i in range(2))
+    if h <= 0 or w <= 0:
+        raise ValueError(
+            f"{type(layer).__name__} layer '{layer.name}': input shape {input_shape} is too small "
+            f"for a {k[0]}x{k[1]} window (dilation {tuple(d)}) with padding 'valid'; the output "
+            f"would be {(input_shape[0], h, w)}"
+        )
+    return h, w
+
+
+class Conv2D(Layer):
+    """act(conv2d(x, kernel) + bias) on (batch, h, w, channels); kernel (kh, kw, in, filters)."""
+
+    def __init__(
+        self,
+        filters: int,
+        kernel_size: Any,
+        strides: Any = (1, 1),
+        padding: str = "valid",
+        data_format: Any = None,
+        dilation_rate: Any = (1, 1),
+        activation: Any = None,
+        use_bias: bool = True,
+        **kwargs,
+    ):
+        for key in ("kernel_initializer", "bias_initializer"):
+            init = kwargs.pop(key, None)
+            if init not in (None, "glorot_uniform", "zeros"):
+                raise ValueError(f"Conv2D: {key}={init!r} is not supported yet")
+        if data_format not in (None, "channels_last"):
+            raise ValueError("Conv2D: only data_format='channels_last' is supported")
+        super().__init__(**kwargs)
+        if isinstance(filters, bool) or not isinstance(filters, (int, np.integer)) or filters <= 0:
+            raise ValueError(f"Conv2D: filters must be a positive integer, got {filters!r}")
+        self.filters = int(filters)
+        self.kernel_size = _pair(kernel_size, "kernel_size", "Conv2D")
+        self.strides = _pair(strides, "strides", "Conv2D")
+        self.dilation_rate = _pair(dilation_rate, "dilation_rate", "Conv2D")
+        self.padding = _padding(padding, "Conv2D")
+        self.activation = resolve_activation(activation)
+        self.use_bias = bool(use_bias)
+
+    def _make_core(self, input_shape: tuple) -> Any:
+        _window_out(
+            self, input_shape, self.kernel_size, self.strides, self.dilation_rate, self.padding
+        )
+        return _core.Layer.conv2d(
+            int(input_shape[-1]),
+            self.filters,
+            list(self.kernel_size),
+            list(self.strides),
+            self.padding,
+            list(self.dilation_rate),
+            self.activation,
+            self.use_bias,
+        )
+
+    def compute_output_shape(self, input_shape: tuple) -> tuple:
+        h, w = _window_out(
+            self, input_shape, self.kernel_size, self.strides, self.dilation_rate, self.padding
+        )
+        return (input_shape[0], h, w, self.filters)
+
+
+class _Pooling2D(Layer):
+    _average = False
+
+    def __init__(
+        self,
+        pool_size: Any = (2, 2),
+        strides: Any = None,
+        padding: str = "valid",
+        data_format: Any = None,
+        **kwargs,
+    ):
+        if data_format not in (None, "channels_last"):
+            raise ValueError(
+                f"{type(self).__name__}: only data_format='channels_last' is supported"
+            )
+        super().__init__(**kwargs)
+        kind = type(self).__name__
+        self.pool_size = _pair(pool_size, "pool_size", kind)
+        self.strides = self.pool_size if strides is None else _pair(strides, "strides", kind)
+        self.padding = _padding(padding, kind)
+
+    def _make_core(self, input_shape: tuple) -> Any:
+        _window_out(self, input_shape, self.pool_size, self.strides, (1, 1), self.padding)
+        return _core.Layer.pooling2d(
+            list(self.pool_size), list(self.strides), self.padding, self._average
+        )
+
+    def compute_output_shape(self, input_shape: tuple) -> tuple:
+        h, w = _window_out(self, input_shape, self.pool_size, self.strides, (1, 1), self.padding)
+        return (input_shape[0], h, w, input_shape[3])
+
+
+class MaxPooling2D(_Pooling2D):
+    """Maximum over pool_size windows; strides default to pool_size."""
+
+
+class AveragePooling2D(_Pooling2D):
+    """Mean over pool_size windows ('same' padding is left out of the mean, as in Keras)."""
+
+    _average = True
+
+
+class GlobalAveragePooling2D(Layer):
+    """Mean over height and width: (batch, h, w, c) -> (batch, c)."""
+
+    def __init__(self, data_format: Any = None, keepdims: bool = False, **kwargs):
+        if data_format not in (None, "channels_last") or keepdims:
+            raise ValueError("GlobalAveragePooling2D: only channels_last without keepdims")
+        super().__init__(**kwargs)
+
+    def _make_core(self, input_shape: tuple) -> Any:
+        _check_4d(self, input_shape)
+        return _core.Layer.global_average_pooling2d()
+
+    def compute_output_shape(self, input_shape: tuple) -> tuple:
+        return (input_shape[0], input_shape[-1])
+
+
+class BatchNormalization(Layer):
+    """Normalise over the last axis; batch statistics while training (updating the moving mean and
+    variance with `momentum`), the moving statistics at inference."""
+
+    def __init__(
+        self,
+        axis: int = -1,
+        momentum: float = 0.99,
+        epsilon: float = 1e-3,
+        center: bool = True,
+        scale: bool = True,
+        **kwargs,
+    ):
+        for key, default in (
+            ("beta_initializer", "zeros"),
+            ("gamma_initializer", "ones"),
+            ("moving_mean_initializer", "zeros"),
+            ("moving_variance_initializer", "ones"),
+        ):
+            if kwargs.pop(key, default) != default:
+                raise ValueError(f"BatchNormalization: only {key}={default!r} is supported")
+        super().__init__(**kwargs)
+        if axis not in (-1,) or not center or not scale:
+            raise ValueError(
+                "BatchNormalization: only axis=-1 (channels last) with center and scale is supported"
+            )
+        self.axis, self.momentum, self.epsilon = axis, float(momentum), float(epsilon)
+
+    def _make_core(self, input_shape: tuple) -> Any:
+        if len(input_shape) < 2:
+            raise ValueError(
+                f"BatchNormalization layer '{self.name}' needs inputs with a channel axis, "
+                f"got shape {input_shape}"
+            )
+        return _core.Layer.batch_normalization(int(input_shape[-1]), self.momentum, self.epsilon)
+
+
+class Reshape(Layer):
+    """Reshape each sample to `target_shape` (one entry may be -1)."""
+
+    def __init__(self, target_shape: Any, **kwargs):
+        super().__init__(**kwargs)
+        try:
+            self.target_shape = tuple(int(d) for d in target_shape)
+        except TypeError:
+            raise ValueError(
+                f"Reshape: target_shape must be a tuple, got {target_shape!r}"
+            ) from None
+        if sum(d == -1 for d in self.target_shape) > 1 or any(
+            d <= 0 and d != -1 for d in self.target_shape
+        ):
+            raise ValueError(f"Reshape: invalid target_shape {target_shape!r}")
+
+    def _make_core(self, input_shape: tuple) -> Any:
+        self.compute_output_shape(input_shape)
+        return _core.Layer.reshape(list(self.target_shape))
+
+    def compute_output_shape(self, input_shape: tuple) -> tuple:
+        size = math.prod(input_shape[1:])
+        known = math.prod(d for d in self.target_shape if d != -1)
+        target = self.target_shape
+        if -1 in target:
+            target = tuple(size // known if d == -1 else d for d in target)
+        if math.prod(target) != size or (-1 in self.target_shape and size % known):
+            raise ValueError(
+                f"Reshape layer '{self.name}': cannot reshape input of shape {input_shape} "
+                f"({size} values per sample) into {self.target_shape}"
+            )
+        return (input_shape[0], *target)

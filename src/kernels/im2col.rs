@@ -1,0 +1,189 @@
+//! Convolution geometry (Keras/TF 'valid' and 'same' padding) and the im2col / col2im loops over
+//! NHWC samples. A column row is one output pixel; its entries run (ki, kj, channel), the order of an
+//! HWIO kernel's rows, so `col · kernel` is the NHWC output with no transposes.
+
+/// Output size and padding before the first element along one spatial axis.
+/// 'same' follows TF: out = ceil(in / s), pad_total = max((out − 1)·s + (k − 1)·d + 1 − in, 0),
+/// the odd pixel of padding going at the end.
+pub fn out_and_pad(input: usize, k: usize, s: usize, d: usize, same: bool) -> (usize, usize) {
+    let eff = (k - 1) * d + 1;
+    if same {
+        let out = input.div_ceil(s);
+        let total = ((out.saturating_sub(1)) * s + eff).saturating_sub(input);
+        (out, total / 2)
+    } else if input >= eff {
+        ((input - eff) / s + 1, 0)
+    } else {
+        (0, 0)
+    }
+}
+
+/// One sample's window geometry: input (h, w, c), kernel (kh, kw), strides, dilation, padding
+/// before the first row/column, output (oh, ow).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Geom {
+    pub h: usize,
+    pub w: usize,
+    pub c: usize,
+    pub kh: usize,
+    pub kw: usize,
+    pub sh: usize,
+    pub sw: usize,
+    pub dh: usize,
+    pub dw: usize,
+    pub pt: usize,
+    pub pl: usize,
+    pub oh: usize,
+    pub ow: usize,
+}
+
+impl Geom {
+    pub fn new(hwc: [usize; 3], k: [usize; 2], s: [usize; 2], d: [usize; 2], same: bool) -> Geom {
+        let (oh, pt) = out_and_pad(hwc[0], k[0], s[0], d[0], same);
+        let (ow, pl) = out_and_pad(hwc[1], k[1], s[1], d[1], same);
+        Geom {
+            h: hwc[0],
+            w: hwc[1],
+            c: hwc[2],
+            kh: k[0],
+            kw: k[1],
+            sh: s[0],
+            sw: s[1],
+            dh: d[0],
+            dw: d[1],
+            pt,
+            pl,
+            oh,
+            ow,
+        }
+    }
+    /// Values in one input sample.
+    pub fn in_len(&self) -> usize {
+        self.h * self.w * self.c
+    }
+    /// Output pixels of one sample (rows of its column matrix).
+    pub fn pixels(&self) -> usize {
+        self.oh * self.ow
+    }
+    /// Length of one column row: kh · kw · c.
+    pub fn k(&self) -> usize {
+        self.kh * self.kw * self.c
+    }
+    /// A 1×1 window with unit strides and no padding: the input already is the column matrix.
+    pub fn is_pointwise(&self) -> bool {
+        self.kh == 1 && self.kw == 1 && self.sh == 1 && self.sw == 1
+    }
+    /// Input row of kernel row `ki` at output row `oy`, or None when it falls in the padding.
+    #[inline]
+    pub fn iy(&self, oy: usize, ki: usize) -> Option<usize> {
+        (oy * self.sh + ki * self.dh)
+            .checked_sub(self.pt)
+            .filter(|&y| y < self.h)
+    }
+    #[inline]
+    pub fn ix(&self, ox: usize, kj: usize) -> Option<usize> {
+        (ox * self.sw + kj * self.dw)
+            .checked_sub(self.pl)
+            .filter(|&x| x < self.w)
+    }
+    /// First input column of output column `ox` when the whole kernel row lies inside the image
+    /// and is contiguous (no dilation), so it can be moved as one slice of kw·c values.
+    #[inline]
+    fn run_start(&self, ox: usize) -> Option<usize> {
+        let x0 = (ox * self.sw).checked_sub(self.pl)?;
+        (self.dw == 1 && x0 + self.kw <= self.w).then_some(x0)
+    }
+}
+
+/// Column rows for every output pixel of the samples in `x` (whole samples, NHWC) into `col`.
+pub fn im2col(x: &[f32], g: &Geom, col: &mut [f32]) {
+    let (c, k, krow) = (g.c, g.k(), g.kw * g.c);
+    for (s, xs) in x.chunks_exact(g.in_len().max(1)).enumerate() {
+        for oy in 0..g.oh {
+            for ox in 0..g.ow {
+                let row = &mut col[((s * g.oh + oy) * g.ow + ox) * k..][..k];
+                for (ki, dst) in row.chunks_exact_mut(krow).enumerate() {
+                    let Some(iy) = g.iy(oy, ki) else {
+                        dst.fill(0.0);
+                        continue;
+                    };
+                    let line = &xs[iy * g.w * c..(iy + 1) * g.w * c];
+                    if let Some(x0) = g.run_start(ox) {
+                        dst.copy_from_slice(&line[x0 * c..(x0 + g.kw) * c]);
+                        continue;
+                    }
+                    for (kj, d) in dst.chunks_exact_mut(c).enumerate() {
+                        match g.ix(ox, kj) {
+                            Some(ix) => d.copy_from_slice(&line[ix * c..(ix + 1) * c]),
+                            None => d.fill(0.0),
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The adjoint of `im2col`: add every column entry back onto the input value it was copied from.
+/// `dx` holds whole samples and is added to, not overwritten.
+pub fn col2im_add(col: &[f32], g: &Geom, dx: &mut [f32]) {
+    let (c, k, krow) = (g.c, g.k(), g.kw * g.c);
+    for (s, xs) in dx.chunks_exact_mut(g.in_len().max(1)).enumerate() {
+        for oy in 0..g.oh {
+            for ox in 0..g.ow {
+                let row = &col[((s * g.oh + oy) * g.ow + ox) * k..][..k];
+                for (ki, src) in row.chunks_exact(krow).enumerate() {
+                    let Some(iy) = g.iy(oy, ki) else { continue };
+                    let line = &mut xs[iy * g.w * c..(iy + 1) * g.w * c];
+                    if let Some(x0) = g.run_start(ox) {
+                        add(&mut line[x0 * c..(x0 + g.kw) * c], src);
+                        continue;
+                    }
+                    for (kj, v) in src.chunks_exact(c).enumerate() {
+                        if let Some(ix) = g.ix(ox, kj) {
+                            add(&mut line[ix * c..(ix + 1) * c], v);
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[inline]
+fn add(dst: &mut [f32], src: &[f32]) {
+    dst.iter_mut().zip(src).for_each(|(a, b)| *a += b);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn same_padding_matches_tensorflow() {
+        // TF: in 5, k 3, s 2 → out 3, pad_total 2 (1 before); in 6, k 3, s 2 → out 3, pad 1 (0 before).
+        assert_eq!(out_and_pad(5, 3, 2, 1, true), (3, 1));
+        assert_eq!(out_and_pad(6, 3, 2, 1, true), (3, 0));
+        assert_eq!(out_and_pad(7, 3, 1, 2, true), (7, 2));
+        assert_eq!(out_and_pad(7, 3, 1, 2, false), (3, 0));
+        assert_eq!(out_and_pad(2, 3, 1, 1, false), (0, 0));
+    }
+
+    #[test]
+    fn col2im_is_the_adjoint_of_im2col() {
+        // <im2col(x), y> == <x, col2im(y)> for every geometry, including padding and dilation.
+        for &(same, s, d) in &[(false, 1, 1), (true, 2, 1), (true, 1, 2), (false, 2, 2)] {
+            let g = Geom::new([5, 6, 3], [3, 2], [s, s], [d, d], same);
+            let x: Vec<f32> = (0..2 * g.in_len()).map(|i| (i % 7) as f32 - 3.0).collect();
+            let rows = 2 * g.pixels();
+            let y: Vec<f32> = (0..rows * g.k()).map(|i| (i % 5) as f32 - 2.0).collect();
+            let mut col = vec![0.0; rows * g.k()];
+            im2col(&x, &g, &mut col);
+            let mut back = vec![0.0; x.len()];
+            col2im_add(&y, &g, &mut back);
+            let lhs: f32 = col.iter().zip(&y).map(|(a, b)| a * b).sum();
+            let rhs: f32 = x.iter().zip(&back).map(|(a, b)| a * b).sum();
+            assert_eq!(lhs, rhs);
+        }
+    }
+}

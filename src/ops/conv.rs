@@ -1,0 +1,413 @@
+//! conv2d over NHWC inputs with an HWIO kernel (Keras' layouts), strides, dilation, 'valid'/'same'
+//! padding, with bias and ReLU fused into the product's epilogue. im2col + GEMM, a group of samples
+//! at a time on each thread, so the column matrix stays in cache between its write and its use.
+use crate::autograd::Backward;
+use crate::error::{fmt_shape, Error, Result};
+use crate::kernels::gemm::{matmul_serial as gemm, Operand};
+use crate::kernels::im2col::{col2im_add, im2col, Geom};
+use crate::kernels::parallel::over_batch;
+use crate::tensor::Tensor;
+
+/// Rows of a column matrix handled by one product: enough for the GEMM to run at speed, few enough
+/// that the column matrix (rows × kh·kw·c floats) stays in L2.
+const GROUP_ROWS: usize = 512;
+
+/// Keras' padding names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Padding {
+    Valid,
+    Same,
+}
+
+impl Padding {
+    pub fn from_name(op: &str, name: &str) -> Result<Padding> {
+        match name.to_ascii_lowercase().as_str() {
+            "valid" => Ok(Padding::Valid),
+            "same" => Ok(Padding::Same),
+            other => Err(Error::invalid(
+                op,
+                format!("padding must be 'valid' or 'same', got '{other}'"),
+            )),
+        }
+    }
+}
+
+/// Strides, dilation and padding of a 2-D window op.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Window {
+    pub strides: [usize; 2],
+    pub dilation: [usize; 2],
+    pub padding: Padding,
+}
+
+impl Window {
+    pub fn new(strides: [usize; 2], dilation: [usize; 2], padding: Padding) -> Window {
+        Window {
+            strides,
+            dilation,
+            padding,
+        }
+    }
+    /// The geometry for input `xs` (NHWC) and a `k` window, checked to give a non-empty output.
+    pub fn geom(&self, op: &str, xs: &[usize], k: [usize; 2], c: usize) -> Result<Geom> {
+        if xs.len() != 4 {
+            return Err(Error::shape(
+                op,
+                format!(
+                    "expects a 4-D input (batch, height, width, channels), got shape {}",
+                    fmt_shape(xs)
+                ),
+            ));
+        }
+        if self.strides.contains(&0) || self.dilation.contains(&0) || k.contains(&0) {
+            return Err(Error::invalid(
+                op,
+                format!(
+                    "window {k:?}, strides {:?} and dilation {:?} must all be positive",
+                    self.strides, self.dilation
+                ),
+            ));
+        }
+        let g = Geom::new(
+            [xs[1], xs[2], c],
+            k,
+            self.strides,
+            self.dilation,
+            self.padding == Padding::Same,
+        );
+        if g.oh == 0 || g.ow == 0 {
+            return Err(Error::shape(op, format!("input of shape {} is smaller than the {}x{} window (dilation {:?}) with 'valid' padding: the output would be empty", fmt_shape(xs), k[0], k[1], self.dilation)));
+        }
+        Ok(g)
+    }
+}
+
+/// Samples per product for `pixels` output pixels per sample.
+fn group_size(pixels: usize) -> usize {
+    (GROUP_ROWS / pixels.max(1)).max(1)
+}
+
+fn bias_relu(out: &mut [f32], bias: Option<&[f32]>, relu: bool) {
+    match bias {
+        Some(b) if !b.is_empty() => {
+            for row in out.chunks_exact_mut(b.len()) {
+                if relu {
+                    row.iter_mut()
+                        .zip(b)
+                        .for_each(|(v, b)| *v = (*v + b).max(0.0));
+                } else {
+                    row.iter_mut().zip(b).for_each(|(v, b)| *v += b);
+                }
+            }
+        }
+        _ if relu => out.iter_mut().for_each(|v| *v = v.max(0.0)),
+        _ => {}
+    }
+}
+
+/// For each group of samples: col = im2col(x); dZ = g ⊙ [y > 0]; dW += colᵀ·dZ; db += Σ_rows dZ;
+/// dx = col2im(dZ·Wᵀ). dx is skipped when the input needs no gradient (a network's input).
+struct Conv2dBackward {
+    g: Geom,
+    n: usize,
+    cout: usize,
+    relu: bool,
+}
+
+impl Backward for Conv2dBackward {
+    fn name(&self) -> &'static str {
+        "conv2d"
+    }
+    fn backward(&self, grad: &[f32], inputs: &[Tensor], out: &Tensor) -> Vec<Option<Vec<f32>>> {
+        let (g, n, cout, relu) = (self.g, self.n, self.cout, self.relu);
+        let (x, w) = (&inputs[0], &inputs[1]);
+        let (need_dx, need_dw) = (x.requires_grad(), w.requires_grad());
+        let need_db = inputs.get(2).is_some_and(|b| b.requires_grad());
+        let (rows, k, in_len) = (g.pixels(), g.k(), g.in_len());
+        let group = group_size(rows);
+        let (xd, wd) = (x.data(), w.data());
+        let y = relu.then(|| out.data());
+        let mut dx = if need_dx {
+            vec![0.0; n * in_len]
+        } else {
+            Vec::new()
+        };
+        let work = 2 * n * rows * k * cout;
+        let parts = over_batch(n, &mut dx, work, |r, dxs| {
+            let mut dw = vec![0.0f32; if need_dw { k * cout } else { 0 }];
+            let mut db = vec![0.0f32; if need_db { cout } else { 0 }];
+            let span = group.min(r.len()) * rows;
+            let mut col = vec![
+                0.0f32;
+                if need_dw && !g.is_pointwise() {
+                    span * k
+                } else {
+                    0
+                }
+            ];
+            let mut dcol = vec![
+                0.0f32;
+                if need_dx && !g.is_pointwise() {
+                    span * k
+                } else {
+                    0
+                }
+            ];
+            let mut dz = vec![0.0f32; if relu { span * cout } else { 0 }];
+            for s0 in r.clone().step_by(group) {
+                let s1 = (s0 + group).min(r.end);
+                let m = (s1 - s0) * rows;
+                let gz = &grad[s0 * rows * cout..s1 * rows * cout];
+                let dzg: &[f32] = match &y {
+                    Some(y) => {
+                        let ys = &y[s0 * rows * cout..s1 * rows * cout];
+                        for ((d, &gv), &yv) in dz.iter_mut().zip(gz).zip(ys) {
+                            *d = if yv > 0.0 { gv } else { 0.0 };
+                        }
+                        &dz[..m * cout]
+                    }
+                    None => gz,
+                };
+                if need_db {
+                    for row in dzg.chunks_exact(cout) {
+                        db.iter_mut().zip(row).for_each(|(a, b)| *a += b);
+                    }
+                }
+                let xs = &xd[s0 * in_len..s1 * in_len];
+                if need_dw {
+                    let a: &[f32] = if g.is_pointwise() {
+                        xs
+                    } else {
+                        im2col(xs, &g, &mut col[..m * k]);
+                        &col[..m * k]
+                    };
+                    let a = Operand {
+                        data: a,
+                        trans: true,
+                    };
+                    gemm(
+                        k,
+                        m,
+                        cout,
+                        a,
+                        Operand {
+                            data: dzg,
+                            trans: false,
+                        },
+                        &mut dw,
+                        true,
+                    );
+                }
+                if need_dx {
+                    let dxg = &mut dxs[(s0 - r.start) * in_len..(s1 - r.start) * in_len];
+                    let wt = Operand {
+                        data: &wd,
+                        trans: true,
+                    };
+                    let dzo = Operand {
+                        data: dzg,
+                        trans: false,
+                    };
+                    if g.is_pointwise() {
+                        gemm(m, cout, k, dzo, wt, dxg, false);
+                    } else {
+                        gemm(m, cout, k, dzo, wt, &mut dcol[..m * k], false);
+                        col2im_add(&dcol[..m * k], &g, dxg);
+                    }
+                }
+            }
+            (dw, db)
+        });
+        let (mut dw, mut db) = (None::<Vec<f32>>, None::<Vec<f32>>);
+        for (pw, pb) in parts {
+            for (acc, part) in [(&mut dw, pw), (&mut db, pb)] {
+                match acc {
+                    Some(a) => a.iter_mut().zip(&part).for_each(|(a, b)| *a += b),
+                    None => *acc = Some(part),
+                }
+            }
+        }
+        let mut res = vec![need_dx.then_some(dx), dw.filter(|_| need_dw)];
+        if inputs.len() > 2 {
+            res.push(db.filter(|_| need_db));
+        }
+        res
+    }
+}
+
+impl Tensor {
+    /// `relu?(conv2d(self, kernel) + bias)`: self (N, H, W, C), kernel (kh, kw, C, F) → (N, oh, ow, F).
+    pub fn conv2d(
+        &self,
+        kernel: &Tensor,
+        bias: Option<&Tensor>,
+        win: &Window,
+        relu: bool,
+    ) -> Result<Tensor> {
+        let (xs, ks) = (self.shape(), kernel.shape());
+        if ks.len() != 4 || xs.len() != 4 || xs[3] != ks[2] {
+            return Err(Error::shape_mismatch("conv2d", xs, ks, "do not fit: the input (batch, height, width, channels) must have as many channels as the kernel (kh, kw, in_channels, filters) has input channels"));
+        }
+        let cout = ks[3];
+        if let Some(b) = bias {
+            if b.shape() != [cout] {
+                return Err(Error::shape_mismatch(
+                    "conv2d",
+                    b.shape(),
+                    &[cout],
+                    "differ: the bias needs one value per filter",
+                ));
+            }
+        }
+        let g = win.geom("conv2d", xs, [ks[0], ks[1]], xs[3])?;
+        let n = xs[0];
+        let (rows, k, in_len) = (g.pixels(), g.k(), g.in_len());
+        let group = group_size(rows);
+        let (xd, wd) = (self.data(), kernel.data());
+        let bd = bias.map(|b| b.data());
+        let mut y = vec![0.0f32; n * rows * cout];
+        over_batch(n, &mut y, n * rows * k * cout, |r, out| {
+            let span = group.min(r.len()) * rows;
+            let mut col = vec![0.0f32; if g.is_pointwise() { 0 } else { span * k }];
+            for s0 in r.clone().step_by(group) {
+                let s1 = (s0 + group).min(r.end);
+                let m = (s1 - s0) * rows;
+                let xs = &xd[s0 * in_len..s1 * in_len];
+                let a: &[f32] = if g.is_pointwise() {
+                    xs
+                } else {
+                    im2col(xs, &g, &mut col[..m * k]);
+                    &col[..m * k]
+                };
+                let o = &mut out[(s0 - r.start) * rows * cout..(s1 - r.start) * rows * cout];
+                let (a, b) = (
+                    Operand {
+                        data: a,
+                        trans: false,
+                    },
+                    Operand {
+                        data: &wd,
+                        trans: false,
+                    },
+                );
+                gemm(m, k, cout, a, b, o, false);
+                bias_relu(o, bd.as_deref().map(|b| b.as_slice()), relu);
+            }
+        });
+        drop((xd, wd, bd));
+        let shape = vec![n, g.oh, g.ow, cout];
+        let bw = Conv2dBackward { g, n, cout, relu };
+        Ok(match bias {
+            Some(b) => Tensor::from_op(y, shape, bw, &[self, kernel, b]),
+            None => Tensor::from_op(y, shape, bw, &[self, kernel]),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Direct convolution with plain loops, the definition the fast path must match.
+    fn naive(x: &[f32], xs: [usize; 4], w: &[f32], ks: [usize; 4], g: &Geom) -> Vec<f32> {
+        let [n, h, wd, c] = xs;
+        let [kh, kw, _, f] = ks;
+        let mut y = vec![0.0; n * g.oh * g.ow * f];
+        for b in 0..n {
+            for oy in 0..g.oh {
+                for ox in 0..g.ow {
+                    for o in 0..f {
+                        let mut s = 0.0;
+                        for i in 0..kh {
+                            for j in 0..kw {
+                                let iy = (oy * g.sh + i * g.dh) as isize - g.pt as isize;
+                                let ix = (ox * g.sw + j * g.dw) as isize - g.pl as isize;
+                                if iy < 0 || ix < 0 || iy >= h as isize || ix >= wd as isize {
+                                    continue;
+                                }
+                                for ch in 0..c {
+                                    let xv = x[((b * h + iy as usize) * wd + ix as usize) * c + ch];
+                                    s += xv * w[((i * kw + j) * c + ch) * f + o];
+                                }
+                            }
+                        }
+                        y[((b * g.oh + oy) * g.ow + ox) * f + o] = s;
+                    }
+                }
+            }
+        }
+        y
+    }
+
+    #[test]
+    fn matches_direct_convolution() {
+        for &(pad, s, d, k) in &[
+            (Padding::Valid, 1, 1, 3),
+            (Padding::Same, 2, 1, 3),
+            (Padding::Same, 1, 2, 2),
+            (Padding::Valid, 2, 1, 1),
+            (Padding::Same, 1, 1, 1),
+        ] {
+            let xs = [3, 7, 6, 2];
+            let ks = [k, k, 2, 4];
+            let x: Vec<f32> = (0..xs.iter().product())
+                .map(|i| ((i * 7) % 11) as f32 - 5.0)
+                .collect();
+            let w: Vec<f32> = (0..ks.iter().product())
+                .map(|i| ((i * 3) % 5) as f32 - 2.0)
+                .collect();
+            let win = Window::new([s, s], [d, d], pad);
+            let xt = Tensor::new(x.clone(), xs.to_vec()).unwrap();
+            let wt = Tensor::new(w.clone(), ks.to_vec()).unwrap();
+            let y = xt.conv2d(&wt, None, &win, false).unwrap();
+            let g = win.geom("t", &xs, [k, k], 2).unwrap();
+            assert_eq!(y.shape(), &[3, g.oh, g.ow, 4]);
+            assert_eq!(y.to_vec(), naive(&x, xs, &w, ks, &g));
+        }
+    }
+
+    #[test]
+    fn input_gradient_is_skipped_for_a_network_input() {
+        let x = Tensor::ones(&[2, 5, 5, 1]);
+        let w = Tensor::ones(&[3, 3, 1, 2]).with_grad();
+        let b = Tensor::zeros(&[2]).with_grad();
+        let y = x.conv2d(
+            &w,
+            Some(&b),
+            &Window::new([1, 1], [1, 1], Padding::Valid),
+            true,
+        );
+        let loss = y.unwrap().sum();
+        loss.backward(None, false).unwrap();
+        assert!(x.grad().is_none());
+        assert_eq!(w.grad().unwrap().to_vec(), vec![18.0; 18]);
+        assert_eq!(b.grad().unwrap().to_vec(), vec![18.0; 2]);
+    }
+
+    #[test]
+    fn shape_errors_name_the_op_and_shapes() {
+        let x = Tensor::ones(&[1, 2, 2, 3]);
+        let w = Tensor::ones(&[3, 3, 2, 4]);
+        let e = x.conv2d(
+            &w,
+            None,
+            &Window::new([1, 1], [1, 1], Padding::Valid),
+            false,
+        );
+        let msg = e.unwrap_err().to_string();
+        assert!(
+            msg.contains("conv2d") && msg.contains("(1, 2, 2, 3)") && msg.contains("(3, 3, 2, 4)")
+        );
+        let w = Tensor::ones(&[3, 3, 3, 4]);
+        let e = x.conv2d(
+            &w,
+            None,
+            &Window::new([1, 1], [1, 1], Padding::Valid),
+            false,
+        );
+        assert!(e
+            .unwrap_err()
+            .to_string()
+            .contains("smaller than the 3x3 window"));
+    }
+}
