@@ -99,6 +99,14 @@ impl Geom {
 pub fn im2col(x: &[f32], g: &Geom, col: &mut [f32]) {
     let (c, k, krow) = (g.c, g.k(), g.kw * g.c);
     for (s, xs) in x.chunks_exact(g.in_len().max(1)).enumerate() {
+        if c < SMALL_C {
+            im2col_few_channels(
+                xs,
+                g,
+                &mut col[s * g.pixels() * k..(s + 1) * g.pixels() * k],
+            );
+            continue;
+        }
         for oy in 0..g.oh {
             for ox in 0..g.ow {
                 let row = &mut col[((s * g.oh + oy) * g.ow + ox) * k..][..k];
@@ -109,14 +117,43 @@ pub fn im2col(x: &[f32], g: &Geom, col: &mut [f32]) {
                     };
                     let line = &xs[iy * g.w * c..(iy + 1) * g.w * c];
                     if let Some(x0) = g.run_start(ox) {
-                        dst.copy_from_slice(&line[x0 * c..(x0 + g.kw) * c]);
+                        copy(dst, &line[x0 * c..(x0 + g.kw) * c]);
                         continue;
                     }
                     for (kj, d) in dst.chunks_exact_mut(c).enumerate() {
                         match g.ix(ox, kj) {
-                            Some(ix) => d.copy_from_slice(&line[ix * c..(ix + 1) * c]),
+                            Some(ix) => copy(d, &line[ix * c..(ix + 1) * c]),
                             None => d.fill(0.0),
                         }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Below this many channels a kernel row is too short to be worth a memcpy call per pixel
+/// (a network's first layer: 1 or 3 channels), so values are moved one by one, tap by tap.
+const SMALL_C: usize = 8;
+
+fn im2col_few_channels(xs: &[f32], g: &Geom, col: &mut [f32]) {
+    let (c, k) = (g.c, g.k());
+    for oy in 0..g.oh {
+        let rows = &mut col[oy * g.ow * k..(oy + 1) * g.ow * k];
+        for ki in 0..g.kh {
+            let iy = g.iy(oy, ki);
+            for kj in 0..g.kw {
+                let tap = (ki * g.kw + kj) * c;
+                for (ox, row) in rows.chunks_exact_mut(k).enumerate() {
+                    let dst = &mut row[tap..tap + c];
+                    match (iy, g.ix(ox, kj)) {
+                        (Some(iy), Some(ix)) => {
+                            let src = &xs[(iy * g.w + ix) * c..(iy * g.w + ix + 1) * c];
+                            for ch in 0..c {
+                                dst[ch] = src[ch];
+                            }
+                        }
+                        _ => dst.fill(0.0),
                     }
                 }
             }
@@ -150,6 +187,23 @@ pub fn col2im_add(col: &[f32], g: &Geom, dx: &mut [f32]) {
     }
 }
 
+/// A short copy in fixed 16-value blocks: the compiler moves those with vector registers inline,
+/// where `copy_from_slice` would call memcpy for every few hundred bytes.
+#[inline]
+fn copy(dst: &mut [f32], src: &[f32]) {
+    let mut d = dst.chunks_exact_mut(16);
+    let mut s = src.chunks_exact(16);
+    for (d, s) in (&mut d).zip(&mut s) {
+        // Always Ok: chunks_exact yields slices of exactly 16.
+        if let (Ok(d), Ok(s)) = (<&mut [f32; 16]>::try_from(d), <&[f32; 16]>::try_from(s)) {
+            *d = *s;
+        }
+    }
+    for (d, s) in d.into_remainder().iter_mut().zip(s.remainder()) {
+        *d = *s;
+    }
+}
+
 #[inline]
 fn add(dst: &mut [f32], src: &[f32]) {
     dst.iter_mut().zip(src).for_each(|(a, b)| *a += b);
@@ -172,8 +226,9 @@ mod tests {
     #[test]
     fn col2im_is_the_adjoint_of_im2col() {
         // <im2col(x), y> == <x, col2im(y)> for every geometry, including padding and dilation.
-        for &(same, s, d) in &[(false, 1, 1), (true, 2, 1), (true, 1, 2), (false, 2, 2)] {
-            let g = Geom::new([5, 6, 3], [3, 2], [s, s], [d, d], same);
+        let cases = [(false, 1, 1), (true, 2, 1), (true, 1, 2), (false, 2, 2)];
+        for (&(same, s, d), c) in cases.iter().flat_map(|g| [(g, 3), (g, 9)]) {
+            let g = Geom::new([5, 6, c], [3, 2], [s, s], [d, d], same);
             let x: Vec<f32> = (0..2 * g.in_len()).map(|i| (i % 7) as f32 - 3.0).collect();
             let rows = 2 * g.pixels();
             let y: Vec<f32> = (0..rows * g.k()).map(|i| (i % 5) as f32 - 2.0).collect();

@@ -5,3 +5,4 @@ pub mod im2col;
 pub mod parallel;
 pub mod pool;
 pub mod reduce;
+pub mod scratch;

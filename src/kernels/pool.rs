@@ -16,37 +16,45 @@ fn window(g: &Geom, oy: usize, ox: usize, mut f: impl FnMut(usize)) {
     }
 }
 
-/// Max over each window into `out`; `arg` gets the winner's offset within its sample. Only a strictly
-/// greater value replaces the current winner, so of tied values the first in the window wins and
-/// receives the whole gradient.
+/// Max over each window into `out`; `arg` gets the winner's offset within its sample. Of tied
+/// values the first in the window wins and receives the whole gradient.
 pub fn max_pool(x: &[f32], g: &Geom, out: &mut [f32], arg: &mut [u32]) {
+    max_pool_values(x, g, out);
     let (c, per_out) = (g.c, g.pixels() * g.c);
-    let samples = x.chunks_exact(g.in_len().max(1));
-    for (s, xs) in samples.enumerate() {
-        let (o_s, a_s) = (&mut out[s * per_out..], &mut arg[s * per_out..]);
-        for oy in 0..g.oh {
-            for ox in 0..g.ow {
-                let p = (oy * g.ow + ox) * c;
-                let (o, a) = (&mut o_s[p..p + c], &mut a_s[p..p + c]);
-                let mut first = true;
-                window(g, oy, ox, |base| {
-                    let v = &xs[base..base + c];
-                    if first {
-                        o.copy_from_slice(v);
-                        a.iter_mut()
-                            .enumerate()
-                            .for_each(|(ch, a)| *a = (base + ch) as u32);
-                        first = false;
-                        return;
-                    }
-                    for ch in 0..c {
-                        if v[ch] > o[ch] {
-                            o[ch] = v[ch];
-                            a[ch] = (base + ch) as u32;
-                        }
-                    }
-                });
+    let mut taps = Vec::with_capacity(g.kh * g.kw);
+    for (s, xs) in x.chunks_exact(g.in_len().max(1)).enumerate() {
+        for p in 0..g.pixels() {
+            let span = s * per_out + p * c..s * per_out + (p + 1) * c;
+            let (o, a) = (&out[span.clone()], &mut arg[span]);
+            taps.clear();
+            window(g, p / g.ow, p % g.ow, |base| taps.push(base));
+            // Last tap first, so the first equal tap writes last; masks instead of branches let
+            // the channel loop vectorise.
+            for &base in taps.iter().rev() {
+                let v = &xs[base..base + c];
+                for ch in 0..c {
+                    let hit = ((v[ch] == o[ch]) as u32).wrapping_neg();
+                    let i = (base + ch) as u32;
+                    a[ch] = (a[ch] & !hit) | (i & hit);
+                }
             }
+        }
+    }
+}
+
+/// Max over each window without recording winners (inference: no gradient will be asked for).
+pub fn max_pool_values(x: &[f32], g: &Geom, out: &mut [f32]) {
+    let (c, per_out) = (g.c, g.pixels() * g.c);
+    for (s, xs) in x.chunks_exact(g.in_len().max(1)).enumerate() {
+        for p in 0..g.pixels() {
+            let o = &mut out[s * per_out + p * c..s * per_out + (p + 1) * c];
+            o.fill(f32::NEG_INFINITY);
+            window(g, p / g.ow, p % g.ow, |base| {
+                let v = &xs[base..base + c];
+                for ch in 0..c {
+                    o[ch] = o[ch].max(v[ch]);
+                }
+            });
         }
     }
 }

@@ -90,7 +90,15 @@ impl Tensor {
         let (per_out, in_len) = (g.pixels() * g.c, g.in_len());
         let mut y = vec![0.0f32; n * per_out];
         let xd = self.data();
-        let parts = over_batch(n, &mut y, n * per_out * g.kh * g.kw, |r, out| {
+        let work = n * per_out * g.kh * g.kw;
+        if !(crate::autograd::is_grad_enabled() && self.requires_grad()) {
+            over_batch(n, &mut y, work, |r, out| {
+                pool::max_pool_values(&xd[r.start * in_len..r.end * in_len], &g, out)
+            });
+            drop(xd);
+            return Ok(Tensor::from_parts(y, vec![n, g.oh, g.ow, g.c]));
+        }
+        let parts = over_batch(n, &mut y, work, |r, out| {
             let mut arg = vec![0u32; r.len() * per_out];
             pool::max_pool(&xd[r.start * in_len..r.end * in_len], &g, out, &mut arg);
             arg
@@ -178,6 +186,18 @@ mod tests {
         let g = x.grad().unwrap().to_vec();
         assert_eq!(g.iter().sum::<f32>(), 8.0);
         assert!(g.iter().all(|&v| v == 0.0 || v == 1.0));
+    }
+
+    #[test]
+    fn max_pool_without_grad_gives_the_same_values() {
+        let v: Vec<f32> = (0..2 * 5 * 5 * 3).map(|i| ((i * 7) % 13) as f32).collect();
+        let plain = Tensor::new(v.clone(), vec![2, 5, 5, 3]).unwrap();
+        let tracked = Tensor::new(v, vec![2, 5, 5, 3]).unwrap().with_grad();
+        for pad in [Padding::Valid, Padding::Same] {
+            let a = plain.max_pool2d([3, 3], &win(2, pad)).unwrap();
+            let b = tracked.max_pool2d([3, 3], &win(2, pad)).unwrap();
+            assert_eq!(a.to_vec(), b.to_vec());
+        }
     }
 
     #[test]
