@@ -149,9 +149,7 @@ fn im2col_few_channels(xs: &[f32], g: &Geom, col: &mut [f32]) {
                     match (iy, g.ix(ox, kj)) {
                         (Some(iy), Some(ix)) => {
                             let src = &xs[(iy * g.w + ix) * c..(iy * g.w + ix + 1) * c];
-                            for ch in 0..c {
-                                dst[ch] = src[ch];
-                            }
+                            copy(dst, src);
                         }
                         _ => dst.fill(0.0),
                     }
