@@ -11,7 +11,7 @@ use crate::tensor::Tensor;
 
 /// Rows of a column matrix handled by one product: enough for the GEMM to run at speed, few enough
 /// that the column matrix (rows × kh·kw·c floats) stays in L2.
-const GROUP_ROWS: usize = 512;
+const GROUP_ROWS: usize = 1024;
 
 /// Keras' padding names.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
