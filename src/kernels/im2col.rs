@@ -144,14 +144,26 @@ fn im2col_few_channels(xs: &[f32], g: &Geom, col: &mut [f32]) {
             let iy = g.iy(oy, ki);
             for kj in 0..g.kw {
                 let tap = (ki * g.kw + kj) * c;
-                for (ox, row) in rows.chunks_exact_mut(k).enumerate() {
-                    let dst = &mut row[tap..tap + c];
-                    match (iy, g.ix(ox, kj)) {
-                        (Some(iy), Some(ix)) => {
-                            let src = &xs[(iy * g.w + ix) * c..(iy * g.w + ix + 1) * c];
-                            copy(dst, src);
-                        }
-                        _ => dst.fill(0.0),
+                // Channel outermost: the inner loop writes with stride k, so it stays a plain loop
+                // instead of becoming a memcpy call per value.
+                // Output columns whose tap falls inside the image: one contiguous range.
+                let lo = (0..g.ow).find(|&ox| g.ix(ox, kj).is_some()).unwrap_or(g.ow);
+                let hi = (lo..g.ow)
+                    .find(|&ox| g.ix(ox, kj).is_none())
+                    .unwrap_or(g.ow);
+                let (lo, hi) = if iy.is_some() { (lo, hi) } else { (g.ow, g.ow) };
+                for ch in 0..c {
+                    for ox in (0..lo).chain(hi..g.ow) {
+                        rows[ox * k + tap + ch] = 0.0;
+                    }
+                    let Some(iy) = iy.filter(|_| lo < hi) else {
+                        continue;
+                    };
+                    // ix = ox·sw + kj·dw − pl, which is ≥ 0 from lo on.
+                    let start = (iy * g.w + lo * g.sw + kj * g.dw - g.pl) * c + ch;
+                    let src = xs[start..].iter().step_by(g.sw * c);
+                    for (ox, &v) in (lo..hi).zip(src) {
+                        rows[ox * k + tap + ch] = v;
                     }
                 }
             }

@@ -344,21 +344,25 @@ mod tests {
             (Padding::Valid, 2, 1, 1),
             (Padding::Same, 1, 1, 1),
         ] {
-            let xs = [3, 7, 6, 2];
-            let ks = [k, k, 2, 4];
-            let x: Vec<f32> = (0..xs.iter().product())
-                .map(|i| ((i * 7) % 11) as f32 - 5.0)
-                .collect();
-            let w: Vec<f32> = (0..ks.iter().product())
-                .map(|i| ((i * 3) % 5) as f32 - 2.0)
-                .collect();
-            let win = Window::new([s, s], [d, d], pad);
-            let xt = Tensor::new(x.clone(), xs.to_vec()).unwrap();
-            let wt = Tensor::new(w.clone(), ks.to_vec()).unwrap();
-            let y = xt.conv2d(&wt, None, &win, false).unwrap();
-            let g = win.geom("t", &xs, [k, k], 2).unwrap();
-            assert_eq!(y.shape(), &[3, g.oh, g.ow, 4]);
-            assert_eq!(y.to_vec(), naive(&x, xs, &w, ks, &g));
+            // A one-pixel-wide image too: some taps then miss the image in every output column.
+            for xs in [[3, 7, 6, 2], [2, 3, 1, 2]] {
+                let ks = [k, k, 2, 4];
+                let x: Vec<f32> = (0..xs.iter().product())
+                    .map(|i| ((i * 7) % 11) as f32 - 5.0)
+                    .collect();
+                let w: Vec<f32> = (0..ks.iter().product())
+                    .map(|i| ((i * 3) % 5) as f32 - 2.0)
+                    .collect();
+                let win = Window::new([s, s], [d, d], pad);
+                let xt = Tensor::new(x.clone(), xs.to_vec()).unwrap();
+                let wt = Tensor::new(w.clone(), ks.to_vec()).unwrap();
+                let Ok(g) = win.geom("t", &xs, [k, k], 2) else {
+                    continue; // 'valid' with a window wider than the image
+                };
+                let y = xt.conv2d(&wt, None, &win, false).unwrap();
+                assert_eq!(y.shape(), &[xs[0], g.oh, g.ow, 4]);
+                assert_eq!(y.to_vec(), naive(&x, xs, &w, ks, &g));
+            }
         }
     }
 
