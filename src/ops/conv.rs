@@ -1,87 +1,19 @@
 //! conv2d over NHWC inputs with an HWIO kernel (Keras' layouts), strides, dilation, 'valid'/'same'
 //! padding, with bias and ReLU fused into the product's epilogue. im2col + GEMM, a group of samples
-//! at a time on each thread, so the column matrix stays in cache between its write and its use.
+//! at a time on each thread, so the column matrix is still in cache when the GEMM reads it.
 use crate::autograd::Backward;
-use crate::error::{fmt_shape, Error, Result};
+use crate::error::{Error, Result};
 use crate::kernels::gemm::{matmul_serial as gemm, Operand};
 use crate::kernels::im2col::{col2im_add, im2col, Geom};
 use crate::kernels::parallel::over_batch;
 use crate::kernels::scratch::with_scratch;
+pub use crate::ops::window::{Padding, Window};
 use crate::tensor::Tensor;
 
-/// Rows of a column matrix handled by one product: enough for the GEMM to run at speed, few enough
-/// that the column matrix (rows × kh·kw·c floats) stays in L2.
+/// Rows of a column matrix handled by one product. Larger products run the GEMM faster, smaller
+/// ones keep the column matrix in cache; on the MNIST CNN (2 Zen 4 cores) 1024 rows trained
+/// ~20% faster than 256 and ~30% faster than 8192.
 const GROUP_ROWS: usize = 1024;
-
-/// Keras' padding names.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Padding {
-    Valid,
-    Same,
-}
-
-impl Padding {
-    pub fn from_name(op: &str, name: &str) -> Result<Padding> {
-        match name.to_ascii_lowercase().as_str() {
-            "valid" => Ok(Padding::Valid),
-            "same" => Ok(Padding::Same),
-            other => Err(Error::invalid(
-                op,
-                format!("padding must be 'valid' or 'same', got '{other}'"),
-            )),
-        }
-    }
-}
-
-/// Strides, dilation and padding of a 2-D window op.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Window {
-    pub strides: [usize; 2],
-    pub dilation: [usize; 2],
-    pub padding: Padding,
-}
-
-impl Window {
-    pub fn new(strides: [usize; 2], dilation: [usize; 2], padding: Padding) -> Window {
-        Window {
-            strides,
-            dilation,
-            padding,
-        }
-    }
-    /// The geometry for input `xs` (NHWC) and a `k` window, checked to give a non-empty output.
-    pub fn geom(&self, op: &str, xs: &[usize], k: [usize; 2], c: usize) -> Result<Geom> {
-        if xs.len() != 4 {
-            return Err(Error::shape(
-                op,
-                format!(
-                    "expects a 4-D input (batch, height, width, channels), got shape {}",
-                    fmt_shape(xs)
-                ),
-            ));
-        }
-        if self.strides.contains(&0) || self.dilation.contains(&0) || k.contains(&0) {
-            return Err(Error::invalid(
-                op,
-                format!(
-                    "window {k:?}, strides {:?} and dilation {:?} must all be positive",
-                    self.strides, self.dilation
-                ),
-            ));
-        }
-        let g = Geom::new(
-            [xs[1], xs[2], c],
-            k,
-            self.strides,
-            self.dilation,
-            self.padding == Padding::Same,
-        );
-        if g.oh == 0 || g.ow == 0 {
-            return Err(Error::shape(op, format!("input of shape {} is smaller than the {}x{} window (dilation {:?}) with 'valid' padding: the output would be empty", fmt_shape(xs), k[0], k[1], self.dilation)));
-        }
-        Ok(g)
-    }
-}
 
 /// Samples per product for `pixels` output pixels per sample.
 fn group_size(pixels: usize) -> usize {

@@ -10,6 +10,7 @@ pub mod reduce;
 pub mod softmax;
 pub mod unary;
 pub mod view;
+pub mod window;
 
 pub use binary::{Binary, Compare};
 pub use index::Index;
