@@ -1,6 +1,5 @@
 """Function forms of Tensor methods (`rustgrad.exp(t)` is `t.exp()`), accepting array-likes too."""
 
-
 from rustgrad._core import Tensor, tensor
 
 
@@ -20,7 +19,7 @@ def sqrt(x):
     return _t(x).sqrt()
 
 
-def abs(x):  # noqa: A001 - mirrors numpy.abs / torch.abs
+def abs(x):  # mirrors numpy.abs / torch.abs
     return _t(x).abs()
 
 
@@ -60,7 +59,7 @@ def matmul(a, b):
     return _t(a) @ b
 
 
-def sum(x, axis=None, keepdims=False):  # noqa: A001 - mirrors numpy.sum
+def sum(x, axis=None, keepdims=False):  # mirrors numpy.sum
     return _t(x).sum(axis, keepdims)
 
 

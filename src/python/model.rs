@@ -214,6 +214,8 @@ impl PyModel {
         }
     }
 
+    // Keras' compile keywords, one per argument.
+    #[allow(clippy::too_many_arguments)]
     #[pyo3(signature = (loss, metrics, optimizer, from_logits = false, delta = 1.0, **kwargs))]
     fn compile(
         &self,
