@@ -106,7 +106,7 @@ pub fn glorot_uniform(shape: &[usize]) -> Tensor {
 /// Keras' he_normal: truncated normal (|z| < 2) with stddev sqrt(2 / fan_in) / .87962566.
 pub fn he_normal(shape: &[usize]) -> Tensor {
     let (fi, _) = fans(shape);
-    let std = (2.0 / fi).sqrt() / 0.879_625_66;
+    let std = (2.0 / fi).sqrt() / 0.879_625_7;
     let n = shape.iter().product();
     with_rng(|r| {
         let v = (0..n)

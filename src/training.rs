@@ -69,18 +69,17 @@ impl Sequential {
         training: bool,
     ) -> Result<(Tensor, Tensor)> {
         let (z, act) = self.forward_logits(x, training)?;
-        let fuse = match (loss, act) {
+        let fuse = matches!(
+            (loss, act),
             (
                 Loss::CategoricalCrossentropy { from_logits: false }
-                | Loss::SparseCategoricalCrossentropy { from_logits: false },
+                    | Loss::SparseCategoricalCrossentropy { from_logits: false },
                 Activation::Softmax,
-            ) => true,
-            (
+            ) | (
                 Loss::BinaryCrossentropy { from_logits: false },
                 Activation::Elementwise(crate::ops::Unary::Sigmoid),
-            ) => true,
-            _ => false,
-        };
+            )
+        );
         if fuse {
             let l = losses::compute(loss.with_logits(), y, &z, sw)?;
             let _g = NoGradGuard::new();
@@ -101,6 +100,7 @@ impl Sequential {
     }
 
     /// One optimisation step on a batch. Weights change only after every check has passed.
+    #[allow(clippy::too_many_arguments)] // the batch, its weights and the compiled settings
     pub fn train_step(
         &self,
         opt: &mut OptimizerState,

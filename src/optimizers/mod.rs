@@ -67,7 +67,7 @@ impl OptimizerState {
             ("global_clipnorm", clip.global_clipnorm),
         ] {
             if let Some(v) = v {
-                if !(v > 0.0) {
+                if v.is_nan() || v <= 0.0 {
                     return Err(Error::invalid(
                         rule.name(),
                         format!("{name} must be a positive number, got {v}"),

@@ -215,6 +215,7 @@ impl PyModel {
     }
 
     #[pyo3(signature = (loss, metrics, optimizer, from_logits = false, delta = 1.0, **kwargs))]
+    #[allow(clippy::too_many_arguments)] // mirrors Keras' compile(); the keywords arrive from Python
     fn compile(
         &self,
         py: Python<'_>,
