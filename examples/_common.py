@@ -18,7 +18,7 @@ HERE = Path(__file__).resolve().parent
 
 
 def parse_args(doc: str, name: str, extra=None) -> argparse.Namespace:
-    """--quick and --out (default examples/out/<name>/), plus what `extra(parser)` adds."""
+    """--quick and --out (default examples/out/<name>/), plus what `extra(parser)` adds; seeds."""
     parser = argparse.ArgumentParser(
         description=doc.strip().splitlines()[0], formatter_class=argparse.RawTextHelpFormatter
     )
@@ -32,6 +32,13 @@ def parse_args(doc: str, name: str, extra=None) -> argparse.Namespace:
         extra(parser)
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "results.txt").unlink(missing_ok=True)  # print_table appends this run's tables
+    # The same numbers on every run: initial weights come from rustgrad's generator, shuffles and
+    # validation splits from NumPy's.
+    import rustgrad
+
+    rustgrad.manual_seed(0)
+    np.random.seed(0)
     return args
 
 
@@ -85,6 +92,14 @@ def save(fig, out: Path, name: str) -> Path:
     pyplot().close(fig)
     print(f"saved {path}")
     return path
+
+
+def epoch_axis(ax) -> None:
+    """Label an x axis of epochs: whole numbers only (no tick at epoch 1.25)."""
+    from matplotlib.ticker import MaxNLocator
+
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_xlabel("epoch")
 
 
 def load_mnist(quick: bool, n_quick: int = 2000, dataset: str = "mnist"):

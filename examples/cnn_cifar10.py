@@ -20,7 +20,7 @@ import sys
 
 import numpy as np
 import rustgrad as tf
-from _common import Stopwatch, parse_args, print_table, pyplot, save
+from _common import Stopwatch, epoch_axis, parse_args, print_table, pyplot, save
 from rustgrad.datasets import DatasetNotFoundError
 
 LAYERS = tf.keras.layers
@@ -113,7 +113,16 @@ def main() -> int:
             _, test_acc = model.evaluate(x_test, y_test, verbose=0)
             val = history.history["val_accuracy"]
             curves[(batch, lr)] = val
-            rows.append([lr, batch, history.history["loss"][-1], val[-1], test_acc, clock.seconds])
+            rows.append(
+                [
+                    f"{lr:g}",
+                    batch,
+                    history.history["loss"][-1],
+                    val[-1],
+                    test_acc,
+                    f"{clock.seconds:.1f}",
+                ]
+            )
             print(f"lr {lr:g}, batch {batch}: test accuracy {test_acc:.4f}", flush=True)
 
     print_table(
@@ -123,7 +132,7 @@ def main() -> int:
         out=args.out,
     )
     best = max(rows, key=lambda r: r[4])
-    print(f"best: learning rate {best[0]:g}, batch size {best[1]}: test accuracy {best[4]:.4f}")
+    print(f"best: learning rate {best[0]}, batch size {best[1]}: test accuracy {best[4]:.4f}")
 
     fig, axes = plt.subplots(1, len(batches), figsize=(5 * len(batches), 3.8), sharey=True)
     for ax, batch in zip(np.atleast_1d(axes), batches):
@@ -131,7 +140,7 @@ def main() -> int:
             values = curves[(batch, lr)]
             ax.plot(range(1, len(values) + 1), values, marker="o", ms=3, label=f"lr {lr:g}")
         ax.set_title(f"batch size {batch}")
-        ax.set_xlabel("epoch")
+        epoch_axis(ax)
         ax.grid(alpha=0.3)
         ax.legend()
     np.atleast_1d(axes)[0].set_ylabel("validation accuracy")

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 import rustgrad as tf
-from _common import Stopwatch, load_mnist, parse_args, print_table, pyplot, save
+from _common import Stopwatch, epoch_axis, load_mnist, parse_args, print_table, pyplot, save
 
 TRUE_SLOPE, TRUE_INTERCEPT = 2.0, 1.0
 
@@ -110,7 +110,7 @@ def part_b(args, plt) -> None:
             )
         _, acc = model.evaluate(x_test, y_test, verbose=0)
         curves[loss] = history.history["val_accuracy"]
-        rows.append([loss, history.history["val_accuracy"][0], acc, clock.seconds])
+        rows.append([loss, history.history["val_accuracy"][0], acc, f"{clock.seconds:.1f}"])
     print_table(
         ["loss", "val accuracy after epoch 1", "test accuracy", "seconds"],
         rows,
@@ -122,7 +122,7 @@ def part_b(args, plt) -> None:
     fig, ax = plt.subplots(figsize=(6, 4))
     for loss, values in curves.items():
         ax.plot(range(1, len(values) + 1), values, marker="o", ms=3, label=loss)
-    ax.set_xlabel("epoch")
+    epoch_axis(ax)
     ax.set_ylabel("validation accuracy")
     ax.set_title("MNIST with softmax outputs: MSE vs cross-entropy")
     ax.grid(alpha=0.3)

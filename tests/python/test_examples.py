@@ -115,6 +115,6 @@ def test_cnn_sweep_on_fashion_mnist(tmp_path):
     if not Path("/usr/share/datasets/fashion-mnist").is_dir():
         pytest.skip("Fashion-MNIST is not installed (apt-get install dataset-fashion-mnist)")
     text = ok(run("cnn_cifar10", tmp_path))
-    assert number(r"^best: .*test accuracy (\S+)", text) > 0.6
+    assert number(r"^best: .*test accuracy (\S+)", text) > 0.5  # chance is 0.1
     assert len(re.findall(r"^lr \S+, batch \d+: test accuracy", text, re.MULTILINE)) == 4
     assert_pngs(tmp_path, "sweep")

@@ -61,6 +61,7 @@ def plot_history(history: Any, path: Any = None, title: str | None = None) -> An
             if key in logs:
                 values = logs[key]
                 ax.plot(range(1, len(values) + 1), values, marker="o", ms=3, label=label)
+        ax.xaxis.get_major_locator().set_params(integer=True)  # epochs are whole numbers
         ax.set_xlabel("epoch")
         ax.set_ylabel(name)
         ax.grid(alpha=0.3)
