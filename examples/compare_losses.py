@@ -80,29 +80,30 @@ def part_a(args, plt) -> None:
 # ---- Part B: classification, MSE against cross-entropy ---------------------------------------------
 
 
+def tutorial_model():
+    """The tutorial's section 4.2 network: its softmax outputs are probabilities either loss can use."""
+    return tf.keras.models.Sequential(
+        [
+            tf.keras.layers.Flatten(input_shape=(28, 28)),
+            tf.keras.layers.Dense(units=128, activation="relu"),
+            tf.keras.layers.Dense(units=10, activation="softmax"),
+        ]
+    )
+
+
 def part_b(args, plt) -> None:
     (x_train, y_train), (x_test, y_test) = load_mnist(args.quick)
     epochs = 3 if args.quick else 10
-    build = tf.keras.models.Sequential
-    start = None
+    start = tutorial_model().get_weights()
     rows, curves = [], {}
     for loss in ("mean_squared_error", "categorical_crossentropy"):
-        model = build(
-            [
-                tf.keras.layers.Flatten(input_shape=(28, 28)),
-                tf.keras.layers.Dense(units=128, activation="relu"),
-                tf.keras.layers.Dense(units=10, activation="softmax"),
-            ]
-        )
+        model = tutorial_model()
         model.compile(
             optimizer=tf.keras.optimizers.SGD(learning_rate=0.05),
             loss=loss,
             metrics=["accuracy"],
         )
-        # Same starting weights and shuffles, so only the loss differs.
-        if start is None:
-            start = model.get_weights()
-        model.set_weights(start)
+        model.set_weights(start)  # same starting weights and shuffles: only the loss differs
         np.random.seed(0)
         with Stopwatch() as clock:
             history = model.fit(
