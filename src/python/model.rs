@@ -110,7 +110,7 @@ fn parse_metric(name: &str) -> PyResult<Metric> {
     })
 }
 
-fn opt_from(name: &str, kw: &Bound<'_, PyDict>) -> PyResult<OptimizerState> {
+pub(crate) fn opt_from(name: &str, kw: &Bound<'_, PyDict>) -> PyResult<OptimizerState> {
     let f = |k: &str, d: f32| -> PyResult<f32> {
         Ok(kw
             .get_item(k)?
