@@ -169,7 +169,7 @@ pub fn resolve_reshape(op: &str, from: &[usize], to: &[isize]) -> Result<Vec<usi
     }
     let mut out: Vec<usize> = to.iter().map(|&d| d.max(0) as usize).collect();
     if let Some(i) = unknown {
-        if known == 0 || total % known != 0 {
+        if known == 0 || !total.is_multiple_of(known) {
             return Err(Error::shape(
                 op,
                 format!(

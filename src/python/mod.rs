@@ -3,6 +3,7 @@
 mod convert;
 pub mod errors;
 mod model;
+mod optimizer;
 mod tensor;
 mod tensor_ops;
 
@@ -200,6 +201,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyTensor>()?;
     m.add_class::<model::PyLayer>()?;
     m.add_class::<model::PyModel>()?;
+    m.add_class::<optimizer::PyOptimizer>()?;
     m.add("ShapeError", py.get_type::<errors::ShapeError>())?;
     m.add(
         "InvalidArgumentError",

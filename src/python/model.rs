@@ -110,7 +110,7 @@ fn parse_metric(name: &str) -> PyResult<Metric> {
     })
 }
 
-fn opt_from(name: &str, kw: &Bound<'_, PyDict>) -> PyResult<OptimizerState> {
+pub(crate) fn opt_from(name: &str, kw: &Bound<'_, PyDict>) -> PyResult<OptimizerState> {
     let f = |k: &str, d: f32| -> PyResult<f32> {
         Ok(kw
             .get_item(k)?
@@ -217,6 +217,7 @@ impl PyModel {
     // Keras' compile keywords, one per argument.
     #[allow(clippy::too_many_arguments)]
     #[pyo3(signature = (loss, metrics, optimizer, from_logits = false, delta = 1.0, **kwargs))]
+    #[allow(clippy::too_many_arguments)] // mirrors Keras' compile(); the keywords arrive from Python
     fn compile(
         &self,
         py: Python<'_>,
