@@ -1,12 +1,10 @@
-//! The one GEMM entry point. Which maintained crate runs a product is decided here, from measurements
-//! on the target machine (2 Zen 4 cores; figures in benches/README.md):
-//! faer's sequential kernel is fastest on one core at every shape we train with; the gemm crate splits
-//! small and medium products over two cores with far less overhead than faer; faer again wins on large
-//! square products with both cores.
+//! The one GEMM entry point: faer's matmul, on one thread below `MIN_PARALLEL_FLOPS`, else on the pool.
+//! Measured on the target machine (2 vCPUs, AVX-512; tests/ has no timing, figures in the closing
+//! notes): one thread reaches 107-124 GFLOP/s from 32×784·784×128 up to 1024²; two threads only pay
+//! from about 2^24 multiply-adds (256×784·784×128: 138 vs 124 GFLOP/s; 1024²: 182 vs 113), while at
+//! the MLP's shapes they were slower (32×784·784×128: 58-67 vs 107). The gemm crate's own threading
+//! was slower than faer's at every parallel shape, so faer is the only backend.
 use super::parallel::{self, MIN_PARALLEL_FLOPS};
-
-/// Products at or above this many multiply-adds use faer's parallel kernel.
-const FAER_PARALLEL_FLOPS: usize = 1 << 26;
 
 /// Row-major operand: `data` holds a `rows × cols` matrix, or its transpose when `trans` is set.
 #[derive(Clone, Copy)]
@@ -87,16 +85,12 @@ unsafe fn product(m: usize, k: usize, n: usize, a: Operand, b: Operand, c: Out, 
     let work = m * k * n;
     parallel::run(work, MIN_PARALLEL_FLOPS, move |threads| {
         let c = c;
-        if threads > 1 && work < FAER_PARALLEL_FLOPS {
-            gemm_crate(m, k, n, a, b, c.0, accumulate, threads)
+        let par = if threads > 1 {
+            faer::Par::rayon(threads)
         } else {
-            let par = if threads > 1 {
-                faer::Par::rayon(threads)
-            } else {
-                faer::Par::Seq
-            };
-            faer_kernel(m, k, n, a, b, c.0, accumulate, par)
-        }
+            faer::Par::Seq
+        };
+        faer_kernel(m, k, n, a, b, c.0, accumulate, par);
         parallel::clear_upper_simd_everywhere(threads);
     });
     // The pool threads were cleaned inside `run`; this is the caller's thread (it ran the work
@@ -128,46 +122,6 @@ fn faer_kernel(
         faer::Accum::Replace
     };
     faer::linalg::matmul::matmul(cm, accum, am, bm, 1.0f32, par);
-}
-
-#[allow(clippy::too_many_arguments)]
-fn gemm_crate(
-    m: usize,
-    k: usize,
-    n: usize,
-    a: Operand,
-    b: Operand,
-    c: *mut f32,
-    accumulate: bool,
-    threads: usize,
-) {
-    let (ars, acs) = a.strides(m, k);
-    let (brs, bcs) = b.strides(k, n);
-    let alpha = if accumulate { 1.0 } else { 0.0 };
-    // SAFETY: as above; gemm reads `c` only when alpha is non-zero.
-    unsafe {
-        gemm::gemm(
-            m,
-            n,
-            k,
-            c,
-            1,
-            n as isize,
-            accumulate,
-            a.data.as_ptr(),
-            acs,
-            ars,
-            b.data.as_ptr(),
-            bcs,
-            brs,
-            alpha,
-            1.0f32,
-            false,
-            false,
-            false,
-            gemm::Parallelism::Rayon(threads),
-        );
-    }
 }
 
 #[cfg(test)]

@@ -6,10 +6,12 @@ use rayon::prelude::*;
 use rayon::ThreadPool;
 use std::sync::Arc;
 
-/// Elementwise work below this many elements runs on one thread.
-pub const MIN_PARALLEL_ELEMS: usize = 1 << 15;
-/// Matrix products below this many multiply-adds run on one thread.
-pub const MIN_PARALLEL_FLOPS: usize = 1 << 18;
+/// Elementwise work below this many elements runs on one thread. Handing work to the pool costs
+/// tens of µs on the 2-vCPU target (a sleeping vCPU must be woken), more than a 100k-element Adam
+/// update (~25 µs) or ReLU takes on one core.
+pub const MIN_PARALLEL_ELEMS: usize = 1 << 18;
+/// Matrix products below this many multiply-adds run on one thread (see kernels/gemm.rs).
+pub const MIN_PARALLEL_FLOPS: usize = 1 << 24;
 
 static POOL: RwLock<Option<(usize, Arc<ThreadPool>)>> = RwLock::new(None);
 
