@@ -203,6 +203,17 @@ class Model:
         lr: float = 0.001,
     ) -> _StepResult:
         """One training step on rows `idx` of (x, y); returns (loss, [(metric sum, count), ...])."""
+    def train_batches(
+        self,
+        x: NDArray[np.float32],
+        y: NDArray[np.float32],
+        idx: NDArray[np.int64],
+        batch_size: int,
+        lrs: NDArray[np.float32],
+        sample_weight: NDArray[np.float32] | None = None,
+    ) -> tuple[list[float], list[list[tuple[float, float]]], BaseException | None]:
+        """Batch i on rows idx[i*batch_size:(i+1)*batch_size] at rate lrs[i]; returns the losses and
+        metric stats of the batches that ran and the error (e.g. KeyboardInterrupt) that stopped them."""
     def eval_batch(
         self,
         x: NDArray[np.float32],

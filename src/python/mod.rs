@@ -3,6 +3,7 @@
 mod convert;
 pub mod errors;
 mod model;
+mod model_epoch;
 mod optimizer;
 mod tensor;
 mod tensor_ops;
