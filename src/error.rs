@@ -18,6 +18,8 @@ pub enum Error {
     Graph(String),
     /// Index out of range.
     Index { op: String, msg: String },
+    /// The allocator refused a buffer of the size an op asked for.
+    OutOfMemory { op: String, msg: String },
 }
 
 pub type Result<T> = std::result::Result<T, Error>;
@@ -80,6 +82,7 @@ impl fmt::Display for Error {
             Error::InvalidArgument { op, msg } => write!(f, "{op}: {msg}"),
             Error::Graph(msg) => write!(f, "{msg}"),
             Error::Index { op, msg } => write!(f, "{op}: {msg}"),
+            Error::OutOfMemory { op, msg } => write!(f, "{op}: {msg}"),
         }
     }
 }
@@ -105,6 +108,10 @@ impl Error {
                 msg,
             },
             Error::Index { op, msg } => Error::Index {
+                op: format!("{at}: {op}"),
+                msg,
+            },
+            Error::OutOfMemory { op, msg } => Error::OutOfMemory {
                 op: format!("{at}: {op}"),
                 msg,
             },

@@ -5,6 +5,59 @@ pub fn numel(shape: &[usize]) -> usize {
     shape.iter().product()
 }
 
+/// Above this many elements a new buffer is first reserved fallibly, so an impossible size is an
+/// error instead of an allocation abort.
+const PROBE_ELEMS: usize = 1 << 26;
+
+/// The element count of a tensor `op` is about to allocate, checked: a product that overflows, or a
+/// buffer the allocator refuses, is an error naming the op and the shape (never an abort).
+pub fn check_alloc(op: &str, shape: &[usize]) -> Result<usize> {
+    let n = shape
+        .iter()
+        .try_fold(1usize, |acc, &d| acc.checked_mul(d))
+        .filter(|&n| n <= isize::MAX as usize / std::mem::size_of::<f32>())
+        .ok_or_else(|| {
+            Error::shape(
+                op,
+                format!(
+                    "shape {} has too many elements to allocate",
+                    fmt_shape(shape)
+                ),
+            )
+        })?;
+    if n > PROBE_ELEMS {
+        let bytes = n * std::mem::size_of::<f32>();
+        let oom = || Error::OutOfMemory {
+            op: op.into(),
+            msg: format!(
+                "cannot allocate {bytes} bytes for a tensor of shape {}",
+                fmt_shape(shape)
+            ),
+        };
+        // Lazily committed pages let the allocator hand out more than the machine has, and the
+        // process would be killed on first touch; refuse what cannot fit in RAM plus swap instead.
+        if memory_limit().is_some_and(|limit| bytes as u64 > limit) {
+            return Err(oom());
+        }
+        let mut probe: Vec<f32> = Vec::new();
+        probe.try_reserve_exact(n).map_err(|_| oom())?;
+    }
+    Ok(n)
+}
+
+/// Total RAM plus swap in bytes (Linux), read once.
+fn memory_limit() -> Option<u64> {
+    static LIMIT: std::sync::OnceLock<Option<u64>> = std::sync::OnceLock::new();
+    *LIMIT.get_or_init(|| {
+        let info = std::fs::read_to_string("/proc/meminfo").ok()?;
+        let kb = |key: &str| -> Option<u64> {
+            let line = info.lines().find(|l| l.starts_with(key))?;
+            line.split_whitespace().nth(1)?.parse().ok()
+        };
+        Some((kb("MemTotal:")? + kb("SwapTotal:").unwrap_or(0)) * 1024)
+    })
+}
+
 /// Row-major (C order) strides in elements.
 pub fn strides(shape: &[usize]) -> Vec<usize> {
     let mut s = vec![1; shape.len()];
@@ -116,7 +169,7 @@ pub fn resolve_reshape(op: &str, from: &[usize], to: &[isize]) -> Result<Vec<usi
     }
     let mut out: Vec<usize> = to.iter().map(|&d| d.max(0) as usize).collect();
     if let Some(i) = unknown {
-        if known == 0 || total % known != 0 {
+        if known == 0 || !total.is_multiple_of(known) {
             return Err(Error::shape(
                 op,
                 format!(
@@ -160,5 +213,12 @@ mod tests {
         );
         assert!(resolve_reshape("reshape", &[2, 6], &[5, -1]).is_err());
         assert!(resolve_reshape("reshape", &[2, 6], &[5]).is_err());
+    }
+    #[test]
+    fn huge_shapes_are_errors_not_aborts() {
+        assert_eq!(check_alloc("zeros", &[2, 3]).unwrap(), 6);
+        let overflow = check_alloc("zeros", &[usize::MAX / 2, 3]).unwrap_err();
+        assert!(overflow.to_string().contains("zeros"), "{overflow}");
+        assert!(check_alloc("zeros", &[1 << 40, 1 << 30]).is_err());
     }
 }

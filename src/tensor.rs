@@ -18,6 +18,8 @@ pub(crate) struct Inner {
     pub(crate) retains_grad: AtomicBool,
     pub(crate) grad: Mutex<Option<Tensor>>,
     pub(crate) node: Mutex<GradFn>,
+    /// A 0/1 comparison result: indexing reads it as a boolean mask, not as positions 0 and 1.
+    pub(crate) is_mask: bool,
 }
 
 /// How a tensor came to be: a leaf, the output of a recorded op, or an op whose graph was freed.
@@ -67,6 +69,15 @@ impl Tensor {
 
     /// Internal constructor for ops that computed `data` for `shape` themselves.
     pub(crate) fn from_parts(data: Vec<f32>, shape: Vec<usize>) -> Tensor {
+        Self::build(data, shape, false)
+    }
+
+    /// A 0/1 tensor that indexing treats as a boolean mask (what comparisons return).
+    pub(crate) fn mask_from_parts(data: Vec<f32>, shape: Vec<usize>) -> Tensor {
+        Self::build(data, shape, true)
+    }
+
+    fn build(data: Vec<f32>, shape: Vec<usize>, is_mask: bool) -> Tensor {
         debug_assert_eq!(data.len(), numel(&shape));
         Tensor(Arc::new(Inner {
             shape,
@@ -75,6 +86,7 @@ impl Tensor {
             retains_grad: AtomicBool::new(false),
             grad: Mutex::new(None),
             node: Mutex::new(GradFn::Leaf),
+            is_mask,
         }))
     }
 
@@ -118,6 +130,10 @@ impl Tensor {
     }
     pub fn numel(&self) -> usize {
         numel(&self.0.shape)
+    }
+    /// Is this a comparison result (0/1 values meant as a boolean mask)?
+    pub fn is_mask(&self) -> bool {
+        self.0.is_mask
     }
     /// Read access to the values (row-major).
     pub fn data(&self) -> RwLockReadGuard<'_, Vec<f32>> {

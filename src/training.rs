@@ -100,6 +100,7 @@ impl Sequential {
     }
 
     /// One optimisation step on a batch. Weights change only after every check has passed.
+    // The arguments are Keras' train_step inputs; a struct for them would only move the list.
     #[allow(clippy::too_many_arguments)]
     pub fn train_step(
         &self,

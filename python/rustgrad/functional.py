@@ -19,7 +19,7 @@ def sqrt(x):
     return _t(x).sqrt()
 
 
-def abs(x):
+def abs(x):  # mirrors numpy.abs / torch.abs
     return _t(x).abs()
 
 
@@ -59,7 +59,7 @@ def matmul(a, b):
     return _t(a) @ b
 
 
-def sum(x, axis=None, keepdims=False):
+def sum(x, axis=None, keepdims=False):  # mirrors numpy.sum
     return _t(x).sum(axis, keepdims)
 
 

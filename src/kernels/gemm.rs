@@ -1,12 +1,10 @@
-//! The one GEMM entry point. Which maintained crate runs a product is decided here, from measurements
-//! on the target machine (2 Zen 4 cores; figures in benches/README.md):
-//! faer's sequential kernel is fastest on one core at every shape we train with; the gemm crate splits
-//! small and medium products over two cores with far less overhead than faer; faer again wins on large
-//! square products with both cores.
+//! The one GEMM entry point: faer's matmul, on one thread below `MIN_PARALLEL_FLOPS`, else on the pool.
+//! Measured on the target machine (2 vCPUs, AVX-512; tests/ has no timing, figures in the closing
+//! notes): one thread reaches 107-124 GFLOP/s from 32×784·784×128 up to 1024²; two threads only pay
+//! from about 2^24 multiply-adds (256×784·784×128: 138 vs 124 GFLOP/s; 1024²: 182 vs 113), while at
+//! the MLP's shapes they were slower (32×784·784×128: 58-67 vs 107). The gemm crate's own threading
+//! was slower than faer's at every parallel shape, so faer is the only backend.
 use super::parallel::{self, MIN_PARALLEL_FLOPS};
-
-/// Products at or above this many multiply-adds use faer's parallel kernel.
-const FAER_PARALLEL_FLOPS: usize = 1 << 26;
 
 /// Row-major operand: `data` holds a `rows × cols` matrix, or its transpose when `trans` is set.
 #[derive(Clone, Copy)]
@@ -37,32 +35,67 @@ pub fn matmul(
     c: &mut [f32],
     accumulate: bool,
 ) {
+    check(m, k, n, a, b);
+    assert!(c.len() >= m * n, "gemm: output too short");
+    // SAFETY: `c` holds at least m·n initialised values.
+    unsafe { product(m, k, n, a, b, Out(c.as_mut_ptr()), accumulate) }
+}
+
+/// `a (m×k) · b (k×n)` in a new vector. The products write every element, so the vector is not
+/// zero-filled first: for a dense layer's 784×128 weight gradient that fill was 6% of a train step.
+pub fn matmul_new(m: usize, k: usize, n: usize, a: Operand, b: Operand) -> Vec<f32> {
+    check(m, k, n, a, b);
+    let mut c: Vec<f32> = Vec::with_capacity(m * n);
+    // SAFETY: the buffer has room for m·n values; `product` without `accumulate` writes each of
+    // them and reads none, so every element is initialised before the length is set.
+    unsafe {
+        product(m, k, n, a, b, Out(c.as_mut_ptr()), false);
+        c.set_len(m * n);
+    }
+    c
+}
+
+fn check(m: usize, k: usize, n: usize, a: Operand, b: Operand) {
     assert!(
-        a.data.len() >= m * k && b.data.len() >= k * n && c.len() >= m * n,
+        a.data.len() >= m * k && b.data.len() >= k * n,
         "gemm: operand too short"
     );
+}
+
+/// The output pointer, sendable to the pool thread that runs the product.
+#[derive(Clone, Copy)]
+struct Out(*mut f32);
+// SAFETY: the pointer is used by one product at a time, while its owner waits for the result.
+unsafe impl Send for Out {}
+
+/// # Safety
+/// `c` points to room for m·n values; they must be initialised when `accumulate` is set.
+#[allow(clippy::too_many_arguments)]
+unsafe fn product(m: usize, k: usize, n: usize, a: Operand, b: Operand, c: Out, accumulate: bool) {
     if m == 0 || n == 0 {
         return;
     }
     if k == 0 {
         if !accumulate {
-            c[..m * n].fill(0.0);
+            // SAFETY: room for m·n values (caller); all-zero bits are 0.0f32.
+            unsafe { std::ptr::write_bytes(c.0, 0, m * n) };
         }
         return;
     }
     let work = m * k * n;
-    parallel::run(work, MIN_PARALLEL_FLOPS, |threads| {
-        if threads > 1 && work < FAER_PARALLEL_FLOPS {
-            gemm_crate(m, k, n, a, b, c, accumulate, threads)
+    parallel::run(work, MIN_PARALLEL_FLOPS, move |threads| {
+        let c = c;
+        let par = if threads > 1 {
+            faer::Par::rayon(threads)
         } else {
-            let par = if threads > 1 {
-                faer::Par::rayon(threads)
-            } else {
-                faer::Par::Seq
-            };
-            faer_kernel(m, k, n, a, b, c, accumulate, par)
-        }
-    })
+            faer::Par::Seq
+        };
+        faer_kernel(m, k, n, a, b, c.0, accumulate, par);
+        parallel::clear_upper_simd_everywhere(threads);
+    });
+    // The pool threads were cleaned inside `run`; this is the caller's thread (it ran the work
+    // itself when the product stayed on one thread).
+    parallel::clear_upper_simd();
 }
 
 /// `matmul` on the calling thread only, for callers that already split work over the pool
@@ -76,10 +109,8 @@ pub fn matmul_serial(
     c: &mut [f32],
     accumulate: bool,
 ) {
-    assert!(
-        a.data.len() >= m * k && b.data.len() >= k * n && c.len() >= m * n,
-        "gemm: operand too short"
-    );
+    check(m, k, n, a, b);
+    assert!(c.len() >= m * n, "gemm: output too short");
     if m == 0 || n == 0 {
         return;
     }
@@ -89,7 +120,8 @@ pub fn matmul_serial(
         }
         return;
     }
-    faer_kernel(m, k, n, a, b, c, accumulate, faer::Par::Seq)
+    faer_kernel(m, k, n, a, b, c.as_mut_ptr(), accumulate, faer::Par::Seq);
+    parallel::clear_upper_simd();
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -99,7 +131,7 @@ fn faer_kernel(
     n: usize,
     a: Operand,
     b: Operand,
-    c: &mut [f32],
+    c: *mut f32,
     accumulate: bool,
     par: faer::Par,
 ) {
@@ -108,53 +140,14 @@ fn faer_kernel(
     // SAFETY: the strides describe matrices inside the slices, whose lengths were checked above.
     let am = unsafe { faer::MatRef::from_raw_parts(a.data.as_ptr(), m, k, ars, acs) };
     let bm = unsafe { faer::MatRef::from_raw_parts(b.data.as_ptr(), k, n, brs, bcs) };
-    let cm = faer::MatMut::from_row_major_slice_mut(&mut c[..m * n], m, n);
+    // SAFETY: `c` has room for the m×n row-major result (see `product`).
+    let cm = unsafe { faer::MatMut::from_raw_parts_mut(c, m, n, n as isize, 1) };
     let accum = if accumulate {
         faer::Accum::Add
     } else {
         faer::Accum::Replace
     };
     faer::linalg::matmul::matmul(cm, accum, am, bm, 1.0f32, par);
-}
-
-#[allow(clippy::too_many_arguments)]
-fn gemm_crate(
-    m: usize,
-    k: usize,
-    n: usize,
-    a: Operand,
-    b: Operand,
-    c: &mut [f32],
-    accumulate: bool,
-    threads: usize,
-) {
-    let (ars, acs) = a.strides(m, k);
-    let (brs, bcs) = b.strides(k, n);
-    let alpha = if accumulate { 1.0 } else { 0.0 };
-    // SAFETY: as above; gemm reads `c` only when alpha is non-zero.
-    unsafe {
-        gemm::gemm(
-            m,
-            n,
-            k,
-            c.as_mut_ptr(),
-            1,
-            n as isize,
-            accumulate,
-            a.data.as_ptr(),
-            acs,
-            ars,
-            b.data.as_ptr(),
-            bcs,
-            brs,
-            alpha,
-            1.0f32,
-            false,
-            false,
-            false,
-            gemm::Parallelism::Rayon(threads),
-        );
-    }
 }
 
 #[cfg(test)]
@@ -197,6 +190,20 @@ mod tests {
                     false,
                 );
                 assert_eq!(c, want);
+                let fresh = matmul_new(
+                    m,
+                    k,
+                    n,
+                    Operand {
+                        data: &a,
+                        trans: ta,
+                    },
+                    Operand {
+                        data: &b,
+                        trans: tb,
+                    },
+                );
+                assert_eq!(fresh, want);
                 matmul(
                     m,
                     k,

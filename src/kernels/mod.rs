@@ -1,4 +1,5 @@
 //! Plain loops over slices: no Tensor, no graph. Ops call these after checking shapes.
+pub mod adam;
 pub mod broadcast;
 pub mod gemm;
 pub mod im2col;

@@ -6,10 +6,12 @@ use rayon::prelude::*;
 use rayon::ThreadPool;
 use std::sync::Arc;
 
-/// Elementwise work below this many elements runs on one thread.
-pub const MIN_PARALLEL_ELEMS: usize = 1 << 15;
-/// Matrix products below this many multiply-adds run on one thread.
-pub const MIN_PARALLEL_FLOPS: usize = 1 << 18;
+/// Elementwise work below this many elements runs on one thread. Handing work to the pool costs
+/// tens of µs on the 2-vCPU target (a sleeping vCPU must be woken), more than a 100k-element Adam
+/// update (~25 µs) or ReLU takes on one core.
+pub const MIN_PARALLEL_ELEMS: usize = 1 << 18;
+/// Matrix products below this many multiply-adds run on one thread (see kernels/gemm.rs).
+pub const MIN_PARALLEL_FLOPS: usize = 1 << 24;
 
 static POOL: RwLock<Option<(usize, Arc<ThreadPool>)>> = RwLock::new(None);
 
@@ -129,6 +131,28 @@ pub fn over_batch<T: Send, R: Send>(
         }
         pieces.into_par_iter().map(|(r, o)| f(r, o)).collect()
     })
+}
+
+/// Clear the upper halves of the vector registers (`vzeroupper`) on this thread.
+/// The GEMM crates' AVX-512 kernels return with those halves dirty, and on Intel cores every
+/// SSE-encoded instruction after that pays a merge penalty: our portable (SSE2-baseline) loops and
+/// libm's expf then ran ~15x slower (softmax + cross-entropy on 32x10: 77 µs instead of 5 µs).
+#[inline]
+pub fn clear_upper_simd() {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx") {
+        // SAFETY: vzeroupper exists on every AVX CPU (checked above) and only zeroes bits 128 and up
+        // of ymm/zmm0-15, which code compiled for the SSE2 baseline never keeps values in.
+        unsafe { std::arch::asm!("vzeroupper", options(nomem, nostack, preserves_flags)) };
+    }
+}
+
+/// `clear_upper_simd` on the calling thread and, after parallel work, on every pool thread.
+pub fn clear_upper_simd_everywhere(threads: usize) {
+    if threads > 1 {
+        rayon::broadcast(|_| clear_upper_simd());
+    }
+    clear_upper_simd();
 }
 
 /// Flush-to-zero and denormals-are-zero for the current thread while the guard lives.

@@ -32,6 +32,9 @@ fn for_each_target(from: &[usize], to: &[usize], mut f: impl FnMut(usize, usize)
 /// Sum `data` (shape `from`) down to `to`; `to` may also have fewer leading axes (un-broadcasting).
 pub fn sum_to(data: &[f32], from: &[usize], to: &[usize]) -> Vec<f32> {
     let m = numel(to);
+    if m == 0 {
+        return Vec::new();
+    }
     if m == 1 {
         // Pairwise-ish: f64 accumulation keeps large sums accurate.
         return vec![data.iter().map(|&x| x as f64).sum::<f64>() as f32];

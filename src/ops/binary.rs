@@ -2,7 +2,7 @@
 use crate::autograd::{unbroadcast, Backward};
 use crate::error::Result;
 use crate::kernels::broadcast::zip_broadcast;
-use crate::shape::broadcast;
+use crate::shape::{broadcast, check_alloc};
 use crate::tensor::Tensor;
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -128,6 +128,7 @@ impl Backward for BinaryBackward {
 /// `op(a, b)` with broadcasting, recording its derivative.
 pub fn binary(a: &Tensor, b: &Tensor, op: Binary) -> Result<Tensor> {
     let shape = broadcast(op.name(), a.shape(), b.shape())?;
+    check_alloc(op.name(), &shape)?;
     let data = {
         let (ad, bd) = (a.data(), b.data());
         zip_broadcast(&ad, a.shape(), &bd, b.shape(), &shape, move |x, y| {
@@ -163,6 +164,7 @@ impl Compare {
 
 pub fn compare(a: &Tensor, b: &Tensor, c: Compare) -> Result<Tensor> {
     let shape = broadcast(c.name(), a.shape(), b.shape())?;
+    check_alloc(c.name(), &shape)?;
     let (ad, bd) = (a.data(), b.data());
     let data = zip_broadcast(&ad, a.shape(), &bd, b.shape(), &shape, move |x, y| {
         let r = match c {
@@ -175,7 +177,7 @@ pub fn compare(a: &Tensor, b: &Tensor, c: Compare) -> Result<Tensor> {
         };
         r as u8 as f32
     });
-    Ok(Tensor::from_parts(data, shape))
+    Ok(Tensor::mask_from_parts(data, shape))
 }
 
 impl Tensor {

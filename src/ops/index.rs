@@ -15,6 +15,59 @@ pub enum Index {
     Array(Vec<isize>, Vec<usize>),
     NewAxis,
     Ellipsis,
+    /// A Python bool: a new axis of length 1 (True) or 0 (False), as NumPy reads a 0-d mask.
+    Bool(bool),
+    /// A boolean mask (row-major values and shape) over as many axes as it has dimensions.
+    Mask(Vec<bool>, Vec<usize>),
+}
+
+/// Axes an index entry consumes from the tensor.
+fn consumes(i: &Index) -> usize {
+    match i {
+        Index::NewAxis | Index::Ellipsis | Index::Bool(_) => 0,
+        Index::Mask(_, s) => s.len(),
+        _ => 1,
+    }
+}
+
+/// Replace each mask by one integer array per axis it covers (its true positions, like NumPy's
+/// nonzero), after checking that it has the shape of the axes it covers.
+fn expand_masks(shape: &[usize], idx: &[Index]) -> Result<Vec<Index>> {
+    if !idx.iter().any(|i| matches!(i, Index::Mask(..))) {
+        return Ok(idx.to_vec());
+    }
+    let consumed: usize = idx.iter().map(consumes).sum();
+    let mut out = Vec::with_capacity(idx.len());
+    let mut axis = 0;
+    for ix in idx {
+        match ix {
+            Index::Ellipsis => axis += shape.len().saturating_sub(consumed),
+            Index::Mask(vals, ms) => {
+                let k = ms.len();
+                if axis + k > shape.len() || shape[axis..axis + k] != ms[..] {
+                    return Err(Error::index(
+                        "getitem",
+                        format!(
+                            "boolean index of shape {} does not match the tensor of shape {} at axis {axis}",
+                            fmt_shape(ms),
+                            fmt_shape(shape)
+                        ),
+                    ));
+                }
+                let st = strides(ms);
+                let hits: Vec<usize> = (0..vals.len()).filter(|&p| vals[p]).collect();
+                for d in 0..k {
+                    let coord = hits.iter().map(|&p| ((p / st[d]) % ms[d]) as isize);
+                    out.push(Index::Array(coord.collect(), vec![hits.len()]));
+                }
+                axis += k;
+                continue;
+            }
+            other => axis += consumes(other),
+        }
+        out.push(ix.clone());
+    }
+    Ok(out)
 }
 
 fn wrap(op: &str, i: isize, len: usize, axis: usize) -> Result<usize> {
@@ -54,10 +107,8 @@ fn slice_positions(
 
 /// The gather plan: output shape and, for each output element, its flat source index.
 fn plan(shape: &[usize], idx: &[Index]) -> Result<(Vec<usize>, Vec<usize>)> {
-    let consumed = idx
-        .iter()
-        .filter(|i| !matches!(i, Index::NewAxis | Index::Ellipsis))
-        .count();
+    let idx = &expand_masks(shape, idx)?[..];
+    let consumed: usize = idx.iter().map(consumes).sum();
     if consumed > shape.len() {
         return Err(Error::index(
             "getitem",
@@ -95,6 +146,7 @@ fn plan(shape: &[usize], idx: &[Index]) -> Result<(Vec<usize>, Vec<usize>)> {
                 }
             }
             Index::NewAxis => dims.push((vec![1], vec![0])),
+            Index::Bool(keep) => dims.push((vec![*keep as usize], vec![0; *keep as usize])),
             Index::Slice(a, b, s) => {
                 let pos = slice_positions(*a, *b, *s, shape[axis])?;
                 dims.push((vec![pos.len()], pos.iter().map(|p| p * st[axis]).collect()));
@@ -104,6 +156,7 @@ fn plan(shape: &[usize], idx: &[Index]) -> Result<(Vec<usize>, Vec<usize>)> {
                 base += wrap("getitem", *i, shape[axis], axis)? * st[axis];
                 axis += 1;
             }
+            Index::Mask(..) => unreachable_mask()?,
             Index::Int(_) | Index::Array(..) => {
                 let (vals, ashape) = match ix {
                     Index::Int(i) => (vec![*i], vec![]),
@@ -139,7 +192,7 @@ fn plan(shape: &[usize], idx: &[Index]) -> Result<(Vec<usize>, Vec<usize>)> {
                 )
             })?;
         }
-        let n = numel(&bshape);
+        let n = crate::shape::check_alloc("getitem", &bshape)?;
         let mut offs = vec![0usize; n];
         for (pos, s, stride) in &adv {
             let bs = broadcast_strides(s, &bshape);
@@ -157,6 +210,7 @@ fn plan(shape: &[usize], idx: &[Index]) -> Result<(Vec<usize>, Vec<usize>)> {
         dims.insert(at, (bshape, offs));
     }
     let out_shape: Vec<usize> = dims.iter().flat_map(|(s, _)| s.iter().copied()).collect();
+    crate::shape::check_alloc("getitem", &out_shape)?;
     let mut src = vec![base; numel(&out_shape)];
     // Row-major walk over the virtual dims (an advanced block counts as one).
     let mut rep = src.len();
@@ -171,6 +225,11 @@ fn plan(shape: &[usize], idx: &[Index]) -> Result<(Vec<usize>, Vec<usize>)> {
         }
     }
     Ok((out_shape, src))
+}
+
+/// Masks were expanded to integer arrays before planning.
+fn unreachable_mask() -> Result<()> {
+    Err(Error::index("getitem", "internal: unexpanded boolean mask"))
 }
 
 /// d(gather)/dx: scatter-add the output gradient back to the positions read.
@@ -201,6 +260,9 @@ impl Tensor {
 
     /// One-hot rows for integer class labels; any other value is refused by name.
     pub fn one_hot(labels: &Tensor, num_classes: usize) -> Result<Tensor> {
+        let mut shape = labels.shape().to_vec();
+        shape.push(num_classes);
+        crate::shape::check_alloc("one_hot", &shape)?;
         let l = labels.data();
         let mut out = vec![0.0f32; l.len() * num_classes];
         for (i, &v) in l.iter().enumerate() {
@@ -214,8 +276,6 @@ impl Tensor {
             }
             out[i * num_classes + v as usize] = 1.0;
         }
-        let mut shape = labels.shape().to_vec();
-        shape.push(num_classes);
         Ok(Tensor::from_parts(out, shape))
     }
 }
@@ -242,5 +302,15 @@ mod tests {
             .unwrap();
         assert_eq!(r.shape(), &[3, 2]);
         assert!(t.index(&[Index::Int(3)]).is_err());
+        assert_eq!(t.index(&[Index::Bool(true)]).unwrap().shape(), &[1, 3, 4]);
+        assert_eq!(t.index(&[Index::Bool(false)]).unwrap().shape(), &[0, 3, 4]);
+        let mask = Index::Mask(vec![true, false, true], vec![3]);
+        let r = t
+            .index(&[Index::Slice(None, None, 1), Index::Int(0)])
+            .unwrap();
+        assert_eq!(r.to_vec(), vec![0.0, 4.0, 8.0]);
+        assert_eq!(t.index(&[mask]).unwrap().shape(), &[2, 4]);
+        let short = Index::Mask(vec![true], vec![1]);
+        assert!(t.index(&[short]).is_err());
     }
 }

@@ -48,6 +48,9 @@ fn plan(a: &[usize], b: &[usize]) -> Result<Plan> {
     if b.len() > 1 {
         out.push(n);
     }
+    let mut full = batch.clone();
+    full.extend([m, n]);
+    crate::shape::check_alloc("matmul", &full)?;
     Ok(Plan {
         m,
         k,

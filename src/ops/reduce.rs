@@ -187,7 +187,11 @@ impl Tensor {
                 ),
             ));
         }
-        let (keep, out) = reduced_shapes(src.shape(), &ax, keepdims && axis.is_some());
+        let (keep, mut out) = reduced_shapes(src.shape(), &ax, keepdims && axis.is_some());
+        if keepdims && axis.is_none() {
+            // NumPy keeps every axis as size 1 when reducing the flattened tensor.
+            out = vec![1; self.ndim()];
+        }
         let better = move |x: f32, y: f32| if max { x > y } else { x < y };
         let (_, arg) = arg_reduce(&src.data(), src.shape(), &keep, better);
         let inner: usize = numel(&src.shape()[a + 1..]);

@@ -72,8 +72,9 @@ impl Unary {
         }
     }
 
-    /// f(x)
-    #[inline]
+    /// f(x). Always inlined so a loop over a known op (ReLU in the dense layer) folds the match away
+    /// and vectorises.
+    #[inline(always)]
     pub fn f(self, x: f32) -> f32 {
         use Unary::*;
         match self {
@@ -82,7 +83,14 @@ impl Unary {
             Log => x.ln(),
             Sqrt => x.sqrt(),
             Abs => x.abs(),
-            Relu => x.max(0.0),
+            // f32::max would turn NaN into 0; NaN flows through as in NumPy and PyTorch.
+            Relu => {
+                if x > 0.0 || x.is_nan() {
+                    x
+                } else {
+                    0.0
+                }
+            }
             LeakyRelu(a) => {
                 if x > 0.0 {
                     x
@@ -107,7 +115,13 @@ impl Unary {
                     x.exp().ln_1p()
                 }
             }
-            Clip(lo, hi) => x.max(lo).min(hi),
+            Clip(lo, hi) => {
+                if x.is_nan() {
+                    x
+                } else {
+                    x.max(lo).min(hi)
+                }
+            }
             AddScalar(c) => x + c,
             MulScalar(c) => x * c,
             RSubScalar(c) => c - x,
@@ -118,7 +132,7 @@ impl Unary {
     }
 
     /// f'(x), given x and y = f(x). Kinks take the left derivative: relu'(0) = 0, abs'(0) = 0.
-    #[inline]
+    #[inline(always)]
     pub fn df(self, x: f32, y: f32) -> f32 {
         use Unary::*;
         match self {
@@ -316,5 +330,12 @@ mod tests {
         assert_eq!(Unary::Relu.df(0.0, 0.0), 0.0);
         assert_eq!(Unary::Sigmoid.f(-1000.0), 0.0);
         assert_eq!(Unary::Sigmoid.f(1000.0), 1.0);
+    }
+    #[test]
+    fn nan_passes_through_relu_and_clip() {
+        assert!(Unary::Relu.f(f32::NAN).is_nan());
+        assert!(Unary::Clip(-1.0, 1.0).f(f32::NAN).is_nan());
+        assert_eq!(Unary::Clip(-1.0, 1.0).f(f32::INFINITY), 1.0);
+        assert_eq!(Unary::Relu.f(f32::NEG_INFINITY), 0.0);
     }
 }

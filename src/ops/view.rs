@@ -3,7 +3,7 @@
 use crate::autograd::{unbroadcast, Backward};
 use crate::error::{fmt_shape, Error, Result};
 use crate::kernels::reduce::expand;
-use crate::shape::{broadcast, norm_axis, numel, resolve_reshape, strides};
+use crate::shape::{broadcast, norm_axes, norm_axis, numel, resolve_reshape, strides};
 use crate::tensor::Tensor;
 
 /// Reshape-like ops move no values: the gradient is the output gradient, read with the input's shape.
@@ -137,20 +137,20 @@ impl Tensor {
             &[self],
         ))
     }
-    /// Drop size-1 axes: the given one, or all of them.
-    pub fn squeeze(&self, axis: Option<isize>) -> Result<Tensor> {
-        let to: Vec<usize> = match axis {
-            None => self.shape().iter().copied().filter(|&d| d != 1).collect(),
-            Some(ax) => {
-                let a = norm_axis("squeeze", ax, self.ndim())?;
-                if self.shape()[a] != 1 {
-                    return Err(Error::shape("squeeze", format!("cannot select an axis to squeeze out which has size not equal to one (axis {ax} of shape {})", fmt_shape(self.shape()))));
-                }
-                let mut s = self.shape().to_vec();
-                s.remove(a);
-                s
-            }
+    /// Drop size-1 axes: the given ones (each must have size 1), or all of them.
+    pub fn squeeze(&self, axes: Option<&[isize]>) -> Result<Tensor> {
+        let drop = norm_axes("squeeze", axes, self.ndim())?;
+        let drop: Vec<usize> = match axes {
+            None => drop.into_iter().filter(|&a| self.shape()[a] == 1).collect(),
+            Some(_) => drop,
         };
+        if let Some(&a) = drop.iter().find(|&&a| self.shape()[a] != 1) {
+            return Err(Error::shape("squeeze", format!("cannot select an axis to squeeze out which has size not equal to one (axis {a} of shape {})", fmt_shape(self.shape()))));
+        }
+        let to: Vec<usize> = (0..self.ndim())
+            .filter(|a| !drop.contains(a))
+            .map(|a| self.shape()[a])
+            .collect();
         Ok(Tensor::from_op(
             self.to_vec(),
             to,
@@ -213,6 +213,7 @@ impl Tensor {
                 "cannot be broadcast: the target must be the broadcast shape",
             ));
         }
+        crate::shape::check_alloc("broadcast_to", shape)?;
         let data = expand(&self.data(), self.shape(), shape);
         Ok(Tensor::from_op(
             data,

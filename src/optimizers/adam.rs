@@ -2,6 +2,7 @@
 //! m ← m + (1−β₁)(g − m);  v ← v + (1−β₂)(g² − v);  v̂ ← max(v̂, v) with amsgrad;
 //! w ← w − lr·√(1−β₂ᵗ)/(1−β₁ᵗ) · m / (√v + ε).
 use super::{in_pool, Optimizer, Slots};
+use crate::kernels::{self, adam::AdamStep};
 use rayon::prelude::*;
 
 pub struct Adam {
@@ -44,13 +45,15 @@ impl Optimizer for Adam {
         } else {
             &mut []
         };
-        // Two loops rather than a branch per element, so each one vectorises.
+        // amsgrad keeps its own loop rather than a branch per element, so each one vectorises.
+        let step = AdamStep {
+            c1: 1.0 - b1,
+            c2: 1.0 - b2,
+            alpha,
+            eps,
+        };
         let plain = |w: &mut [f32], g: &[f32], m: &mut [f32], v: &mut [f32]| {
-            for (((w, &g), m), v) in w.iter_mut().zip(g).zip(m.iter_mut()).zip(v.iter_mut()) {
-                *m += (1.0 - b1) * (g - *m);
-                *v += (1.0 - b2) * (g * g - *v);
-                *w -= alpha * *m / (v.sqrt() + eps);
-            }
+            kernels::adam::update(w, g, m, v, step)
         };
         let ams_f = |w: &mut [f32], g: &[f32], m: &mut [f32], v: &mut [f32], vh: &mut [f32]| {
             for ((((w, &g), m), v), vh) in w

@@ -67,6 +67,7 @@ impl OptimizerState {
             ("global_clipnorm", clip.global_clipnorm),
         ] {
             if let Some(v) = v {
+                // NaN is refused too.
                 if v.is_nan() || v <= 0.0 {
                     return Err(Error::invalid(
                         rule.name(),

@@ -79,7 +79,11 @@ pub fn to_tensor(obj: &Bound<'_, PyAny>, op: &str) -> PyResult<Tensor> {
             "{op}: expected numbers, got {why} (from {tname})"
         )));
     }
-    let f = np.call_method1("ascontiguousarray", (arr, np.getattr("float32")?))?;
+    // Not ascontiguousarray: it turns 0-d arrays (NumPy scalars) into shape (1,).
+    let kw = pyo3::types::PyDict::new(py);
+    kw.set_item("dtype", np.getattr("float32")?)?;
+    kw.set_item("order", "C")?;
+    let f = np.call_method("asarray", (arr,), Some(&kw))?;
     from_f32_array(f.cast::<PyArrayDyn<f32>>()?)
 }
 
@@ -97,14 +101,18 @@ pub fn to_numpy<'py>(slf: &Bound<'py, PyTensor>) -> Bound<'py, PyArrayDyn<f32>> 
 
 /// Shape arguments given as a tuple, a list, or as separate ints.
 pub fn shape_arg(args: &Bound<'_, pyo3::types::PyTuple>) -> PyResult<Vec<isize>> {
-    if args.len() == 1 {
-        let a = args.get_item(0)?;
-        if let Ok(v) = a.extract::<Vec<isize>>() {
-            return Ok(v);
+    let src = match args.len() {
+        1 if !args.get_item(0)?.hasattr("__index__")? => args.get_item(0)?,
+        _ => args.clone().into_any(),
+    };
+    src.extract::<Vec<isize>>().map_err(|e| {
+        // Ints too large for isize are a bad size, not a bad type.
+        if e.is_instance_of::<pyo3::exceptions::PyOverflowError>(args.py()) {
+            ShapeError::new_err(format!("shape {src}: a dimension is too large"))
+        } else {
+            PyTypeError::new_err("a shape must be ints, or one tuple or list of ints")
         }
-    }
-    args.extract::<Vec<isize>>()
-        .map_err(|_| PyTypeError::new_err("a shape must be ints, or one tuple or list of ints"))
+    })
 }
 
 pub fn usize_shape(op: &str, s: &[isize]) -> PyResult<Vec<usize>> {

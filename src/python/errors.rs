@@ -1,7 +1,7 @@
 //! Python exception classes of the package and the mapping from the core's `Error`.
 use crate::error::Error;
 use pyo3::create_exception;
-use pyo3::exceptions::{PyIndexError, PyRuntimeError, PyValueError};
+use pyo3::exceptions::{PyIndexError, PyMemoryError, PyRuntimeError, PyValueError};
 use pyo3::PyErr;
 
 create_exception!(
@@ -30,6 +30,7 @@ pub fn to_py(e: Error) -> PyErr {
         Error::InvalidArgument { .. } => InvalidArgumentError::new_err(msg),
         Error::Graph(_) => GraphError::new_err(msg),
         Error::Index { .. } => PyIndexError::new_err(msg),
+        Error::OutOfMemory { .. } => PyMemoryError::new_err(msg),
     }
 }
 

@@ -4,6 +4,8 @@ mod convert;
 pub mod errors;
 mod layers;
 mod model;
+mod model_epoch;
+mod optimizer;
 mod tensor;
 mod tensor_ops;
 
@@ -14,6 +16,13 @@ use pyo3::types::PyTuple;
 use tensor::PyTensor;
 
 use crate::tensor::Tensor;
+
+/// A shape argument checked for negative sizes and for an element count that can be allocated.
+fn new_shape(op: &str, shape: &[isize]) -> PyResult<Vec<usize>> {
+    let s = usize_shape(op, shape)?;
+    crate::shape::check_alloc(op, &s).py_err()?;
+    Ok(s)
+}
 
 fn leaf(t: Tensor, requires_grad: bool) -> PyResult<PyTensor> {
     t.set_requires_grad(requires_grad).py_err()?;
@@ -35,7 +44,7 @@ fn new_tensor(data: &Bound<'_, PyAny>, requires_grad: bool) -> PyResult<PyTensor
 #[pyo3(signature = (*shape, requires_grad = false))]
 fn zeros(shape: &Bound<'_, PyTuple>, requires_grad: bool) -> PyResult<PyTensor> {
     leaf(
-        Tensor::zeros(&usize_shape("zeros", &shape_arg(shape)?)?),
+        Tensor::zeros(&new_shape("zeros", &shape_arg(shape)?)?),
         requires_grad,
     )
 }
@@ -44,16 +53,25 @@ fn zeros(shape: &Bound<'_, PyTuple>, requires_grad: bool) -> PyResult<PyTensor> 
 #[pyo3(signature = (*shape, requires_grad = false))]
 fn ones(shape: &Bound<'_, PyTuple>, requires_grad: bool) -> PyResult<PyTensor> {
     leaf(
-        Tensor::ones(&usize_shape("ones", &shape_arg(shape)?)?),
+        Tensor::ones(&new_shape("ones", &shape_arg(shape)?)?),
         requires_grad,
     )
 }
 
+/// `shape` is an int or a sequence of ints, as in NumPy's and PyTorch's full.
 #[pyfunction]
 #[pyo3(signature = (shape, fill_value, requires_grad = false))]
-fn full(shape: Vec<isize>, fill_value: f32, requires_grad: bool) -> PyResult<PyTensor> {
+fn full(shape: &Bound<'_, PyAny>, fill_value: f32, requires_grad: bool) -> PyResult<PyTensor> {
+    let dims = match shape.extract::<isize>() {
+        Ok(n) => vec![n],
+        Err(_) => shape.extract::<Vec<isize>>().map_err(|_| {
+            pyo3::exceptions::PyTypeError::new_err(
+                "full: shape must be an int or a sequence of ints",
+            )
+        })?,
+    };
     leaf(
-        Tensor::full(&usize_shape("full", &shape)?, fill_value),
+        Tensor::full(&new_shape("full", &dims)?, fill_value),
         requires_grad,
     )
 }
@@ -71,7 +89,14 @@ fn arange(start: f64, stop: Option<f64>, step: f64, requires_grad: bool) -> PyRe
             "arange: step must be a non-zero finite number, got {step}"
         )));
     }
-    let n = ((b - a) / step).ceil().max(0.0) as usize;
+    let n = ((b - a) / step).ceil().max(0.0);
+    if !n.is_finite() || n > isize::MAX as f64 {
+        return Err(errors::InvalidArgumentError::new_err(format!(
+            "arange: the range from {a} to {b} by {step} has too many values"
+        )));
+    }
+    let n = n as usize;
+    crate::shape::check_alloc("arange", &[n]).py_err()?;
     let data = (0..n).map(|i| (a + i as f64 * step) as f32).collect();
     leaf(Tensor::from_parts(data, vec![n]), requires_grad)
 }
@@ -80,7 +105,7 @@ fn arange(start: f64, stop: Option<f64>, step: f64, requires_grad: bool) -> PyRe
 #[pyo3(signature = (*shape, requires_grad = false))]
 fn rand(shape: &Bound<'_, PyTuple>, requires_grad: bool) -> PyResult<PyTensor> {
     leaf(
-        crate::init::rand(&usize_shape("rand", &shape_arg(shape)?)?),
+        crate::init::rand(&new_shape("rand", &shape_arg(shape)?)?),
         requires_grad,
     )
 }
@@ -89,14 +114,24 @@ fn rand(shape: &Bound<'_, PyTuple>, requires_grad: bool) -> PyResult<PyTensor> {
 #[pyo3(signature = (*shape, requires_grad = false))]
 fn randn(shape: &Bound<'_, PyTuple>, requires_grad: bool) -> PyResult<PyTensor> {
     leaf(
-        crate::init::randn(&usize_shape("randn", &shape_arg(shape)?)?),
+        crate::init::randn(&new_shape("randn", &shape_arg(shape)?)?),
         requires_grad,
     )
 }
 
+/// Any integer in [-2**63, 2**64); negative seeds wrap to u64 as in torch.manual_seed.
 #[pyfunction]
-fn manual_seed(seed: u64) {
-    crate::init::manual_seed(seed)
+fn manual_seed(seed: &Bound<'_, PyAny>) -> PyResult<()> {
+    let s = match seed.extract::<u64>() {
+        Ok(s) => s,
+        Err(_) => seed.extract::<i64>().map(|s| s as u64).map_err(|_| {
+            errors::InvalidArgumentError::new_err(format!(
+                "manual_seed: the seed must be an integer in [-2**63, 2**64), got {seed}"
+            ))
+        })?,
+    };
+    crate::init::manual_seed(s);
+    Ok(())
 }
 
 #[pyfunction]
@@ -114,8 +149,13 @@ fn stack(tensors: &Bound<'_, PyAny>, axis: isize) -> PyResult<PyTensor> {
 }
 
 #[pyfunction]
-fn one_hot(labels: &Bound<'_, PyAny>, num_classes: usize) -> PyResult<PyTensor> {
+fn one_hot(labels: &Bound<'_, PyAny>, num_classes: i64) -> PyResult<PyTensor> {
     let l = to_tensor(labels, "one_hot")?;
+    let num_classes = usize::try_from(num_classes).map_err(|_| {
+        errors::InvalidArgumentError::new_err(format!(
+            "one_hot: num_classes must be a positive number, got {num_classes}"
+        ))
+    })?;
     Ok(PyTensor::wrap(Tensor::one_hot(&l, num_classes).py_err()?))
 }
 
@@ -130,9 +170,26 @@ fn is_grad_enabled() -> bool {
     crate::autograd::is_grad_enabled()
 }
 
+/// Threads for big kernels; n < 1 is a ValueError (not an OverflowError from the conversion).
 #[pyfunction]
-fn set_num_threads(n: usize) -> PyResult<()> {
-    crate::kernels::parallel::set_num_threads(n).py_err()
+fn set_num_threads(n: &Bound<'_, PyAny>) -> PyResult<()> {
+    if !n.is_instance_of::<pyo3::types::PyInt>() {
+        return Err(pyo3::exceptions::PyTypeError::new_err(format!(
+            "set_num_threads: expected an int, got {}",
+            n.get_type().name()?
+        )));
+    }
+    let count = n
+        .extract::<i64>()
+        .ok()
+        .and_then(|v| usize::try_from(v).ok())
+        .filter(|v| (1..=1 << 16).contains(v))
+        .ok_or_else(|| {
+            errors::InvalidArgumentError::new_err(format!(
+                "set_num_threads: the number of threads must be between 1 and 65536, got {n}"
+            ))
+        })?;
+    crate::kernels::parallel::set_num_threads(count).py_err()
 }
 
 #[pyfunction]
@@ -146,6 +203,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyTensor>()?;
     m.add_class::<model::PyLayer>()?;
     m.add_class::<model::PyModel>()?;
+    m.add_class::<optimizer::PyOptimizer>()?;
     m.add("ShapeError", py.get_type::<errors::ShapeError>())?;
     m.add(
         "InvalidArgumentError",

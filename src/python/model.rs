@@ -67,16 +67,16 @@ impl PyLayer {
     }
 }
 
-struct State {
-    model: Sequential,
-    loss: Option<Loss>,
-    metrics: Vec<Metric>,
-    opt: Option<OptimizerState>,
+pub(super) struct State {
+    pub(super) model: Sequential,
+    pub(super) loss: Option<Loss>,
+    pub(super) metrics: Vec<Metric>,
+    pub(super) opt: Option<OptimizerState>,
 }
 
 #[pyclass(name = "Model", module = "rustgrad._core", frozen)]
 pub struct PyModel {
-    state: Mutex<State>,
+    pub(super) state: Mutex<State>,
 }
 
 fn parse_loss(name: &str, from_logits: bool, delta: f32) -> PyResult<Loss> {
@@ -110,7 +110,7 @@ fn parse_metric(name: &str) -> PyResult<Metric> {
     })
 }
 
-fn opt_from(name: &str, kw: &Bound<'_, PyDict>) -> PyResult<OptimizerState> {
+pub(crate) fn opt_from(name: &str, kw: &Bound<'_, PyDict>) -> PyResult<OptimizerState> {
     let f = |k: &str, d: f32| -> PyResult<f32> {
         Ok(kw
             .get_item(k)?
@@ -165,7 +165,22 @@ fn opt_from(name: &str, kw: &Bound<'_, PyDict>) -> PyResult<OptimizerState> {
 }
 
 /// Rows `idx` of `a` (all rows when None) as a tensor; indices are checked against the length.
-fn rows(a: &PyReadonlyArrayDyn<'_, f32>, idx: Option<&[i64]>, what: &str) -> PyResult<Tensor> {
+/// The sample weights of the rows `ids` picks (all rows without `ids`).
+pub(super) fn batch_weights(w: Option<&[f32]>, ids: Option<&[i64]>) -> Option<Vec<f32>> {
+    w.map(|w| match ids {
+        Some(ids) => ids
+            .iter()
+            .map(|&i| w.get(i as usize).copied().unwrap_or(1.0))
+            .collect(),
+        None => w.to_vec(),
+    })
+}
+
+pub(super) fn rows(
+    a: &PyReadonlyArrayDyn<'_, f32>,
+    idx: Option<&[i64]>,
+    what: &str,
+) -> PyResult<Tensor> {
     let shape = a.shape().to_vec();
     let n = shape.first().copied().unwrap_or(1);
     let width = if shape.is_empty() {
@@ -214,8 +229,9 @@ impl PyModel {
         }
     }
 
-    #[pyo3(signature = (loss, metrics, optimizer, from_logits = false, delta = 1.0, **kwargs))]
+    // Keras' compile keywords, one per argument.
     #[allow(clippy::too_many_arguments)]
+    #[pyo3(signature = (loss, metrics, optimizer, from_logits = false, delta = 1.0, **kwargs))]
     fn compile(
         &self,
         py: Python<'_>,
@@ -264,17 +280,10 @@ impl PyModel {
         let ids = idx.as_ref().map(|i| i.as_slice()).transpose()?;
         let xt = rows(&x, ids, "x")?;
         let yt = rows(&y, ids, "y")?;
-        let sw = sample_weight
-            .as_ref()
-            .map(|w| w.as_slice())
-            .transpose()?
-            .map(|w| match ids {
-                Some(ids) => ids
-                    .iter()
-                    .map(|&i| w.get(i as usize).copied().unwrap_or(1.0))
-                    .collect::<Vec<f32>>(),
-                None => w.to_vec(),
-            });
+        let sw = batch_weights(
+            sample_weight.as_ref().map(|w| w.as_slice()).transpose()?,
+            ids,
+        );
         let out = py.detach(|| {
             let mut s = self.state.lock();
             let State {
@@ -306,17 +315,10 @@ impl PyModel {
         let ids = idx.as_ref().map(|i| i.as_slice()).transpose()?;
         let xt = rows(&x, ids, "x")?;
         let yt = rows(&y, ids, "y")?;
-        let sw = sample_weight
-            .as_ref()
-            .map(|w| w.as_slice())
-            .transpose()?
-            .map(|w| match ids {
-                Some(ids) => ids
-                    .iter()
-                    .map(|&i| w.get(i as usize).copied().unwrap_or(1.0))
-                    .collect::<Vec<f32>>(),
-                None => w.to_vec(),
-            });
+        let sw = batch_weights(
+            sample_weight.as_ref().map(|w| w.as_slice()).transpose()?,
+            ids,
+        );
         let out = py.detach(|| {
             let s = self.state.lock();
             let Some(loss) = s.loss else {

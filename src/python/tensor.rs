@@ -27,12 +27,15 @@ fn index_array(obj: &Bound<'_, PyAny>) -> PyResult<Vec<Index>> {
     let arr = np.call_method1("asarray", (obj,))?;
     let kind: String = arr.getattr("dtype")?.getattr("kind")?.extract()?;
     if kind == "b" {
-        // A boolean mask selects like its nonzero positions, one array per masked axis.
-        let nz = np.call_method1("nonzero", (arr,))?;
-        return nz
-            .try_iter()?
-            .map(|a| index_array(&a?).map(|mut v| v.remove(0)))
-            .collect();
+        let shape: Vec<usize> = arr.getattr("shape")?.extract()?;
+        if shape.is_empty() {
+            return Ok(vec![Index::Bool(arr.call_method0("item")?.extract()?)]);
+        }
+        let vals: Vec<bool> = arr
+            .call_method0("ravel")?
+            .call_method0("tolist")?
+            .extract()?;
+        return Ok(vec![Index::Mask(vals, shape)]);
     }
     if kind == "f" {
         // Tensors hold f32, so integer-valued floats (from argmax, labels) are accepted.
@@ -74,16 +77,38 @@ fn parse_index(key: &Bound<'_, PyAny>) -> PyResult<Vec<Index>> {
         } else if it.is_instance_of::<PyEllipsis>() {
             out.push(Index::Ellipsis);
         } else if let Ok(s) = it.cast::<PySlice>() {
-            let g = |n: &str| -> PyResult<Option<isize>> { s.getattr(n)?.extract() };
+            // Bounds past isize clamp like any bound past the axis; the step must fit.
+            let g = |n: &str| -> PyResult<Option<isize>> {
+                let v = s.getattr(n)?;
+                match v.extract::<Option<isize>>() {
+                    Ok(x) => Ok(x),
+                    Err(_) if n != "step" && v.is_instance_of::<PyInt>() => {
+                        Ok(Some(if v.gt(0)? { isize::MAX } else { isize::MIN + 1 }))
+                    }
+                    Err(e) => Err(e),
+                }
+            };
             out.push(Index::Slice(
                 g("start")?,
                 g("stop")?,
                 g("step")?.unwrap_or(1),
             ));
         } else if it.is_instance_of::<PyInt>() && !it.is_instance_of::<pyo3::types::PyBool>() {
-            out.push(Index::Int(it.extract()?));
+            let i = it.extract::<isize>().map_err(|_| {
+                PyIndexError::new_err(format!("getitem: index {it} is out of bounds"))
+            })?;
+            out.push(Index::Int(i));
+        } else if it.is_instance_of::<pyo3::types::PyBool>() {
+            out.push(Index::Bool(it.extract()?));
         } else if let Ok(t) = it.cast::<PyTensor>() {
-            out.extend(index_array(&to_numpy(t).into_any())?);
+            let arr = to_numpy(t).into_any();
+            // Comparison results are 0/1 floats that mean a boolean mask, as in `t[t > 0]`.
+            let arr = if t.get().t.is_mask() {
+                arr.call_method1("astype", ("bool",))?
+            } else {
+                arr
+            };
+            out.extend(index_array(&arr)?);
         } else if it.hasattr("__len__")? || it.hasattr("__array__")? {
             out.extend(index_array(&it)?);
         } else {
@@ -171,7 +196,7 @@ impl PyTensor {
         let g = match gradient {
             Some(g) if !g.is_none() => {
                 let gt = to_tensor(g, "backward")?;
-                if gt.shape() != self.t.shape() && gt.numel() != self.t.numel() {
+                if gt.shape() != self.t.shape() {
                     return Err(super::errors::ShapeError::new_err(format!(
                         "backward: gradient of shape {} does not match the tensor's shape {}",
                         crate::error::fmt_shape(gt.shape()),
@@ -205,13 +230,27 @@ impl PyTensor {
         dtype: Option<&Bound<'py, PyAny>>,
         copy: Option<bool>,
     ) -> PyResult<Bound<'py, PyAny>> {
+        let py = slf.py();
         let arr = to_numpy(slf).into_any();
-        let arr = match dtype {
-            Some(d) if !d.is_none() => arr.call_method1("astype", (d,))?,
-            _ if copy == Some(true) => arr.call_method0("copy")?,
-            _ => arr,
+        // NumPy 2: copy=True always copies, copy=None copies only when needed (a dtype change),
+        // copy=False never copies and must raise ValueError when a copy would be needed.
+        let target = match dtype {
+            Some(d) if !d.is_none() => Some(py.import("numpy")?.getattr("dtype")?.call1((d,))?),
+            _ => None,
         };
-        Ok(arr)
+        let convert = match &target {
+            Some(t) => !t.eq(arr.getattr("dtype")?)?,
+            None => false,
+        };
+        match (convert, copy) {
+            (true, Some(false)) => Err(pyo3::exceptions::PyValueError::new_err(format!(
+                "Tensor.__array__: converting float32 to {} needs a copy, but copy=False was passed",
+                target.map(|t| t.to_string()).unwrap_or_default()
+            ))),
+            (true, _) => arr.call_method1("astype", (target,)),
+            (false, Some(true)) => arr.call_method0("copy"),
+            (false, _) => Ok(arr),
+        }
     }
     fn item(&self) -> PyResult<f32> {
         self.t.item().py_err()
@@ -222,12 +261,63 @@ impl PyTensor {
     fn __float__(&self) -> PyResult<f32> {
         self.t.item().py_err()
     }
+    /// Truncates toward zero like `int(float)`; only for one-element tensors.
+    fn __int__(&self) -> PyResult<i64> {
+        let v = self.t.item().py_err()?;
+        if !v.is_finite() {
+            return Err(pyo3::exceptions::PyValueError::new_err(format!(
+                "int: cannot convert {v} to an integer"
+            )));
+        }
+        Ok(v.trunc() as i64)
+    }
+    /// Truth of a one-element tensor; more elements are ambiguous, as in NumPy and PyTorch.
+    fn __bool__(&self) -> PyResult<bool> {
+        if self.t.numel() != 1 {
+            return Err(super::errors::ShapeError::new_err(format!(
+                "bool: the truth value of a tensor of shape {} with more than one value is ambiguous; compare elementwise or reduce first (e.g. .max(), .sum())",
+                crate::error::fmt_shape(self.t.shape())
+            )));
+        }
+        Ok(self.t.item().py_err()? != 0.0)
+    }
+    /// `f"{t:.3f}"` formats the value of a one-element tensor; an empty spec gives the repr, except
+    /// for a 0-d tensor, which prints as its number (as in PyTorch).
+    fn __format__(slf: &Bound<'_, Self>, spec: &str) -> PyResult<String> {
+        let t = &slf.get().t;
+        if t.numel() == 1 && (t.ndim() == 0 || !spec.is_empty()) {
+            let v = pyo3::types::PyFloat::new(slf.py(), f64::from(t.item().py_err()?));
+            return v.call_method1("__format__", (spec,))?.extract();
+        }
+        if spec.is_empty() {
+            return Self::__repr__(slf);
+        }
+        Err(PyTypeError::new_err(format!(
+            "format: spec {spec:?} needs a one-element tensor, got shape {}",
+            crate::error::fmt_shape(t.shape())
+        )))
+    }
     fn __len__(&self) -> PyResult<usize> {
         self.t
             .shape()
             .first()
             .copied()
             .ok_or_else(|| PyTypeError::new_err("len() of a 0-d tensor"))
+    }
+    /// Rows along the first axis; a 0-d tensor is not iterable (as in NumPy and PyTorch).
+    fn __iter__<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
+        let t = &slf.get().t;
+        let n = t
+            .shape()
+            .first()
+            .copied()
+            .ok_or_else(|| PyTypeError::new_err("iteration over a 0-d tensor"))?;
+        let rows = (0..n)
+            .map(|i| Ok(PyTensor::wrap(t.index(&[Index::Int(i as isize)]).py_err()?)))
+            .collect::<PyResult<Vec<_>>>()?;
+        pyo3::types::PyList::new(slf.py(), rows)?
+            .try_iter()
+            .map(|i| i.into_any())
     }
     fn __hash__(&self) -> isize {
         self.t.ptr() as isize
@@ -259,11 +349,9 @@ impl PyTensor {
         let _ = py;
         Ok(PyTensor::wrap(self.t.index(&idx).py_err()?))
     }
-    /// NumPy defers to our reflected operators instead of treating tensors as object scalars.
-    #[classattr]
-    fn __array_ufunc__() -> Option<()> {
-        None
-    }
+    /// With no `__array_ufunc__`, NumPy defers `ndarray op tensor` to our reflected operators (the
+    /// priority wins), while `np.exp(t)` reads the tensor through `__array__` and returns an ndarray,
+    /// as it does for torch tensors.
     #[classattr]
     fn __array_priority__() -> f64 {
         1000.0
@@ -280,9 +368,11 @@ impl PyTensor {
     fn flatten(&self) -> PyTensor {
         PyTensor::wrap(self.t.flatten())
     }
-    /// NumPy style with all axes or none (reverse); PyTorch style with two axes (swap).
+    /// `transpose()` reverses the axes; `transpose(a, b)` swaps two axes (PyTorch);
+    /// `transpose((p0, p1, ...))` or three or more ints is a full permutation (NumPy).
     #[pyo3(signature = (*axes))]
     fn transpose(&self, axes: &Bound<'_, PyTuple>) -> PyResult<PyTensor> {
+        let one_sequence = axes.len() == 1 && !axes.get_item(0)?.is_instance_of::<PyInt>();
         let ax = if axes.is_empty() {
             vec![]
         } else {
@@ -290,8 +380,7 @@ impl PyTensor {
         };
         let t = match ax.len() {
             0 => self.t.t(),
-            n if n == self.t.ndim() => self.t.permute(&ax).py_err()?,
-            2 => self.t.transpose(ax[0], ax[1]).py_err()?,
+            2 if !one_sequence => self.t.transpose(ax[0], ax[1]).py_err()?,
             _ => self.t.permute(&ax).py_err()?,
         };
         Ok(PyTensor::wrap(t))
@@ -310,9 +399,11 @@ impl PyTensor {
     fn unsqueeze(&self, dim: isize) -> PyResult<PyTensor> {
         self.expand_dims(dim)
     }
+    /// `axis` is None (every size-1 axis), an int or a tuple of ints.
     #[pyo3(signature = (axis = None))]
-    fn squeeze(&self, axis: Option<isize>) -> PyResult<PyTensor> {
-        Ok(PyTensor::wrap(self.t.squeeze(axis).py_err()?))
+    fn squeeze(&self, axis: Option<&Bound<'_, PyAny>>) -> PyResult<PyTensor> {
+        let ax = super::tensor_ops::axes(axis)?;
+        Ok(PyTensor::wrap(self.t.squeeze(ax.as_deref()).py_err()?))
     }
     #[pyo3(signature = (*shape))]
     fn broadcast_to(&self, shape: &Bound<'_, PyTuple>) -> PyResult<PyTensor> {

@@ -59,9 +59,31 @@ fn arith(slf: &PyTensor, other: &Bound<'_, PyAny>, op: Binary, reflected: bool) 
     wrap(py, r)
 }
 
+/// Method forms (`t.add(x)`, `t.maximum(x)`) have no reflected fallback: a foreign operand is a
+/// TypeError here, where an operator would return NotImplemented.
+fn method(slf: &PyTensor, other: &Bound<'_, PyAny>, op: Binary) -> Out {
+    let r = arith(slf, other, op, false)?;
+    if r.is(other.py().NotImplemented()) {
+        return Err(pyo3::exceptions::PyTypeError::new_err(format!(
+            "{}: expected a Tensor, a number or an array-like, got {}",
+            op.name(),
+            other.get_type().name()?
+        )));
+    }
+    Ok(r)
+}
+
 fn cmp(slf: &PyTensor, other: &Bound<'_, PyAny>, c: Compare) -> Out {
     let py = other.py();
-    let o = match operand(other)? {
+    // `t == None` or `t == "a"` is not ours to answer: Python then falls back to identity (== is
+    // False) or raises TypeError for ordering, as it does for NumPy arrays and torch tensors.
+    let o = match operand(other).or_else(|e| {
+        if e.is_instance_of::<pyo3::exceptions::PyTypeError>(py) {
+            Ok(None)
+        } else {
+            Err(e)
+        }
+    })? {
         Some(Operand::T(t)) => t,
         Some(Operand::S(s)) => Tensor::scalar(s),
         None => return Ok(py.NotImplemented()),
@@ -70,7 +92,7 @@ fn cmp(slf: &PyTensor, other: &Bound<'_, PyAny>, c: Compare) -> Out {
 }
 
 /// `axis=None | int | tuple` as the core's optional axis list.
-fn axes(axis: Option<&Bound<'_, PyAny>>) -> PyResult<Option<Vec<isize>>> {
+pub fn axes(axis: Option<&Bound<'_, PyAny>>) -> PyResult<Option<Vec<isize>>> {
     match axis {
         None => Ok(None),
         Some(a) if a.is_none() => Ok(None),
@@ -139,7 +161,14 @@ impl PyTensor {
         wrap(py, heavy(py, work, || a.matmul(&self.t)))
     }
     fn matmul(&self, o: &Bound<'_, PyAny>) -> Out {
-        self.__matmul__(o)
+        let r = self.__matmul__(o)?;
+        if r.is(o.py().NotImplemented()) {
+            return Err(pyo3::exceptions::PyTypeError::new_err(format!(
+                "matmul: expected a Tensor or an array-like, got {}",
+                o.get_type().name()?
+            )));
+        }
+        Ok(r)
     }
     fn __neg__(&self, py: Python<'_>) -> PyTensor {
         unary(py, &self.t, |x| x.neg())
@@ -170,25 +199,25 @@ impl PyTensor {
     }
 
     fn add(&self, o: &Bound<'_, PyAny>) -> Out {
-        self.__add__(o)
+        method(self, o, Binary::Add)
     }
     fn sub(&self, o: &Bound<'_, PyAny>) -> Out {
-        self.__sub__(o)
+        method(self, o, Binary::Sub)
     }
     fn mul(&self, o: &Bound<'_, PyAny>) -> Out {
-        self.__mul__(o)
+        method(self, o, Binary::Mul)
     }
     fn div(&self, o: &Bound<'_, PyAny>) -> Out {
-        self.__truediv__(o)
+        method(self, o, Binary::Div)
     }
     fn pow(&self, o: &Bound<'_, PyAny>) -> Out {
-        self.__pow__(o, None)
+        method(self, o, Binary::Pow)
     }
     fn maximum(&self, o: &Bound<'_, PyAny>) -> Out {
-        arith(self, o, Binary::Maximum, false)
+        method(self, o, Binary::Maximum)
     }
     fn minimum(&self, o: &Bound<'_, PyAny>) -> Out {
-        arith(self, o, Binary::Minimum, false)
+        method(self, o, Binary::Minimum)
     }
 
     fn exp(&self, py: Python<'_>) -> PyTensor {

@@ -9,14 +9,17 @@ Ctrl-C (KeyboardInterrupt, raised between batches) never leaves weights half-upd
 from __future__ import annotations
 
 import math
+import time
 from typing import Any
 
 import numpy as np
 
 from rustgrad import data
 from rustgrad.keras import _inputs
-from rustgrad.keras.callbacks.base import CallbackList, History
+from rustgrad.keras.callbacks.base import Callback, CallbackList, History
 from rustgrad.keras.callbacks.progress import ProgbarLogger, resolve_verbose
+
+CHUNK_SECONDS = 0.05
 
 
 def _logs(names: list[str], loss_sum: float, seen: int, stats: list[list[float]]) -> dict:
@@ -76,6 +79,63 @@ def _check_compiled(model: Any, what: str) -> None:
         )
 
 
+def _has_batch_hooks(cb: Any) -> bool:
+    return any(
+        getattr(type(cb), hook, None) is not getattr(Callback, hook)
+        for hook in ("on_train_batch_begin", "on_train_batch_end")
+    )
+
+
+def _epoch_per_batch(model, cbs, xa, ya, sw, order, bs: int, steps: int) -> dict:
+    core, opt, keys = model._core, model.optimizer, model._metric_keys
+    loss_sum, seen, stats, logs = 0.0, 0, [[0.0, 0.0] for _ in keys], {}
+    for step in range(steps):
+        idx = order[step * bs : (step + 1) * bs]
+        cbs.on_train_batch_begin(step)
+        loss, batch = core.train_batch(xa, ya, idx, sw, lr=opt.lr_at(opt.iterations))
+        opt.iterations += 1
+        loss_sum += loss * len(idx)
+        seen += len(idx)
+        _accumulate(stats, batch)
+        logs = _logs(keys, loss_sum, seen, stats)
+        cbs.on_train_batch_end(step, logs)
+        if model.stop_training:
+            break
+    return logs
+
+
+def _epoch_in_chunks(model, progress, xa, ya, sw, order, bs: int, steps: int) -> dict:
+    """One epoch in calls of many batches (`train_batches`), sized to take about CHUNK_SECONDS so
+    the progress bar still moves; the per-batch Python work was ~7% of an MNIST step at batch 32."""
+    core, opt, keys = model._core, model.optimizer, model._metric_keys
+    loss_sum, seen, stats, logs = 0.0, 0, [[0.0, 0.0] for _ in keys], {}
+    step, chunk = 0, 4
+    while step < steps:
+        count = min(chunk, steps - step)
+        idx = order[step * bs : (step + count) * bs]
+        if callable(opt._lr):
+            lrs = np.array([opt.lr_at(opt.iterations + i) for i in range(count)], np.float32)
+        else:
+            lrs = np.full(count, opt.lr_at(opt.iterations), np.float32)
+        start = time.perf_counter()
+        losses, batches, error = core.train_batches(xa, ya, idx, bs, lrs, sw)
+        elapsed = time.perf_counter() - start
+        for i, (loss, batch) in enumerate(zip(losses, batches)):
+            rows = len(idx[i * bs : (i + 1) * bs])
+            loss_sum += loss * rows
+            seen += rows
+            _accumulate(stats, batch)
+        opt.iterations += len(losses)
+        step += len(losses)
+        if losses:
+            logs = _logs(keys, loss_sum, seen, stats)
+            progress.on_train_batch_end(step - 1, logs)
+        if error is not None:
+            raise error
+        chunk = max(1, min(256, int(CHUNK_SECONDS * count / max(elapsed, 1e-6))))
+    return logs
+
+
 def fit(
     model: Any,
     x: Any,
@@ -111,26 +171,18 @@ def fit(
     model.history, model.stop_training = history, False
     # Shuffles come from NumPy's global state, so np.random.seed(...) makes a run repeatable.
     rng = np.random.default_rng(np.random.randint(0, 2**31 - 1))
-    core, opt, keys = model._core, model.optimizer, model._metric_keys
+    # Callbacks with batch hooks get one call per batch; otherwise batches run in chunks.
+    per_batch = any(_has_batch_hooks(c) for c in callbacks or [])
     logs: dict = {}
     cbs.on_train_begin()
     try:
         for epoch in range(int(initial_epoch), epochs):
             cbs.on_epoch_begin(epoch)
             order = rng.permutation(n) if shuffle else np.arange(n, dtype=np.int64)
-            loss_sum, seen, stats = 0.0, 0, [[0.0, 0.0] for _ in keys]
-            for step in range(steps):
-                idx = order[step * bs : (step + 1) * bs]
-                cbs.on_train_batch_begin(step)
-                loss, batch = core.train_batch(xa, ya, idx, sw, lr=opt.lr_at(opt.iterations))
-                opt.iterations += 1
-                loss_sum += loss * len(idx)
-                seen += len(idx)
-                _accumulate(stats, batch)
-                logs = _logs(keys, loss_sum, seen, stats)
-                cbs.on_train_batch_end(step, logs)
-                if model.stop_training:
-                    break
+            if per_batch:
+                logs = _epoch_per_batch(model, cbs, xa, ya, sw, order, bs, steps)
+            else:
+                logs = _epoch_in_chunks(model, progress, xa, ya, sw, order, bs, steps)
             if val is not None:
                 vlogs = run_eval(model, *val, vbs)
                 logs.update({f"val_{k}": v for k, v in vlogs.items()})

@@ -1,4 +1,4 @@
-"""Keras utilities: to_categorical (integer labels to one-hot rows)."""
+"""Keras utilities: to_categorical (integer labels to one-hot rows) and plot_history (curves)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["to_categorical"]
+__all__ = ["plot_history", "to_categorical"]
 
 
 def to_categorical(y: Any, num_classes: int | None = None, dtype: Any = "float32") -> np.ndarray:
@@ -30,3 +30,44 @@ def to_categorical(y: Any, num_classes: int | None = None, dtype: Any = "float32
     out = np.zeros((labels.size, num_classes), dtype=dtype)
     out[np.arange(labels.size), labels] = 1
     return out.reshape(*shape, num_classes)
+
+
+def _figure_class() -> Any:
+    # matplotlib is an optional extra: imported only here, so training never needs it.
+    try:
+        from matplotlib.figure import Figure
+    except ImportError as exc:
+        raise ImportError(
+            "plotting needs matplotlib: pip install rustgrad[examples] (or pip install matplotlib)"
+        ) from exc
+    return Figure
+
+
+def plot_history(history: Any, path: Any = None, title: str | None = None) -> Any:
+    """Loss and metric curves per epoch from a History (or its `.history` dict); one panel each.
+
+    Training and validation values of a metric (`accuracy`, `val_accuracy`) share a panel. Returns
+    the matplotlib Figure and, when `path` is given, saves it there (PNG, SVG, ... by the suffix).
+    The Figure is made without pyplot, so no GUI backend is needed or changed.
+    """
+    logs = getattr(history, "history", history)
+    if not isinstance(logs, dict) or not logs:
+        raise ValueError("plot_history needs a History from fit() (or its non-empty .history dict)")
+    names = [k for k in logs if not k.startswith("val_") and k != "learning_rate"]
+    names += [k[4:] for k in logs if k.startswith("val_") and k[4:] not in logs]
+    fig = _figure_class()(figsize=(4.5 * len(names), 3.6), layout="constrained")
+    for ax, name in zip(fig.subplots(1, len(names), squeeze=False)[0], names):
+        for key, label in ((name, "train"), ("val_" + name, "validation")):
+            if key in logs:
+                values = logs[key]
+                ax.plot(range(1, len(values) + 1), values, marker="o", ms=3, label=label)
+        ax.xaxis.get_major_locator().set_params(integer=True)  # epochs are whole numbers
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(name)
+        ax.grid(alpha=0.3)
+        ax.legend()
+    if title:
+        fig.suptitle(title)
+    if path is not None:
+        fig.savefig(path, dpi=100)
+    return fig

@@ -66,3 +66,9 @@ class History(Callback):
         self.epoch.append(epoch)
         for k, v in (logs or {}).items():
             self.history.setdefault(k, []).append(v)
+
+    def plot(self, path: Any = None, title: str | None = None) -> Any:
+        """Loss and metric curves (needs matplotlib); see rustgrad.keras.utils.plot_history."""
+        from rustgrad.keras.utils import plot_history
+
+        return plot_history(self, path, title)

@@ -1,13 +1,17 @@
 """The Optimizer base: learning rate (float or schedule), clipping options and the step counter.
 
 The update rules themselves run in Rust (src/optimizers/); a Python optimizer only names its rule and
-carries its settings, and hands the learning rate for each step to the fit loop.
+carries its settings, and hands the learning rate for each step to the fit loop. For user-written loops
+over rustgrad Tensors, `apply_gradients` and `minimize` run the same Rust rule on those Tensors.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from typing import Any
 
+from rustgrad import _core
+from rustgrad._core import Tensor
 from rustgrad.keras.optimizers.schedules import LearningRateSchedule
 
 
@@ -45,6 +49,9 @@ class Optimizer:
         self.weight_decay = weight_decay
         self.name = name or type(self).__name__.lower()
         self.iterations = 0
+        self._core: Any = None  # the Rust rule for apply_gradients, made on first use
+        self._slots: dict[int, int] = {}  # hash(tensor) -> its state slot in self._core
+        self._variables: list[Any] = []
         self._lr: Any = None
         self.learning_rate = learning_rate
 
@@ -82,6 +89,41 @@ class Optimizer:
         if self.weight_decay:
             kw["weight_decay"] = float(self.weight_decay)
         return kw
+
+    def apply_gradients(self, grads_and_vars: Iterable[tuple[Any, Any]]) -> int:
+        """One update of each Tensor from its gradient, Keras-style: `apply_gradients(zip(grads, vars))`.
+
+        Variables are rustgrad Tensors, updated in place; pairs whose gradient is None are skipped.
+        Like PyTorch's `step()` followed by `zero_grad()`, each updated variable's `.grad` is cleared,
+        so the next `backward()` starts from zero. Returns the new value of `iterations`.
+        """
+        pairs = [(g, v) for g, v in grads_and_vars if g is not None]
+        for _, v in pairs:
+            if not isinstance(v, Tensor):
+                raise TypeError(f"apply_gradients updates rustgrad Tensors, got {type(v).__name__}")
+        if self._core is None:
+            self._core = _core.Optimizer(self.core_name, **self.core_kwargs())
+        # Each variable keeps the slot it got on its first update, so its momentum / moments follow it.
+        # Holding the variables keeps their addresses (their hashes) from being reused by new Tensors.
+        for _, v in pairs:
+            if hash(v) not in self._slots:
+                self._slots[hash(v)] = len(self._variables)
+                self._variables.append(v)
+        params: list[Any] = [None] * len(self._variables)
+        for g, v in pairs:
+            v.grad = g  # the core reads each gradient from .grad
+            params[self._slots[hash(v)]] = v
+        self._core.step(params, self.learning_rate)
+        self.iterations += 1
+        return self.iterations
+
+    def minimize(self, loss: Any, var_list: Sequence[Any]) -> int:
+        """Backpropagate `loss` (a scalar Tensor, or a function returning one) and update `var_list`."""
+        for v in var_list:
+            v.zero_grad()  # gradients from an earlier backward must not leak into this step
+        value = loss() if callable(loss) else loss
+        value.backward()
+        return self.apply_gradients([(v.grad, v) for v in var_list])
 
     def get_config(self) -> dict:
         return {"name": self.name, "learning_rate": self._lr, **self.core_kwargs()}

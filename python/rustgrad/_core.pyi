@@ -1,0 +1,329 @@
+# Type stubs for the Rust extension rustgrad._core (src/python/*.rs), checked by test_stubs.py.
+
+from builtins import ellipsis  # typeshed's type of `...` on every Python (EllipsisType is 3.10+)
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any, ClassVar
+
+import numpy as np
+from numpy.typing import DTypeLike, NDArray
+from typing_extensions import TypeAlias
+
+# Anything the engine copies into a float32 tensor: a Tensor, an array, a (nested) sequence, a number.
+_TensorLike: TypeAlias = Tensor | NDArray[Any] | Sequence[Any] | float | int | bool
+# A shape given as separate ints or as one tuple or list of ints.
+_ShapeArg: TypeAlias = int | Sequence[int]
+_Axis: TypeAlias = int | Sequence[int] | None
+_Index1: TypeAlias = (
+    int | bool | slice | ellipsis | None | Tensor | NDArray[Any] | Sequence[int] | Sequence[bool]
+)
+_Index: TypeAlias = _Index1 | tuple[_Index1, ...]
+_StepResult: TypeAlias = tuple[float, list[tuple[float, float]]]
+
+class ShapeError(ValueError):
+    """Shapes that do not fit the op; also a ValueError."""
+
+class InvalidArgumentError(ValueError):
+    """A value outside what the op accepts; also a ValueError."""
+
+class GraphError(RuntimeError):
+    """Autograd misuse, e.g. backward through a freed graph; also a RuntimeError."""
+
+class Tensor:
+    """An f32 n-d array that records the ops applied to it for backward()."""
+
+    __array_priority__: ClassVar[float]
+    def __init__(self, data: _TensorLike, requires_grad: bool = False) -> None:
+        """A new leaf tensor (always a copy), like `torch.tensor`."""
+
+    # Properties
+    @property
+    def shape(self) -> tuple[int, ...]: ...
+    @property
+    def ndim(self) -> int: ...
+    @property
+    def size(self) -> int:
+        """The number of elements."""
+    @property
+    def dtype(self) -> np.dtype[np.float32]: ...
+    @property
+    def requires_grad(self) -> bool: ...
+    @requires_grad.setter
+    def requires_grad(self, value: bool) -> None: ...
+    @property
+    def grad(self) -> Tensor | None: ...
+    @grad.setter
+    def grad(self, value: _TensorLike | None) -> None: ...
+    @property
+    def is_leaf(self) -> bool: ...
+    @property
+    def grad_fn(self) -> str | None:
+        """Name of the op that made this tensor (None for leaves)."""
+    @property
+    def T(self) -> Tensor:
+        """The tensor with its axes reversed."""
+
+    # Autograd
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        """In-place form: sets requires_grad and returns this tensor."""
+    def backward(self, gradient: _TensorLike | None = None, retain_graph: bool = False) -> None:
+        """Gradients of this tensor with respect to every leaf that requires grad."""
+    def zero_grad(self) -> None: ...
+    def detach(self) -> Tensor: ...
+    def retain_grad(self) -> None: ...
+
+    # Conversions
+    def numpy(self) -> NDArray[np.float32]:
+        """A NumPy array sharing this tensor's memory (like torch's `.numpy()`)."""
+    def __array__(
+        self, dtype: DTypeLike | None = None, copy: bool | None = None
+    ) -> NDArray[Any]: ...
+    def item(self) -> float: ...
+    def tolist(self) -> Any:
+        """A float for a 0-d tensor, else nested lists of floats."""
+    def __float__(self) -> float: ...
+    def __int__(self) -> int:
+        """Truncates toward zero like `int(float)`; only for one-element tensors."""
+    def __bool__(self) -> bool:
+        """Truth of a one-element tensor; more elements raise ShapeError."""
+    def __len__(self) -> int: ...
+    def __iter__(self) -> Iterator[Tensor]:
+        """Rows along the first axis."""
+    def __hash__(self) -> int: ...
+    def __getitem__(self, key: _Index) -> Tensor: ...
+
+    # Shape
+    def reshape(self, *shape: _ShapeArg) -> Tensor: ...
+    def view(self, *shape: _ShapeArg) -> Tensor: ...
+    def flatten(self) -> Tensor: ...
+    def transpose(self, *axes: _ShapeArg) -> Tensor:
+        """No axes reverses them; two ints swap two axes; a tuple or 3+ ints is a permutation."""
+    def permute(self, *dims: _ShapeArg) -> Tensor: ...
+    def expand_dims(self, axis: int) -> Tensor: ...
+    def unsqueeze(self, dim: int) -> Tensor: ...
+    def squeeze(self, axis: _Axis = None) -> Tensor:
+        """`axis` is None (every size-1 axis), an int or a tuple of ints."""
+    def broadcast_to(self, *shape: _ShapeArg) -> Tensor: ...
+
+    # Operators; comparisons give 0/1 float tensors that also index as boolean masks.
+    def __add__(self, other: _TensorLike) -> Tensor: ...
+    def __radd__(self, other: _TensorLike) -> Tensor: ...
+    def __sub__(self, other: _TensorLike) -> Tensor: ...
+    def __rsub__(self, other: _TensorLike) -> Tensor: ...
+    def __mul__(self, other: _TensorLike) -> Tensor: ...
+    def __rmul__(self, other: _TensorLike) -> Tensor: ...
+    def __truediv__(self, other: _TensorLike) -> Tensor: ...
+    def __rtruediv__(self, other: _TensorLike) -> Tensor: ...
+    def __pow__(self, other: _TensorLike, modulo: None = None) -> Tensor: ...
+    def __rpow__(self, other: _TensorLike, modulo: None = None) -> Tensor: ...
+    def __matmul__(self, other: _TensorLike) -> Tensor: ...
+    def __rmatmul__(self, other: _TensorLike) -> Tensor: ...
+    def __neg__(self) -> Tensor: ...
+    def __pos__(self) -> Tensor: ...
+    def __abs__(self) -> Tensor: ...
+    def __lt__(self, other: _TensorLike) -> Tensor: ...
+    def __le__(self, other: _TensorLike) -> Tensor: ...
+    def __gt__(self, other: _TensorLike) -> Tensor: ...
+    def __ge__(self, other: _TensorLike) -> Tensor: ...
+    def __eq__(self, other: object) -> Tensor: ...  # type: ignore[override]
+    def __ne__(self, other: object) -> Tensor: ...  # type: ignore[override]
+
+    # Math methods; unlike the operators they raise TypeError for a foreign operand.
+    def matmul(self, o: _TensorLike) -> Tensor: ...
+    def add(self, o: _TensorLike) -> Tensor: ...
+    def sub(self, o: _TensorLike) -> Tensor: ...
+    def mul(self, o: _TensorLike) -> Tensor: ...
+    def div(self, o: _TensorLike) -> Tensor: ...
+    def pow(self, o: _TensorLike) -> Tensor: ...
+    def maximum(self, o: _TensorLike) -> Tensor: ...
+    def minimum(self, o: _TensorLike) -> Tensor: ...
+    def exp(self) -> Tensor: ...
+    def log(self) -> Tensor: ...
+    def sqrt(self) -> Tensor: ...
+    def abs(self) -> Tensor: ...
+    def relu(self) -> Tensor: ...
+    def leaky_relu(self, alpha: float = 0.2) -> Tensor: ...
+    def sigmoid(self) -> Tensor: ...
+    def tanh(self) -> Tensor: ...
+    def elu(self, alpha: float = 1.0) -> Tensor: ...
+    def gelu(self) -> Tensor: ...
+    def softplus(self) -> Tensor: ...
+    def softmax(self, axis: int = -1) -> Tensor: ...
+    def log_softmax(self, axis: int = -1) -> Tensor: ...
+    def clip(self, lo: float | None = None, hi: float | None = None) -> Tensor: ...
+
+    # Reductions
+    def sum(self, axis: _Axis = None, keepdims: bool = False) -> Tensor: ...
+    def mean(self, axis: _Axis = None, keepdims: bool = False) -> Tensor: ...
+    def max(self, axis: _Axis = None, keepdims: bool = False) -> Tensor: ...
+    def min(self, axis: _Axis = None, keepdims: bool = False) -> Tensor: ...
+    def argmax(self, axis: int | None = None, keepdims: bool = False) -> Tensor: ...
+    def conv2d(
+        self,
+        kernel: _TensorLike,
+        bias: _TensorLike | None = None,
+        strides: tuple[int, int] = (1, 1),
+        padding: str = "valid",
+        dilation: tuple[int, int] = (1, 1),
+        relu: bool = False,
+    ) -> Tensor:
+        """relu?(conv2d(self, kernel) + bias): NHWC input, HWIO kernel."""
+    def max_pool2d(
+        self,
+        pool_size: tuple[int, int] = (2, 2),
+        strides: tuple[int, int] | None = None,
+        padding: str = "valid",
+    ) -> Tensor: ...
+    def avg_pool2d(
+        self,
+        pool_size: tuple[int, int] = (2, 2),
+        strides: tuple[int, int] | None = None,
+        padding: str = "valid",
+    ) -> Tensor: ...
+    def global_avg_pool2d(self) -> Tensor: ...
+    def batch_norm(
+        self,
+        gamma: _TensorLike,
+        beta: _TensorLike,
+        moving_mean: Sequence[float] | None = None,
+        moving_variance: Sequence[float] | None = None,
+        epsilon: float = 1e-3,
+    ) -> Tensor:
+        """Batch normalisation over the last axis; batch statistics unless moving ones are given."""
+    def argmin(self, axis: int | None = None, keepdims: bool = False) -> Tensor: ...
+
+class Layer:
+    """The Rust half of a Keras layer; made by the static constructors, not by Layer()."""
+
+    @staticmethod
+    def dense(
+        input_dim: int, units: int, activation: str = "linear", use_bias: bool = True
+    ) -> Layer: ...
+    @staticmethod
+    def flatten() -> Layer: ...
+    @staticmethod
+    def activation(name: str) -> Layer: ...
+    @staticmethod
+    def dropout(rate: float, seed: int) -> Layer: ...
+    @staticmethod
+    def conv2d(
+        in_channels: int,
+        filters: int,
+        kernel_size: tuple[int, int],
+        strides: tuple[int, int],
+        padding: str,
+        dilation: tuple[int, int],
+        activation: str = "linear",
+        use_bias: bool = True,
+    ) -> Layer:
+        """Conv2D over NHWC input with an HWIO kernel; padding 'valid' or 'same'."""
+    @staticmethod
+    def pooling2d(
+        pool_size: tuple[int, int], strides: tuple[int, int], padding: str, average: bool
+    ) -> Layer:
+        """MaxPooling2D, or AveragePooling2D when `average` is set."""
+    @staticmethod
+    def global_average_pooling2d() -> Layer: ...
+    @staticmethod
+    def batch_normalization(channels: int, momentum: float, epsilon: float) -> Layer: ...
+    @staticmethod
+    def reshape(target: Sequence[int]) -> Layer:
+        """Reshape each sample to `target` (one entry may be -1)."""
+    def state(self) -> list[Tensor]:
+        """Non-trainable weights (BatchNormalization's moving mean and variance)."""
+    @property
+    def kind(self) -> str:
+        """The layer's class name, e.g. "Dense"."""
+    def params(self) -> list[Tensor]:
+        """The trainable tensors, sharing storage with the layer."""
+    def __call__(self, x: _TensorLike, training: bool = False) -> Tensor: ...
+
+class Model:
+    """A sequential stack of layers and the one-batch steps that fit, evaluate and predict call."""
+
+    def __init__(self, layers: Sequence[Layer]) -> None: ...
+    def compile(
+        self,
+        loss: str,
+        metrics: Sequence[str],
+        optimizer: str,
+        from_logits: bool = False,
+        delta: float = 1.0,
+        **kwargs: float | bool | None,
+    ) -> None:
+        """Core loss, metric and optimizer names; kwargs are the optimizer's Keras keywords."""
+    def params(self) -> list[Tensor]: ...
+    def train_batch(
+        self,
+        x: NDArray[np.float32],
+        y: NDArray[np.float32],
+        idx: NDArray[np.int64] | None = None,
+        sample_weight: NDArray[np.float32] | None = None,
+        lr: float = 0.001,
+    ) -> _StepResult:
+        """One training step on rows `idx` of (x, y); returns (loss, [(metric sum, count), ...])."""
+    def train_batches(
+        self,
+        x: NDArray[np.float32],
+        y: NDArray[np.float32],
+        idx: NDArray[np.int64],
+        batch_size: int,
+        lrs: NDArray[np.float32],
+        sample_weight: NDArray[np.float32] | None = None,
+    ) -> tuple[list[float], list[list[tuple[float, float]]], BaseException | None]:
+        """Batch i on rows idx[i*batch_size:(i+1)*batch_size] at rate lrs[i]; returns the losses and
+        metric stats of the batches that ran and the error (e.g. KeyboardInterrupt) that stopped them."""
+    def eval_batch(
+        self,
+        x: NDArray[np.float32],
+        y: NDArray[np.float32],
+        idx: NDArray[np.int64] | None = None,
+        sample_weight: NDArray[np.float32] | None = None,
+    ) -> _StepResult:
+        """Loss and metrics of rows `idx` of (x, y) without updating weights."""
+    def predict_batch(
+        self, x: NDArray[np.float32], idx: NDArray[np.int64] | None = None
+    ) -> NDArray[np.float32]: ...
+    def forward(self, x: _TensorLike, training: bool = False) -> Tensor:
+        """The forward pass on a Tensor, recording the graph."""
+
+class Optimizer:
+    """A Keras optimizer's update rule applied to user Tensors (apply_gradients)."""
+
+    def __init__(self, name: str, **kwargs: float | bool | None) -> None:
+        """`name` is a core optimizer name ("sgd", "adam", ...); keywords as for Model.compile."""
+    def step(self, params: Sequence[Tensor | None], lr: float) -> None:
+        """Update every tensor whose .grad is set and clear it; slot i keeps its state for None."""
+    @property
+    def iterations(self) -> int: ...
+
+def tensor(data: _TensorLike, requires_grad: bool = False) -> Tensor:
+    """A new leaf tensor (always a copy), like `torch.tensor`."""
+
+def zeros(*shape: _ShapeArg, requires_grad: bool = False) -> Tensor: ...
+def ones(*shape: _ShapeArg, requires_grad: bool = False) -> Tensor: ...
+def full(shape: _ShapeArg, fill_value: float, requires_grad: bool = False) -> Tensor: ...
+def arange(
+    start: float, stop: float | None = None, step: float = 1.0, requires_grad: bool = False
+) -> Tensor:
+    """Values from `start` up to (not including) `stop` by `step`, like NumPy's arange."""
+
+def rand(*shape: _ShapeArg, requires_grad: bool = False) -> Tensor:
+    """Uniform in [0, 1), from the seeded generator."""
+
+def randn(*shape: _ShapeArg, requires_grad: bool = False) -> Tensor:
+    """Standard normal, from the seeded generator."""
+
+def manual_seed(seed: int) -> None:
+    """Any integer in [-2**63, 2**64); negative seeds wrap to u64 as in torch.manual_seed."""
+
+def concatenate(tensors: Iterable[_TensorLike], axis: int = 0) -> Tensor: ...
+def stack(tensors: Iterable[_TensorLike], axis: int = 0) -> Tensor: ...
+def one_hot(labels: _TensorLike, num_classes: int) -> Tensor: ...
+def set_grad_enabled(mode: bool) -> bool:
+    """Turn graph recording on or off for this thread; returns the previous mode."""
+
+def is_grad_enabled() -> bool: ...
+def set_num_threads(n: int) -> None:
+    """Threads for big kernels, between 1 and 65536."""
+
+def get_num_threads() -> int: ...
