@@ -38,7 +38,18 @@ pub fn matmul(
     check(m, k, n, a, b);
     assert!(c.len() >= m * n, "gemm: output too short");
     // SAFETY: `c` holds at least m·n initialised values.
-    unsafe { product(m, k, n, a, b, Out(c.as_mut_ptr()), accumulate) }
+    unsafe {
+        product(
+            m,
+            k,
+            n,
+            a,
+            b,
+            Out(c.as_mut_ptr()),
+            accumulate,
+            MIN_PARALLEL_FLOPS,
+        )
+    }
 }
 
 /// `a (m×k) · b (k×n)` in a new vector. The products write every element, so the vector is not
@@ -49,7 +60,16 @@ pub fn matmul_new(m: usize, k: usize, n: usize, a: Operand, b: Operand) -> Vec<f
     // SAFETY: the buffer has room for m·n values; `product` without `accumulate` writes each of
     // them and reads none, so every element is initialised before the length is set.
     unsafe {
-        product(m, k, n, a, b, Out(c.as_mut_ptr()), false);
+        product(
+            m,
+            k,
+            n,
+            a,
+            b,
+            Out(c.as_mut_ptr()),
+            false,
+            MIN_PARALLEL_FLOPS,
+        );
         c.set_len(m * n);
     }
     c
@@ -68,10 +88,20 @@ struct Out(*mut f32);
 // SAFETY: the pointer is used by one product at a time, while its owner waits for the result.
 unsafe impl Send for Out {}
 
+/// Runs on the pool when the product has at least `min_parallel` multiply-adds.
 /// # Safety
 /// `c` points to room for m·n values; they must be initialised when `accumulate` is set.
 #[allow(clippy::too_many_arguments)]
-unsafe fn product(m: usize, k: usize, n: usize, a: Operand, b: Operand, c: Out, accumulate: bool) {
+unsafe fn product(
+    m: usize,
+    k: usize,
+    n: usize,
+    a: Operand,
+    b: Operand,
+    c: Out,
+    accumulate: bool,
+    min_parallel: usize,
+) {
     if m == 0 || n == 0 {
         return;
     }
@@ -83,7 +113,7 @@ unsafe fn product(m: usize, k: usize, n: usize, a: Operand, b: Operand, c: Out, 
         return;
     }
     let work = m * k * n;
-    parallel::run(work, MIN_PARALLEL_FLOPS, move |threads| {
+    parallel::run(work, min_parallel, move |threads| {
         let c = c;
         let par = if threads > 1 {
             faer::Par::rayon(threads)
@@ -111,17 +141,8 @@ pub fn matmul_serial(
 ) {
     check(m, k, n, a, b);
     assert!(c.len() >= m * n, "gemm: output too short");
-    if m == 0 || n == 0 {
-        return;
-    }
-    if k == 0 {
-        if !accumulate {
-            c[..m * n].fill(0.0);
-        }
-        return;
-    }
-    faer_kernel(m, k, n, a, b, c.as_mut_ptr(), accumulate, faer::Par::Seq);
-    parallel::clear_upper_simd();
+    // SAFETY: `c` holds at least m·n initialised values.
+    unsafe { product(m, k, n, a, b, Out(c.as_mut_ptr()), accumulate, usize::MAX) }
 }
 
 #[allow(clippy::too_many_arguments)]

@@ -67,16 +67,16 @@ impl PyLayer {
     }
 }
 
-pub(super) struct State {
-    pub(super) model: Sequential,
-    pub(super) loss: Option<Loss>,
-    pub(super) metrics: Vec<Metric>,
-    pub(super) opt: Option<OptimizerState>,
+struct State {
+    model: Sequential,
+    loss: Option<Loss>,
+    metrics: Vec<Metric>,
+    opt: Option<OptimizerState>,
 }
 
 #[pyclass(name = "Model", module = "rustgrad._core", frozen)]
 pub struct PyModel {
-    pub(super) state: Mutex<State>,
+    state: Mutex<State>,
 }
 
 fn parse_loss(name: &str, from_logits: bool, delta: f32) -> PyResult<Loss> {
@@ -210,6 +210,32 @@ pub(super) fn rows(
     Ok(Tensor::from_parts(out, s))
 }
 
+impl PyModel {
+    /// One training step under the model lock (callers release the GIL around it).
+    pub(super) fn train_step(
+        &self,
+        x: &Tensor,
+        y: &Tensor,
+        sw: Option<&[f32]>,
+        lr: f32,
+    ) -> crate::error::Result<StepOut> {
+        let mut s = self.state.lock();
+        let State {
+            model,
+            loss,
+            metrics,
+            opt,
+        } = &mut *s;
+        let (Some(loss), Some(opt)) = (loss.as_ref(), opt.as_mut()) else {
+            return Err(crate::error::Error::invalid(
+                "train_batch",
+                "the model must be compiled before training",
+            ));
+        };
+        model.train_step(opt, *loss, metrics, x, y, sw, lr)
+    }
+}
+
 fn step_result(o: StepOut) -> (f32, Vec<(f64, f64)>) {
     (o.loss, o.metrics)
 }
@@ -284,22 +310,7 @@ impl PyModel {
             sample_weight.as_ref().map(|w| w.as_slice()).transpose()?,
             ids,
         );
-        let out = py.detach(|| {
-            let mut s = self.state.lock();
-            let State {
-                model,
-                loss,
-                metrics,
-                opt,
-            } = &mut *s;
-            let (Some(loss), Some(opt)) = (loss.as_ref(), opt.as_mut()) else {
-                return Err(crate::error::Error::invalid(
-                    "train_batch",
-                    "the model must be compiled before training",
-                ));
-            };
-            model.train_step(opt, *loss, metrics, &xt, &yt, sw.as_deref(), lr)
-        });
+        let out = py.detach(|| self.train_step(&xt, &yt, sw.as_deref(), lr));
         Ok(step_result(out.py_err()?))
     }
 

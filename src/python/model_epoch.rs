@@ -1,7 +1,7 @@
 //! Many batches of an epoch in one call, for fit loops whose callbacks need no per-batch hook:
 //! the Python loop then costs one call per chunk of batches instead of per batch.
 use super::errors::{IntoPy, InvalidArgumentError};
-use super::model::{batch_weights, rows, PyModel, State};
+use super::model::{batch_weights, rows, PyModel};
 use numpy::{PyReadonlyArray1, PyReadonlyArrayDyn};
 use pyo3::exceptions::PyBaseException;
 use pyo3::prelude::*;
@@ -40,23 +40,8 @@ impl PyModel {
             let step = rows(&x, Some(ids), "x").and_then(|xt| {
                 let yt = rows(&y, Some(ids), "y")?;
                 let w = batch_weights(sw, Some(ids));
-                py.detach(|| {
-                    let mut s = self.state.lock();
-                    let State {
-                        model,
-                        loss,
-                        metrics,
-                        opt,
-                    } = &mut *s;
-                    let (Some(loss), Some(opt)) = (loss.as_ref(), opt.as_mut()) else {
-                        return Err(crate::error::Error::invalid(
-                            "train_batches",
-                            "the model must be compiled before training",
-                        ));
-                    };
-                    model.train_step(opt, *loss, metrics, &xt, &yt, w.as_deref(), lr)
-                })
-                .py_err()
+                py.detach(|| self.train_step(&xt, &yt, w.as_deref(), lr))
+                    .py_err()
             });
             let o = match step {
                 Ok(o) => o,
