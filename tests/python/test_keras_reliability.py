@@ -68,6 +68,38 @@ def test_21_sigint_stops_between_batches_with_whole_steps_and_history_kept():
         np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
 
 
+@pytest.mark.skipif(not hasattr(signal, "pthread_kill"), reason="needs POSIX signals")
+def test_21_sigint_during_chunked_batches_keeps_every_finished_step():
+    # Without batch-hook callbacks fit hands Rust many batches per call; Ctrl-C still stops between
+    # batches, and the optimizer's step count says exactly how many updates the weights hold.
+    x, y = data(2048, inputs=256)
+    bs, lr, steps = 256, 0.05, 2048 // 256
+    m = mlp(inputs=256, hidden=256, optimizer=keras.optimizers.SGD(lr))
+    m.build((None, 256))
+    start = m.get_weights()
+    timer = threading.Timer(0.5, os.kill, (os.getpid(), signal.SIGINT))
+    timer.start()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            m.fit(x, y, batch_size=bs, epochs=10**6, shuffle=False, verbose=0)
+    finally:
+        timer.cancel()
+    done = m.optimizer.iterations
+    assert done > 0
+    # Replay exactly `done` batches (in order, as shuffle=False ran them) from the same start.
+    full, part = divmod(done, steps)
+    replay = mlp(inputs=256, hidden=256, optimizer=keras.optimizers.SGD(lr))
+    replay.build((None, 256))
+    replay.set_weights(start)
+    if full:
+        replay.fit(x, y, batch_size=bs, epochs=full, shuffle=False, verbose=0)
+    if part:
+        replay.fit(x[: part * bs], y[: part * bs], batch_size=bs, shuffle=False, verbose=0)
+    assert replay.optimizer.iterations == done
+    for a, b in zip(m.get_weights(), replay.get_weights()):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
+
+
 def _rss_bytes() -> int:
     with open("/proc/self/statm") as f:
         return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
