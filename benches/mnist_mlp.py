@@ -41,7 +41,11 @@ def run_rustgrad(train, test, bs):
             tf.keras.layers.Dense(10, activation="softmax"),
         ]
     )
-    m.compile(tf.keras.optimizers.Adam(1e-3), "sparse_categorical_crossentropy", ["accuracy"])
+    m.compile(
+        optimizer=tf.keras.optimizers.Adam(1e-3),
+        loss="sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+    )
     t = time.perf_counter()
     m.fit(*train, batch_size=bs, epochs=1, verbose=0)
     seconds = time.perf_counter() - t
@@ -121,7 +125,11 @@ def run_tf(train, test, bs):
             tf.keras.layers.Dense(10, "softmax"),
         ]
     )
-    m.compile(tf.keras.optimizers.Adam(1e-3), "sparse_categorical_crossentropy", ["accuracy"])
+    m.compile(
+        optimizer=tf.keras.optimizers.Adam(1e-3),
+        loss="sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+    )
     t = time.perf_counter()
     m.fit(*train, batch_size=bs, epochs=1, verbose=0)
     seconds = time.perf_counter() - t
