@@ -1,6 +1,10 @@
-"""Shared bench helpers: median timing of several runs and optional peers (PyTorch, TensorFlow)."""
+"""Shared bench helpers: median timing, optional peers (PyTorch, TensorFlow), child processes."""
 
+import json
+import os
 import statistics
+import subprocess
+import sys
 import time
 
 
@@ -32,3 +36,16 @@ def table(title, header, rows):
     print("-" * len(line))
     for r in rows:
         print("  ".join(str(c).ljust(w) for c, w in zip(r, widths)))
+
+
+def run_child(script, *args, env=None):
+    """Run `script --child *args` in a fresh interpreter (so each library's memory and threads are
+    its own) and return the JSON object it printed last."""
+    proc = subprocess.run(
+        [sys.executable, os.path.abspath(script), "--child", *map(str, args)],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return json.loads(proc.stdout.strip().splitlines()[-1])

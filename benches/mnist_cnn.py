@@ -6,14 +6,12 @@ warm-up pass) over the same TRAIN_SAMPLES training images and the 10 000 test im
 """
 
 import json
-import os
 import statistics
-import subprocess
 import sys
 import time
 
 import numpy as np
-from _common import optional, table
+from _common import optional, run_child, table
 
 RUNS = 3
 BATCH = 64
@@ -130,13 +128,7 @@ def child(name):
 
 
 def measure(name):
-    proc = subprocess.run(
-        [sys.executable, os.path.abspath(__file__), "--child", name],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+    return run_child(__file__, name)
 
 
 def main():

@@ -8,13 +8,12 @@ import json
 import os
 import resource
 import statistics
-import subprocess
 import sys
 import threading
 import time
 
 import numpy as np
-from _common import optional, table
+from _common import optional, run_child, table
 
 RUNS = 3
 BATCHES = (32, 128)
@@ -182,14 +181,7 @@ def measure(name, bs):
         name == "numpy-1thread"
     ):  # OpenBLAS threads thrash at these small shapes on a busy 2-core box
         env["OPENBLAS_NUM_THREADS"] = "1"
-    proc = subprocess.run(
-        [sys.executable, os.path.abspath(__file__), "--child", name, str(bs)],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+    return run_child(__file__, name, bs, env=env)
 
 
 def main():

@@ -9,6 +9,7 @@ use crate::layers::{
     Activation, BatchNormalization, Conv2D, GlobalAveragePooling2D, Pooling2D, Reshape,
 };
 use crate::ops::conv::{Padding, Window};
+use crate::tensor::Tensor;
 use pyo3::prelude::*;
 use std::sync::Arc;
 
@@ -18,6 +19,21 @@ fn window(op: &str, strides: [usize; 2], dilation: [usize; 2], padding: &str) ->
         dilation,
         Padding::from_name(op, padding).py_err()?,
     ))
+}
+
+/// The pooling ops' binding: strides default to the pool size, as in Keras.
+fn pool(
+    py: Python<'_>,
+    x: &Tensor,
+    op: &str,
+    pool_size: [usize; 2],
+    strides: Option<[usize; 2]>,
+    padding: &str,
+    f: fn(&Tensor, [usize; 2], &Window) -> crate::error::Result<Tensor>,
+) -> PyResult<PyTensor> {
+    let win = window(op, strides.unwrap_or(pool_size), [1, 1], padding)?;
+    let y = heavy(py, x.numel(), || f(x, pool_size, &win));
+    Ok(PyTensor::wrap(y.py_err()?))
 }
 
 fn layer(l: impl crate::layers::Layer + 'static) -> PyLayer {
@@ -114,9 +130,15 @@ impl PyTensor {
         strides: Option<[usize; 2]>,
         padding: &str,
     ) -> PyResult<PyTensor> {
-        let win = window("max_pool2d", strides.unwrap_or(pool_size), [1, 1], padding)?;
-        let y = heavy(py, self.t.numel(), || self.t.max_pool2d(pool_size, &win));
-        Ok(PyTensor::wrap(y.py_err()?))
+        pool(
+            py,
+            &self.t,
+            "max_pool2d",
+            pool_size,
+            strides,
+            padding,
+            Tensor::max_pool2d,
+        )
     }
     #[pyo3(signature = (pool_size = [2, 2], strides = None, padding = "valid"))]
     fn avg_pool2d(
@@ -126,9 +148,15 @@ impl PyTensor {
         strides: Option<[usize; 2]>,
         padding: &str,
     ) -> PyResult<PyTensor> {
-        let win = window("avg_pool2d", strides.unwrap_or(pool_size), [1, 1], padding)?;
-        let y = heavy(py, self.t.numel(), || self.t.avg_pool2d(pool_size, &win));
-        Ok(PyTensor::wrap(y.py_err()?))
+        pool(
+            py,
+            &self.t,
+            "avg_pool2d",
+            pool_size,
+            strides,
+            padding,
+            Tensor::avg_pool2d,
+        )
     }
     fn global_avg_pool2d(&self) -> PyResult<PyTensor> {
         Ok(PyTensor::wrap(self.t.global_avg_pool2d().py_err()?))
