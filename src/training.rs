@@ -2,6 +2,7 @@
 //! Python's fit loop calls `train_step` once per batch; everything inside is Rust.
 use crate::autograd::NoGradGuard;
 use crate::error::Result;
+use crate::kernels::parallel::within_pool;
 use crate::layers::{Activation, Layer};
 use crate::losses::{self, Loss};
 use crate::metrics::{self, Metric};
@@ -100,6 +101,7 @@ impl Sequential {
     }
 
     /// One optimisation step on a batch. Weights change only after every check has passed.
+    /// Runs on a pool thread so that its parallel products fork from there (`within_pool`).
     // The arguments are Keras' train_step inputs; a struct for them would only move the list.
     #[allow(clippy::too_many_arguments)]
     pub fn train_step(
@@ -112,16 +114,18 @@ impl Sequential {
         sw: Option<&[f32]>,
         lr: f32,
     ) -> Result<StepOut> {
-        let _ftz = crate::kernels::parallel::DenormalGuard::new();
-        let params = self.params();
-        params.iter().for_each(|p| p.zero_grad());
-        let (l, p) = self.loss_and_preds(loss, x, y, sw, true)?;
-        l.backward(None, false)?;
-        opt.step(&params, lr)?;
-        let m = Self::metric_stats(metrics, y, &p)?;
-        Ok(StepOut {
-            loss: l.item()?,
-            metrics: m,
+        within_pool(|| {
+            let _ftz = crate::kernels::parallel::DenormalGuard::new();
+            let params = self.params();
+            params.iter().for_each(|p| p.zero_grad());
+            let (l, p) = self.loss_and_preds(loss, x, y, sw, true)?;
+            l.backward(None, false)?;
+            opt.step(&params, lr)?;
+            let m = Self::metric_stats(metrics, y, &p)?;
+            Ok(StepOut {
+                loss: l.item()?,
+                metrics: m,
+            })
         })
     }
 
@@ -134,16 +138,20 @@ impl Sequential {
         y: &Tensor,
         sw: Option<&[f32]>,
     ) -> Result<StepOut> {
-        let _g = NoGradGuard::new();
-        let (l, p) = self.loss_and_preds(loss, x, y, sw, false)?;
-        Ok(StepOut {
-            loss: l.item()?,
-            metrics: Self::metric_stats(metrics, y, &p)?,
+        within_pool(|| {
+            let _g = NoGradGuard::new();
+            let (l, p) = self.loss_and_preds(loss, x, y, sw, false)?;
+            Ok(StepOut {
+                loss: l.item()?,
+                metrics: Self::metric_stats(metrics, y, &p)?,
+            })
         })
     }
 
     pub fn predict(&self, x: &Tensor) -> Result<Tensor> {
-        let _g = NoGradGuard::new();
-        self.forward(x, false)
+        within_pool(|| {
+            let _g = NoGradGuard::new();
+            self.forward(x, false)
+        })
     }
 }

@@ -1,10 +1,8 @@
-//! The one GEMM entry point: faer's matmul, on one thread below `MIN_PARALLEL_FLOPS`, else on the pool.
-//! Measured on the target machine (2 vCPUs, AVX-512; tests/ has no timing, figures in the closing
-//! notes): one thread reaches 107-124 GFLOP/s from 32×784·784×128 up to 1024²; two threads only pay
-//! from about 2^24 multiply-adds (256×784·784×128: 138 vs 124 GFLOP/s; 1024²: 182 vs 113), while at
-//! the MLP's shapes they were slower (32×784·784×128: 58-67 vs 107). The gemm crate's own threading
-//! was slower than faer's at every parallel shape, so faer is the only backend.
-use super::parallel::{self, MIN_PARALLEL_FLOPS};
+//! The one GEMM entry point: faer's one-thread matmul, with the output cut into a block per pool thread
+//! from `MIN_SPLIT_FLOPS` multiply-adds (figures in `product`). faer's own parallel mode and the gemm
+//! crate's threading were both slower than this at the MLP's shapes (closing notes of sessions 1-3).
+use super::gemm_split::{product, Out};
+use super::parallel::MIN_SPLIT_FLOPS;
 
 /// Row-major operand: `data` holds a `rows × cols` matrix, or its transpose when `trans` is set.
 #[derive(Clone, Copy)]
@@ -15,7 +13,7 @@ pub struct Operand<'a> {
 
 impl Operand<'_> {
     /// (row stride, column stride) of the logical matrix with `cols` columns (`rows` rows).
-    fn strides(&self, rows: usize, cols: usize) -> (isize, isize) {
+    pub(super) fn strides(&self, rows: usize, cols: usize) -> (isize, isize) {
         if self.trans {
             (1, rows as isize)
         } else {
@@ -47,7 +45,7 @@ pub fn matmul(
             b,
             Out(c.as_mut_ptr()),
             accumulate,
-            MIN_PARALLEL_FLOPS,
+            MIN_SPLIT_FLOPS,
         )
     }
 }
@@ -60,16 +58,7 @@ pub fn matmul_new(m: usize, k: usize, n: usize, a: Operand, b: Operand) -> Vec<f
     // SAFETY: the buffer has room for m·n values; `product` without `accumulate` writes each of
     // them and reads none, so every element is initialised before the length is set.
     unsafe {
-        product(
-            m,
-            k,
-            n,
-            a,
-            b,
-            Out(c.as_mut_ptr()),
-            false,
-            MIN_PARALLEL_FLOPS,
-        );
+        product(m, k, n, a, b, Out(c.as_mut_ptr()), false, MIN_SPLIT_FLOPS);
         c.set_len(m * n);
     }
     c
@@ -80,52 +69,6 @@ fn check(m: usize, k: usize, n: usize, a: Operand, b: Operand) {
         a.data.len() >= m * k && b.data.len() >= k * n,
         "gemm: operand too short"
     );
-}
-
-/// The output pointer, sendable to the pool thread that runs the product.
-#[derive(Clone, Copy)]
-struct Out(*mut f32);
-// SAFETY: the pointer is used by one product at a time, while its owner waits for the result.
-unsafe impl Send for Out {}
-
-/// Runs on the pool when the product has at least `min_parallel` multiply-adds.
-/// # Safety
-/// `c` points to room for m·n values; they must be initialised when `accumulate` is set.
-#[allow(clippy::too_many_arguments)]
-unsafe fn product(
-    m: usize,
-    k: usize,
-    n: usize,
-    a: Operand,
-    b: Operand,
-    c: Out,
-    accumulate: bool,
-    min_parallel: usize,
-) {
-    if m == 0 || n == 0 {
-        return;
-    }
-    if k == 0 {
-        if !accumulate {
-            // SAFETY: room for m·n values (caller); all-zero bits are 0.0f32.
-            unsafe { std::ptr::write_bytes(c.0, 0, m * n) };
-        }
-        return;
-    }
-    let work = m * k * n;
-    parallel::run(work, min_parallel, move |threads| {
-        let c = c;
-        let par = if threads > 1 {
-            faer::Par::rayon(threads)
-        } else {
-            faer::Par::Seq
-        };
-        faer_kernel(m, k, n, a, b, c.0, accumulate, par);
-        parallel::clear_upper_simd_everywhere(threads);
-    });
-    // The pool threads were cleaned inside `run`; this is the caller's thread (it ran the work
-    // itself when the product stayed on one thread).
-    parallel::clear_upper_simd();
 }
 
 /// `matmul` on the calling thread only, for callers that already split work over the pool
@@ -143,32 +86,6 @@ pub fn matmul_serial(
     assert!(c.len() >= m * n, "gemm: output too short");
     // SAFETY: `c` holds at least m·n initialised values.
     unsafe { product(m, k, n, a, b, Out(c.as_mut_ptr()), accumulate, usize::MAX) }
-}
-
-#[allow(clippy::too_many_arguments)]
-fn faer_kernel(
-    m: usize,
-    k: usize,
-    n: usize,
-    a: Operand,
-    b: Operand,
-    c: *mut f32,
-    accumulate: bool,
-    par: faer::Par,
-) {
-    let (ars, acs) = a.strides(m, k);
-    let (brs, bcs) = b.strides(k, n);
-    // SAFETY: the strides describe matrices inside the slices, whose lengths were checked above.
-    let am = unsafe { faer::MatRef::from_raw_parts(a.data.as_ptr(), m, k, ars, acs) };
-    let bm = unsafe { faer::MatRef::from_raw_parts(b.data.as_ptr(), k, n, brs, bcs) };
-    // SAFETY: `c` has room for the m×n row-major result (see `product`).
-    let cm = unsafe { faer::MatMut::from_raw_parts_mut(c, m, n, n as isize, 1) };
-    let accum = if accumulate {
-        faer::Accum::Add
-    } else {
-        faer::Accum::Replace
-    };
-    faer::linalg::matmul::matmul(cm, accum, am, bm, 1.0f32, par);
 }
 
 #[cfg(test)]
@@ -189,7 +106,16 @@ mod tests {
     }
     #[test]
     fn all_transpose_combinations_match_naive() {
-        for &(m, k, n) in &[(3, 4, 5), (33, 70, 17), (64, 128, 96)] {
+        // With two or more threads the last three shapes are cut over the pool: along the inner
+        // dimension, by rows and by columns (each with a ragged last piece).
+        for &(m, k, n) in &[
+            (3, 4, 5),
+            (33, 70, 17),
+            (64, 128, 96),
+            (40, 300, 200),
+            (301, 90, 37),
+            (40, 100, 301),
+        ] {
             let a: Vec<f32> = (0..m * k).map(|i| ((i * 7) % 11) as f32 - 5.0).collect();
             let b: Vec<f32> = (0..k * n).map(|i| ((i * 3) % 13) as f32 - 6.0).collect();
             for (ta, tb) in [(false, false), (true, false), (false, true), (true, true)] {

@@ -2,6 +2,7 @@
 pub mod adam;
 pub mod broadcast;
 pub mod gemm;
+mod gemm_split;
 pub mod im2col;
 pub mod parallel;
 pub mod pool;

@@ -11,7 +11,7 @@ pub use rmsprop::RMSprop;
 pub use sgd::Sgd;
 
 use crate::error::{Error, Result};
-use crate::kernels::parallel::{self, MIN_PARALLEL_ELEMS};
+use crate::kernels::parallel;
 use crate::tensor::Tensor;
 
 /// One update rule. `i` is the parameter's position (stable for a model), `t` the 1-based step.
@@ -47,10 +47,17 @@ fn scale(g: &mut [f32], s: f32) {
     g.iter_mut().for_each(|v| *v *= s);
 }
 
-/// Split `n` elements into chunks for rayon, or None when one thread should do it all.
+/// Updates from this many elements are split over the pool. Lower than for elementwise ops: a train
+/// step runs on the pool (`within_pool`), whose workers are awake from the step's products.
+const MIN_SPLIT_UPDATE: usize = 1 << 15;
+
+/// Split `n` elements into one chunk per thread for rayon, or None when one thread should do it all.
+/// One chunk per thread, in order, matches how the products split a weight gradient's rows, so each
+/// worker mostly updates the part of a weight that it just computed and has in its own cache: with
+/// four chunks per thread the MLP's Adam update ran 3x slower, on data fetched from the other core.
 pub(crate) fn split(n: usize) -> Option<usize> {
     let threads = parallel::num_threads();
-    (n >= MIN_PARALLEL_ELEMS && threads > 1).then(|| n.div_ceil(threads * 4).max(4096))
+    (n >= MIN_SPLIT_UPDATE && threads > 1).then(|| n.div_ceil(threads).next_multiple_of(16))
 }
 
 /// Run an update in the pool when it is large enough to split.

@@ -181,29 +181,40 @@ pub(super) fn rows(
     idx: Option<&[i64]>,
     what: &str,
 ) -> PyResult<Tensor> {
-    let shape = a.shape().to_vec();
+    let data = a.as_slice().map_err(|_| {
+        InvalidArgumentError::new_err(format!("{what} must be C-contiguous float32"))
+    })?;
+    gather_rows(data, a.shape(), idx, what).py_err()
+}
+
+/// Rows `idx` (all rows when None) of the C-ordered array `data` of shape `shape`, as a tensor;
+/// indices are checked against the length.
+pub(super) fn gather_rows(
+    data: &[f32],
+    shape: &[usize],
+    idx: Option<&[i64]>,
+    what: &str,
+) -> crate::error::Result<Tensor> {
     let n = shape.first().copied().unwrap_or(1);
     let width = if shape.is_empty() {
         1
     } else {
         shape[1..].iter().product()
     };
-    let data = a.as_slice().map_err(|_| {
-        InvalidArgumentError::new_err(format!("{what} must be C-contiguous float32"))
-    })?;
     let Some(idx) = idx else {
-        return Ok(Tensor::from_parts(data.to_vec(), shape));
+        return Ok(Tensor::from_parts(data.to_vec(), shape.to_vec()));
     };
     let mut out = Vec::with_capacity(idx.len() * width);
     for &i in idx {
         if i < 0 || i as usize >= n {
-            return Err(pyo3::exceptions::PyIndexError::new_err(format!(
-                "{what}: row {i} out of range for {n} samples"
-            )));
+            return Err(crate::error::Error::index(
+                what,
+                format!("row {i} out of range for {n} samples"),
+            ));
         }
         out.extend_from_slice(&data[i as usize * width..(i as usize + 1) * width]);
     }
-    let mut s = shape;
+    let mut s = shape.to_vec();
     if !s.is_empty() {
         s[0] = idx.len();
     }

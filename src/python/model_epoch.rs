@@ -1,20 +1,94 @@
 //! Many batches of an epoch in one call, for fit loops whose callbacks need no per-batch hook:
 //! the Python loop then costs one call per chunk of batches instead of per batch.
-use super::errors::{IntoPy, InvalidArgumentError};
-use super::model::{batch_weights, rows, PyModel};
-use numpy::{PyReadonlyArray1, PyReadonlyArrayDyn};
+use super::errors::{to_py, InvalidArgumentError};
+use super::model::{batch_weights, gather_rows, PyModel};
+use crate::error::Error;
+use crate::kernels::parallel;
+use numpy::{PyReadonlyArray1, PyReadonlyArrayDyn, PyUntypedArrayMethods};
 use pyo3::exceptions::PyBaseException;
 use pyo3::prelude::*;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 
 /// Losses and metric (sum, count) of the batches that ran, and what stopped the run early.
 type Chunk = (Vec<f32>, Vec<Vec<(f64, f64)>>, Option<Py<PyBaseException>>);
 
+/// How often the waiting Python thread looks for Ctrl-C while a chunk trains.
+const SIGNAL_POLL: Duration = Duration::from_millis(20);
+
+/// One C-ordered float32 array borrowed from NumPy: its values and shape.
+struct Rows<'a> {
+    data: &'a [f32],
+    shape: Vec<usize>,
+}
+
+impl<'a> Rows<'a> {
+    fn of(a: &'a PyReadonlyArrayDyn<'_, f32>, what: &str) -> PyResult<Self> {
+        let data = a.as_slice().map_err(|_| {
+            InvalidArgumentError::new_err(format!("{what} must be C-contiguous float32"))
+        })?;
+        Ok(Rows {
+            data,
+            shape: a.shape().to_vec(),
+        })
+    }
+}
+
+/// What a chunk's batches produced, and the error that ended it early, if any.
+#[derive(Default)]
+struct Trained {
+    losses: Vec<f32>,
+    stats: Vec<Vec<(f64, f64)>>,
+    error: Option<Error>,
+}
+
+impl PyModel {
+    /// The batches of one chunk, in order, until all ran, one failed or `stop` was set.
+    #[allow(clippy::too_many_arguments)] // the chunk's arrays and layout, as train_batches got them
+    fn run_chunk(
+        &self,
+        x: &Rows,
+        y: &Rows,
+        idx: &[i64],
+        batch_size: usize,
+        lrs: &[f32],
+        sw: Option<&[f32]>,
+        stop: &AtomicBool,
+    ) -> Trained {
+        let mut out = Trained::default();
+        for (b, ids) in idx.chunks(batch_size).enumerate() {
+            let Some(&lr) = lrs.get(b) else { break };
+            // Ctrl-C seen by the waiting thread: stop between batches, never inside one.
+            if stop.load(Ordering::Acquire) {
+                break;
+            }
+            let step = gather_rows(x.data, &x.shape, Some(ids), "x").and_then(|xt| {
+                let yt = gather_rows(y.data, &y.shape, Some(ids), "y")?;
+                let w = batch_weights(sw, Some(ids));
+                self.train_step(&xt, &yt, w.as_deref(), lr)
+            });
+            match step {
+                Ok(o) => {
+                    out.losses.push(o.loss);
+                    out.stats.push(o.metrics);
+                }
+                Err(e) => {
+                    out.error = Some(e);
+                    break;
+                }
+            }
+        }
+        out
+    }
+}
+
 #[pymethods]
 impl PyModel {
     /// Batch `i` trains on rows `idx[i·batch_size .. (i+1)·batch_size]` with learning rate `lrs[i]`.
-    /// Each batch is one `train_batch`: the GIL is released during it and Ctrl-C is checked between
-    /// batches. An error (Ctrl-C, a bad label) is returned, not raised, beside the results of the
-    /// batches before it, whose updates stand, so the caller can account for them and then raise.
+    /// The batches run on the thread pool with the GIL released while this thread waits and checks
+    /// for Ctrl-C every few ms; a Ctrl-C stops the chunk between two batches. An error (Ctrl-C, a
+    /// bad label) is returned, not raised, beside the results of the batches before it, whose
+    /// updates stand, so the caller can account for them and then raise.
     #[pyo3(signature = (x, y, idx, batch_size, lrs, sample_weight = None))]
     #[allow(clippy::too_many_arguments)] // train_batch's arguments plus the chunk's layout
     fn train_batches(
@@ -34,26 +108,33 @@ impl PyModel {
         }
         let (idx, lrs) = (idx.as_slice()?, lrs.as_slice()?);
         let sw = sample_weight.as_ref().map(|w| w.as_slice()).transpose()?;
-        let (mut losses, mut stats) = (Vec::new(), Vec::new());
-        for (b, ids) in idx.chunks(batch_size).enumerate() {
-            let Some(&lr) = lrs.get(b) else { break };
-            let step = rows(&x, Some(ids), "x").and_then(|xt| {
-                let yt = rows(&y, Some(ids), "y")?;
-                let w = batch_weights(sw, Some(ids));
-                py.detach(|| self.train_step(&xt, &yt, w.as_deref(), lr))
-                    .py_err()
-            });
-            let o = match step {
-                Ok(o) => o,
-                Err(e) => return Ok((losses, stats, Some(e.into_value(py)))),
-            };
-            losses.push(o.loss);
-            stats.push(o.metrics);
-            // Ctrl-C after a finished batch: that batch's update stands and is reported.
-            if let Err(e) = py.check_signals() {
-                return Ok((losses, stats, Some(e.into_value(py))));
-            }
+        let (xs, ys) = (Rows::of(&x, "x")?, Rows::of(&y, "y")?);
+        let stop = AtomicBool::new(false);
+        let mut interrupt: Option<PyErr> = None;
+        let trained = py.detach(|| {
+            parallel::run_polled(
+                || self.run_chunk(&xs, &ys, idx, batch_size, lrs, sw, &stop),
+                || {
+                    if interrupt.is_none() {
+                        if let Err(e) = Python::attach(|py| py.check_signals()) {
+                            interrupt = Some(e);
+                            stop.store(true, Ordering::Release);
+                        }
+                    }
+                },
+                SIGNAL_POLL,
+            )
+        });
+        // A Ctrl-C that came after the last poll (or in a chunk shorter than one poll) is reported
+        // here, with the batches it followed, rather than raised later by Python, uncounted.
+        if interrupt.is_none() {
+            interrupt = py.check_signals().err();
         }
-        Ok((losses, stats, None))
+        let error = match (trained.error, interrupt) {
+            (Some(e), _) => Some(to_py(e).into_value(py)),
+            (None, Some(e)) => Some(e.into_value(py)),
+            (None, None) => None,
+        };
+        Ok((trained.losses, trained.stats, error))
     }
 }
