@@ -2,6 +2,7 @@
 //! that `fit`, `evaluate` and `predict` call. The GIL is released for every batch.
 use super::errors::{IntoPy, InvalidArgumentError, ShapeError};
 use super::tensor::PyTensor;
+use crate::kernels::parallel::within_pool;
 use crate::layers::{Activation, ActivationLayer, Dense, Dropout, Flatten, Layer};
 use crate::losses::Loss;
 use crate::metrics::Metric;
@@ -176,20 +177,32 @@ pub(super) fn batch_weights(w: Option<&[f32]>, ids: Option<&[i64]>) -> Option<Ve
     })
 }
 
-pub(super) fn rows(
-    a: &PyReadonlyArrayDyn<'_, f32>,
-    idx: Option<&[i64]>,
-    what: &str,
-) -> PyResult<Tensor> {
-    let data = a.as_slice().map_err(|_| {
-        InvalidArgumentError::new_err(format!("{what} must be C-contiguous float32"))
-    })?;
-    gather_rows(data, a.shape(), idx, what).py_err()
+/// One C-ordered float32 array borrowed from NumPy: its values and shape, readable without the GIL.
+pub(super) struct Rows<'a> {
+    data: &'a [f32],
+    shape: Vec<usize>,
+}
+
+impl<'a> Rows<'a> {
+    pub(super) fn of(a: &'a PyReadonlyArrayDyn<'_, f32>, what: &str) -> PyResult<Self> {
+        let data = a.as_slice().map_err(|_| {
+            InvalidArgumentError::new_err(format!("{what} must be C-contiguous float32"))
+        })?;
+        Ok(Rows {
+            data,
+            shape: a.shape().to_vec(),
+        })
+    }
+
+    /// Rows `idx` (all rows when None) as a tensor.
+    pub(super) fn pick(&self, idx: Option<&[i64]>, what: &str) -> crate::error::Result<Tensor> {
+        gather_rows(self.data, &self.shape, idx, what)
+    }
 }
 
 /// Rows `idx` (all rows when None) of the C-ordered array `data` of shape `shape`, as a tensor;
 /// indices are checked against the length.
-pub(super) fn gather_rows(
+fn gather_rows(
     data: &[f32],
     shape: &[usize],
     idx: Option<&[i64]>,
@@ -204,16 +217,17 @@ pub(super) fn gather_rows(
     let Some(idx) = idx else {
         return Ok(Tensor::from_parts(data.to_vec(), shape.to_vec()));
     };
-    let mut out = Vec::with_capacity(idx.len() * width);
-    for &i in idx {
-        if i < 0 || i as usize >= n {
-            return Err(crate::error::Error::index(
+    let rows = idx
+        .iter()
+        .map(|&i| match usize::try_from(i) {
+            Ok(r) if r < n => Ok(r),
+            _ => Err(crate::error::Error::index(
                 what,
                 format!("row {i} out of range for {n} samples"),
-            ));
-        }
-        out.extend_from_slice(&data[i as usize * width..(i as usize + 1) * width]);
-    }
+            )),
+        })
+        .collect::<crate::error::Result<Vec<usize>>>()?;
+    let out = crate::kernels::gather::rows(data, width, &rows);
     let mut s = shape.to_vec();
     if !s.is_empty() {
         s[0] = idx.len();
@@ -315,13 +329,17 @@ impl PyModel {
         lr: f32,
     ) -> PyResult<(f32, Vec<(f64, f64)>)> {
         let ids = idx.as_ref().map(|i| i.as_slice()).transpose()?;
-        let xt = rows(&x, ids, "x")?;
-        let yt = rows(&y, ids, "y")?;
+        let (xs, ys) = (Rows::of(&x, "x")?, Rows::of(&y, "y")?);
         let sw = batch_weights(
             sample_weight.as_ref().map(|w| w.as_slice()).transpose()?,
             ids,
         );
-        let out = py.detach(|| self.train_step(&xt, &yt, sw.as_deref(), lr));
+        let out = py.detach(|| {
+            within_pool(|| {
+                let (xt, yt) = (xs.pick(ids, "x")?, ys.pick(ids, "y")?);
+                self.train_step(&xt, &yt, sw.as_deref(), lr)
+            })
+        });
         Ok(step_result(out.py_err()?))
     }
 
@@ -335,21 +353,23 @@ impl PyModel {
         sample_weight: Option<PyReadonlyArray1<'_, f32>>,
     ) -> PyResult<(f32, Vec<(f64, f64)>)> {
         let ids = idx.as_ref().map(|i| i.as_slice()).transpose()?;
-        let xt = rows(&x, ids, "x")?;
-        let yt = rows(&y, ids, "y")?;
+        let (xs, ys) = (Rows::of(&x, "x")?, Rows::of(&y, "y")?);
         let sw = batch_weights(
             sample_weight.as_ref().map(|w| w.as_slice()).transpose()?,
             ids,
         );
         let out = py.detach(|| {
-            let s = self.state.lock();
-            let Some(loss) = s.loss else {
-                return Err(crate::error::Error::invalid(
-                    "evaluate",
-                    "the model must be compiled before evaluating",
-                ));
-            };
-            s.model.eval_step(loss, &s.metrics, &xt, &yt, sw.as_deref())
+            within_pool(|| {
+                let (xt, yt) = (xs.pick(ids, "x")?, ys.pick(ids, "y")?);
+                let s = self.state.lock();
+                let Some(loss) = s.loss else {
+                    return Err(crate::error::Error::invalid(
+                        "evaluate",
+                        "the model must be compiled before evaluating",
+                    ));
+                };
+                s.model.eval_step(loss, &s.metrics, &xt, &yt, sw.as_deref())
+            })
         });
         Ok(step_result(out.py_err()?))
     }
@@ -362,9 +382,9 @@ impl PyModel {
         idx: Option<PyReadonlyArray1<'py, i64>>,
     ) -> PyResult<Bound<'py, PyArrayDyn<f32>>> {
         let ids = idx.as_ref().map(|i| i.as_slice()).transpose()?;
-        let xt = rows(&x, ids, "x")?;
+        let xs = Rows::of(&x, "x")?;
         let out = py
-            .detach(|| self.state.lock().model.predict(&xt))
+            .detach(|| within_pool(|| self.state.lock().model.predict(&xs.pick(ids, "x")?)))
             .py_err()?;
         let shape = out.shape().to_vec();
         numpy::PyArray1::from_vec(py, out.to_vec())

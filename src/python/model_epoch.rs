@@ -1,10 +1,10 @@
 //! Many batches of an epoch in one call, for fit loops whose callbacks need no per-batch hook:
 //! the Python loop then costs one call per chunk of batches instead of per batch.
 use super::errors::{to_py, InvalidArgumentError};
-use super::model::{batch_weights, gather_rows, PyModel};
+use super::model::{batch_weights, PyModel, Rows};
 use crate::error::Error;
 use crate::kernels::parallel;
-use numpy::{PyReadonlyArray1, PyReadonlyArrayDyn, PyUntypedArrayMethods};
+use numpy::{PyReadonlyArray1, PyReadonlyArrayDyn};
 use pyo3::exceptions::PyBaseException;
 use pyo3::prelude::*;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -15,24 +15,6 @@ type Chunk = (Vec<f32>, Vec<Vec<(f64, f64)>>, Option<Py<PyBaseException>>);
 
 /// How often the waiting Python thread looks for Ctrl-C while a chunk trains.
 const SIGNAL_POLL: Duration = Duration::from_millis(20);
-
-/// One C-ordered float32 array borrowed from NumPy: its values and shape.
-struct Rows<'a> {
-    data: &'a [f32],
-    shape: Vec<usize>,
-}
-
-impl<'a> Rows<'a> {
-    fn of(a: &'a PyReadonlyArrayDyn<'_, f32>, what: &str) -> PyResult<Self> {
-        let data = a.as_slice().map_err(|_| {
-            InvalidArgumentError::new_err(format!("{what} must be C-contiguous float32"))
-        })?;
-        Ok(Rows {
-            data,
-            shape: a.shape().to_vec(),
-        })
-    }
-}
 
 /// What a chunk's batches produced, and the error that ended it early, if any.
 #[derive(Default)]
@@ -62,8 +44,8 @@ impl PyModel {
             if stop.load(Ordering::Acquire) {
                 break;
             }
-            let step = gather_rows(x.data, &x.shape, Some(ids), "x").and_then(|xt| {
-                let yt = gather_rows(y.data, &y.shape, Some(ids), "y")?;
+            let step = x.pick(Some(ids), "x").and_then(|xt| {
+                let yt = y.pick(Some(ids), "y")?;
                 let w = batch_weights(sw, Some(ids));
                 self.train_step(&xt, &yt, w.as_deref(), lr)
             });
