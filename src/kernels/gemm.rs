@@ -88,6 +88,26 @@ pub fn matmul_serial(
     unsafe { product(m, k, n, a, b, Out(c.as_mut_ptr()), accumulate, usize::MAX) }
 }
 
+/// `matmul_serial` into a fresh, uninitialised output, which the product writes in full; returns it
+/// initialised.
+pub fn matmul_serial_into<'c>(
+    m: usize,
+    k: usize,
+    n: usize,
+    a: Operand,
+    b: Operand,
+    c: &'c mut [std::mem::MaybeUninit<f32>],
+) -> &'c mut [f32] {
+    check(m, k, n, a, b);
+    assert!(c.len() >= m * n, "gemm: output too short");
+    // SAFETY: room for m·n values; without `accumulate` the product writes each of them and reads
+    // none (as in `matmul_new`).
+    unsafe {
+        product(m, k, n, a, b, Out(c.as_mut_ptr().cast()), false, usize::MAX);
+        &mut *(&mut c[..m * n] as *mut [std::mem::MaybeUninit<f32>] as *mut [f32])
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -10,7 +10,10 @@ use std::sync::Arc;
 /// tens of µs on the 2-vCPU target (a sleeping vCPU must be woken), more than a 100k-element Adam
 /// update (~25 µs) or ReLU takes on one core.
 pub const MIN_PARALLEL_ELEMS: usize = 1 << 18;
-/// Work split over the batch (convolutions, pooling) below this many multiply-adds runs on one thread.
+/// Work split over the batch (convolutions, pooling) below this many multiply-adds runs on one thread
+/// when called from outside the pool, whose sleeping workers must be woken first. From a pool thread
+/// (a train step) the threshold is `MIN_SPLIT_FLOPS`: the MNIST CNN's first convolution and both
+/// poolings ran on one core under the higher one.
 pub const MIN_PARALLEL_FLOPS: usize = 1 << 24;
 /// Matrix products from this many multiply-adds are split over the pool (see kernels/gemm.rs):
 /// 64×128·128×64 (2^19) took 9.3 µs on one thread and 5.4 µs split in two on the target machine.
@@ -198,7 +201,12 @@ pub fn over_batch<T: Send, R: Send>(
     f: impl Fn(std::ops::Range<usize>, &mut [T]) -> R + Send + Sync,
 ) -> Vec<R> {
     let per = out.len().checked_div(n).unwrap_or(0);
-    run(work, MIN_PARALLEL_FLOPS, |threads| {
+    let min = if on_pool() {
+        MIN_SPLIT_FLOPS
+    } else {
+        MIN_PARALLEL_FLOPS
+    };
+    run(work, min, |threads| {
         let tasks = (threads * 2).min(n).max(1);
         if threads == 1 || tasks == 1 {
             return vec![f(0..n, out)];

@@ -3,7 +3,8 @@
 //! at a time on each thread, so the column matrix is still in cache when the GEMM reads it.
 use crate::autograd::Backward;
 use crate::error::{Error, Result};
-use crate::kernels::gemm::{matmul_serial as gemm, Operand};
+use crate::kernels::fresh;
+use crate::kernels::gemm::{matmul_serial as gemm, matmul_serial_into as gemm_into, Operand};
 use crate::kernels::im2col::{col2im_add, im2col, Geom};
 use crate::kernels::parallel::over_batch;
 use crate::kernels::scratch::with_scratch;
@@ -60,90 +61,92 @@ impl Backward for Conv2dBackward {
         let group = group_size(rows);
         let (xd, wd) = (x.data(), w.data());
         let y = relu.then(|| out.data());
-        let mut dx = if need_dx {
-            vec![0.0; n * in_len]
-        } else {
-            Vec::new()
-        };
         let work = 2 * n * rows * k * cout;
-        let parts = over_batch(n, &mut dx, work, |r, dxs| {
-            let mut dw = vec![0.0f32; if need_dw { k * cout } else { 0 }];
-            let mut db = vec![0.0f32; if need_db { cout } else { 0 }];
-            let span = group.min(r.len()) * rows;
-            let cols = if g.is_pointwise() { 0 } else { span * k };
-            let (lc, ld) = (
-                if need_dw { cols } else { 0 },
-                if need_dx { cols } else { 0 },
-            );
-            let lz = if relu { span * cout } else { 0 };
-            with_scratch(lc + ld + lz, |buf| {
-                let (col, rest) = buf.split_at_mut(lc);
-                let (dcol, dz) = rest.split_at_mut(ld);
-                for s0 in r.clone().step_by(group) {
-                    let s1 = (s0 + group).min(r.end);
-                    let m = (s1 - s0) * rows;
-                    let gz = &grad[s0 * rows * cout..s1 * rows * cout];
-                    let dzg: &[f32] = match &y {
-                        Some(y) => {
-                            let ys = &y[s0 * rows * cout..s1 * rows * cout];
-                            for ((d, &gv), &yv) in dz.iter_mut().zip(gz).zip(ys) {
-                                *d = if yv > 0.0 { gv } else { 0.0 };
+        // SAFETY: with `need_dx` every task writes the dx of each of its samples, group by group
+        // (the groups cover the task's samples); without it dx is empty.
+        let (dx, parts) = unsafe {
+            fresh::new_with(if need_dx { n * in_len } else { 0 }, |dx| {
+                over_batch(n, dx, work, |r, dxs| {
+                    let mut dw = vec![0.0f32; if need_dw { k * cout } else { 0 }];
+                    let mut db = vec![0.0f32; if need_db { cout } else { 0 }];
+                    let span = group.min(r.len()) * rows;
+                    let cols = if g.is_pointwise() { 0 } else { span * k };
+                    let (lc, ld) = (
+                        if need_dw { cols } else { 0 },
+                        if need_dx { cols } else { 0 },
+                    );
+                    let lz = if relu { span * cout } else { 0 };
+                    with_scratch(lc + ld + lz, |buf| {
+                        let (col, rest) = buf.split_at_mut(lc);
+                        let (dcol, dz) = rest.split_at_mut(ld);
+                        for s0 in r.clone().step_by(group) {
+                            let s1 = (s0 + group).min(r.end);
+                            let m = (s1 - s0) * rows;
+                            let gz = &grad[s0 * rows * cout..s1 * rows * cout];
+                            let dzg: &[f32] = match &y {
+                                Some(y) => {
+                                    let ys = &y[s0 * rows * cout..s1 * rows * cout];
+                                    for ((d, &gv), &yv) in dz.iter_mut().zip(gz).zip(ys) {
+                                        *d = if yv > 0.0 { gv } else { 0.0 };
+                                    }
+                                    &dz[..m * cout]
+                                }
+                                None => gz,
+                            };
+                            if need_db {
+                                for row in dzg.chunks_exact(cout) {
+                                    db.iter_mut().zip(row).for_each(|(a, b)| *a += b);
+                                }
                             }
-                            &dz[..m * cout]
+                            let xs = &xd[s0 * in_len..s1 * in_len];
+                            if need_dw {
+                                let a: &[f32] = if g.is_pointwise() {
+                                    xs
+                                } else {
+                                    im2col(xs, &g, &mut col[..m * k]);
+                                    &col[..m * k]
+                                };
+                                let a = Operand {
+                                    data: a,
+                                    trans: true,
+                                };
+                                gemm(
+                                    k,
+                                    m,
+                                    cout,
+                                    a,
+                                    Operand {
+                                        data: dzg,
+                                        trans: false,
+                                    },
+                                    &mut dw,
+                                    true,
+                                );
+                            }
+                            if need_dx {
+                                let dxg =
+                                    &mut dxs[(s0 - r.start) * in_len..(s1 - r.start) * in_len];
+                                let wt = Operand {
+                                    data: &wd,
+                                    trans: true,
+                                };
+                                let dzo = Operand {
+                                    data: dzg,
+                                    trans: false,
+                                };
+                                if g.is_pointwise() {
+                                    gemm_into(m, cout, k, dzo, wt, dxg);
+                                } else {
+                                    gemm(m, cout, k, dzo, wt, &mut dcol[..m * k], false);
+                                    col2im_add(&dcol[..m * k], &g, fresh::zeroed(dxg));
+                                }
+                            }
                         }
-                        None => gz,
-                    };
-                    if need_db {
-                        for row in dzg.chunks_exact(cout) {
-                            db.iter_mut().zip(row).for_each(|(a, b)| *a += b);
-                        }
-                    }
-                    let xs = &xd[s0 * in_len..s1 * in_len];
-                    if need_dw {
-                        let a: &[f32] = if g.is_pointwise() {
-                            xs
-                        } else {
-                            im2col(xs, &g, &mut col[..m * k]);
-                            &col[..m * k]
-                        };
-                        let a = Operand {
-                            data: a,
-                            trans: true,
-                        };
-                        gemm(
-                            k,
-                            m,
-                            cout,
-                            a,
-                            Operand {
-                                data: dzg,
-                                trans: false,
-                            },
-                            &mut dw,
-                            true,
-                        );
-                    }
-                    if need_dx {
-                        let dxg = &mut dxs[(s0 - r.start) * in_len..(s1 - r.start) * in_len];
-                        let wt = Operand {
-                            data: &wd,
-                            trans: true,
-                        };
-                        let dzo = Operand {
-                            data: dzg,
-                            trans: false,
-                        };
-                        if g.is_pointwise() {
-                            gemm(m, cout, k, dzo, wt, dxg, false);
-                        } else {
-                            gemm(m, cout, k, dzo, wt, &mut dcol[..m * k], false);
-                            col2im_add(&dcol[..m * k], &g, dxg);
-                        }
-                    }
-                }
-            });
-            (dw, db)
-        });
+                    });
+                    (dw, db)
+                })
+            })
+        };
         let (mut dw, mut db) = (None::<Vec<f32>>, None::<Vec<f32>>);
         for (pw, pb) in parts {
             for (acc, part) in [(&mut dw, pw), (&mut db, pb)] {
@@ -191,37 +194,43 @@ impl Tensor {
         let group = group_size(rows);
         let (xd, wd) = (self.data(), kernel.data());
         let bd = bias.map(|b| b.data());
-        let mut y = vec![0.0f32; n * rows * cout];
-        over_batch(n, &mut y, n * rows * k * cout, |r, out| {
-            let span = group.min(r.len()) * rows;
-            let len = if g.is_pointwise() { 0 } else { span * k };
-            with_scratch(len, |col| {
-                for s0 in r.clone().step_by(group) {
-                    let s1 = (s0 + group).min(r.end);
-                    let m = (s1 - s0) * rows;
-                    let xs = &xd[s0 * in_len..s1 * in_len];
-                    let a: &[f32] = if g.is_pointwise() {
-                        xs
-                    } else {
-                        im2col(xs, &g, &mut col[..m * k]);
-                        &col[..m * k]
-                    };
-                    let o = &mut out[(s0 - r.start) * rows * cout..(s1 - r.start) * rows * cout];
-                    let (a, b) = (
-                        Operand {
-                            data: a,
-                            trans: false,
-                        },
-                        Operand {
-                            data: &wd,
-                            trans: false,
-                        },
-                    );
-                    gemm(m, k, cout, a, b, o, false);
-                    bias_relu(o, bd.as_deref().map(|b| b.as_slice()), relu);
-                }
+        // SAFETY: each task's groups cover its samples, and each group's product writes all of
+        // that group's outputs.
+        let (y, _) = unsafe {
+            fresh::new_with(n * rows * cout, |y| {
+                over_batch(n, y, n * rows * k * cout, |r, out| {
+                    let span = group.min(r.len()) * rows;
+                    let len = if g.is_pointwise() { 0 } else { span * k };
+                    with_scratch(len, |col| {
+                        for s0 in r.clone().step_by(group) {
+                            let s1 = (s0 + group).min(r.end);
+                            let m = (s1 - s0) * rows;
+                            let xs = &xd[s0 * in_len..s1 * in_len];
+                            let a: &[f32] = if g.is_pointwise() {
+                                xs
+                            } else {
+                                im2col(xs, &g, &mut col[..m * k]);
+                                &col[..m * k]
+                            };
+                            let o = &mut out
+                                [(s0 - r.start) * rows * cout..(s1 - r.start) * rows * cout];
+                            let (a, b) = (
+                                Operand {
+                                    data: a,
+                                    trans: false,
+                                },
+                                Operand {
+                                    data: &wd,
+                                    trans: false,
+                                },
+                            );
+                            let o = gemm_into(m, k, cout, a, b, o);
+                            bias_relu(o, bd.as_deref().map(|b| b.as_slice()), relu);
+                        }
+                    })
+                })
             })
-        });
+        };
         drop((xd, wd, bd));
         let shape = vec![n, g.oh, g.ow, cout];
         let bw = Conv2dBackward { g, n, cout, relu };

@@ -2,17 +2,16 @@
 //! (padding excluded from the mean, as TensorFlow does) and global average pooling.
 use crate::autograd::Backward;
 use crate::error::{fmt_shape, Error, Result};
+use crate::kernels::fresh;
 use crate::kernels::im2col::Geom;
 use crate::kernels::parallel::over_batch;
 use crate::kernels::pool;
 use crate::ops::conv::Window;
 use crate::tensor::Tensor;
 
-/// dx[winner] += g for each output; `arg` holds the winner's offset within its sample.
+/// dx[winner] += g for each output, the winner being the first maximum of its window.
 struct MaxPoolBackward {
-    arg: Vec<u32>,
-    per_out: usize,
-    in_len: usize,
+    g: Geom,
     n: usize,
 }
 
@@ -20,13 +19,23 @@ impl Backward for MaxPoolBackward {
     fn name(&self) -> &'static str {
         "max_pool2d"
     }
-    fn backward(&self, grad: &[f32], _inputs: &[Tensor], _out: &Tensor) -> Vec<Option<Vec<f32>>> {
-        let (per_out, in_len) = (self.per_out, self.in_len);
-        let mut dx = vec![0.0f32; self.n * in_len];
-        over_batch(self.n, &mut dx, self.n * per_out, |r, dxs| {
-            let span = r.start * per_out..r.end * per_out;
-            pool::max_pool_back(&grad[span.clone()], &self.arg[span], per_out, in_len, dxs);
-        });
+    fn backward(&self, grad: &[f32], inputs: &[Tensor], out: &Tensor) -> Vec<Option<Vec<f32>>> {
+        let (g, n) = (self.g, self.n);
+        let (per_out, in_len) = (g.pixels() * g.c, g.in_len());
+        let (x, y) = (inputs[0].data(), out.data());
+        let work = n * per_out * g.kh * g.kw;
+        // SAFETY: `max_pool_back` writes every value of the samples it is given.
+        let (dx, _) = unsafe {
+            fresh::new_with(n * in_len, |dx| {
+                over_batch(n, dx, work, |r, dxs| {
+                    let (xs, outs) = (
+                        r.start * in_len..r.end * in_len,
+                        r.start * per_out..r.end * per_out,
+                    );
+                    pool::max_pool_back(&x[xs], &y[outs.clone()], &grad[outs], &g, dxs);
+                })
+            })
+        };
         vec![Some(dx)]
     }
 }
@@ -83,35 +92,20 @@ impl Tensor {
     /// Max over `size` windows: (N, H, W, C) → (N, oh, ow, C).
     pub fn max_pool2d(&self, size: [usize; 2], win: &Window) -> Result<Tensor> {
         let g = self.pool_geom("max_pool2d", size, win)?;
-        if g.in_len() > u32::MAX as usize {
-            return Err(Error::shape("max_pool2d", format!("one sample of shape {} has more values than the u32 offsets it keeps for the gradient", fmt_shape(self.shape()))));
-        }
         let n = self.shape()[0];
         let (per_out, in_len) = (g.pixels() * g.c, g.in_len());
-        let mut y = vec![0.0f32; n * per_out];
         let xd = self.data();
-        let work = n * per_out * g.kh * g.kw;
-        if !(crate::autograd::is_grad_enabled() && self.requires_grad()) {
-            over_batch(n, &mut y, work, |r, out| {
-                pool::max_pool_values(&xd[r.start * in_len..r.end * in_len], &g, out)
-            });
-            drop(xd);
-            return Ok(Tensor::from_parts(y, vec![n, g.oh, g.ow, g.c]));
-        }
-        let parts = over_batch(n, &mut y, work, |r, out| {
-            let mut arg = vec![0u32; r.len() * per_out];
-            pool::max_pool(&xd[r.start * in_len..r.end * in_len], &g, out, &mut arg);
-            arg
-        });
-        drop(xd);
-        let arg = parts.concat();
-        let bw = MaxPoolBackward {
-            arg,
-            per_out,
-            in_len,
-            n,
+        // SAFETY: `max_pool_values` writes every output of the samples it is given.
+        let (y, _) = unsafe {
+            fresh::new_with(n * per_out, |y| {
+                over_batch(n, y, n * per_out * g.kh * g.kw, |r, out| {
+                    pool::max_pool_values(&xd[r.start * in_len..r.end * in_len], &g, out)
+                })
+            })
         };
-        Ok(Tensor::from_op(y, vec![n, g.oh, g.ow, g.c], bw, &[self]))
+        drop(xd);
+        let shape = vec![n, g.oh, g.ow, g.c];
+        Ok(Tensor::from_op(y, shape, MaxPoolBackward { g, n }, &[self]))
     }
 
     /// Mean over `size` windows (padding not counted): (N, H, W, C) → (N, oh, ow, C).
