@@ -160,10 +160,13 @@ fn max_pool_back_tiled(x: &[f32], y: &[f32], grad: &[f32], g: &Geom, dx: &mut [M
             for t in 0..g.kh * g.kw {
                 let base = tile_tap(g, oy, ox, t / g.kw, t % g.kw);
                 let (v, d) = (&xs[base..base + c], &mut dxs[base..base + c]);
+                // Bit masks rather than `if`: the compiler kept branches there, which real images
+                // (ties and near-ties everywhere) mispredicted, at a fifth of a CNN train step.
                 for ch in 0..c {
-                    let hit = v[ch] == o[ch];
-                    d[ch].write(if hit { rest[ch] } else { 0.0 });
-                    rest[ch] = if hit { 0.0 } else { rest[ch] };
+                    let hit = ((v[ch] == o[ch]) as u32).wrapping_neg();
+                    let r = rest[ch].to_bits();
+                    d[ch].write(f32::from_bits(r & hit));
+                    rest[ch] = f32::from_bits(r & !hit);
                 }
             }
         }

@@ -86,8 +86,11 @@ impl Backward for Conv2dBackward {
                             let dzg: &[f32] = match &y {
                                 Some(y) => {
                                     let ys = &y[s0 * rows * cout..s1 * rows * cout];
+                                    // A bit mask, not `if`: a branch here mispredicts on
+                                    // about half of the outputs of a ReLU.
                                     for ((d, &gv), &yv) in dz.iter_mut().zip(gz).zip(ys) {
-                                        *d = if yv > 0.0 { gv } else { 0.0 };
+                                        let keep = ((yv > 0.0) as u32).wrapping_neg();
+                                        *d = f32::from_bits(gv.to_bits() & keep);
                                     }
                                     &dz[..m * cout]
                                 }
