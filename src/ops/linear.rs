@@ -66,26 +66,44 @@ impl Backward for LinearBackward {
 }
 
 /// act(z). ReLU, the common case, gets a loop of its own: with the activation fixed at compile time
-/// the loop vectorises, where the per-element dispatch over every activation does not.
+/// the loop vectorises, where the per-element dispatch over every activation does not. It selects
+/// with bit masks, not `if`: about half of a ReLU's inputs are negative, and on real data a branch
+/// there mispredicts (as it did in the convolution's backward pass).
 fn activate(u: Unary, z: &[f32]) -> Vec<f32> {
     match u {
-        Unary::Relu => z.iter().map(|&v| Unary::Relu.f(v)).collect(),
+        // Keeps positives and NaN (as `Unary::Relu.f`), zeroes the rest.
+        Unary::Relu => z
+            .iter()
+            .map(|&v| f32::from_bits(v.to_bits() & mask(!(v <= 0.0))))
+            .collect(),
         u => z.iter().map(|&v| u.f(v)).collect(),
     }
 }
 
+/// All ones when `keep`, else all zeros.
+#[inline(always)]
+fn mask(keep: bool) -> u32 {
+    (keep as u32).wrapping_neg()
+}
+
 /// g ⊙ act'(z), specialised for ReLU as in `activate`.
 fn slope(u: Unary, g: &[f32], z: &[f32], y: &[f32]) -> Vec<f32> {
-    let each = |u: Unary| {
-        g.iter()
+    match u {
+        // g where z > 0, else g·0 (0, or NaN for a NaN or infinite g), as `g * Unary::Relu.df`.
+        Unary::Relu => g
+            .iter()
+            .zip(z)
+            .map(|(&g, &z)| {
+                let m = mask(z > 0.0);
+                f32::from_bits((g.to_bits() & m) | ((g * 0.0).to_bits() & !m))
+            })
+            .collect(),
+        u => g
+            .iter()
             .zip(z)
             .zip(y)
             .map(|((g, &z), &y)| g * u.df(z, y))
-            .collect()
-    };
-    match u {
-        Unary::Relu => each(Unary::Relu),
-        u => each(u),
+            .collect(),
     }
 }
 
