@@ -170,10 +170,20 @@ fn keep_warm<R: Send>(n: usize, work: impl FnOnce() -> R + Send) -> R {
                 }
             });
         }
-        let r = work();
-        done.store(true, std::sync::atomic::Ordering::Release);
-        r
+        // Set when `work` returns or panics: a panic must not leave the spinners waiting forever
+        // (the scope waits for them before it passes the panic on).
+        let _release = SetOnDrop(&done);
+        work()
     })
+}
+
+/// Sets its flag when dropped, on return or unwinding alike.
+struct SetOnDrop<'a>(&'a std::sync::atomic::AtomicBool);
+
+impl Drop for SetOnDrop<'_> {
+    fn drop(&mut self) {
+        self.0.store(true, std::sync::atomic::Ordering::Release);
+    }
 }
 
 /// Fill `out` chunk by chunk; `f(offset, chunk)` sees where its chunk starts.
@@ -289,5 +299,53 @@ impl Drop for DenormalGuard {
     fn drop(&mut self) {
         #[cfg(target_arch = "x86_64")]
         mxcsr::set(self.0);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::time::Duration;
+
+    #[test]
+    fn run_polled_returns_the_result_and_polls_while_waiting() {
+        let polls = AtomicUsize::new(0);
+        let got = run_polled(
+            || {
+                std::thread::sleep(Duration::from_millis(60));
+                // Parallel work inside still runs (the spinners take pieces of it).
+                (0..1000u64).into_par_iter().sum::<u64>()
+            },
+            || {
+                polls.fetch_add(1, Ordering::Relaxed);
+            },
+            Duration::from_millis(5),
+        );
+        assert_eq!(got, 499_500);
+        if num_threads() > 1 {
+            assert!(polls.load(Ordering::Relaxed) >= 2);
+        }
+    }
+
+    #[test]
+    fn a_panic_in_polled_work_reaches_the_caller_instead_of_hanging_the_pool() {
+        let r = std::panic::catch_unwind(|| {
+            run_polled(
+                || -> u32 { panic!("boom") },
+                || {},
+                Duration::from_millis(5),
+            )
+        });
+        assert!(r.is_err());
+        // The pool still works afterwards.
+        assert_eq!(run_polled(|| 7, || {}, Duration::from_millis(5)), 7);
+    }
+
+    #[test]
+    fn within_pool_runs_on_a_worker() {
+        if num_threads() > 1 {
+            assert!(within_pool(on_pool));
+        }
     }
 }
