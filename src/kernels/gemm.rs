@@ -1,8 +1,8 @@
-//! The one GEMM entry point: faer's one-thread matmul, with the output cut into a block per pool thread
-//! from `MIN_SPLIT_FLOPS` multiply-adds (figures in `product`). faer's own parallel mode and the gemm
-//! crate's threading were both slower than this at the MLP's shapes (closing notes of sessions 1-3).
+//! The one GEMM entry point: faer's one-thread matmul, with the product cut into a piece per pool
+//! thread from `min_parallel_flops()` multiply-adds (how and why: gemm_split.rs). faer's own parallel
+//! mode and the gemm crate's threading were both slower at the MLP's shapes (sessions 1-3 notes).
 use super::gemm_split::{product, Out};
-use super::parallel::MIN_SPLIT_FLOPS;
+use super::parallel::min_parallel_flops;
 
 /// Row-major operand: `data` holds a `rows × cols` matrix, or its transpose when `trans` is set.
 #[derive(Clone, Copy)]
@@ -45,7 +45,7 @@ pub fn matmul(
             b,
             Out(c.as_mut_ptr()),
             accumulate,
-            MIN_SPLIT_FLOPS,
+            min_parallel_flops(),
         )
     }
 }
@@ -58,7 +58,16 @@ pub fn matmul_new(m: usize, k: usize, n: usize, a: Operand, b: Operand) -> Vec<f
     // SAFETY: the buffer has room for m·n values; `product` without `accumulate` writes each of
     // them and reads none, so every element is initialised before the length is set.
     unsafe {
-        product(m, k, n, a, b, Out(c.as_mut_ptr()), false, MIN_SPLIT_FLOPS);
+        product(
+            m,
+            k,
+            n,
+            a,
+            b,
+            Out(c.as_mut_ptr()),
+            false,
+            min_parallel_flops(),
+        );
         c.set_len(m * n);
     }
     c
@@ -126,7 +135,16 @@ mod tests {
     }
     #[test]
     fn all_transpose_combinations_match_naive() {
-        // With two or more threads the last three shapes are cut over the pool: along the inner
+        all_transpose_combinations();
+    }
+
+    #[test]
+    fn products_cut_over_the_pool_match_naive() {
+        crate::kernels::parallel::within_pool(all_transpose_combinations);
+    }
+
+    fn all_transpose_combinations() {
+        // On a pool thread with a partner the last three shapes are cut: along the inner
         // dimension, by rows and by columns (each with a ragged last piece).
         for &(m, k, n) in &[
             (3, 4, 5),

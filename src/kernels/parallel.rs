@@ -10,14 +10,24 @@ use std::sync::Arc;
 /// tens of µs on the 2-vCPU target (a sleeping vCPU must be woken), more than a 100k-element Adam
 /// update (~25 µs) or ReLU takes on one core.
 pub const MIN_PARALLEL_ELEMS: usize = 1 << 18;
-/// Work split over the batch (convolutions, pooling) below this many multiply-adds runs on one thread
-/// when called from outside the pool, whose sleeping workers must be woken first. From a pool thread
-/// (a train step) the threshold is `MIN_SPLIT_FLOPS`: the MNIST CNN's first convolution and both
-/// poolings ran on one core under the higher one.
-pub const MIN_PARALLEL_FLOPS: usize = 1 << 24;
-/// Matrix products from this many multiply-adds are split over the pool (see kernels/gemm.rs):
-/// 64×128·128×64 (2^19) took 9.3 µs on one thread and 5.4 µs split in two on the target machine.
+/// Products and batch-split work (convolutions, pooling) below this many multiply-adds run on one
+/// thread when called from outside the pool: its workers are asleep by then, and waking one and
+/// waiting for it costs 20-50 µs on the 2-vCPU target (784×32·32×128 from Python: 42 µs split from
+/// outside, 60 µs on one thread, 31 µs split from a pool thread).
+pub const MIN_PARALLEL_FLOPS: usize = 1 << 22;
+/// The same threshold for work started on a pool thread (a train step, see `within_pool`), whose
+/// partners are awake: 64×128·128×64 (2^19) took 9.3 µs on one thread and 5.4 µs split in two.
 pub const MIN_SPLIT_FLOPS: usize = 1 << 18;
+
+/// The threshold that applies on this thread: `MIN_SPLIT_FLOPS` on a pool thread, else
+/// `MIN_PARALLEL_FLOPS`.
+pub fn min_parallel_flops() -> usize {
+    if on_pool() {
+        MIN_SPLIT_FLOPS
+    } else {
+        MIN_PARALLEL_FLOPS
+    }
+}
 
 static POOL: RwLock<Option<(usize, Arc<ThreadPool>)>> = RwLock::new(None);
 
@@ -211,12 +221,7 @@ pub fn over_batch<T: Send, R: Send>(
     f: impl Fn(std::ops::Range<usize>, &mut [T]) -> R + Send + Sync,
 ) -> Vec<R> {
     let per = out.len().checked_div(n).unwrap_or(0);
-    let min = if on_pool() {
-        MIN_SPLIT_FLOPS
-    } else {
-        MIN_PARALLEL_FLOPS
-    };
-    run(work, min, |threads| {
+    run(work, min_parallel_flops(), |threads| {
         let tasks = (threads * 2).min(n).max(1);
         if threads == 1 || tasks == 1 {
             return vec![f(0..n, out)];
