@@ -74,7 +74,7 @@ fn activate(u: Unary, z: &[f32]) -> Vec<f32> {
         // Keeps positives and NaN (as `Unary::Relu.f`), zeroes the rest.
         Unary::Relu => z
             .iter()
-            .map(|&v| f32::from_bits(v.to_bits() & mask(!(v <= 0.0))))
+            .map(|&v| f32::from_bits(v.to_bits() & mask(v > 0.0 || v.is_nan())))
             .collect(),
         u => z.iter().map(|&v| u.f(v)).collect(),
     }
