@@ -125,8 +125,9 @@ pub fn within_pool<R: Send>(f: impl FnOnce() -> R + Send) -> R {
 ///
 /// Rayon puts idle workers to sleep after some tens of µs, and a train step has gaps that long
 /// between its parallel products, so each product paid a wake-up. While `work` runs, every other
-/// worker runs a job that keeps looking for work (`rayon::yield_now`) and spins when there is none.
-/// Like OpenMP's active wait policy, this spends the spare cores' time to save the latency.
+/// worker runs a job that keeps looking for work (`rayon::yield_now`), spinning (and, when none comes
+/// for a while, offering its core to the OS) in between. Like OpenMP's active wait policy, this
+/// spends the spare cores' time to save the latency.
 pub fn run_polled<R: Send>(
     work: impl FnOnce() -> R + Send,
     mut poll: impl FnMut(),

@@ -1,5 +1,6 @@
 //! The `rustgrad._core` extension module: registers classes, functions and exception types.
 //! Thin skin only: convert arguments, call the core, convert back.
+mod batch;
 mod convert;
 pub mod errors;
 mod layers;

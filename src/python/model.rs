@@ -1,5 +1,6 @@
 //! `_core.Layer` and `_core.Model`: the Keras layer objects' Rust halves and the one-batch steps
 //! that `fit`, `evaluate` and `predict` call. The GIL is released for every batch.
+use super::batch::{batch_weights, Rows};
 use super::errors::{IntoPy, InvalidArgumentError, ShapeError};
 use super::tensor::PyTensor;
 use crate::kernels::parallel::within_pool;
@@ -9,9 +10,7 @@ use crate::metrics::Metric;
 use crate::optimizers::{Adagrad, Adam, Clip, Optimizer, OptimizerState, RMSprop, Sgd};
 use crate::tensor::Tensor;
 use crate::training::{Sequential, StepOut};
-use numpy::{
-    PyArrayDyn, PyArrayMethods, PyReadonlyArray1, PyReadonlyArrayDyn, PyUntypedArrayMethods,
-};
+use numpy::{PyArrayDyn, PyArrayMethods, PyReadonlyArray1, PyReadonlyArrayDyn};
 use parking_lot::Mutex;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
@@ -163,76 +162,6 @@ pub(crate) fn opt_from(name: &str, kw: &Bound<'_, PyDict>) -> PyResult<Optimizer
         global_clipnorm: o("global_clipnorm")?,
     };
     OptimizerState::new(rule, clip, f("weight_decay", 0.0)?).py_err()
-}
-
-/// Rows `idx` of `a` (all rows when None) as a tensor; indices are checked against the length.
-/// The sample weights of the rows `ids` picks (all rows without `ids`).
-pub(super) fn batch_weights(w: Option<&[f32]>, ids: Option<&[i64]>) -> Option<Vec<f32>> {
-    w.map(|w| match ids {
-        Some(ids) => ids
-            .iter()
-            .map(|&i| w.get(i as usize).copied().unwrap_or(1.0))
-            .collect(),
-        None => w.to_vec(),
-    })
-}
-
-/// One C-ordered float32 array borrowed from NumPy: its values and shape, readable without the GIL.
-pub(super) struct Rows<'a> {
-    data: &'a [f32],
-    shape: Vec<usize>,
-}
-
-impl<'a> Rows<'a> {
-    pub(super) fn of(a: &'a PyReadonlyArrayDyn<'_, f32>, what: &str) -> PyResult<Self> {
-        let data = a.as_slice().map_err(|_| {
-            InvalidArgumentError::new_err(format!("{what} must be C-contiguous float32"))
-        })?;
-        Ok(Rows {
-            data,
-            shape: a.shape().to_vec(),
-        })
-    }
-
-    /// Rows `idx` (all rows when None) as a tensor.
-    pub(super) fn pick(&self, idx: Option<&[i64]>, what: &str) -> crate::error::Result<Tensor> {
-        gather_rows(self.data, &self.shape, idx, what)
-    }
-}
-
-/// Rows `idx` (all rows when None) of the C-ordered array `data` of shape `shape`, as a tensor;
-/// indices are checked against the length.
-fn gather_rows(
-    data: &[f32],
-    shape: &[usize],
-    idx: Option<&[i64]>,
-    what: &str,
-) -> crate::error::Result<Tensor> {
-    let n = shape.first().copied().unwrap_or(1);
-    let width = if shape.is_empty() {
-        1
-    } else {
-        shape[1..].iter().product()
-    };
-    let Some(idx) = idx else {
-        return Ok(Tensor::from_parts(data.to_vec(), shape.to_vec()));
-    };
-    let rows = idx
-        .iter()
-        .map(|&i| match usize::try_from(i) {
-            Ok(r) if r < n => Ok(r),
-            _ => Err(crate::error::Error::index(
-                what,
-                format!("row {i} out of range for {n} samples"),
-            )),
-        })
-        .collect::<crate::error::Result<Vec<usize>>>()?;
-    let out = crate::kernels::gather::rows(data, width, &rows);
-    let mut s = shape.to_vec();
-    if !s.is_empty() {
-        s[0] = idx.len();
-    }
-    Ok(Tensor::from_parts(out, s))
 }
 
 impl PyModel {

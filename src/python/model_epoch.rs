@@ -1,7 +1,8 @@
 //! Many batches of an epoch in one call, for fit loops whose callbacks need no per-batch hook:
 //! the Python loop then costs one call per chunk of batches instead of per batch.
+use super::batch::{batch_weights, Rows};
 use super::errors::{to_py, InvalidArgumentError};
-use super::model::{batch_weights, PyModel, Rows};
+use super::model::PyModel;
 use crate::error::Error;
 use crate::kernels::parallel;
 use numpy::{PyReadonlyArray1, PyReadonlyArrayDyn};
