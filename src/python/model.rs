@@ -44,9 +44,15 @@ impl PyLayer {
         })
     }
     #[staticmethod]
-    fn dropout(rate: f32, seed: u64) -> PyResult<Self> {
+    #[pyo3(signature = (rate, seed, spatial = false))]
+    fn dropout(rate: f32, seed: u64, spatial: bool) -> PyResult<Self> {
+        let layer = if spatial {
+            Dropout::spatial(rate, seed)
+        } else {
+            Dropout::new(rate, seed)
+        };
         Ok(PyLayer {
-            inner: Arc::new(Dropout::new(rate, seed).py_err()?),
+            inner: Arc::new(layer.py_err()?),
         })
     }
     #[getter]

@@ -156,3 +156,24 @@ def test_small_cnn_learns_4d_and_3d_inputs():
 def test_summary_prints_to_stdout(capsys):
     cnn().summary()
     assert "conv2d" in capsys.readouterr().out
+
+
+def test_spatial_dropout_drops_whole_channels_only_while_training():
+    model = keras.Sequential([keras.Input((4, 5, 16)), layers.SpatialDropout2D(0.5, seed=3)])
+    x = np.ones((6, 4, 5, 16), np.float32)
+    y = np.asarray(model(x, training=True)).reshape(6, 20, 16)
+    # Each (sample, channel) is all dropped or all kept, and kept values are scaled by 1/(1-rate).
+    assert (y == y[:, :1, :]).all()
+    assert set(np.unique(y)) == {0.0, 2.0}
+    assert 0.2 < (y[:, 0, :] == 0).mean() < 0.8
+    np.testing.assert_array_equal(np.asarray(model(x)), x)
+    assert model.layers[-1].name.startswith("spatial_dropout2d")
+
+
+def test_spatial_dropout_needs_4d_input_and_channels_last():
+    with pytest.raises(ValueError, match="SpatialDropout2D.*4-D input.*\\(None, 8\\)"):
+        keras.Sequential([keras.Input((8,)), layers.SpatialDropout2D(0.2)])
+    with pytest.raises(ValueError, match="channels_last"):
+        layers.SpatialDropout2D(0.2, data_format="channels_first")
+    with pytest.raises(ValueError, match="rate"):
+        layers.SpatialDropout2D(1.0)

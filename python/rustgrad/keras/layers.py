@@ -37,6 +37,7 @@ __all__ = [
     "Layer",
     "MaxPooling2D",
     "Reshape",
+    "SpatialDropout2D",
 ]
 
 _name_counts: dict[str, int] = {}
@@ -260,4 +261,5 @@ from rustgrad.keras.layers_conv import (
     GlobalAveragePooling2D,
     MaxPooling2D,
     Reshape,
+    SpatialDropout2D,
 )

@@ -1,5 +1,6 @@
 """Keras' convolutional layers: Conv2D, MaxPooling2D, AveragePooling2D, GlobalAveragePooling2D,
-BatchNormalization and Reshape, as thin Python halves of Rust layers (channels-last, like Keras)."""
+BatchNormalization, SpatialDropout2D and Reshape, as thin Python halves of Rust layers (channels-last,
+like Keras)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from rustgrad import _core
-from rustgrad.keras.layers import Layer, resolve_activation
+from rustgrad.keras.layers import Dropout, Layer, resolve_activation
 
 __all__ = [
     "AveragePooling2D",
@@ -18,6 +19,7 @@ __all__ = [
     "GlobalAveragePooling2D",
     "MaxPooling2D",
     "Reshape",
+    "SpatialDropout2D",
 ]
 
 PADDINGS = ("valid", "same")
@@ -219,6 +221,20 @@ class BatchNormalization(Layer):
                 f"got shape {input_shape}"
             )
         return _core.Layer.batch_normalization(int(input_shape[-1]), self.momentum, self.epsilon)
+
+
+class SpatialDropout2D(Dropout):
+    """Dropout of whole channels: while training, each channel of each sample is zeroed with
+    probability `rate` (all its pixels together) and the rest scaled by 1/(1 - rate)."""
+
+    def __init__(self, rate: float, data_format: Any = None, seed: int | None = None, **kwargs):
+        if data_format not in (None, "channels_last"):
+            raise ValueError("SpatialDropout2D: only data_format='channels_last' is supported")
+        super().__init__(rate, seed=seed, **kwargs)
+
+    def _make_core(self, input_shape: tuple) -> Any:
+        _check_4d(self, input_shape)
+        return _core.Layer.dropout(self.rate, self.seed, spatial=True)
 
 
 class Reshape(Layer):
