@@ -1,6 +1,8 @@
 //! Ops split over the thread pool give what they give on one thread: values, and the gradients whose
-//! per-task partial sums are added after. Inside a train step work is split from 2^18 multiply-adds,
-//! outside the pool from 2^22, so these shapes run on one thread outside and split inside.
+//! per-task partial sums are added after. Inside a train step work is split from 2^18 multiply-adds;
+//! outside the pool convolutions and pooling split only from 2^22, so at these shapes they run on
+//! one thread outside and split inside, while products are offered piece by piece outside and
+//! forked inside.
 use rustgrad::kernels::parallel::{num_threads, within_pool};
 use rustgrad::ops::conv::{Padding, Window};
 use rustgrad::ops::Unary;

@@ -1,8 +1,8 @@
 //! The one GEMM entry point: faer's one-thread matmul, with the product cut into a piece per pool
-//! thread from `min_parallel_flops()` multiply-adds (how and why: gemm_split.rs). faer's own parallel
+//! thread from `MIN_SPLIT_FLOPS` multiply-adds (how and why: gemm_split.rs). faer's own parallel
 //! mode and the gemm crate's threading were both slower at the MLP's shapes (sessions 1-3 notes).
 use super::gemm_split::{product, Out};
-use super::parallel::min_parallel_flops;
+use super::parallel::MIN_SPLIT_FLOPS;
 
 /// Row-major operand: `data` holds a `rows × cols` matrix, or its transpose when `trans` is set.
 #[derive(Clone, Copy)]
@@ -45,7 +45,7 @@ pub fn matmul(
             b,
             Out(c.as_mut_ptr()),
             accumulate,
-            min_parallel_flops(),
+            MIN_SPLIT_FLOPS,
         )
     }
 }
@@ -58,16 +58,7 @@ pub fn matmul_new(m: usize, k: usize, n: usize, a: Operand, b: Operand) -> Vec<f
     // SAFETY: the buffer has room for m·n values; `product` without `accumulate` writes each of
     // them and reads none, so every element is initialised before the length is set.
     unsafe {
-        product(
-            m,
-            k,
-            n,
-            a,
-            b,
-            Out(c.as_mut_ptr()),
-            false,
-            min_parallel_flops(),
-        );
+        product(m, k, n, a, b, Out(c.as_mut_ptr()), false, MIN_SPLIT_FLOPS);
         c.set_len(m * n);
     }
     c
@@ -144,8 +135,9 @@ mod tests {
     }
 
     fn all_transpose_combinations() {
-        // On a pool thread with a partner the last three shapes are cut: along the inner
-        // dimension, by rows and by columns (each with a ragged last piece).
+        // With two or more threads the last three shapes are cut: along the inner dimension, by
+        // rows and by columns (each with a ragged last piece); offered piece by piece when called
+        // from outside the pool, forked on it.
         for &(m, k, n) in &[
             (3, 4, 5),
             (33, 70, 17),

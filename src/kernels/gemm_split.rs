@@ -10,6 +10,7 @@
 //! Cutting the forward by columns instead made each thread fetch half of W from the other core's
 //! cache every step: forward + gradient + Adam took 110-300 µs instead of 84.
 use super::gemm::Operand;
+use super::offered;
 use super::parallel;
 use rayon::prelude::*;
 use std::ops::Range;
@@ -63,7 +64,8 @@ fn choose(m: usize, k: usize, n: usize) -> Cut {
     }
 }
 
-/// `c = a·b` (or `c += a·b` with `accumulate`), in parallel from `min_parallel` multiply-adds.
+/// `c = a·b` (or `c += a·b` with `accumulate`), in parallel from `min_parallel` multiply-adds: on a
+/// pool thread by forking there, from outside by offering the pieces to idle workers.
 /// # Safety
 /// `c` points to room for m·n values; they must be initialised when `accumulate` is set.
 #[allow(clippy::too_many_arguments)]
@@ -93,65 +95,76 @@ pub(super) unsafe fn product(
         Cut::Cols => (n, COL_ALIGN),
         Cut::Depth => (k, 1),
     };
-    parallel::run(m * k * n, min_parallel, move |threads| {
-        let parts = threads.min(side.div_ceil(align));
-        let whole = Block {
-            rows: 0..m,
-            cols: 0..n,
-            depth: 0..k,
-        };
-        if parts <= 1 {
-            // SAFETY: forwarded from the caller.
-            unsafe { faer_block(m, k, n, a, b, c, accumulate, whole) };
-            return;
+    let threads = if m * k * n >= min_parallel {
+        parallel::num_threads()
+    } else {
+        1
+    };
+    let parts = threads.min(side.div_ceil(align));
+    let whole = Block {
+        rows: 0..m,
+        cols: 0..n,
+        depth: 0..k,
+    };
+    if parts <= 1 {
+        // SAFETY: forwarded from the caller.
+        unsafe { faer_block(m, k, n, a, b, c, accumulate, whole) };
+        parallel::clear_upper_simd();
+        return;
+    }
+    let step = side.div_ceil(parts).next_multiple_of(align);
+    let piece = |p: usize| {
+        let r = (p * step).min(side)..((p + 1) * step).min(side);
+        match cut {
+            Cut::Rows => Block {
+                rows: r,
+                ..whole.clone()
+            },
+            Cut::Cols => Block {
+                cols: r,
+                ..whole.clone()
+            },
+            Cut::Depth => Block {
+                depth: r,
+                ..whole.clone()
+            },
         }
-        let step = side.div_ceil(parts).next_multiple_of(align);
-        let piece = |p: usize| {
-            let r = (p * step).min(side)..((p + 1) * step).min(side);
-            match cut {
-                Cut::Rows => Block {
-                    rows: r,
-                    ..whole.clone()
-                },
-                Cut::Cols => Block {
-                    cols: r,
-                    ..whole.clone()
-                },
-                Cut::Depth => Block {
-                    depth: r,
-                    ..whole.clone()
-                },
-            }
-        };
-        if cut != Cut::Depth {
-            (0..parts).into_par_iter().for_each(|p| {
-                // SAFETY: the blocks are disjoint parts of the caller's output.
-                unsafe { faer_block(m, k, n, a, b, c, accumulate, piece(p)) };
-                parallel::clear_upper_simd();
-            });
-            return;
+    };
+    // With a depth cut, part 0 sums into `c` and every other part into a buffer of its own,
+    // added to `c` after.
+    let mut partial = vec![
+        0.0f32;
+        if cut == Cut::Depth {
+            (parts - 1) * m * n
+        } else {
+            0
         }
-        // Part 0 sums into `c`; every other part into a buffer of its own, added to `c` after.
-        let mut partial = vec![0.0f32; (parts - 1) * m * n];
-        let extra = Out(partial.as_mut_ptr());
-        (0..parts).into_par_iter().for_each(|p| {
-            let (out, acc) = match p {
-                0 => (c, accumulate),
+    ];
+    let extra = Out(partial.as_mut_ptr());
+    let each = |p: usize| {
+        let (out, acc) = match (cut, p) {
+            (Cut::Depth, 1..) => {
                 // SAFETY: buffer p - 1 of `partial`, m·n values.
-                _ => (unsafe { extra.add((p - 1) * m * n) }, false),
-            };
-            // SAFETY: each part writes its own m×n output.
-            unsafe { faer_block(m, k, n, a, b, out, acc, piece(p)) };
-            parallel::clear_upper_simd();
-        });
-        // SAFETY: part 0 has written all m·n values of `c`, and no task runs any more.
-        let c = unsafe { std::slice::from_raw_parts_mut({ c }.0, m * n) };
-        for part in partial.chunks_exact(m * n) {
-            c.iter_mut().zip(part).for_each(|(c, p)| *c += p);
-        }
-    });
-    // The caller's thread ran part of the work, or all of it.
-    parallel::clear_upper_simd();
+                (unsafe { extra.add((p - 1) * m * n) }, false)
+            }
+            _ => (c, accumulate),
+        };
+        // SAFETY: each part writes its own block of `c` or its own buffer.
+        unsafe { faer_block(m, k, n, a, b, out, acc, piece(p)) };
+        parallel::clear_upper_simd();
+    };
+    // From outside the pool a large product is handed over whole: the wait for a worker to wake is
+    // small beside it. A smaller one is offered piece by piece, so that the caller does not wait.
+    if parallel::on_pool() || m * k * n >= parallel::MIN_PARALLEL_FLOPS {
+        parallel::within_pool(|| (0..parts).into_par_iter().for_each(each));
+    } else {
+        offered::for_each(parts, &each);
+    }
+    // SAFETY: every part has finished, and with a depth cut part 0 wrote all m·n values of `c`.
+    let c = unsafe { std::slice::from_raw_parts_mut({ c }.0, m * n) };
+    for part in partial.chunks_exact(m * n) {
+        c.iter_mut().zip(part).for_each(|(c, p)| *c += p);
+    }
 }
 
 /// One block of the product as a one-thread faer product into the m×n row-major `c`.

@@ -6,6 +6,7 @@ pub mod gather;
 pub mod gemm;
 mod gemm_split;
 pub mod im2col;
+mod offered;
 pub mod parallel;
 pub mod pool;
 pub mod reduce;

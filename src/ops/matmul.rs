@@ -1,7 +1,7 @@
 //! Matrix product with NumPy's `@` semantics: 1-D operands, 2-D, and batched N-D with broadcast batch axes.
 use crate::autograd::{unbroadcast, Backward};
 use crate::error::{Error, Result};
-use crate::kernels::gemm::{matmul as gemm, Operand};
+use crate::kernels::gemm::{matmul as gemm, matmul_new, Operand};
 use crate::shape::{broadcast, numel};
 use crate::tensor::Tensor;
 
@@ -189,8 +189,8 @@ impl Tensor {
         // A batched left operand against a plain matrix is one big product: fold the batch into rows.
         let data = if other.ndim() == 2 && self.ndim() >= 2 {
             let rows = numel(&self.shape()[..self.ndim() - 1]);
-            let mut c = vec![0.0f32; rows * p.n];
-            gemm(
+            // Written in full by the product: no zero-fill first (10 µs for a 784×128 result).
+            matmul_new(
                 rows,
                 p.k,
                 p.n,
@@ -202,10 +202,7 @@ impl Tensor {
                     data: &other.data(),
                     trans: false,
                 },
-                &mut c,
-                false,
-            );
-            c
+            )
         } else {
             batched(&p, &self.data(), &other.data())
         };
