@@ -10,10 +10,10 @@ use std::sync::Arc;
 /// tens of µs on the 2-vCPU target (a sleeping vCPU must be woken), more than a 100k-element Adam
 /// update (~25 µs) or ReLU takes on one core.
 pub const MIN_PARALLEL_ELEMS: usize = 1 << 18;
-/// Products and batch-split work (convolutions, pooling) below this many multiply-adds run on one
-/// thread when called from outside the pool: its workers are asleep by then, and waking one and
-/// waiting for it costs 20-50 µs on the 2-vCPU target (784×32·32×128 from Python: 42 µs split from
-/// outside, 60 µs on one thread, 31 µs split from a pool thread).
+/// Batch-split work (convolutions, pooling) below this many multiply-adds runs on one thread when
+/// called from outside the pool: its workers are asleep by then, and handing the work over and
+/// waiting for one to wake costs 20-50 µs on the 2-vCPU target. Products from outside are handed
+/// over whole only from here; smaller ones offer their pieces instead (kernels/offered.rs).
 pub const MIN_PARALLEL_FLOPS: usize = 1 << 22;
 /// The same threshold for work started on a pool thread (a train step, see `within_pool`), whose
 /// partners are awake: 64×128·128×64 (2^19) took 9.3 µs on one thread and 5.4 µs split in two.
