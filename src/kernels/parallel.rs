@@ -162,6 +162,14 @@ pub fn run_polled<R: Send>(
     }
 }
 
+/// How long a keep-warm spinner stays without finding work before it leaves. A spinner is a job
+/// like any other, so a worker waiting inside a join of some other caller's work may steal it and
+/// then spin on top of that work's stack; waiting for `done` alone could then wait forever (issue
+/// 20: two callers' jobs each stuck under the other's spinner). Leaving when no work comes bounds
+/// that. Inside a train step the gaps between parallel pieces are µs, so a working step never
+/// reaches it.
+const SPIN_IDLE_LIMIT: std::time::Duration = std::time::Duration::from_millis(2);
+
 /// `work` on this worker while the pool's `n - 1` other workers wait for its parallel pieces.
 fn keep_warm<R: Send>(n: usize, work: impl FnOnce() -> R + Send) -> R {
     let done = std::sync::atomic::AtomicBool::new(false);
@@ -174,23 +182,7 @@ fn keep_warm<R: Send>(n: usize, work: impl FnOnce() -> R + Send) -> R {
                 if rayon::current_thread_index() == me {
                     return;
                 }
-                // Spin while work comes often; after a run of empty looks, also hand the core to
-                // the OS at each look. With one of two cores held by another process, an MNIST
-                // epoch (batch 128) took 0.9 s with pure spinning and 0.48-0.57 s with this; on an
-                // idle machine the two measured the same.
-                let mut idle = 0u32;
-                while !done.load(std::sync::atomic::Ordering::Acquire) {
-                    if rayon::yield_now() == Some(rayon::Yield::Executed) {
-                        idle = 0;
-                    } else {
-                        idle += 1;
-                        if idle > 256 {
-                            std::thread::yield_now();
-                        } else {
-                            std::hint::spin_loop();
-                        }
-                    }
-                }
+                spin_until(&done);
             });
         }
         // Set when `work` returns or panics: a panic must not leave the spinners waiting forever
@@ -198,6 +190,33 @@ fn keep_warm<R: Send>(n: usize, work: impl FnOnce() -> R + Send) -> R {
         let _release = SetOnDrop(&done);
         work()
     })
+}
+
+/// Run the pool's pending jobs until `done` is set or none has come for `SPIN_IDLE_LIMIT`.
+fn spin_until(done: &std::sync::atomic::AtomicBool) {
+    // Spin while work comes often; after a run of empty looks, also hand the core to the OS at
+    // each look. With one of two cores held by another process, an MNIST epoch (batch 128) took
+    // 0.9 s with pure spinning and 0.48-0.57 s with this; on an idle machine the two measured the
+    // same.
+    let mut idle = 0u32;
+    let mut idle_since: Option<std::time::Instant> = None;
+    while !done.load(std::sync::atomic::Ordering::Acquire) {
+        if rayon::yield_now() == Some(rayon::Yield::Executed) {
+            idle = 0;
+            idle_since = None;
+            continue;
+        }
+        idle += 1;
+        if idle <= 256 {
+            std::hint::spin_loop();
+            continue;
+        }
+        let since = *idle_since.get_or_insert_with(std::time::Instant::now);
+        if since.elapsed() > SPIN_IDLE_LIMIT {
+            return;
+        }
+        std::thread::yield_now();
+    }
 }
 
 /// Sets its flag when dropped, on return or unwinding alike.
@@ -358,6 +377,44 @@ mod tests {
         assert!(r.is_err());
         // The pool still works afterwards.
         assert_eq!(run_polled(|| 7, || {}, Duration::from_millis(5)), 7);
+    }
+
+    #[test]
+    fn a_spinner_whose_work_never_ends_leaves_once_no_work_comes() {
+        // A spinner stolen by a worker of some other caller must not wait for `done` for ever.
+        let never = std::sync::atomic::AtomicBool::new(false);
+        let start = std::time::Instant::now();
+        spin_until(&never);
+        assert!(start.elapsed() >= SPIN_IDLE_LIMIT);
+    }
+
+    #[test]
+    fn callers_on_many_threads_share_the_pool_without_deadlock() {
+        let (tx, rx) = std::sync::mpsc::channel();
+        for t in 0..4u64 {
+            let tx = tx.clone();
+            std::thread::spawn(move || {
+                let sum: u64 = (0..50u64)
+                    .map(|i| {
+                        run_polled(
+                            || (0..2000u64).into_par_iter().map(|v| v * t + i).sum::<u64>(),
+                            || {},
+                            Duration::from_millis(5),
+                        )
+                    })
+                    .sum();
+                let _ = tx.send((t, sum));
+            });
+        }
+        // Bounded: a deadlock fails here instead of hanging the test run.
+        for _ in 0..4 {
+            let got = rx.recv_timeout(Duration::from_secs(60));
+            let Ok((t, sum)) = got else {
+                panic!("a caller did not finish within 60 s");
+            };
+            let want: u64 = (0..50u64).map(|i| 1999 * 2000 / 2 * t + 2000 * i).sum();
+            assert_eq!(sum, want);
+        }
     }
 
     #[test]

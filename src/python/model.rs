@@ -11,7 +11,7 @@ use crate::optimizers::{Adagrad, Adam, Clip, Optimizer, OptimizerState, RMSprop,
 use crate::tensor::Tensor;
 use crate::training::{Sequential, StepOut};
 use numpy::{PyArrayDyn, PyArrayMethods, PyReadonlyArray1, PyReadonlyArrayDyn};
-use parking_lot::Mutex;
+use parking_lot::RwLock;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 use std::sync::Arc;
@@ -73,16 +73,20 @@ impl PyLayer {
     }
 }
 
-struct State {
+pub(super) struct State {
     model: Sequential,
     loss: Option<Loss>,
     metrics: Vec<Metric>,
     opt: Option<OptimizerState>,
 }
 
+/// The model's lock is only ever taken by the thread that called in from Python, with the GIL
+/// released, before it enters the pool; pool jobs get the state it guards by reference. A pool
+/// worker blocked on this lock could hold up the very job that would release it (issue 20), and a
+/// thread waiting for it with the GIL held would block the holder's Ctrl-C polls.
 #[pyclass(name = "Model", module = "rustgrad._core", frozen)]
 pub struct PyModel {
-    state: Mutex<State>,
+    state: RwLock<State>,
 }
 
 fn parse_loss(name: &str, from_logits: bool, delta: f32) -> PyResult<Loss> {
@@ -171,21 +175,39 @@ pub(crate) fn opt_from(name: &str, kw: &Bound<'_, PyDict>) -> PyResult<Optimizer
 }
 
 impl PyModel {
-    /// One training step under the model lock (callers release the GIL around it).
-    pub(super) fn train_step(
+    /// `f` with exclusive access (a train step, compile): steps never interleave or tear.
+    pub(super) fn with_write<R: Send>(
         &self,
+        py: Python<'_>,
+        f: impl FnOnce(&mut State) -> R + Send,
+    ) -> R {
+        py.detach(|| f(&mut self.state.write()))
+    }
+    /// `f` with shared access (predict, evaluate, reading weights): it sees whole steps only.
+    pub(super) fn with_read<R: Send>(
+        &self,
+        py: Python<'_>,
+        f: impl FnOnce(&State) -> R + Send,
+    ) -> R {
+        py.detach(|| f(&self.state.read()))
+    }
+}
+
+impl State {
+    /// One training step; the caller holds the model's write lock.
+    pub(super) fn train_step(
+        &mut self,
         x: &Tensor,
         y: &Tensor,
         sw: Option<&[f32]>,
         lr: f32,
     ) -> crate::error::Result<StepOut> {
-        let mut s = self.state.lock();
         let State {
             model,
             loss,
             metrics,
             opt,
-        } = &mut *s;
+        } = self;
         let (Some(loss), Some(opt)) = (loss.as_ref(), opt.as_mut()) else {
             return Err(crate::error::Error::invalid(
                 "train_batch",
@@ -206,7 +228,7 @@ impl PyModel {
     fn new(layers: Vec<PyRef<'_, PyLayer>>) -> Self {
         let model = Sequential::new(layers.iter().map(|l| l.inner.clone()).collect());
         PyModel {
-            state: Mutex::new(State {
+            state: RwLock::new(State {
                 model,
                 loss: None,
                 metrics: vec![],
@@ -235,18 +257,16 @@ impl PyModel {
             .iter()
             .map(|m| parse_metric(m))
             .collect::<PyResult<_>>()?;
-        let mut s = self.state.lock();
-        s.loss = Some(loss);
-        s.metrics = metrics;
-        s.opt = Some(opt);
+        self.with_write(py, |s| {
+            s.loss = Some(loss);
+            s.metrics = metrics;
+            s.opt = Some(opt);
+        });
         Ok(())
     }
 
-    fn params(&self) -> Vec<PyTensor> {
-        self.state
-            .lock()
-            .model
-            .params()
+    fn params(&self, py: Python<'_>) -> Vec<PyTensor> {
+        self.with_read(py, |s| s.model.params())
             .into_iter()
             .map(PyTensor::wrap)
             .collect()
@@ -269,10 +289,10 @@ impl PyModel {
             sample_weight.as_ref().map(|w| w.as_slice()).transpose()?,
             ids,
         );
-        let out = py.detach(|| {
+        let out = self.with_write(py, |s| {
             within_pool(|| {
                 let (xt, yt) = (xs.pick(ids, "x")?, ys.pick(ids, "y")?);
-                self.train_step(&xt, &yt, sw.as_deref(), lr)
+                s.train_step(&xt, &yt, sw.as_deref(), lr)
             })
         });
         Ok(step_result(out.py_err()?))
@@ -293,10 +313,9 @@ impl PyModel {
             sample_weight.as_ref().map(|w| w.as_slice()).transpose()?,
             ids,
         );
-        let out = py.detach(|| {
+        let out = self.with_read(py, |s| {
             within_pool(|| {
                 let (xt, yt) = (xs.pick(ids, "x")?, ys.pick(ids, "y")?);
-                let s = self.state.lock();
                 let Some(loss) = s.loss else {
                     return Err(crate::error::Error::invalid(
                         "evaluate",
@@ -318,8 +337,8 @@ impl PyModel {
     ) -> PyResult<Bound<'py, PyArrayDyn<f32>>> {
         let ids = idx.as_ref().map(|i| i.as_slice()).transpose()?;
         let xs = Rows::of(&x, "x")?;
-        let out = py
-            .detach(|| within_pool(|| self.state.lock().model.predict(&xs.pick(ids, "x")?)))
+        let out = self
+            .with_read(py, |s| within_pool(|| s.model.predict(&xs.pick(ids, "x")?)))
             .py_err()?;
         let shape = out.shape().to_vec();
         numpy::PyArray1::from_vec(py, out.to_vec())
@@ -329,9 +348,9 @@ impl PyModel {
 
     /// The forward pass on a Tensor, recording the graph (for learners who want to see backprop).
     #[pyo3(signature = (x, training = false))]
-    fn forward(&self, x: &Bound<'_, PyAny>, training: bool) -> PyResult<PyTensor> {
+    fn forward(&self, py: Python<'_>, x: &Bound<'_, PyAny>, training: bool) -> PyResult<PyTensor> {
         let t = super::convert::to_tensor(x, "model")?;
-        let model = self.state.lock().model.clone();
+        let model = self.with_read(py, |s| s.model.clone());
         Ok(PyTensor::wrap(model.forward(&t, training).py_err()?))
     }
 }

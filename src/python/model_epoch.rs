@@ -2,7 +2,7 @@
 //! the Python loop then costs one call per chunk of batches instead of per batch.
 use super::batch::{batch_weights, Rows};
 use super::errors::{to_py, InvalidArgumentError};
-use super::model::PyModel;
+use super::model::{PyModel, State};
 use crate::error::Error;
 use crate::kernels::parallel;
 use numpy::{PyReadonlyArray1, PyReadonlyArrayDyn};
@@ -25,11 +25,11 @@ struct Trained {
     error: Option<Error>,
 }
 
-impl PyModel {
+impl State {
     /// The batches of one chunk, in order, until all ran, one failed or `stop` was set.
     #[allow(clippy::too_many_arguments)] // the chunk's arrays and layout, as train_batches got them
     fn run_chunk(
-        &self,
+        &mut self,
         x: &Rows,
         y: &Rows,
         idx: &[i64],
@@ -94,9 +94,10 @@ impl PyModel {
         let (xs, ys) = (Rows::of(&x, "x")?, Rows::of(&y, "y")?);
         let stop = AtomicBool::new(false);
         let mut interrupt: Option<PyErr> = None;
-        let trained = py.detach(|| {
+        // The write lock is taken here, on the calling thread, before the chunk enters the pool.
+        let trained = self.with_write(py, |s| {
             parallel::run_polled(
-                || self.run_chunk(&xs, &ys, idx, batch_size, lrs, sw, &stop),
+                || s.run_chunk(&xs, &ys, idx, batch_size, lrs, sw, &stop),
                 || {
                     if interrupt.is_none() {
                         if let Err(e) = Python::attach(|py| py.check_signals()) {

@@ -27,6 +27,23 @@ def data(n=512, inputs=32, classes=4, seed=0):
     return r.normal(size=(n, inputs)).astype(np.float32), r.integers(0, classes, n)
 
 
+@pytest.fixture
+def default_sigint():
+    """Ctrl-C raises KeyboardInterrupt during the test, even when the suite was started with SIGINT
+    ignored (a background shell's job, nohup), which would otherwise leave these tests waiting."""
+    old = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, old)
+
+
+def stop_after(model, seconds=60.0):
+    """A timer that ends `model`'s fit at the next epoch end: no test trains without bound."""
+    t = threading.Timer(seconds, lambda: setattr(model, "stop_training", True))
+    t.daemon = True
+    t.start()
+    return t
+
+
 def assert_same(a, b):
     assert len(a) == len(b)
     for u, v in zip(a, b):
@@ -34,7 +51,7 @@ def assert_same(a, b):
 
 
 @pytest.mark.skipif(not hasattr(signal, "pthread_kill"), reason="needs POSIX signals")
-def test_21_sigint_stops_between_batches_with_whole_steps_and_history_kept():
+def test_21_sigint_stops_between_batches_with_whole_steps_and_history_kept(default_sigint):
     x, y = data(2048, inputs=256)
     bs, lr = 256, 0.05
     m = mlp(inputs=256, hidden=256, optimizer=keras.optimizers.SGD(lr))
@@ -48,12 +65,14 @@ def test_21_sigint_stops_between_batches_with_whole_steps_and_history_kept():
             log["epochs"] = epoch + 1
 
     timer = threading.Timer(0.5, os.kill, (os.getpid(), signal.SIGINT))
+    guard = stop_after(m)
     timer.start()
     try:
         with pytest.raises(KeyboardInterrupt):
             m.fit(x, y, batch_size=bs, epochs=10**6, shuffle=False, verbose=0, callbacks=[Track()])
     finally:
         timer.cancel()
+        guard.cancel()
     assert m.history.epoch == list(range(log["epochs"]))
     # Replay the last batch that began from the weights it began with: the model must hold either
     # those weights (interrupted before the step) or the replayed step's result, never a mixture.
@@ -69,7 +88,7 @@ def test_21_sigint_stops_between_batches_with_whole_steps_and_history_kept():
 
 
 @pytest.mark.skipif(not hasattr(signal, "pthread_kill"), reason="needs POSIX signals")
-def test_21_sigint_during_chunked_batches_keeps_every_finished_step():
+def test_21_sigint_during_chunked_batches_keeps_every_finished_step(default_sigint):
     # Without batch-hook callbacks fit hands Rust many batches per call; Ctrl-C still stops between
     # batches, and the optimizer's step count says exactly how many updates the weights hold.
     x, y = data(2048, inputs=256)
@@ -78,12 +97,14 @@ def test_21_sigint_during_chunked_batches_keeps_every_finished_step():
     m.build((None, 256))
     start = m.get_weights()
     timer = threading.Timer(0.5, os.kill, (os.getpid(), signal.SIGINT))
+    guard = stop_after(m)
     timer.start()
     try:
         with pytest.raises(KeyboardInterrupt):
             m.fit(x, y, batch_size=bs, epochs=10**6, shuffle=False, verbose=0)
     finally:
         timer.cancel()
+        guard.cancel()
     done = m.optimizer.iterations
     assert done > 0
     # Replay exactly `done` batches (in order, as shuffle=False ran them) from the same start.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import numpy as np
@@ -29,6 +30,9 @@ class Sequential:
         self._metric_keys: list[str] = []
         self.history: Any = None
         self.stop_training = False
+        # Concurrent fit calls on one model run one after the other (re-entrant for a callback
+        # that fits); predict and evaluate meanwhile see the weights of finished steps.
+        self._fit_lock = threading.RLock()
         for layer in layers or []:
             self.add(layer)
 
@@ -158,7 +162,8 @@ class Sequential:
     # ---- training and inference ------------------------------------------------------------
     def fit(self, x: Any = None, y: Any = None, **kwargs: Any) -> Any:
         """Train for `epochs` over (x, y) in batches; returns a History (see training.fit)."""
-        return training.fit(self, x, y, **kwargs)
+        with self._fit_lock:
+            return training.fit(self, x, y, **kwargs)
 
     def evaluate(self, x: Any = None, y: Any = None, **kwargs: Any) -> Any:
         """Loss, or [loss, *metrics], over (x, y); a dict with return_dict=True."""
