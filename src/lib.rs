@@ -7,11 +7,12 @@ pub mod kernels;
 pub mod layers;
 pub mod losses;
 pub mod metrics;
+pub mod model;
 pub mod ops;
 pub mod optimizers;
+pub mod registry;
 pub mod shape;
 pub mod tensor;
-pub mod training;
 
 #[cfg(feature = "python")]
 mod python;

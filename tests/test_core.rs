@@ -4,8 +4,8 @@ use rustgrad::init::{manual_seed, Rng};
 use rustgrad::layers::{Activation, Dense, Layer};
 use rustgrad::losses::Loss;
 use rustgrad::metrics::Metric;
+use rustgrad::model::{Compiled, Graph, Head};
 use rustgrad::optimizers::{Adam, Clip, OptimizerState};
-use rustgrad::training::Sequential;
 use rustgrad::Tensor;
 use std::sync::Arc;
 
@@ -110,24 +110,27 @@ fn two_layer_mlp_fits_a_nonlinear_problem() {
         Activation::from_name("softmax").unwrap(),
         true,
     ));
-    let model = Sequential::new(vec![hidden, out]);
-    let loss = Loss::SparseCategoricalCrossentropy { from_logits: false };
-    let metrics = [Metric::SparseCategoricalAccuracy];
-    let mut opt = OptimizerState::new(
+    let model = Graph::chain(vec![hidden, out]);
+    let heads = vec![Head {
+        loss: Loss::SparseCategoricalCrossentropy { from_logits: false },
+        weight: 1.0,
+        metrics: vec![Metric::SparseCategoricalAccuracy],
+    }];
+    let opt = OptimizerState::new(
         Box::new(Adam::new(0.9, 0.999, 1e-7, false)),
         Clip::default(),
         0.0,
     )
     .unwrap();
+    let mut c = Compiled::new(&model, heads.clone(), opt, &[]).unwrap();
     let (x, y) = circle_data(256, 1);
-    let first = model.eval_step(loss, &metrics, &x, &y, None).unwrap();
+    let (xs, ys) = ([x], [y]);
+    let first = model.eval_step(&heads, &xs, &ys, None).unwrap();
     for _ in 0..600 {
-        model
-            .train_step(&mut opt, loss, &metrics, &x, &y, None, 0.02)
-            .unwrap();
+        model.train_step(&mut c, &xs, &ys, None, 0.02).unwrap();
     }
-    let last = model.eval_step(loss, &metrics, &x, &y, None).unwrap();
-    let acc = last.metrics[0].0 / last.metrics[0].1;
+    let last = model.eval_step(&heads, &xs, &ys, None).unwrap();
+    let acc = last.stats[0].0 / last.stats[0].1;
     assert!(
         last.loss < 0.15 && last.loss < first.loss / 4.0,
         "loss {} -> {}",
@@ -137,10 +140,6 @@ fn two_layer_mlp_fits_a_nonlinear_problem() {
     assert!(acc > 0.95, "accuracy {acc}");
     // Held-out points from the same distribution: the fit generalises, not memorises.
     let (xt, yt) = circle_data(256, 2);
-    let test = model.eval_step(loss, &metrics, &xt, &yt, None).unwrap();
-    assert!(
-        test.metrics[0].0 / test.metrics[0].1 > 0.9,
-        "{:?}",
-        test.metrics
-    );
+    let test = model.eval_step(&heads, &[xt], &[yt], None).unwrap();
+    assert!(test.stats[0].0 / test.stats[0].1 > 0.9, "{:?}", test.stats);
 }

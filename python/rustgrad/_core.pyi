@@ -224,6 +224,9 @@ class Layer:
     @staticmethod
     def global_average_pooling2d() -> Layer: ...
     @staticmethod
+    def merge(kind: str, axis: int = -1) -> Layer:
+        """A merge layer: add, subtract, multiply, average, maximum, minimum or concatenate."""
+    @staticmethod
     def batch_normalization(channels: int, momentum: float, epsilon: float) -> Layer: ...
     @staticmethod
     def reshape(target: Sequence[int]) -> Layer:
@@ -235,27 +238,44 @@ class Layer:
         """The layer's class name, e.g. "Dense"."""
     def params(self) -> list[Tensor]:
         """The trainable tensors, sharing storage with the layer."""
-    def __call__(self, x: _TensorLike, training: bool = False) -> Tensor: ...
+    def __call__(self, x: _TensorLike | Sequence[Tensor], training: bool = False) -> Tensor:
+        """The layer on a Tensor, or on a list of Tensors for a merge layer."""
+
+_Arrays = NDArray[np.float32] | Sequence[NDArray[np.float32]]
 
 class Model:
-    """A sequential stack of layers and the one-batch steps that fit, evaluate and predict call."""
+    """A graph of layers (a chain for Sequential) and the one-batch steps fit, evaluate and predict
+    call. x and y are one array, or a list with one per model input / output."""
 
-    def __init__(self, layers: Sequence[Layer]) -> None: ...
+    def __init__(
+        self,
+        layers: Sequence[Layer],
+        graph: Sequence[tuple[int, Sequence[int]]] | None = None,
+        inputs: Sequence[int] | None = None,
+        outputs: Sequence[int] | None = None,
+    ) -> None:
+        """`layers` chained, or `graph`: nodes in topological order, (layer index or -1 for an
+        input, ids of the nodes read); `inputs`/`outputs` list node ids in the model's order."""
+    @property
+    def num_outputs(self) -> int: ...
     def compile(
         self,
-        loss: str,
-        metrics: Sequence[str],
+        loss: str | Sequence[str],
+        metrics: Sequence[str] | Sequence[Sequence[str]],
         optimizer: str,
-        from_logits: bool = False,
-        delta: float = 1.0,
+        from_logits: bool | Sequence[bool] | None = None,
+        delta: float | Sequence[float] | None = None,
+        loss_weights: Sequence[float] | None = None,
+        frozen: Sequence[int] | None = None,
         **kwargs: float | bool | None,
     ) -> None:
-        """Core loss, metric and optimizer names; kwargs are the optimizer's Keras keywords."""
+        """Core loss (one, or one per output), metric names (a list, or a list per output), the
+        optimizer's name and Keras keywords; `frozen` layer indices do not train."""
     def params(self) -> list[Tensor]: ...
     def train_batch(
         self,
-        x: NDArray[np.float32],
-        y: NDArray[np.float32],
+        x: _Arrays,
+        y: _Arrays,
         idx: NDArray[np.int64] | None = None,
         sample_weight: NDArray[np.float32] | None = None,
         lr: float = 0.001,
@@ -263,8 +283,8 @@ class Model:
         """One training step on rows `idx` of (x, y); returns (loss, [(metric sum, count), ...])."""
     def train_batches(
         self,
-        x: NDArray[np.float32],
-        y: NDArray[np.float32],
+        x: _Arrays,
+        y: _Arrays,
         idx: NDArray[np.int64],
         batch_size: int,
         lrs: NDArray[np.float32],
@@ -274,17 +294,19 @@ class Model:
         metric stats of the batches that ran and the error (e.g. KeyboardInterrupt) that stopped them."""
     def eval_batch(
         self,
-        x: NDArray[np.float32],
-        y: NDArray[np.float32],
+        x: _Arrays,
+        y: _Arrays,
         idx: NDArray[np.int64] | None = None,
         sample_weight: NDArray[np.float32] | None = None,
     ) -> _StepResult:
         """Loss and metrics of rows `idx` of (x, y) without updating weights."""
     def predict_batch(
-        self, x: NDArray[np.float32], idx: NDArray[np.int64] | None = None
-    ) -> NDArray[np.float32]: ...
-    def forward(self, x: _TensorLike, training: bool = False) -> Tensor:
-        """The forward pass on a Tensor, recording the graph."""
+        self, x: _Arrays, idx: NDArray[np.int64] | None = None
+    ) -> NDArray[np.float32] | list[NDArray[np.float32]]: ...
+    def forward(
+        self, x: _TensorLike | Sequence[Tensor], training: bool = False
+    ) -> Tensor | list[Tensor]:
+        """The forward pass on a Tensor (a list for several inputs), recording the graph."""
 
 class Optimizer:
     """A Keras optimizer's update rule applied to user Tensors (apply_gradients)."""

@@ -38,6 +38,9 @@ impl Layer for BatchNormalization {
     fn kind(&self) -> &'static str {
         "BatchNormalization"
     }
+    fn frozen_runs_in_inference(&self) -> bool {
+        true
+    }
     fn forward(&self, x: &Tensor, training: bool) -> Result<Tensor> {
         if !training {
             let (mm, mv) = (self.moving_mean.data(), self.moving_variance.data());

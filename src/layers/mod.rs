@@ -5,6 +5,7 @@ mod conv2d;
 mod dense;
 mod dropout;
 mod flatten;
+mod merge;
 mod pooling;
 mod reshape;
 
@@ -14,16 +15,32 @@ pub use conv2d::Conv2D;
 pub use dense::Dense;
 pub use dropout::Dropout;
 pub use flatten::Flatten;
+pub use merge::{Merge, MergeKind};
 pub use pooling::{GlobalAveragePooling2D, Pooling2D};
 pub use reshape::Reshape;
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::tensor::Tensor;
 
 pub trait Layer: Send + Sync {
     /// Keras' class name ("Dense", "Flatten", ...), used in messages and summaries.
     fn kind(&self) -> &'static str;
     fn forward(&self, x: &Tensor, training: bool) -> Result<Tensor>;
+    /// The forward pass on a node's inputs: one for most layers, several for merges.
+    fn forward_many(&self, xs: &[Tensor], training: bool) -> Result<Tensor> {
+        match xs {
+            [x] => self.forward(x, training),
+            _ => Err(Error::invalid(
+                self.kind(),
+                format!("takes one input, got {}", xs.len()),
+            )),
+        }
+    }
+    /// Whether `trainable = False` also puts the layer in inference mode (BatchNormalization, as
+    /// in Keras 2.x and 3).
+    fn frozen_runs_in_inference(&self) -> bool {
+        false
+    }
     /// The forward pass without a final softmax/sigmoid, and which one was left out, so the train
     /// step can fuse it into cross-entropy (as Keras does with its logits).
     fn forward_logits(&self, x: &Tensor, training: bool) -> Result<(Tensor, Activation)> {

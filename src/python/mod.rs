@@ -5,6 +5,7 @@ mod convert;
 pub mod errors;
 mod layers;
 mod model;
+mod model_args;
 mod model_epoch;
 mod optimizer;
 mod tensor;

@@ -1,16 +1,15 @@
 //! `_core.Layer` and `_core.Model`: the Keras layer objects' Rust halves and the one-batch steps
 //! that `fit`, `evaluate` and `predict` call. The GIL is released for every batch.
-use super::batch::{batch_weights, Rows};
-use super::errors::{IntoPy, InvalidArgumentError, ShapeError};
+use super::errors::{IntoPy, InvalidArgumentError};
+use super::model_args::{arrays, compile_heads, rows_of, tensors_in, tensors_out, Picked};
 use super::tensor::PyTensor;
 use crate::kernels::parallel::within_pool;
-use crate::layers::{Activation, ActivationLayer, Dense, Dropout, Flatten, Layer};
-use crate::losses::Loss;
-use crate::metrics::Metric;
+use crate::layers::{
+    Activation, ActivationLayer, Dense, Dropout, Flatten, Layer, Merge, MergeKind,
+};
+use crate::model::{Compiled, Graph, Node, StepOut};
 use crate::optimizers::{Adagrad, Adam, Clip, Optimizer, OptimizerState, RMSprop, Sgd};
-use crate::tensor::Tensor;
-use crate::training::{Sequential, StepOut};
-use numpy::{PyArrayDyn, PyArrayMethods, PyReadonlyArray1, PyReadonlyArrayDyn};
+use numpy::PyReadonlyArray1;
 use parking_lot::RwLock;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
@@ -55,6 +54,13 @@ impl PyLayer {
             inner: Arc::new(layer.py_err()?),
         })
     }
+    #[staticmethod]
+    #[pyo3(signature = (kind, axis = -1))]
+    fn merge(kind: &str, axis: isize) -> PyResult<Self> {
+        Ok(PyLayer {
+            inner: Arc::new(Merge(MergeKind::from_name(kind, axis).py_err()?)),
+        })
+    }
     #[getter]
     fn kind(&self) -> &'static str {
         self.inner.kind()
@@ -68,16 +74,17 @@ impl PyLayer {
     }
     #[pyo3(signature = (x, training = false))]
     fn __call__(&self, x: &Bound<'_, PyAny>, training: bool) -> PyResult<PyTensor> {
-        let t = super::convert::to_tensor(x, self.inner.kind())?;
-        Ok(PyTensor::wrap(self.inner.forward(&t, training).py_err()?))
+        // A list or tuple feeds a merge layer's several inputs.
+        let (ts, _) = tensors_in(x, self.inner.kind())?;
+        Ok(PyTensor::wrap(
+            self.inner.forward_many(&ts, training).py_err()?,
+        ))
     }
 }
 
 pub(super) struct State {
-    model: Sequential,
-    loss: Option<Loss>,
-    metrics: Vec<Metric>,
-    opt: Option<OptimizerState>,
+    pub(super) model: Graph,
+    pub(super) compiled: Option<Compiled>,
 }
 
 /// The model's lock is only ever taken by the thread that called in from Python, with the GIL
@@ -87,37 +94,6 @@ pub(super) struct State {
 #[pyclass(name = "Model", module = "rustgrad._core", frozen)]
 pub struct PyModel {
     state: RwLock<State>,
-}
-
-fn parse_loss(name: &str, from_logits: bool, delta: f32) -> PyResult<Loss> {
-    Ok(match name {
-        "mean_squared_error" => Loss::MeanSquaredError,
-        "mean_absolute_error" => Loss::MeanAbsoluteError,
-        "huber" => Loss::Huber { delta },
-        "binary_crossentropy" => Loss::BinaryCrossentropy { from_logits },
-        "categorical_crossentropy" => Loss::CategoricalCrossentropy { from_logits },
-        "sparse_categorical_crossentropy" => Loss::SparseCategoricalCrossentropy { from_logits },
-        _ => {
-            return Err(InvalidArgumentError::new_err(format!(
-                "unknown loss '{name}'"
-            )))
-        }
-    })
-}
-
-fn parse_metric(name: &str) -> PyResult<Metric> {
-    Ok(match name {
-        "binary_accuracy" => Metric::BinaryAccuracy { threshold: 0.5 },
-        "categorical_accuracy" => Metric::CategoricalAccuracy,
-        "sparse_categorical_accuracy" => Metric::SparseCategoricalAccuracy,
-        "mean_squared_error" => Metric::MeanSquaredError,
-        "mean_absolute_error" => Metric::MeanAbsoluteError,
-        _ => {
-            return Err(InvalidArgumentError::new_err(format!(
-                "unknown metric '{name}'"
-            )))
-        }
-    })
 }
 
 pub(crate) fn opt_from(name: &str, kw: &Bound<'_, PyDict>) -> PyResult<OptimizerState> {
@@ -193,76 +169,96 @@ impl PyModel {
     }
 }
 
+fn not_compiled(what: &str) -> crate::error::Error {
+    crate::error::Error::invalid(what, "the model must be compiled first")
+}
+
 impl State {
     /// One training step; the caller holds the model's write lock.
-    pub(super) fn train_step(
-        &mut self,
-        x: &Tensor,
-        y: &Tensor,
-        sw: Option<&[f32]>,
-        lr: f32,
-    ) -> crate::error::Result<StepOut> {
-        let State {
-            model,
-            loss,
-            metrics,
-            opt,
-        } = self;
-        let (Some(loss), Some(opt)) = (loss.as_ref(), opt.as_mut()) else {
-            return Err(crate::error::Error::invalid(
-                "train_batch",
-                "the model must be compiled before training",
-            ));
+    pub(super) fn train_step(&mut self, b: &Picked, lr: f32) -> crate::error::Result<StepOut> {
+        let Some(c) = self.compiled.as_mut() else {
+            return Err(not_compiled("train_batch"));
         };
-        model.train_step(opt, *loss, metrics, x, y, sw, lr)
+        self.model.train_step(c, &b.xs, &b.ys, b.sw.as_deref(), lr)
     }
 }
 
 fn step_result(o: StepOut) -> (f32, Vec<(f64, f64)>) {
-    (o.loss, o.metrics)
+    (o.loss, o.stats)
 }
 
 #[pymethods]
 impl PyModel {
+    /// `layers` chained (Sequential), or the graph `graph`: nodes in topological order, each
+    /// (layer index, or -1 for a model input; the ids of the nodes it reads).
     #[new]
-    fn new(layers: Vec<PyRef<'_, PyLayer>>) -> Self {
-        let model = Sequential::new(layers.iter().map(|l| l.inner.clone()).collect());
-        PyModel {
+    #[pyo3(signature = (layers, graph = None, inputs = None, outputs = None))]
+    fn new(
+        layers: Vec<PyRef<'_, PyLayer>>,
+        graph: Option<Vec<(i64, Vec<usize>)>>,
+        inputs: Option<Vec<usize>>,
+        outputs: Option<Vec<usize>>,
+    ) -> PyResult<Self> {
+        let layers: Vec<_> = layers.iter().map(|l| l.inner.clone()).collect();
+        let model = match graph {
+            None => Graph::chain(layers),
+            Some(g) => {
+                let nodes: Vec<Node> = g
+                    .into_iter()
+                    .map(|(l, inputs)| Node {
+                        layer: usize::try_from(l).ok(),
+                        inputs,
+                    })
+                    .collect();
+                let inputs = inputs.unwrap_or_else(|| {
+                    (0..nodes.len())
+                        .filter(|&i| nodes[i].layer.is_none())
+                        .collect()
+                });
+                let outputs = outputs.unwrap_or(vec![nodes.len().saturating_sub(1)]);
+                Graph::new(layers, nodes, inputs, outputs).py_err()?
+            }
+        };
+        Ok(PyModel {
             state: RwLock::new(State {
                 model,
-                loss: None,
-                metrics: vec![],
-                opt: None,
+                compiled: None,
             }),
-        }
+        })
     }
 
-    // Keras' compile keywords, one per argument.
+    #[getter]
+    fn num_outputs(&self, py: Python<'_>) -> usize {
+        self.with_read(py, |s| s.model.outputs.len())
+    }
+
+    /// Keras' compile: a loss (or one per output) with its from_logits/delta, metric names (or a
+    /// list per output), loss weights per output, frozen layer indices, the optimizer's keywords.
     #[allow(clippy::too_many_arguments)]
-    #[pyo3(signature = (loss, metrics, optimizer, from_logits = false, delta = 1.0, **kwargs))]
+    #[pyo3(signature = (loss, metrics, optimizer, from_logits = None, delta = None,
+                        loss_weights = None, frozen = None, **kwargs))]
     fn compile(
         &self,
         py: Python<'_>,
-        loss: &str,
-        metrics: Vec<String>,
+        loss: &Bound<'_, PyAny>,
+        metrics: &Bound<'_, PyAny>,
         optimizer: &str,
-        from_logits: bool,
-        delta: f32,
+        from_logits: Option<&Bound<'_, PyAny>>,
+        delta: Option<&Bound<'_, PyAny>>,
+        loss_weights: Option<Vec<f32>>,
+        frozen: Option<Vec<usize>>,
         kwargs: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<()> {
         let kw = kwargs.cloned().unwrap_or_else(|| PyDict::new(py));
         let opt = opt_from(optimizer, &kw)?;
-        let loss = parse_loss(loss, from_logits, delta)?;
-        let metrics = metrics
-            .iter()
-            .map(|m| parse_metric(m))
-            .collect::<PyResult<_>>()?;
+        let outputs = self.with_read(py, |s| s.model.outputs.len());
+        let heads = compile_heads(outputs, loss, metrics, from_logits, delta, loss_weights)?;
+        let frozen = frozen.unwrap_or_default();
         self.with_write(py, |s| {
-            s.loss = Some(loss);
-            s.metrics = metrics;
-            s.opt = Some(opt);
-        });
-        Ok(())
+            s.compiled = Some(Compiled::new(&s.model, heads, opt, &frozen)?);
+            Ok::<(), crate::error::Error>(())
+        })
+        .py_err()
     }
 
     fn params(&self, py: Python<'_>) -> Vec<PyTensor> {
@@ -272,28 +268,24 @@ impl PyModel {
             .collect()
     }
 
-    /// One training step on rows `idx` of (x, y); returns (loss, [(metric sum, count), ...]).
+    /// One training step on rows `idx` of (x, y); returns (loss, [(sum, count), ...]). x and y
+    /// are arrays, or lists of arrays for several inputs or outputs.
     #[pyo3(signature = (x, y, idx = None, sample_weight = None, lr = 0.001))]
     fn train_batch(
         &self,
         py: Python<'_>,
-        x: PyReadonlyArrayDyn<'_, f32>,
-        y: PyReadonlyArrayDyn<'_, f32>,
+        x: &Bound<'_, PyAny>,
+        y: &Bound<'_, PyAny>,
         idx: Option<PyReadonlyArray1<'_, i64>>,
         sample_weight: Option<PyReadonlyArray1<'_, f32>>,
         lr: f32,
     ) -> PyResult<(f32, Vec<(f64, f64)>)> {
+        let (xa, ya) = (arrays(x, "x")?, arrays(y, "y")?);
+        let (xs, ys) = (rows_of(&xa, "x")?, rows_of(&ya, "y")?);
         let ids = idx.as_ref().map(|i| i.as_slice()).transpose()?;
-        let (xs, ys) = (Rows::of(&x, "x")?, Rows::of(&y, "y")?);
-        let sw = batch_weights(
-            sample_weight.as_ref().map(|w| w.as_slice()).transpose()?,
-            ids,
-        );
+        let sw = sample_weight.as_ref().map(|w| w.as_slice()).transpose()?;
         let out = self.with_write(py, |s| {
-            within_pool(|| {
-                let (xt, yt) = (xs.pick(ids, "x")?, ys.pick(ids, "y")?);
-                s.train_step(&xt, &yt, sw.as_deref(), lr)
-            })
+            within_pool(|| s.train_step(&Picked::new(&xs, &ys, ids, sw)?, lr))
         });
         Ok(step_result(out.py_err()?))
     }
@@ -302,55 +294,56 @@ impl PyModel {
     fn eval_batch(
         &self,
         py: Python<'_>,
-        x: PyReadonlyArrayDyn<'_, f32>,
-        y: PyReadonlyArrayDyn<'_, f32>,
+        x: &Bound<'_, PyAny>,
+        y: &Bound<'_, PyAny>,
         idx: Option<PyReadonlyArray1<'_, i64>>,
         sample_weight: Option<PyReadonlyArray1<'_, f32>>,
     ) -> PyResult<(f32, Vec<(f64, f64)>)> {
+        let (xa, ya) = (arrays(x, "x")?, arrays(y, "y")?);
+        let (xs, ys) = (rows_of(&xa, "x")?, rows_of(&ya, "y")?);
         let ids = idx.as_ref().map(|i| i.as_slice()).transpose()?;
-        let (xs, ys) = (Rows::of(&x, "x")?, Rows::of(&y, "y")?);
-        let sw = batch_weights(
-            sample_weight.as_ref().map(|w| w.as_slice()).transpose()?,
-            ids,
-        );
+        let sw = sample_weight.as_ref().map(|w| w.as_slice()).transpose()?;
         let out = self.with_read(py, |s| {
             within_pool(|| {
-                let (xt, yt) = (xs.pick(ids, "x")?, ys.pick(ids, "y")?);
-                let Some(loss) = s.loss else {
-                    return Err(crate::error::Error::invalid(
-                        "evaluate",
-                        "the model must be compiled before evaluating",
-                    ));
-                };
-                s.model.eval_step(loss, &s.metrics, &xt, &yt, sw.as_deref())
+                let b = Picked::new(&xs, &ys, ids, sw)?;
+                let c = s
+                    .compiled
+                    .as_ref()
+                    .ok_or_else(|| not_compiled("evaluate"))?;
+                s.model.eval_step(&c.heads, &b.xs, &b.ys, b.sw.as_deref())
             })
         });
         Ok(step_result(out.py_err()?))
     }
 
+    /// The outputs for rows `idx` of x: an array, or a list of arrays for several outputs.
     #[pyo3(signature = (x, idx = None))]
     fn predict_batch<'py>(
         &self,
         py: Python<'py>,
-        x: PyReadonlyArrayDyn<'py, f32>,
+        x: &Bound<'py, PyAny>,
         idx: Option<PyReadonlyArray1<'py, i64>>,
-    ) -> PyResult<Bound<'py, PyArrayDyn<f32>>> {
+    ) -> PyResult<Py<PyAny>> {
+        let xa = arrays(x, "x")?;
+        let xs = rows_of(&xa, "x")?;
         let ids = idx.as_ref().map(|i| i.as_slice()).transpose()?;
-        let xs = Rows::of(&x, "x")?;
-        let out = self
-            .with_read(py, |s| within_pool(|| s.model.predict(&xs.pick(ids, "x")?)))
+        let outs = self
+            .with_read(py, |s| {
+                within_pool(|| {
+                    let b = Picked::new(&xs, &[], ids, None)?;
+                    s.model.predict(&b.xs)
+                })
+            })
             .py_err()?;
-        let shape = out.shape().to_vec();
-        numpy::PyArray1::from_vec(py, out.to_vec())
-            .reshape(shape)
-            .map_err(|e| ShapeError::new_err(e.to_string()))
+        tensors_out(py, outs, true)
     }
 
-    /// The forward pass on a Tensor, recording the graph (for learners who want to see backprop).
+    /// The forward pass on a Tensor (or a list, one per input), recording the graph (for learners
+    /// who want to see backprop); a Tensor out, or a list for several outputs.
     #[pyo3(signature = (x, training = false))]
-    fn forward(&self, py: Python<'_>, x: &Bound<'_, PyAny>, training: bool) -> PyResult<PyTensor> {
-        let t = super::convert::to_tensor(x, "model")?;
+    fn forward(&self, py: Python<'_>, x: &Bound<'_, PyAny>, training: bool) -> PyResult<Py<PyAny>> {
+        let (ts, _) = tensors_in(x, "model")?;
         let model = self.with_read(py, |s| s.model.clone());
-        Ok(PyTensor::wrap(model.forward(&t, training).py_err()?))
+        tensors_out(py, model.forward(&ts, training).py_err()?, false)
     }
 }

@@ -1,11 +1,12 @@
 //! Many batches of an epoch in one call, for fit loops whose callbacks need no per-batch hook:
 //! the Python loop then costs one call per chunk of batches instead of per batch.
-use super::batch::{batch_weights, Rows};
+use super::batch::Rows;
 use super::errors::{to_py, InvalidArgumentError};
 use super::model::{PyModel, State};
+use super::model_args::{arrays, rows_of, Picked};
 use crate::error::Error;
 use crate::kernels::parallel;
-use numpy::{PyReadonlyArray1, PyReadonlyArrayDyn};
+use numpy::PyReadonlyArray1;
 use pyo3::exceptions::PyBaseException;
 use pyo3::prelude::*;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -30,8 +31,8 @@ impl State {
     #[allow(clippy::too_many_arguments)] // the chunk's arrays and layout, as train_batches got them
     fn run_chunk(
         &mut self,
-        x: &Rows,
-        y: &Rows,
+        x: &[Rows],
+        y: &[Rows],
         idx: &[i64],
         batch_size: usize,
         lrs: &[f32],
@@ -45,15 +46,11 @@ impl State {
             if stop.load(Ordering::Acquire) {
                 break;
             }
-            let step = x.pick(Some(ids), "x").and_then(|xt| {
-                let yt = y.pick(Some(ids), "y")?;
-                let w = batch_weights(sw, Some(ids));
-                self.train_step(&xt, &yt, w.as_deref(), lr)
-            });
+            let step = Picked::new(x, y, Some(ids), sw).and_then(|b| self.train_step(&b, lr));
             match step {
                 Ok(o) => {
                     out.losses.push(o.loss);
-                    out.stats.push(o.metrics);
+                    out.stats.push(o.stats);
                 }
                 Err(e) => {
                     out.error = Some(e);
@@ -77,8 +74,8 @@ impl PyModel {
     fn train_batches(
         &self,
         py: Python<'_>,
-        x: PyReadonlyArrayDyn<'_, f32>,
-        y: PyReadonlyArrayDyn<'_, f32>,
+        x: &Bound<'_, PyAny>,
+        y: &Bound<'_, PyAny>,
         idx: PyReadonlyArray1<'_, i64>,
         batch_size: usize,
         lrs: PyReadonlyArray1<'_, f32>,
@@ -91,7 +88,8 @@ impl PyModel {
         }
         let (idx, lrs) = (idx.as_slice()?, lrs.as_slice()?);
         let sw = sample_weight.as_ref().map(|w| w.as_slice()).transpose()?;
-        let (xs, ys) = (Rows::of(&x, "x")?, Rows::of(&y, "y")?);
+        let (xa, ya) = (arrays(x, "x")?, arrays(y, "y")?);
+        let (xs, ys) = (rows_of(&xa, "x")?, rows_of(&ya, "y")?);
         let stop = AtomicBool::new(false);
         let mut interrupt: Option<PyErr> = None;
         // The write lock is taken here, on the calling thread, before the chunk enters the pool.

@@ -1,0 +1,220 @@
+//! Compile state and the one-batch steps on a model graph: forward, the losses of every output
+//! (weighted and summed), backward, the optimizer update of the trainable layers, and metrics.
+use super::graph::{Graph, OutputValue};
+use crate::autograd::NoGradGuard;
+use crate::error::{Error, Result};
+use crate::kernels::parallel::{within_pool, DenormalGuard};
+use crate::layers::Activation;
+use crate::losses::{self, Loss};
+use crate::metrics::{self, Metric};
+use crate::optimizers::OptimizerState;
+use crate::tensor::Tensor;
+
+/// What one output is trained on: its loss, that loss's weight in the total, and its metrics.
+#[derive(Clone, Debug)]
+pub struct Head {
+    pub loss: Loss,
+    pub weight: f32,
+    pub metrics: Vec<Metric>,
+}
+
+/// What `compile` fixes: one head per output, the optimizer, and which layers are frozen.
+pub struct Compiled {
+    pub heads: Vec<Head>,
+    pub opt: OptimizerState,
+    pub frozen: Vec<bool>,
+}
+
+/// What one batch produced: the total loss, then (sum, count) statistics: with several outputs one
+/// per output for its own loss first, then every output's metrics in order.
+#[derive(Debug, Clone)]
+pub struct StepOut {
+    pub loss: f32,
+    pub stats: Vec<(f64, f64)>,
+}
+
+impl Compiled {
+    /// Compile state for `graph`: the heads must match its outputs; frozen layers' weights stop
+    /// asking for gradients (so backward computes none for them) and the others ask again.
+    pub fn new(
+        graph: &Graph,
+        heads: Vec<Head>,
+        opt: OptimizerState,
+        frozen: &[usize],
+    ) -> Result<Self> {
+        if heads.len() != graph.outputs.len() {
+            return Err(Error::invalid(
+                "compile",
+                format!(
+                    "the model has {} outputs but got {} losses",
+                    graph.outputs.len(),
+                    heads.len()
+                ),
+            ));
+        }
+        if let Some(&l) = frozen.iter().find(|&&l| l >= graph.layers.len()) {
+            return Err(Error::invalid(
+                "compile",
+                format!("frozen layer {l} of {}", graph.layers.len()),
+            ));
+        }
+        let mask: Vec<bool> = (0..graph.layers.len())
+            .map(|l| frozen.contains(&l))
+            .collect();
+        for (layer, &off) in graph.layers.iter().zip(&mask) {
+            for p in layer.params() {
+                p.set_requires_grad(!off)?;
+            }
+        }
+        Ok(Compiled {
+            heads,
+            opt,
+            frozen: mask,
+        })
+    }
+
+    /// The parameters the optimizer updates, in layer order (its state slots follow this order).
+    fn trainable(&self, graph: &Graph) -> Vec<Tensor> {
+        graph
+            .layers
+            .iter()
+            .zip(&self.frozen)
+            .filter(|(_, &off)| !off)
+            .flat_map(|(l, _)| l.params())
+            .collect()
+    }
+
+    /// Whether layer `l` runs in training mode during a train step: a frozen layer that says so
+    /// (BatchNormalization) runs in inference mode, as in Keras.
+    fn mode(&self, graph: &Graph, l: usize) -> bool {
+        !(self.frozen[l] && graph.layers[l].frozen_runs_in_inference())
+    }
+}
+
+/// The loss of one output and the predictions its metrics read; a final softmax/sigmoid followed
+/// by cross-entropy on probabilities is computed from the logits (log-sum-exp).
+fn head_loss(
+    h: &Head,
+    out: &OutputValue,
+    y: &Tensor,
+    sw: Option<&[f32]>,
+) -> Result<(Tensor, Tensor)> {
+    let fuse = matches!(
+        (h.loss, out.act),
+        (
+            Loss::CategoricalCrossentropy { from_logits: false }
+                | Loss::SparseCategoricalCrossentropy { from_logits: false },
+            Activation::Softmax,
+        ) | (
+            Loss::BinaryCrossentropy { from_logits: false },
+            Activation::Elementwise(crate::ops::Unary::Sigmoid),
+        )
+    );
+    if fuse {
+        let l = losses::compute(h.loss.with_logits(), y, &out.logits, sw)?;
+        let _g = NoGradGuard::new();
+        Ok((l, out.act.apply(&out.logits)?))
+    } else {
+        let p = out.act.apply(&out.logits)?;
+        Ok((losses::compute(h.loss, y, &p, sw)?, p))
+    }
+}
+
+/// The weighted total loss and the statistics of every head.
+fn total_loss(
+    heads: &[Head],
+    outs: &[OutputValue],
+    ys: &[Tensor],
+    sw: Option<&[f32]>,
+) -> Result<(Tensor, Vec<(f64, f64)>)> {
+    if ys.len() != heads.len() {
+        return Err(Error::invalid(
+            "Model",
+            format!(
+                "the model has {} outputs but got {} targets",
+                heads.len(),
+                ys.len()
+            ),
+        ));
+    }
+    let mut total: Option<Tensor> = None;
+    let (mut own, mut stats) = (Vec::new(), Vec::new());
+    for ((h, out), y) in heads.iter().zip(outs).zip(ys) {
+        let (l, p) = head_loss(h, out, y, sw)?;
+        let rows = p.shape().first().copied().unwrap_or(1) as f64;
+        own.push((f64::from(l.item()?) * rows, rows));
+        let cols = p.shape().last().copied().unwrap_or(1);
+        let (yd, pd) = (y.data(), p.data());
+        for m in &h.metrics {
+            stats.push(metrics::batch(*m, &yd, &pd, cols)?);
+        }
+        let weighted = if h.weight == 1.0 {
+            l
+        } else {
+            l.mul(&Tensor::scalar(h.weight))?
+        };
+        total = Some(match total {
+            None => weighted,
+            Some(t) => t.add(&weighted)?,
+        });
+    }
+    let total = total.ok_or_else(|| Error::invalid("Model", "a model needs an output"))?;
+    if heads.len() > 1 {
+        own.extend(stats);
+        stats = own;
+    }
+    Ok((total, stats))
+}
+
+impl Graph {
+    /// One optimisation step on a batch. Weights change only after every check has passed.
+    /// Runs on a pool thread so that its parallel products fork from there (`within_pool`).
+    pub fn train_step(
+        &self,
+        c: &mut Compiled,
+        xs: &[Tensor],
+        ys: &[Tensor],
+        sw: Option<&[f32]>,
+        lr: f32,
+    ) -> Result<StepOut> {
+        within_pool(|| {
+            let _ftz = DenormalGuard::new();
+            let params = c.trainable(self);
+            params.iter().for_each(|p| p.zero_grad());
+            let outs = self.run(xs, &|l| c.mode(self, l), true)?;
+            let (l, stats) = total_loss(&c.heads, &outs, ys, sw)?;
+            l.backward(None, false)?;
+            c.opt.step(&params, lr)?;
+            Ok(StepOut {
+                loss: l.item()?,
+                stats,
+            })
+        })
+    }
+
+    /// Loss and metrics on a batch without recording a graph or changing weights.
+    pub fn eval_step(
+        &self,
+        heads: &[Head],
+        xs: &[Tensor],
+        ys: &[Tensor],
+        sw: Option<&[f32]>,
+    ) -> Result<StepOut> {
+        within_pool(|| {
+            let _g = NoGradGuard::new();
+            let outs = self.run(xs, &|_| false, true)?;
+            let (l, stats) = total_loss(heads, &outs, ys, sw)?;
+            Ok(StepOut {
+                loss: l.item()?,
+                stats,
+            })
+        })
+    }
+
+    pub fn predict(&self, xs: &[Tensor]) -> Result<Vec<Tensor>> {
+        within_pool(|| {
+            let _g = NoGradGuard::new();
+            self.forward(xs, false)
+        })
+    }
+}
