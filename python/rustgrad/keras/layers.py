@@ -10,18 +10,7 @@ import numpy as np
 
 from rustgrad import _core
 from rustgrad.keras._names import unknown_name
-
-ACTIVATIONS = (
-    "linear",
-    "relu",
-    "sigmoid",
-    "tanh",
-    "softmax",
-    "leaky_relu",
-    "elu",
-    "gelu",
-    "softplus",
-)
+from rustgrad.keras.activations import NAMES as ACTIVATIONS
 
 __all__ = [
     "Activation",
