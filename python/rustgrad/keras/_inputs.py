@@ -71,13 +71,15 @@ def as_y(model: Any, y: Any, n: int, x_shape: tuple, what: str = "y") -> np.ndar
     out = tuple(model.output_shape)
     classes = out[-1]
     if loss == "sparse_categorical_crossentropy":
-        if arr.shape not in ((n,), (n, 1)):
+        # One label per position of the output's leading axes (a trailing 1 allowed), as Keras.
+        lead = (n, *out[1:-1])
+        if arr.shape not in (lead, (*lead, 1)):
             raise ValueError(
-                f"{loss} needs one integer label per sample, shape ({n},), but {what} has shape "
-                f"{arr.shape}; for one-hot labels use categorical_crossentropy"
+                f"{loss} needs one integer label per output row, shape {lead}, but {what} has "
+                f"shape {arr.shape}; for one-hot labels use categorical_crossentropy"
             )
         _check_sparse(arr, classes, loss)
-        return np.ascontiguousarray(arr.reshape(n), dtype=np.float32)
+        return np.ascontiguousarray(arr.reshape(lead), dtype=np.float32)
     if arr.ndim == 1:
         arr = arr[:, None]
     if arr.shape[1:] != out[1:]:
