@@ -9,6 +9,7 @@ pub mod losses;
 pub mod metrics;
 pub mod ops;
 pub mod optimizers;
+pub mod sample_weight;
 pub mod shape;
 pub mod tensor;
 pub mod training;

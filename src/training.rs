@@ -66,18 +66,23 @@ impl Sequential {
         loss: Loss,
         x: &Tensor,
         y: &Tensor,
-        sw: Option<&[f32]>,
+        sw: Option<&Tensor>,
         training: bool,
     ) -> Result<(Tensor, Tensor)> {
         let (z, act) = self.forward_logits(x, training)?;
         let fuse = matches!(
             (loss, act),
             (
-                Loss::CategoricalCrossentropy { from_logits: false }
-                    | Loss::SparseCategoricalCrossentropy { from_logits: false },
+                Loss::CategoricalCrossentropy {
+                    from_logits: false,
+                    ..
+                } | Loss::SparseCategoricalCrossentropy { from_logits: false },
                 Activation::Softmax,
             ) | (
-                Loss::BinaryCrossentropy { from_logits: false },
+                Loss::BinaryCrossentropy {
+                    from_logits: false,
+                    ..
+                },
                 Activation::Elementwise(crate::ops::Unary::Sigmoid),
             )
         );
@@ -91,12 +96,11 @@ impl Sequential {
         }
     }
 
+    /// Compiled metrics see no sample weights: Keras weighs only `weighted_metrics`.
     fn metric_stats(metrics: &[Metric], y: &Tensor, p: &Tensor) -> Result<Vec<(f64, f64)>> {
-        let cols = p.shape().last().copied().unwrap_or(1);
-        let (yd, pd) = (y.data(), p.data());
         metrics
             .iter()
-            .map(|m| metrics::batch(*m, &yd, &pd, cols))
+            .map(|m| metrics::batch(*m, y, p, None))
             .collect()
     }
 
@@ -111,7 +115,7 @@ impl Sequential {
         metrics: &[Metric],
         x: &Tensor,
         y: &Tensor,
-        sw: Option<&[f32]>,
+        sw: Option<&Tensor>,
         lr: f32,
     ) -> Result<StepOut> {
         within_pool(|| {
@@ -136,7 +140,7 @@ impl Sequential {
         metrics: &[Metric],
         x: &Tensor,
         y: &Tensor,
-        sw: Option<&[f32]>,
+        sw: Option<&Tensor>,
     ) -> Result<StepOut> {
         within_pool(|| {
             let _g = NoGradGuard::new();

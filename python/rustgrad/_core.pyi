@@ -245,13 +245,15 @@ class Model:
     def compile(
         self,
         loss: str,
-        metrics: Sequence[str],
+        metrics: Sequence[tuple[str, float]],
         optimizer: str,
         from_logits: bool = False,
         delta: float = 1.0,
+        label_smoothing: float = 0.0,
         **kwargs: float | bool | None,
     ) -> None:
-        """Core loss, metric and optimizer names; kwargs are the optimizer's Keras keywords."""
+        """Core loss and optimizer names, metrics as (core name, threshold); kwargs are the
+        optimizer's Keras keywords."""
     def params(self) -> list[Tensor]: ...
     def train_batch(
         self,
@@ -328,3 +330,12 @@ def set_num_threads(n: int) -> None:
     """Threads for big kernels, between 1 and 65536."""
 
 def get_num_threads() -> int: ...
+def metric_batch(
+    name: str,
+    y_true: _TensorLike,
+    y_pred: _TensorLike,
+    sample_weight: _TensorLike | None = None,
+    threshold: float = 0.5,
+) -> tuple[float, float]:
+    """(sum of per-sample values, sum of their weights) of a core metric on one batch, as Keras'
+    Mean metrics accumulate; sample_weight broadcasts by Keras' rules."""

@@ -1,6 +1,6 @@
 //! `_core.Layer` and `_core.Model`: the Keras layer objects' Rust halves and the one-batch steps
 //! that `fit`, `evaluate` and `predict` call. The GIL is released for every batch.
-use super::batch::{batch_weights, Rows};
+use super::batch::{weight_rows, Rows};
 use super::errors::{IntoPy, InvalidArgumentError, ShapeError};
 use super::tensor::PyTensor;
 use crate::kernels::parallel::within_pool;
@@ -85,32 +85,28 @@ pub struct PyModel {
     state: Mutex<State>,
 }
 
-fn parse_loss(name: &str, from_logits: bool, delta: f32) -> PyResult<Loss> {
+fn parse_loss(name: &str, from_logits: bool, delta: f32, label_smoothing: f32) -> PyResult<Loss> {
+    if !(0.0..=1.0).contains(&label_smoothing) {
+        return Err(InvalidArgumentError::new_err(format!(
+            "{name}: label_smoothing must be in [0, 1], got {label_smoothing}"
+        )));
+    }
     Ok(match name {
         "mean_squared_error" => Loss::MeanSquaredError,
         "mean_absolute_error" => Loss::MeanAbsoluteError,
         "huber" => Loss::Huber { delta },
-        "binary_crossentropy" => Loss::BinaryCrossentropy { from_logits },
-        "categorical_crossentropy" => Loss::CategoricalCrossentropy { from_logits },
+        "binary_crossentropy" => Loss::BinaryCrossentropy {
+            from_logits,
+            label_smoothing,
+        },
+        "categorical_crossentropy" => Loss::CategoricalCrossentropy {
+            from_logits,
+            label_smoothing,
+        },
         "sparse_categorical_crossentropy" => Loss::SparseCategoricalCrossentropy { from_logits },
         _ => {
             return Err(InvalidArgumentError::new_err(format!(
                 "unknown loss '{name}'"
-            )))
-        }
-    })
-}
-
-fn parse_metric(name: &str) -> PyResult<Metric> {
-    Ok(match name {
-        "binary_accuracy" => Metric::BinaryAccuracy { threshold: 0.5 },
-        "categorical_accuracy" => Metric::CategoricalAccuracy,
-        "sparse_categorical_accuracy" => Metric::SparseCategoricalAccuracy,
-        "mean_squared_error" => Metric::MeanSquaredError,
-        "mean_absolute_error" => Metric::MeanAbsoluteError,
-        _ => {
-            return Err(InvalidArgumentError::new_err(format!(
-                "unknown metric '{name}'"
             )))
         }
     })
@@ -176,7 +172,7 @@ impl PyModel {
         &self,
         x: &Tensor,
         y: &Tensor,
-        sw: Option<&[f32]>,
+        sw: Option<&Tensor>,
         lr: f32,
     ) -> crate::error::Result<StepOut> {
         let mut s = self.state.lock();
@@ -215,25 +211,27 @@ impl PyModel {
         }
     }
 
+    /// Each metric is (core name, threshold); only binary_accuracy reads its threshold.
     // Keras' compile keywords, one per argument.
     #[allow(clippy::too_many_arguments)]
-    #[pyo3(signature = (loss, metrics, optimizer, from_logits = false, delta = 1.0, **kwargs))]
+    #[pyo3(signature = (loss, metrics, optimizer, from_logits = false, delta = 1.0, label_smoothing = 0.0, **kwargs))]
     fn compile(
         &self,
         py: Python<'_>,
         loss: &str,
-        metrics: Vec<String>,
+        metrics: Vec<(String, f32)>,
         optimizer: &str,
         from_logits: bool,
         delta: f32,
+        label_smoothing: f32,
         kwargs: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<()> {
         let kw = kwargs.cloned().unwrap_or_else(|| PyDict::new(py));
         let opt = opt_from(optimizer, &kw)?;
-        let loss = parse_loss(loss, from_logits, delta)?;
+        let loss = parse_loss(loss, from_logits, delta, label_smoothing)?;
         let metrics = metrics
             .iter()
-            .map(|m| parse_metric(m))
+            .map(|(m, threshold)| Metric::from_name(m, *threshold).py_err())
             .collect::<PyResult<_>>()?;
         let mut s = self.state.lock();
         s.loss = Some(loss);
@@ -260,19 +258,20 @@ impl PyModel {
         x: PyReadonlyArrayDyn<'_, f32>,
         y: PyReadonlyArrayDyn<'_, f32>,
         idx: Option<PyReadonlyArray1<'_, i64>>,
-        sample_weight: Option<PyReadonlyArray1<'_, f32>>,
+        sample_weight: Option<PyReadonlyArrayDyn<'_, f32>>,
         lr: f32,
     ) -> PyResult<(f32, Vec<(f64, f64)>)> {
         let ids = idx.as_ref().map(|i| i.as_slice()).transpose()?;
         let (xs, ys) = (Rows::of(&x, "x")?, Rows::of(&y, "y")?);
-        let sw = batch_weights(
-            sample_weight.as_ref().map(|w| w.as_slice()).transpose()?,
-            ids,
-        );
+        let ws = weight_rows(sample_weight.as_ref())?;
         let out = py.detach(|| {
             within_pool(|| {
                 let (xt, yt) = (xs.pick(ids, "x")?, ys.pick(ids, "y")?);
-                self.train_step(&xt, &yt, sw.as_deref(), lr)
+                let wt = ws
+                    .as_ref()
+                    .map(|w| w.pick(ids, "sample_weight"))
+                    .transpose()?;
+                self.train_step(&xt, &yt, wt.as_ref(), lr)
             })
         });
         Ok(step_result(out.py_err()?))
@@ -285,17 +284,18 @@ impl PyModel {
         x: PyReadonlyArrayDyn<'_, f32>,
         y: PyReadonlyArrayDyn<'_, f32>,
         idx: Option<PyReadonlyArray1<'_, i64>>,
-        sample_weight: Option<PyReadonlyArray1<'_, f32>>,
+        sample_weight: Option<PyReadonlyArrayDyn<'_, f32>>,
     ) -> PyResult<(f32, Vec<(f64, f64)>)> {
         let ids = idx.as_ref().map(|i| i.as_slice()).transpose()?;
         let (xs, ys) = (Rows::of(&x, "x")?, Rows::of(&y, "y")?);
-        let sw = batch_weights(
-            sample_weight.as_ref().map(|w| w.as_slice()).transpose()?,
-            ids,
-        );
+        let ws = weight_rows(sample_weight.as_ref())?;
         let out = py.detach(|| {
             within_pool(|| {
                 let (xt, yt) = (xs.pick(ids, "x")?, ys.pick(ids, "y")?);
+                let wt = ws
+                    .as_ref()
+                    .map(|w| w.pick(ids, "sample_weight"))
+                    .transpose()?;
                 let s = self.state.lock();
                 let Some(loss) = s.loss else {
                     return Err(crate::error::Error::invalid(
@@ -303,7 +303,7 @@ impl PyModel {
                         "the model must be compiled before evaluating",
                     ));
                 };
-                s.model.eval_step(loss, &s.metrics, &xt, &yt, sw.as_deref())
+                s.model.eval_step(loss, &s.metrics, &xt, &yt, wt.as_ref())
             })
         });
         Ok(step_result(out.py_err()?))

@@ -1,6 +1,6 @@
 //! Many batches of an epoch in one call, for fit loops whose callbacks need no per-batch hook:
 //! the Python loop then costs one call per chunk of batches instead of per batch.
-use super::batch::{batch_weights, Rows};
+use super::batch::{weight_rows, Rows};
 use super::errors::{to_py, InvalidArgumentError};
 use super::model::PyModel;
 use crate::error::Error;
@@ -35,7 +35,7 @@ impl PyModel {
         idx: &[i64],
         batch_size: usize,
         lrs: &[f32],
-        sw: Option<&[f32]>,
+        sw: Option<&Rows>,
         stop: &AtomicBool,
     ) -> Trained {
         let mut out = Trained::default();
@@ -47,8 +47,8 @@ impl PyModel {
             }
             let step = x.pick(Some(ids), "x").and_then(|xt| {
                 let yt = y.pick(Some(ids), "y")?;
-                let w = batch_weights(sw, Some(ids));
-                self.train_step(&xt, &yt, w.as_deref(), lr)
+                let w = sw.map(|w| w.pick(Some(ids), "sample_weight")).transpose()?;
+                self.train_step(&xt, &yt, w.as_ref(), lr)
             });
             match step {
                 Ok(o) => {
@@ -82,7 +82,7 @@ impl PyModel {
         idx: PyReadonlyArray1<'_, i64>,
         batch_size: usize,
         lrs: PyReadonlyArray1<'_, f32>,
-        sample_weight: Option<PyReadonlyArray1<'_, f32>>,
+        sample_weight: Option<PyReadonlyArrayDyn<'_, f32>>,
     ) -> PyResult<Chunk> {
         if batch_size == 0 {
             return Err(InvalidArgumentError::new_err(
@@ -90,13 +90,13 @@ impl PyModel {
             ));
         }
         let (idx, lrs) = (idx.as_slice()?, lrs.as_slice()?);
-        let sw = sample_weight.as_ref().map(|w| w.as_slice()).transpose()?;
+        let sw = weight_rows(sample_weight.as_ref())?;
         let (xs, ys) = (Rows::of(&x, "x")?, Rows::of(&y, "y")?);
         let stop = AtomicBool::new(false);
         let mut interrupt: Option<PyErr> = None;
         let trained = py.detach(|| {
             parallel::run_polled(
-                || self.run_chunk(&xs, &ys, idx, batch_size, lrs, sw, &stop),
+                || self.run_chunk(&xs, &ys, idx, batch_size, lrs, sw.as_ref(), &stop),
                 || {
                     if interrupt.is_none() {
                         if let Err(e) = Python::attach(|py| py.check_signals()) {
