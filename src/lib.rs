@@ -11,6 +11,7 @@ pub mod model;
 pub mod ops;
 pub mod optimizers;
 pub mod registry;
+pub mod sample_weight;
 pub mod shape;
 pub mod tensor;
 

@@ -1,13 +1,52 @@
-//! Batch statistics for Keras metrics: each returns (sum, count) so epochs average exactly.
+//! Batch statistics for Keras metrics: each returns (sum, count) so epochs average exactly. Values
+//! have Keras' shapes (one per position of y_pred's leading axes) and reduce per sample as Keras'
+//! Mean metrics do, with or without sample weights (see sample_weight.rs).
 use crate::error::{Error, Result};
+use crate::sample_weight::{self, match_ranks};
+use crate::tensor::Tensor;
 
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Metric {
-    BinaryAccuracy { threshold: f32 },
+    /// y_true == (y_pred > threshold), averaged over the last axis.
+    BinaryAccuracy {
+        threshold: f32,
+    },
     CategoricalAccuracy,
     SparseCategoricalAccuracy,
     MeanSquaredError,
     MeanAbsoluteError,
+}
+
+impl Metric {
+    pub fn name(self) -> &'static str {
+        match self {
+            Metric::BinaryAccuracy { .. } => "binary_accuracy",
+            Metric::CategoricalAccuracy => "categorical_accuracy",
+            Metric::SparseCategoricalAccuracy => "sparse_categorical_accuracy",
+            Metric::MeanSquaredError => "mean_squared_error",
+            Metric::MeanAbsoluteError => "mean_absolute_error",
+        }
+    }
+
+    /// Keras' metric by name; `threshold` is read by binary_accuracy only and must lie in (0, 1).
+    pub fn from_name(name: &str, threshold: f32) -> Result<Metric> {
+        Ok(match name {
+            "binary_accuracy" => {
+                if !(threshold > 0.0 && threshold < 1.0) {
+                    return Err(Error::invalid(
+                        name,
+                        format!("threshold must be in the open interval (0, 1), got {threshold}"),
+                    ));
+                }
+                Metric::BinaryAccuracy { threshold }
+            }
+            "categorical_accuracy" => Metric::CategoricalAccuracy,
+            "sparse_categorical_accuracy" => Metric::SparseCategoricalAccuracy,
+            "mean_squared_error" => Metric::MeanSquaredError,
+            "mean_absolute_error" => Metric::MeanAbsoluteError,
+            _ => return Err(Error::invalid("metric", format!("unknown metric '{name}'"))),
+        })
+    }
 }
 
 fn argmax(row: &[f32]) -> usize {
@@ -20,57 +59,132 @@ fn argmax(row: &[f32]) -> usize {
     best
 }
 
-/// (sum of per-sample values, number of samples) for one batch; `cols` is y_pred's last axis.
-pub fn batch(metric: Metric, y_true: &[f32], y_pred: &[f32], cols: usize) -> Result<(f64, f64)> {
-    let cols = cols.max(1);
-    let rows = y_pred.len() / cols;
-    let elementwise = |f: &dyn Fn(f32, f32) -> f64| -> Result<(f64, f64)> {
-        if y_true.len() != y_pred.len() {
-            return Err(Error::invalid(
-                "metric",
-                format!(
-                    "y_true has {} values but y_pred has {}",
-                    y_true.len(),
-                    y_pred.len()
-                ),
+fn mismatch(metric: Metric, t: &[usize], p: &[usize], why: &str) -> Error {
+    Error::shape_mismatch(metric.name(), t, p, why)
+}
+
+/// One value per position of y_pred's leading axes, and their shape.
+fn values(metric: Metric, t: &[f32], ts: &[usize], p: &[f32], ps: &[usize]) -> Result<Values> {
+    let cols = ps.last().copied().unwrap_or(1).max(1);
+    let lead = |s: &[usize]| s[..s.len().saturating_sub(1)].to_vec();
+    let elementwise = |f: &dyn Fn(f32, f32) -> f64| -> Result<Values> {
+        if t.len() != p.len() {
+            return Err(mismatch(
+                metric,
+                ts,
+                ps,
+                "differ: y_true and y_pred need one value each",
             ));
         }
-        let s: f64 = y_true.iter().zip(y_pred).map(|(t, p)| f(*t, *p)).sum();
-        Ok((s / cols as f64, rows as f64))
+        // Keras matches the ranks (a trailing 1) before averaging the last axis.
+        let ps = match_ranks(ts, ps).1;
+        let cols = ps.last().copied().unwrap_or(1).max(1);
+        let v = t
+            .chunks(cols)
+            .zip(p.chunks(cols))
+            .map(|(t, p)| t.iter().zip(p).map(|(t, p)| f(*t, *p)).sum::<f64>() / cols as f64)
+            .collect();
+        Ok((v, lead(&ps)))
     };
     match metric {
         Metric::BinaryAccuracy { threshold } => {
-            elementwise(&|t, p| ((p > threshold) as u8 as f32 == t) as u8 as f64)
+            elementwise(&|t, p| (t == (p > threshold) as u8 as f32) as u8 as f64)
         }
         Metric::MeanSquaredError => elementwise(&|t, p| ((p - t) as f64).powi(2)),
         Metric::MeanAbsoluteError => elementwise(&|t, p| (p - t).abs() as f64),
         Metric::CategoricalAccuracy => {
-            if y_true.len() != y_pred.len() {
-                return Err(Error::invalid(
-                    "categorical_accuracy",
-                    "y_true must be one-hot with y_pred's shape",
+            if t.len() != p.len() {
+                return Err(mismatch(
+                    metric,
+                    ts,
+                    ps,
+                    "differ: y_true must be one-hot like y_pred",
                 ));
             }
-            let hits = y_true
-                .chunks_exact(cols)
-                .zip(y_pred.chunks_exact(cols))
-                .filter(|(t, p)| argmax(t) == argmax(p))
-                .count();
-            Ok((hits as f64, rows as f64))
+            let hit = |(t, p): (&[f32], &[f32])| (argmax(t) == argmax(p)) as u8 as f64;
+            let v = t.chunks(cols).zip(p.chunks(cols)).map(hit).collect();
+            Ok((v, lead(ps)))
         }
         Metric::SparseCategoricalAccuracy => {
-            if y_true.len() != rows {
-                return Err(Error::invalid(
-                    "sparse_categorical_accuracy",
-                    format!("{} labels for {rows} predictions", y_true.len()),
+            if t.len() != p.len() / cols {
+                return Err(mismatch(
+                    metric,
+                    ts,
+                    ps,
+                    "do not fit: one label per row of y_pred",
                 ));
             }
-            let hits = y_true
-                .iter()
-                .zip(y_pred.chunks_exact(cols))
-                .filter(|(t, p)| **t == argmax(p) as f32)
-                .count();
-            Ok((hits as f64, rows as f64))
+            let hit = |(t, p): (&f32, &[f32])| (*t == argmax(p) as f32) as u8 as f64;
+            let v = t.iter().zip(p.chunks(cols)).map(hit).collect();
+            // The labels' shape without a trailing 1, as Keras squeezes it.
+            let mut shape = ts.to_vec();
+            if shape.len() > 1 && shape.last() == Some(&1) {
+                shape.pop();
+            }
+            Ok((v, shape))
         }
+    }
+}
+
+type Values = (Vec<f64>, Vec<usize>);
+
+/// (sum of per-sample values, sum of per-sample weights) for one batch, as Keras' Mean metrics
+/// accumulate; without `sample_weight` every sample weighs 1.
+pub fn batch(
+    metric: Metric,
+    y_true: &Tensor,
+    y_pred: &Tensor,
+    sample_weight: Option<&Tensor>,
+) -> Result<(f64, f64)> {
+    let (v, shape) = values(
+        metric,
+        &y_true.data(),
+        y_true.shape(),
+        &y_pred.data(),
+        y_pred.shape(),
+    )?;
+    let w = sample_weight.map(|w| (w.data(), w.shape().to_vec()));
+    let w = w.as_ref().map(|(d, s)| (&d[..], &s[..]));
+    sample_weight::for_metric(metric.name(), &v, &shape, w)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    fn t(v: &[f32], s: &[usize]) -> Tensor {
+        Tensor::new(v.to_vec(), s.to_vec()).unwrap()
+    }
+    fn result(m: Metric, y: &Tensor, p: &Tensor, w: Option<&Tensor>) -> f64 {
+        let (s, c) = batch(m, y, p, w).unwrap();
+        s / c
+    }
+    #[test]
+    fn keras_documented_values() {
+        // The examples in keras.metrics' docstrings.
+        let acc = Metric::from_name("binary_accuracy", 0.5).unwrap();
+        let (y, p) = (
+            t(&[1., 1., 0., 0.], &[4, 1]),
+            t(&[0.98, 1., 0., 0.6], &[4, 1]),
+        );
+        assert_eq!(result(acc, &y, &p, None), 0.75);
+        let w = t(&[1., 0., 0., 1.], &[4]);
+        assert_eq!(result(acc, &y, &p, Some(&w)), 0.5);
+        let (y, p) = (
+            t(&[0., 0., 1., 0., 1., 0.], &[2, 3]),
+            t(&[0.1, 0.9, 0.8, 0.05, 0.95, 0.], &[2, 3]),
+        );
+        let w = t(&[0.7, 0.3], &[2]);
+        assert!((result(Metric::CategoricalAccuracy, &y, &p, Some(&w)) - 0.3).abs() < 1e-6);
+        let y = t(&[2., 1.], &[2, 1]);
+        assert!((result(Metric::SparseCategoricalAccuracy, &y, &p, Some(&w)) - 0.3).abs() < 1e-6);
+    }
+    #[test]
+    fn threshold_is_used_and_checked() {
+        let (y, p) = (t(&[1., 0.], &[2, 1]), t(&[0.8, 0.6], &[2, 1]));
+        let high = Metric::from_name("binary_accuracy", 0.7).unwrap();
+        assert_eq!(result(high, &y, &p, None), 1.0);
+        let low = Metric::from_name("binary_accuracy", 0.5).unwrap();
+        assert_eq!(result(low, &y, &p, None), 0.5);
+        assert!(Metric::from_name("binary_accuracy", 1.0).is_err());
     }
 }

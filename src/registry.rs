@@ -28,29 +28,38 @@ fn unknown(kind: &str, name: &str, valid: &[&str]) -> Error {
     )
 }
 
-/// A loss by its Keras name, with its from_logits flag (cross-entropies) and delta (huber).
-pub fn loss(name: &str, from_logits: bool, delta: f32) -> Result<Loss> {
+/// A loss by its Keras name, with its from_logits flag and label smoothing (cross-entropies) and
+/// delta (huber).
+pub fn loss(name: &str, from_logits: bool, delta: f32, label_smoothing: f32) -> Result<Loss> {
+    if !(0.0..=1.0).contains(&label_smoothing) {
+        return Err(Error::invalid(
+            name,
+            format!("label_smoothing must be in [0, 1], got {label_smoothing}"),
+        ));
+    }
     Ok(match name {
         "mean_squared_error" => Loss::MeanSquaredError,
         "mean_absolute_error" => Loss::MeanAbsoluteError,
         "huber" => Loss::Huber { delta },
-        "binary_crossentropy" => Loss::BinaryCrossentropy { from_logits },
-        "categorical_crossentropy" => Loss::CategoricalCrossentropy { from_logits },
+        "binary_crossentropy" => Loss::BinaryCrossentropy {
+            from_logits,
+            label_smoothing,
+        },
+        "categorical_crossentropy" => Loss::CategoricalCrossentropy {
+            from_logits,
+            label_smoothing,
+        },
         "sparse_categorical_crossentropy" => Loss::SparseCategoricalCrossentropy { from_logits },
         _ => return Err(unknown("loss", name, LOSSES)),
     })
 }
 
-/// A metric by its Keras name; `threshold` is binary_accuracy's.
+/// A metric by its Keras name; `threshold` is binary_accuracy's (checked there).
 pub fn metric(name: &str, threshold: f32) -> Result<Metric> {
-    Ok(match name {
-        "binary_accuracy" => Metric::BinaryAccuracy { threshold },
-        "categorical_accuracy" => Metric::CategoricalAccuracy,
-        "sparse_categorical_accuracy" => Metric::SparseCategoricalAccuracy,
-        "mean_squared_error" => Metric::MeanSquaredError,
-        "mean_absolute_error" => Metric::MeanAbsoluteError,
-        _ => return Err(unknown("metric", name, METRICS)),
-    })
+    if !METRICS.contains(&name) {
+        return Err(unknown("metric", name, METRICS));
+    }
+    Metric::from_name(name, threshold)
 }
 
 #[cfg(test)]
@@ -59,9 +68,9 @@ mod tests {
 
     #[test]
     fn every_listed_name_resolves_and_a_typo_lists_them() {
-        assert!(LOSSES.iter().all(|n| loss(n, false, 1.0).is_ok()));
+        assert!(LOSSES.iter().all(|n| loss(n, false, 1.0, 0.0).is_ok()));
         assert!(METRICS.iter().all(|n| metric(n, 0.5).is_ok()));
-        let e = loss("msee", false, 1.0).unwrap_err().to_string();
+        let e = loss("msee", false, 1.0, 0.0).unwrap_err().to_string();
         assert!(
             e.contains("msee") && e.contains("mean_squared_error"),
             "{e}"

@@ -147,6 +147,7 @@ class Tensor:
     def elu(self, alpha: float = 1.0) -> Tensor: ...
     def gelu(self) -> Tensor: ...
     def softplus(self) -> Tensor: ...
+    def activation(self, name: str) -> Tensor: ...
     def softmax(self, axis: int = -1) -> Tensor: ...
     def log_softmax(self, axis: int = -1) -> Tensor: ...
     def clip(self, lo: float | None = None, hi: float | None = None) -> Tensor: ...
@@ -261,16 +262,17 @@ class Model:
     def compile(
         self,
         loss: str | Sequence[str],
-        metrics: Sequence[str] | Sequence[Sequence[str]],
+        metrics: Sequence[tuple[str, float]] | Sequence[Sequence[tuple[str, float]]],
         optimizer: str,
         from_logits: bool | Sequence[bool] | None = None,
         delta: float | Sequence[float] | None = None,
+        label_smoothing: float | Sequence[float] | None = None,
         loss_weights: Sequence[float] | None = None,
         frozen: Sequence[int] | None = None,
         **kwargs: float | bool | None,
     ) -> None:
-        """Core loss (one, or one per output), metric names (a list, or a list per output), the
-        optimizer's name and Keras keywords; `frozen` layer indices do not train."""
+        """Core loss (one, or one per output), metrics as (core name, threshold) (a list, or a list
+        per output), the optimizer's name and Keras keywords; `frozen` layer indices do not train."""
     def params(self) -> list[Tensor]: ...
     def train_batch(
         self,
@@ -349,3 +351,12 @@ def set_num_threads(n: int) -> None:
     """Threads for big kernels, between 1 and 65536."""
 
 def get_num_threads() -> int: ...
+def metric_batch(
+    name: str,
+    y_true: _TensorLike,
+    y_pred: _TensorLike,
+    sample_weight: _TensorLike | None = None,
+    threshold: float = 0.5,
+) -> tuple[float, float]:
+    """(sum of per-sample values, sum of their weights) of a core metric on one batch, as Keras'
+    Mean metrics accumulate; sample_weight broadcasts by Keras' rules."""

@@ -97,16 +97,21 @@ fn head_loss(
     h: &Head,
     out: &OutputValue,
     y: &Tensor,
-    sw: Option<&[f32]>,
+    sw: Option<&Tensor>,
 ) -> Result<(Tensor, Tensor)> {
     let fuse = matches!(
         (h.loss, out.act),
         (
-            Loss::CategoricalCrossentropy { from_logits: false }
-                | Loss::SparseCategoricalCrossentropy { from_logits: false },
+            Loss::CategoricalCrossentropy {
+                from_logits: false,
+                ..
+            } | Loss::SparseCategoricalCrossentropy { from_logits: false },
             Activation::Softmax,
         ) | (
-            Loss::BinaryCrossentropy { from_logits: false },
+            Loss::BinaryCrossentropy {
+                from_logits: false,
+                ..
+            },
             Activation::Elementwise(crate::ops::Unary::Sigmoid),
         )
     );
@@ -125,7 +130,7 @@ fn total_loss(
     heads: &[Head],
     outs: &[OutputValue],
     ys: &[Tensor],
-    sw: Option<&[f32]>,
+    sw: Option<&Tensor>,
 ) -> Result<(Tensor, Vec<(f64, f64)>)> {
     if ys.len() != heads.len() {
         return Err(Error::invalid(
@@ -143,10 +148,9 @@ fn total_loss(
         let (l, p) = head_loss(h, out, y, sw)?;
         let rows = p.shape().first().copied().unwrap_or(1) as f64;
         own.push((f64::from(l.item()?) * rows, rows));
-        let cols = p.shape().last().copied().unwrap_or(1);
-        let (yd, pd) = (y.data(), p.data());
+        // Compiled metrics see no sample weights: Keras weighs only `weighted_metrics`.
         for m in &h.metrics {
-            stats.push(metrics::batch(*m, &yd, &pd, cols)?);
+            stats.push(metrics::batch(*m, y, &p, None)?);
         }
         let weighted = if h.weight == 1.0 {
             l
@@ -174,7 +178,7 @@ impl Graph {
         c: &mut Compiled,
         xs: &[Tensor],
         ys: &[Tensor],
-        sw: Option<&[f32]>,
+        sw: Option<&Tensor>,
         lr: f32,
     ) -> Result<StepOut> {
         within_pool(|| {
@@ -198,7 +202,7 @@ impl Graph {
         heads: &[Head],
         xs: &[Tensor],
         ys: &[Tensor],
-        sw: Option<&[f32]>,
+        sw: Option<&Tensor>,
     ) -> Result<StepOut> {
         within_pool(|| {
             let _g = NoGradGuard::new();

@@ -169,3 +169,29 @@ impl Tensor {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ops::Unary;
+    #[test]
+    fn n_d_input_acts_on_the_last_axis_as_its_2_d_reshape() {
+        let vals = |n: usize, s: f32| (0..n).map(|i| ((i as f32) * s).sin()).collect::<Vec<_>>();
+        let x3 = Tensor::new(vals(24, 0.7), vec![2, 3, 4])
+            .unwrap()
+            .with_grad();
+        let x2 = Tensor::new(vals(24, 0.7), vec![6, 4]).unwrap().with_grad();
+        let w = || Tensor::new(vals(20, 0.3), vec![4, 5]).unwrap().with_grad();
+        let b = || Tensor::new(vals(5, 1.1), vec![5]).unwrap().with_grad();
+        let (w3, b3, w2, b2) = (w(), b(), w(), b());
+        let y3 = x3.linear(&w3, Some(&b3), Some(Unary::Tanh)).unwrap();
+        let y2 = x2.linear(&w2, Some(&b2), Some(Unary::Tanh)).unwrap();
+        assert_eq!(y3.shape(), &[2, 3, 5]);
+        assert_eq!(y3.to_vec(), y2.to_vec());
+        y3.sum().backward(None, false).unwrap();
+        y2.sum().backward(None, false).unwrap();
+        let g = |t: &Tensor| t.grad().unwrap().to_vec();
+        assert_eq!(x3.grad().unwrap().shape(), &[2, 3, 4]);
+        assert_eq!((g(&x3), g(&w3), g(&b3)), (g(&x2), g(&w2), g(&b2)));
+    }
+}

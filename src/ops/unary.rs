@@ -20,6 +20,17 @@ pub enum Unary {
     Elu(f32),
     Gelu,
     Softplus,
+    Selu,
+    Softsign,
+    /// x · sigmoid(x), Keras' silu and swish.
+    Silu,
+    /// relu6(x + 3) / 6, Keras 3's form (not Keras 2's 0.2·x + 0.5).
+    HardSigmoid,
+    /// x · hard_sigmoid(x), Keras' hard_silu and hard_swish.
+    HardSilu,
+    Relu6,
+    /// x · tanh(softplus(x)).
+    Mish,
     Clip(f32, f32),
     AddScalar(f32),
     MulScalar(f32),
@@ -35,6 +46,18 @@ pub enum Unary {
 
 const SQRT_2: f32 = std::f32::consts::SQRT_2;
 const INV_SQRT_2PI: f32 = 0.398_942_3;
+/// SELU's constants as Keras gives them (Klambauer et al., 2017).
+const SELU_ALPHA: f32 = 1.673_263_2;
+const SELU_SCALE: f32 = 1.050_701;
+
+/// log(1 + eˣ); past 20 it equals x in f32, and exp would overflow further out.
+fn softplus(x: f32) -> f32 {
+    if x > 20.0 {
+        x
+    } else {
+        x.exp().ln_1p()
+    }
+}
 
 fn sigmoid(x: f32) -> f32 {
     // Two branches so exp never overflows.
@@ -62,6 +85,13 @@ impl Unary {
             Elu(_) => "elu",
             Gelu => "gelu",
             Softplus => "softplus",
+            Selu => "selu",
+            Softsign => "softsign",
+            Silu => "silu",
+            HardSigmoid => "hard_sigmoid",
+            HardSilu => "hard_silu",
+            Relu6 => "relu6",
+            Mish => "mish",
             Clip(..) => "clip",
             AddScalar(_) => "add",
             MulScalar(_) => "mul",
@@ -108,13 +138,26 @@ impl Unary {
                 }
             }
             Gelu => 0.5 * x * (1.0 + libm::erff(x / SQRT_2)),
-            Softplus => {
-                if x > 20.0 {
-                    x
+            Softplus => softplus(x),
+            Selu => {
+                if x > 0.0 {
+                    SELU_SCALE * x
                 } else {
-                    x.exp().ln_1p()
+                    SELU_SCALE * SELU_ALPHA * x.exp_m1()
                 }
             }
+            Softsign => x / (1.0 + x.abs()),
+            Silu => x * sigmoid(x),
+            HardSigmoid => Relu6.f(x + 3.0) / 6.0,
+            HardSilu => x * (Relu6.f(x + 3.0) / 6.0),
+            Relu6 => {
+                if x.is_nan() {
+                    x
+                } else {
+                    x.clamp(0.0, 6.0)
+                }
+            }
+            Mish => x * softplus(x).tanh(),
             Clip(lo, hi) => {
                 if x.is_nan() {
                     x
@@ -174,6 +217,32 @@ impl Unary {
             }
             Gelu => 0.5 * (1.0 + libm::erff(x / SQRT_2)) + x * INV_SQRT_2PI * (-0.5 * x * x).exp(),
             Softplus => sigmoid(x),
+            Selu => {
+                if x > 0.0 {
+                    SELU_SCALE
+                } else {
+                    y + SELU_SCALE * SELU_ALPHA
+                }
+            }
+            Softsign => 1.0 / ((1.0 + x.abs()) * (1.0 + x.abs())),
+            Silu => {
+                let s = sigmoid(x);
+                s * (1.0 + x * (1.0 - s))
+            }
+            HardSigmoid => Relu6.df(x + 3.0, 0.0) / 6.0,
+            HardSilu => Relu6.f(x + 3.0) / 6.0 + x * Relu6.df(x + 3.0, 0.0) / 6.0,
+            // As TensorFlow's Relu6Grad: 1 strictly inside (0, 6), 0 at both kinks.
+            Relu6 => {
+                if x > 0.0 && x < 6.0 {
+                    1.0
+                } else {
+                    0.0
+                }
+            }
+            Mish => {
+                let t = softplus(x).tanh();
+                t + x * (1.0 - t * t) * sigmoid(x)
+            }
             Clip(lo, hi) => {
                 if x >= lo && x <= hi {
                     1.0
@@ -294,48 +363,6 @@ impl Tensor {
     }
 }
 
+// The tests live in unary/tests.rs, so this file holds only the table and its op.
 #[cfg(test)]
-mod tests {
-    use super::*;
-    #[test]
-    fn derivatives_match_central_differences() {
-        let ops = [
-            Unary::Exp,
-            Unary::Log,
-            Unary::Sqrt,
-            Unary::Sigmoid,
-            Unary::Tanh,
-            Unary::Elu(1.0),
-            Unary::Gelu,
-            Unary::Softplus,
-            Unary::RDivScalar(2.0),
-            Unary::PowScalar(3.0),
-            Unary::RPowScalar(2.0),
-            Unary::LeakyRelu(0.2),
-        ];
-        for u in ops {
-            for &x in &[0.3f64, 1.7, 2.5] {
-                let h = 1e-3;
-                let num = (u.f((x + h) as f32) as f64 - u.f((x - h) as f32) as f64) / (2.0 * h);
-                let ana = u.df(x as f32, u.f(x as f32)) as f64;
-                assert!(
-                    (num - ana).abs() < 2e-2 * (1.0 + ana.abs()),
-                    "{u:?} at {x}: {num} vs {ana}"
-                );
-            }
-        }
-    }
-    #[test]
-    fn relu_kink_is_zero() {
-        assert_eq!(Unary::Relu.df(0.0, 0.0), 0.0);
-        assert_eq!(Unary::Sigmoid.f(-1000.0), 0.0);
-        assert_eq!(Unary::Sigmoid.f(1000.0), 1.0);
-    }
-    #[test]
-    fn nan_passes_through_relu_and_clip() {
-        assert!(Unary::Relu.f(f32::NAN).is_nan());
-        assert!(Unary::Clip(-1.0, 1.0).f(f32::NAN).is_nan());
-        assert_eq!(Unary::Clip(-1.0, 1.0).f(f32::INFINITY), 1.0);
-        assert_eq!(Unary::Relu.f(f32::NEG_INFINITY), 0.0);
-    }
-}
+mod tests;

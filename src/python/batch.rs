@@ -5,15 +5,11 @@ use crate::tensor::Tensor;
 use numpy::{PyReadonlyArrayDyn, PyUntypedArrayMethods};
 use pyo3::prelude::*;
 
-/// The sample weights of the rows `ids` picks (all rows without `ids`).
-pub(super) fn batch_weights(w: Option<&[f32]>, ids: Option<&[i64]>) -> Option<Vec<f32>> {
-    w.map(|w| match ids {
-        Some(ids) => ids
-            .iter()
-            .map(|&i| w.get(i as usize).copied().unwrap_or(1.0))
-            .collect(),
-        None => w.to_vec(),
-    })
+/// The sample weights, of any shape whose first axis is the samples', read as rows like x and y.
+pub(super) fn weight_rows<'a>(
+    w: Option<&'a PyReadonlyArrayDyn<'_, f32>>,
+) -> PyResult<Option<Rows<'a>>> {
+    w.map(|w| Rows::of(w, "sample_weight")).transpose()
 }
 
 /// One C-ordered float32 array borrowed from NumPy: its values and shape, readable without the GIL.

@@ -4,6 +4,7 @@ mod batch;
 mod convert;
 pub mod errors;
 mod layers;
+mod metrics;
 mod model;
 mod model_args;
 mod model_epoch;
@@ -227,5 +228,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(is_grad_enabled, m)?)?;
     m.add_function(wrap_pyfunction!(set_num_threads, m)?)?;
     m.add_function(wrap_pyfunction!(get_num_threads, m)?)?;
+    m.add_function(wrap_pyfunction!(metrics::metric_batch, m)?)?;
     Ok(())
 }

@@ -1,5 +1,6 @@
 //! `_core.Layer` and `_core.Model`: the Keras layer objects' Rust halves and the one-batch steps
 //! that `fit`, `evaluate` and `predict` call. The GIL is released for every batch.
+use super::batch::weight_rows;
 use super::errors::{IntoPy, InvalidArgumentError};
 use super::model_args::{arrays, compile_heads, rows_of, tensors_in, tensors_out, Picked};
 use super::tensor::PyTensor;
@@ -9,7 +10,7 @@ use crate::layers::{
 };
 use crate::model::{Compiled, Graph, Node, StepOut};
 use crate::optimizers::{Adagrad, Adam, Clip, Optimizer, OptimizerState, RMSprop, Sgd};
-use numpy::PyReadonlyArray1;
+use numpy::{PyReadonlyArray1, PyReadonlyArrayDyn};
 use parking_lot::RwLock;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
@@ -179,7 +180,7 @@ impl State {
         let Some(c) = self.compiled.as_mut() else {
             return Err(not_compiled("train_batch"));
         };
-        self.model.train_step(c, &b.xs, &b.ys, b.sw.as_deref(), lr)
+        self.model.train_step(c, &b.xs, &b.ys, b.sw.as_ref(), lr)
     }
 }
 
@@ -236,7 +237,7 @@ impl PyModel {
     /// list per output), loss weights per output, frozen layer indices, the optimizer's keywords.
     #[allow(clippy::too_many_arguments)]
     #[pyo3(signature = (loss, metrics, optimizer, from_logits = None, delta = None,
-                        loss_weights = None, frozen = None, **kwargs))]
+                        label_smoothing = None, loss_weights = None, frozen = None, **kwargs))]
     fn compile(
         &self,
         py: Python<'_>,
@@ -245,6 +246,7 @@ impl PyModel {
         optimizer: &str,
         from_logits: Option<&Bound<'_, PyAny>>,
         delta: Option<&Bound<'_, PyAny>>,
+        label_smoothing: Option<&Bound<'_, PyAny>>,
         loss_weights: Option<Vec<f32>>,
         frozen: Option<Vec<usize>>,
         kwargs: Option<&Bound<'_, PyDict>>,
@@ -252,7 +254,15 @@ impl PyModel {
         let kw = kwargs.cloned().unwrap_or_else(|| PyDict::new(py));
         let opt = opt_from(optimizer, &kw)?;
         let outputs = self.with_read(py, |s| s.model.outputs.len());
-        let heads = compile_heads(outputs, loss, metrics, from_logits, delta, loss_weights)?;
+        let heads = compile_heads(
+            outputs,
+            loss,
+            metrics,
+            from_logits,
+            delta,
+            label_smoothing,
+            loss_weights,
+        )?;
         let frozen = frozen.unwrap_or_default();
         self.with_write(py, |s| {
             s.compiled = Some(Compiled::new(&s.model, heads, opt, &frozen)?);
@@ -277,15 +287,15 @@ impl PyModel {
         x: &Bound<'_, PyAny>,
         y: &Bound<'_, PyAny>,
         idx: Option<PyReadonlyArray1<'_, i64>>,
-        sample_weight: Option<PyReadonlyArray1<'_, f32>>,
+        sample_weight: Option<PyReadonlyArrayDyn<'_, f32>>,
         lr: f32,
     ) -> PyResult<(f32, Vec<(f64, f64)>)> {
         let (xa, ya) = (arrays(x, "x")?, arrays(y, "y")?);
         let (xs, ys) = (rows_of(&xa, "x")?, rows_of(&ya, "y")?);
         let ids = idx.as_ref().map(|i| i.as_slice()).transpose()?;
-        let sw = sample_weight.as_ref().map(|w| w.as_slice()).transpose()?;
+        let sw = weight_rows(sample_weight.as_ref())?;
         let out = self.with_write(py, |s| {
-            within_pool(|| s.train_step(&Picked::new(&xs, &ys, ids, sw)?, lr))
+            within_pool(|| s.train_step(&Picked::new(&xs, &ys, ids, sw.as_ref())?, lr))
         });
         Ok(step_result(out.py_err()?))
     }
@@ -297,20 +307,20 @@ impl PyModel {
         x: &Bound<'_, PyAny>,
         y: &Bound<'_, PyAny>,
         idx: Option<PyReadonlyArray1<'_, i64>>,
-        sample_weight: Option<PyReadonlyArray1<'_, f32>>,
+        sample_weight: Option<PyReadonlyArrayDyn<'_, f32>>,
     ) -> PyResult<(f32, Vec<(f64, f64)>)> {
         let (xa, ya) = (arrays(x, "x")?, arrays(y, "y")?);
         let (xs, ys) = (rows_of(&xa, "x")?, rows_of(&ya, "y")?);
         let ids = idx.as_ref().map(|i| i.as_slice()).transpose()?;
-        let sw = sample_weight.as_ref().map(|w| w.as_slice()).transpose()?;
+        let sw = weight_rows(sample_weight.as_ref())?;
         let out = self.with_read(py, |s| {
             within_pool(|| {
-                let b = Picked::new(&xs, &ys, ids, sw)?;
+                let b = Picked::new(&xs, &ys, ids, sw.as_ref())?;
                 let c = s
                     .compiled
                     .as_ref()
                     .ok_or_else(|| not_compiled("evaluate"))?;
-                s.model.eval_step(&c.heads, &b.xs, &b.ys, b.sw.as_deref())
+                s.model.eval_step(&c.heads, &b.xs, &b.ys, b.sw.as_ref())
             })
         });
         Ok(step_result(out.py_err()?))

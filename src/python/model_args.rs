@@ -1,6 +1,6 @@
 //! What the model bindings read from Python: one array or a list of them per input/output, a
 //! batch's rows picked from each, compile's per-output losses and metrics; and outputs written back.
-use super::batch::{batch_weights, Rows};
+use super::batch::Rows;
 use super::errors::{IntoPy, InvalidArgumentError};
 use super::tensor::PyTensor;
 use crate::model::Head;
@@ -41,7 +41,7 @@ pub(super) fn rows_of<'a>(
 pub(super) struct Picked {
     pub xs: Vec<Tensor>,
     pub ys: Vec<Tensor>,
-    pub sw: Option<Vec<f32>>,
+    pub sw: Option<Tensor>,
 }
 
 impl Picked {
@@ -49,7 +49,7 @@ impl Picked {
         xs: &[Rows],
         ys: &[Rows],
         idx: Option<&[i64]>,
-        sw: Option<&[f32]>,
+        sw: Option<&Rows>,
     ) -> crate::error::Result<Picked> {
         Ok(Picked {
             xs: xs
@@ -60,7 +60,7 @@ impl Picked {
                 .iter()
                 .map(|r| r.pick(idx, "y"))
                 .collect::<Result<_, _>>()?,
-            sw: batch_weights(sw, idx),
+            sw: sw.map(|w| w.pick(idx, "sample_weight")).transpose()?,
         })
     }
 }
@@ -132,6 +132,7 @@ pub(super) fn compile_heads(
     metrics: &Bound<'_, PyAny>,
     from_logits: Option<&Bound<'_, PyAny>>,
     delta: Option<&Bound<'_, PyAny>>,
+    label_smoothing: Option<&Bound<'_, PyAny>>,
     loss_weights: Option<Vec<f32>>,
 ) -> PyResult<Vec<Head>> {
     let names = per_output(Some(loss), outputs, "loss", String::new(), |v| v.extract())?;
@@ -139,6 +140,9 @@ pub(super) fn compile_heads(
         v.is_truthy()
     })?;
     let deltas = per_output(delta, outputs, "delta", 1.0f32, |v| v.extract())?;
+    let smooth = per_output(label_smoothing, outputs, "label_smoothing", 0.0f32, |v| {
+        v.extract()
+    })?;
     let weights = loss_weights.unwrap_or(vec![1.0; outputs]);
     if weights.len() != outputs {
         return Err(InvalidArgumentError::new_err(format!(
@@ -146,16 +150,31 @@ pub(super) fn compile_heads(
             weights.len()
         )));
     }
-    // Metrics: a flat list of names (every output, or the one output) or a list per output.
-    let nested = metrics
-        .try_iter()?
-        .next()
-        .transpose()?
-        .is_some_and(|m| is_seq(&m));
-    let metric_names: Vec<Vec<String>> = if nested {
-        metrics.extract()?
+    // Metrics: a flat list (every output, or the one output) or a list per output; each metric a
+    // core name or (core name, threshold).
+    let first = metrics.try_iter()?.next().transpose()?;
+    let nested = match first {
+        Some(m) if is_seq(&m) => m.try_iter()?.next().transpose()?.is_none_or(|e| is_seq(&e)),
+        _ => false,
+    };
+    let metric_list = |l: &Bound<'_, PyAny>| -> PyResult<Vec<(String, f32)>> {
+        l.try_iter()?
+            .map(|m| {
+                let m = m?;
+                match m.extract::<String>() {
+                    Ok(name) => Ok((name, 0.5)),
+                    Err(_) => m.extract::<(String, f32)>(),
+                }
+            })
+            .collect()
+    };
+    let metric_names: Vec<Vec<(String, f32)>> = if nested {
+        metrics
+            .try_iter()?
+            .map(|l| metric_list(&l?))
+            .collect::<PyResult<_>>()?
     } else {
-        vec![metrics.extract()?; outputs]
+        vec![metric_list(metrics)?; outputs]
     };
     if metric_names.len() != outputs {
         return Err(InvalidArgumentError::new_err(format!(
@@ -166,11 +185,11 @@ pub(super) fn compile_heads(
     (0..outputs)
         .map(|k| {
             Ok(Head {
-                loss: registry::loss(&names[k], logits[k], deltas[k]).py_err()?,
+                loss: registry::loss(&names[k], logits[k], deltas[k], smooth[k]).py_err()?,
                 weight: weights[k],
                 metrics: metric_names[k]
                     .iter()
-                    .map(|m| registry::metric(m, 0.5).py_err())
+                    .map(|(m, threshold)| registry::metric(m, *threshold).py_err())
                     .collect::<PyResult<_>>()?,
             })
         })

@@ -1,6 +1,6 @@
 //! Many batches of an epoch in one call, for fit loops whose callbacks need no per-batch hook:
 //! the Python loop then costs one call per chunk of batches instead of per batch.
-use super::batch::Rows;
+use super::batch::{weight_rows, Rows};
 use super::errors::{to_py, InvalidArgumentError};
 use super::model::{PyModel, State};
 use super::model_args::{arrays, rows_of, Picked};
@@ -36,7 +36,7 @@ impl State {
         idx: &[i64],
         batch_size: usize,
         lrs: &[f32],
-        sw: Option<&[f32]>,
+        sw: Option<&Rows>,
         stop: &AtomicBool,
     ) -> Trained {
         let mut out = Trained::default();
@@ -79,7 +79,7 @@ impl PyModel {
         idx: PyReadonlyArray1<'_, i64>,
         batch_size: usize,
         lrs: PyReadonlyArray1<'_, f32>,
-        sample_weight: Option<PyReadonlyArray1<'_, f32>>,
+        sample_weight: Option<numpy::PyReadonlyArrayDyn<'_, f32>>,
     ) -> PyResult<Chunk> {
         if batch_size == 0 {
             return Err(InvalidArgumentError::new_err(
@@ -87,7 +87,7 @@ impl PyModel {
             ));
         }
         let (idx, lrs) = (idx.as_slice()?, lrs.as_slice()?);
-        let sw = sample_weight.as_ref().map(|w| w.as_slice()).transpose()?;
+        let sw = weight_rows(sample_weight.as_ref())?;
         let (xa, ya) = (arrays(x, "x")?, arrays(y, "y")?);
         let (xs, ys) = (rows_of(&xa, "x")?, rows_of(&ya, "y")?);
         let stop = AtomicBool::new(false);
@@ -95,7 +95,7 @@ impl PyModel {
         // The write lock is taken here, on the calling thread, before the chunk enters the pool.
         let trained = self.with_write(py, |s| {
             parallel::run_polled(
-                || s.run_chunk(&xs, &ys, idx, batch_size, lrs, sw, &stop),
+                || s.run_chunk(&xs, &ys, idx, batch_size, lrs, sw.as_ref(), &stop),
                 || {
                     if interrupt.is_none() {
                         if let Err(e) = Python::attach(|py| py.check_signals()) {

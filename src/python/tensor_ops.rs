@@ -255,6 +255,13 @@ impl PyTensor {
     fn softplus(&self, py: Python<'_>) -> PyTensor {
         unary(py, &self.t, |x| x.softplus())
     }
+    /// The activation Keras knows by `name` (keras.activations), from the core's table.
+    fn activation(&self, py: Python<'_>, name: &str) -> PyResult<PyTensor> {
+        let act = crate::layers::Activation::from_name(name).py_err()?;
+        Ok(PyTensor::wrap(
+            heavy(py, self.t.numel(), || act.apply(&self.t)).py_err()?,
+        ))
+    }
     #[pyo3(signature = (axis = -1))]
     fn softmax(&self, py: Python<'_>, axis: isize) -> PyResult<PyTensor> {
         Ok(PyTensor::wrap(

@@ -84,6 +84,7 @@ def test_accuracy_is_resolved_from_loss_and_output_shape(loss, units, expected):
     assert keras.metrics.resolve("accuracy", keras.losses.get(loss).core_name, units) == (
         "accuracy",
         expected,
+        0.5,
     )
 
 

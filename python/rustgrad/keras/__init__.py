@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from rustgrad.keras import (
+    activations,
     callbacks,
     datasets,
     layers,
@@ -18,6 +19,7 @@ from rustgrad.keras.models import Sequential
 __all__ = [
     "Input",
     "Sequential",
+    "activations",
     "callbacks",
     "datasets",
     "layers",

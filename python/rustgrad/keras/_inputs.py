@@ -71,13 +71,15 @@ def as_y(model: Any, y: Any, n: int, x_shape: tuple, what: str = "y") -> np.ndar
     out = tuple(model.output_shape)
     classes = out[-1]
     if loss == "sparse_categorical_crossentropy":
-        if arr.shape not in ((n,), (n, 1)):
+        # One label per position of the output's leading axes (a trailing 1 allowed), as Keras.
+        lead = (n, *out[1:-1])
+        if arr.shape not in (lead, (*lead, 1)):
             raise ValueError(
-                f"{loss} needs one integer label per sample, shape ({n},), but {what} has shape "
-                f"{arr.shape}; for one-hot labels use categorical_crossentropy"
+                f"{loss} needs one integer label per output row, shape {lead}, but {what} has "
+                f"shape {arr.shape}; for one-hot labels use categorical_crossentropy"
             )
         _check_sparse(arr, classes, loss)
-        return np.ascontiguousarray(arr.reshape(n), dtype=np.float32)
+        return np.ascontiguousarray(arr.reshape(lead), dtype=np.float32)
     if arr.ndim == 1:
         arr = arr[:, None]
     if arr.shape[1:] != out[1:]:
@@ -97,17 +99,28 @@ def as_y(model: Any, y: Any, n: int, x_shape: tuple, what: str = "y") -> np.ndar
 def sample_weights(
     model: Any, y: np.ndarray, n: int, sample_weight: Any, class_weight: Any
 ) -> np.ndarray | None:
-    """Per-sample weights (n,) from sample_weight times class_weight[label], or None for neither."""
+    """Weights from sample_weight times class_weight[label], or None for neither.
+
+    sample_weight keeps its shape, (n,) or (n, ...): the core broadcasts it against each batch's
+    losses by Keras' rules. class_weight gives one weight per sample.
+    """
     w = None
     if sample_weight is not None:
-        w = np.asarray(sample_weight, dtype=np.float32).reshape(-1)
-        if len(w) != n:
+        w = np.asarray(sample_weight, dtype=np.float32)
+        if w.ndim == 0 or len(w) != n:
             raise ValueError(
-                f"sample_weight has {len(w)} values (shape {np.shape(sample_weight)}) for {n} samples"
+                f"sample_weight of shape {w.shape} needs one entry per sample along its first "
+                f"axis, {n} samples"
             )
         if not np.all(np.isfinite(w)):
             raise ValueError("sample_weight contains NaN or infinity")
     if class_weight:
+        if len(model.output_shape) > 2:
+            # As Keras: a class per sample is ill-defined for sequence or image outputs.
+            raise ValueError(
+                "class_weight is not supported for 3+ dimensional targets (the model outputs "
+                f"{model.output_shape}); use sample_weight instead"
+            )
         if model.loss.core_name == "sparse_categorical_crossentropy":
             labels = y.reshape(-1)
         elif y.ndim > 1 and y.shape[-1] > 1:
@@ -119,5 +132,5 @@ def sample_weights(
         for cls, cw in class_weight.items():
             lookup[int(cls)] = float(cw)
         cw_rows = lookup[labels]
-        w = cw_rows if w is None else w * cw_rows
+        w = cw_rows if w is None else w * cw_rows.reshape(n, *[1] * (w.ndim - 1))
     return None if w is None else np.ascontiguousarray(w, dtype=np.float32)

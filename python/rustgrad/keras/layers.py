@@ -10,18 +10,7 @@ import numpy as np
 
 from rustgrad import _core
 from rustgrad.keras._names import unknown_name
-
-ACTIVATIONS = (
-    "linear",
-    "relu",
-    "sigmoid",
-    "tanh",
-    "softmax",
-    "leaky_relu",
-    "elu",
-    "gelu",
-    "softplus",
-)
+from rustgrad.keras.activations import NAMES as ACTIVATIONS
 
 __all__ = [
     "Activation",
@@ -189,7 +178,8 @@ def Input(shape: Any = None, batch_size: Any = None, name: str | None = None, **
 
 
 class Dense(Layer):
-    """act(x @ kernel + bias); glorot-uniform kernel, zero bias; the activation fused in Rust."""
+    """act(x @ kernel + bias) over the last axis of any-rank input; glorot-uniform kernel, zero
+    bias; the activation fused in Rust."""
 
     def __init__(self, units: int, activation: Any = None, use_bias: bool = True, **kwargs):
         for key in ("kernel_initializer", "bias_initializer"):
@@ -204,10 +194,11 @@ class Dense(Layer):
         self.use_bias = bool(use_bias)
 
     def _make_core(self, input_shape: tuple) -> Any:
-        if len(input_shape) != 2:
+        # Any rank, as Keras: the kernel acts on the last axis, the others are batch axes.
+        if len(input_shape) < 2:
             raise ValueError(
-                f"Dense layer '{self.name}' needs 2-D input (batch, features), got shape "
-                f"{input_shape}; put a Flatten() before it"
+                f"Dense layer '{self.name}' needs input with a batch axis and a feature axis, "
+                f"got shape {input_shape}"
             )
         return _core.Layer.dense(int(input_shape[-1]), self.units, self.activation, self.use_bias)
 

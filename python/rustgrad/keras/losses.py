@@ -33,7 +33,8 @@ __all__ = [
 
 
 def _f32(a: Any) -> np.ndarray:
-    return np.ascontiguousarray(a, dtype=np.float32)
+    # Not ascontiguousarray: it turns a scalar weight into shape (1,), which Keras reads otherwise.
+    return np.asarray(a, dtype=np.float32, order="C")
 
 
 class Loss:
@@ -41,16 +42,25 @@ class Loss:
 
     core_name = ""
 
-    def __init__(self, from_logits: bool = False, name: str | None = None, delta: float = 1.0):
+    def __init__(
+        self,
+        from_logits: bool = False,
+        name: str | None = None,
+        delta: float = 1.0,
+    ):
         self.from_logits = bool(from_logits)
         self.delta = float(delta)
+        self.label_smoothing = 0.0  # set by the cross-entropies, the losses Keras smooths
         self.name = name or self.core_name
         self._core = None
         self._lock = threading.Lock()
 
     def compile_args(self) -> dict:
         """What `_core.Model.compile` needs besides the name."""
-        return {"from_logits": self.from_logits, "delta": self.delta}
+        args = {"from_logits": self.from_logits, "delta": self.delta}
+        if self.label_smoothing:
+            args["label_smoothing"] = self.label_smoothing
+        return args
 
     def __call__(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> float:
         # A model with no layers passes y_pred straight to the loss, so the value is the core's own.
@@ -58,11 +68,9 @@ class Loss:
             if self._core is None:
                 self._core = _core.Model([])
                 self._core.compile(self.core_name, [], "sgd", **self.compile_args())
-        yp = _f32(y_pred)
-        sw = None if sample_weight is None else _f32(np.reshape(sample_weight, -1))
-        if sw is not None and sw.size == 1 and yp.ndim > 0:
-            sw = np.full(len(yp), sw[0], dtype=np.float32)
-        loss, _ = self._core.eval_batch(yp, _f32(y_true), sample_weight=sw)
+        # The weight keeps its shape: the core broadcasts it against the losses by Keras' rules.
+        sw = None if sample_weight is None else _f32(sample_weight)
+        loss, _ = self._core.eval_batch(_f32(y_pred), _f32(y_true), sample_weight=sw)
         return float(loss)
 
     def get_config(self) -> dict:
@@ -100,15 +108,44 @@ class Huber(Loss):
 
 
 class BinaryCrossentropy(Loss):
-    """-(y log p + (1-y) log(1-p)) per output, p clipped to [1e-7, 1-1e-7] unless from_logits."""
+    """-(y log p + (1-y) log(1-p)) per output, p clipped to [1e-7, 1-1e-7] unless from_logits;
+    label_smoothing moves y to y*(1-ls) + 0.5*ls first."""
 
     core_name = "binary_crossentropy"
 
+    def __init__(
+        self,
+        from_logits: bool = False,
+        label_smoothing: float = 0.0,
+        name: str | None = None,
+        **kw: Any,
+    ):
+        super().__init__(from_logits=from_logits, name=name, **kw)
+        self.label_smoothing = _smoothing(label_smoothing)
+
 
 class CategoricalCrossentropy(Loss):
-    """-sum(y log p) over classes for one-hot (or soft) labels."""
+    """-sum(y log p) over classes for one-hot (or soft) labels; label_smoothing moves y to
+    y*(1-ls) + ls/classes first."""
 
     core_name = "categorical_crossentropy"
+
+    def __init__(
+        self,
+        from_logits: bool = False,
+        label_smoothing: float = 0.0,
+        name: str | None = None,
+        **kw: Any,
+    ):
+        super().__init__(from_logits=from_logits, name=name, **kw)
+        self.label_smoothing = _smoothing(label_smoothing)
+
+
+def _smoothing(ls: Any) -> float:
+    ls = float(ls)
+    if not 0.0 <= ls <= 1.0:
+        raise ValueError(f"label_smoothing must be in [0, 1], got {ls}")
+    return ls
 
 
 class SparseCategoricalCrossentropy(Loss):
@@ -143,8 +180,11 @@ def huber(y_true: Any, y_pred: Any, delta: float = 1.0) -> np.ndarray:
     return np.mean(np.where(e <= delta, 0.5 * e * e, delta * (e - 0.5 * delta)), axis=-1)
 
 
-def binary_crossentropy(y_true: Any, y_pred: Any, from_logits: bool = False) -> np.ndarray:
+def binary_crossentropy(
+    y_true: Any, y_pred: Any, from_logits: bool = False, label_smoothing: float = 0.0
+) -> np.ndarray:
     t, p = _pair(y_true, y_pred)
+    t = t * (1.0 - label_smoothing) + 0.5 * label_smoothing
     if from_logits:
         v = np.maximum(p, 0) - p * t + np.log1p(np.exp(-np.abs(p)))
     else:
@@ -153,8 +193,11 @@ def binary_crossentropy(y_true: Any, y_pred: Any, from_logits: bool = False) -> 
     return np.mean(v, axis=-1)
 
 
-def categorical_crossentropy(y_true: Any, y_pred: Any, from_logits: bool = False) -> np.ndarray:
+def categorical_crossentropy(
+    y_true: Any, y_pred: Any, from_logits: bool = False, label_smoothing: float = 0.0
+) -> np.ndarray:
     t, p = _pair(y_true, y_pred)
+    t = t * (1.0 - label_smoothing) + label_smoothing / p.shape[-1]
     if from_logits:
         m = p.max(axis=-1, keepdims=True)
         logq = p - m - np.log(np.exp(p - m).sum(axis=-1, keepdims=True))

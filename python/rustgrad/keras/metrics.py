@@ -1,4 +1,4 @@
-"""Keras metrics: classes usable on their own (NumPy) and the names compile() resolves for the Rust step."""
+"""Keras metrics: classes usable on their own and the names compile() resolves, both the core's metrics."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from rustgrad import _core
 from rustgrad.keras._names import unknown_name
 
 __all__ = [
@@ -21,7 +22,11 @@ __all__ = [
 
 
 class Metric:
-    """A running mean of per-sample values: update_state(y_true, y_pred), result(), reset_state()."""
+    """A running mean of per-sample values: update_state(y_true, y_pred), result(), reset_state().
+
+    Each batch is computed by the core metric `fit` runs (`_core.metric_batch`), sample weights
+    broadcast by Keras' rules (per sample (n,), per value, or anything between).
+    """
 
     core_name = ""
 
@@ -32,20 +37,17 @@ class Metric:
     def reset_state(self) -> None:
         self.total, self.count = 0.0, 0.0
 
-    def values(self, y_true: np.ndarray, y_pred: np.ndarray) -> np.ndarray:
-        raise NotImplementedError
+    def core_args(self) -> dict:
+        """What the core metric reads besides its name (binary_accuracy: the threshold)."""
+        return {}
 
     def update_state(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> None:
-        v = self.values(np.asarray(y_true, dtype=np.float64), np.asarray(y_pred, dtype=np.float64))
-        w = (
-            np.ones_like(v)
-            if sample_weight is None
-            else np.broadcast_to(
-                np.reshape(np.asarray(sample_weight, dtype=np.float64), (-1,)), v.shape
-            )
+        sw = None if sample_weight is None else _f32(sample_weight)
+        total, count = _core.metric_batch(
+            self.core_name, _f32(y_true), _f32(y_pred), sw, **self.core_args()
         )
-        self.total += float(np.sum(v * w))
-        self.count += float(np.sum(w))
+        self.total += total
+        self.count += count
 
     def result(self) -> float:
         return self.total / self.count if self.count else 0.0
@@ -58,24 +60,27 @@ class Metric:
         return f"{type(self).__name__}(name={self.name!r})"
 
 
-def _match(t: np.ndarray, p: np.ndarray) -> np.ndarray:
-    return t.reshape(p.shape) if t.size == p.size else t
+def _f32(a: Any) -> np.ndarray:
+    # Not ascontiguousarray: it turns a scalar weight into shape (1,), which Keras reads otherwise.
+    return np.asarray(a, dtype=np.float32, order="C")
 
 
 class BinaryAccuracy(Metric):
-    """Share of outputs where (y_pred > 0.5) equals y_true."""
+    """Share of outputs where (y_pred > threshold) equals y_true; threshold in (0, 1)."""
 
     core_name = "binary_accuracy"
 
     def __init__(self, name: str | None = None, dtype: Any = None, threshold: float = 0.5):
-        if threshold != 0.5:
-            raise ValueError("BinaryAccuracy: only threshold=0.5 runs in the Rust step")
+        threshold = float(threshold)
+        if not 0.0 < threshold < 1.0:
+            raise ValueError(
+                f"BinaryAccuracy: threshold must be in the open interval (0, 1), got {threshold}"
+            )
         self.threshold = threshold
         super().__init__(name, dtype)
 
-    def values(self, t, p):
-        hit = (p > self.threshold) == (_match(t, p) > 0.5)
-        return hit.reshape(len(p), -1).mean(axis=1) if p.ndim > 1 else hit.astype(float)
+    def core_args(self) -> dict:
+        return {"threshold": self.threshold}
 
 
 class CategoricalAccuracy(Metric):
@@ -83,36 +88,23 @@ class CategoricalAccuracy(Metric):
 
     core_name = "categorical_accuracy"
 
-    def values(self, t, p):
-        return (np.argmax(t, axis=-1) == np.argmax(p, axis=-1)).astype(float)
-
 
 class SparseCategoricalAccuracy(Metric):
     """Share of rows whose largest prediction is at the integer label."""
 
     core_name = "sparse_categorical_accuracy"
 
-    def values(self, t, p):
-        return (t.reshape(-1) == np.argmax(p, axis=-1).reshape(-1)).astype(float)
-
 
 class MeanSquaredError(Metric):
-    """mean((y_true - y_pred)**2) per sample, averaged."""
+    """mean((y_true - y_pred)**2) over the last axis, averaged per sample."""
 
     core_name = "mean_squared_error"
 
-    def values(self, t, p):
-        d = (_match(t, p) - p).reshape(len(p), -1)
-        return np.mean(d * d, axis=1)
-
 
 class MeanAbsoluteError(Metric):
-    """mean(|y_true - y_pred|) per sample, averaged."""
+    """mean(|y_true - y_pred|) over the last axis, averaged per sample."""
 
     core_name = "mean_absolute_error"
-
-    def values(self, t, p):
-        return np.mean(np.abs(_match(t, p) - p).reshape(len(p), -1), axis=1)
 
 
 _CLASSES = {
@@ -140,8 +132,9 @@ def get(identifier: Any) -> Metric:
     raise unknown_name("metric", identifier, [*_CLASSES, *_ALIASES, *_ACCURACY])
 
 
-def resolve(identifier: Any, loss_name: str, output_dim: int | None) -> tuple[str, str]:
-    """(History key, core metric name) for what the user passed, resolving 'accuracy' as Keras does.
+def resolve(identifier: Any, loss_name: str, output_dim: int | None) -> tuple[str, str, float]:
+    """(History key, core metric name, threshold) for what the user passed, resolving 'accuracy'
+    as Keras does; the threshold is a BinaryAccuracy's (0.5 for every other metric).
 
     'accuracy'/'acc' follow the loss: binary_crossentropy -> binary_accuracy,
     sparse_categorical_crossentropy -> sparse_categorical_accuracy, otherwise categorical_accuracy,
@@ -149,13 +142,13 @@ def resolve(identifier: Any, loss_name: str, output_dim: int | None) -> tuple[st
     """
     if isinstance(identifier, str) and identifier in _ACCURACY:
         if loss_name == "binary_crossentropy" or output_dim == 1:
-            return identifier, "binary_accuracy"
+            return identifier, "binary_accuracy", 0.5
         if loss_name == "sparse_categorical_crossentropy":
-            return identifier, "sparse_categorical_accuracy"
-        return identifier, "categorical_accuracy"
+            return identifier, "sparse_categorical_accuracy", 0.5
+        return identifier, "categorical_accuracy", 0.5
     if not isinstance(identifier, (str, Metric)):
         fn_name = getattr(identifier, "__name__", None)
         if fn_name in _CLASSES or fn_name in _ALIASES:
             identifier = fn_name
     m = get(identifier)
-    return m.name, m.core_name
+    return m.name, m.core_name, float(getattr(m, "threshold", 0.5))

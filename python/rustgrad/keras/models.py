@@ -145,10 +145,10 @@ class Sequential:
         resolved = [
             metrics_mod.resolve(m, self.loss.core_name, out_dim) for m in self._metric_specs
         ]
-        self._metric_keys = [key for key, _ in resolved]
+        self._metric_keys = [key for key, _, _ in resolved]
         self._core.compile(
             self.loss.core_name,
-            [core for _, core in resolved],
+            [(core, threshold) for _, core, threshold in resolved],
             self.optimizer.core_name,
             **self.loss.compile_args(),
             **self.optimizer.core_kwargs(),

@@ -1,0 +1,183 @@
+//! Each loss's per-row value and slope d(row loss)/d(y_pred), Keras' formulas side by side, with
+//! label smoothing applied to the labels first.
+use super::{Loss, EPSILON};
+use crate::error::{Error, Result};
+
+fn label(v: f32, classes: usize, i: usize, name: &str) -> Result<usize> {
+    if !v.is_finite() || v.fract() != 0.0 || v < 0.0 || v as usize >= classes {
+        return Err(Error::invalid(name, format!("label {v} at position {i} is not an integer class in [0, {classes}) (predictions have {classes} classes)")));
+    }
+    Ok(v as usize)
+}
+
+/// Per-row losses and the gradient of each row's loss with respect to its predictions.
+pub fn per_row(
+    loss: Loss,
+    y_true: &[f32],
+    y_pred: &[f32],
+    cols: usize,
+) -> Result<(Vec<f32>, Vec<f32>)> {
+    let rows = y_pred.len() / cols.max(1);
+    let mut l = vec![0.0f32; rows];
+    let mut d = vec![0.0f32; y_pred.len()];
+    let c = cols as f32;
+    for r in 0..rows {
+        let p = &y_pred[r * cols..(r + 1) * cols];
+        let dr = &mut d[r * cols..(r + 1) * cols];
+        let sparse_t;
+        let t: &[f32] = if loss.is_sparse() {
+            let k = label(y_true[r], cols, r, loss.name())?;
+            let mut v = vec![0.0; cols];
+            v[k] = 1.0;
+            sparse_t = v;
+            &sparse_t
+        } else {
+            &y_true[r * cols..(r + 1) * cols]
+        };
+        let smoothed;
+        let t = match smoothing(loss, cols) {
+            Some((keep, add)) => {
+                smoothed = t.iter().map(|y| y * keep + add).collect::<Vec<f32>>();
+                &smoothed
+            }
+            None => t,
+        };
+        l[r] = row_loss(loss, t, p, dr, c);
+    }
+    Ok((l, d))
+}
+
+/// Keras' label smoothing as y·keep + add, when the loss has any.
+fn smoothing(loss: Loss, cols: usize) -> Option<(f32, f32)> {
+    match loss {
+        Loss::BinaryCrossentropy {
+            label_smoothing: ls,
+            ..
+        } if ls != 0.0 => Some((1.0 - ls, 0.5 * ls)),
+        Loss::CategoricalCrossentropy {
+            label_smoothing: ls,
+            ..
+        } if ls != 0.0 => Some((1.0 - ls, ls / cols.max(1) as f32)),
+        _ => None,
+    }
+}
+
+fn row_loss(loss: Loss, t: &[f32], p: &[f32], d: &mut [f32], c: f32) -> f32 {
+    match loss {
+        Loss::MeanSquaredError => {
+            p.iter()
+                .zip(t)
+                .zip(d.iter_mut())
+                .map(|((p, t), d)| {
+                    *d = 2.0 * (p - t) / c;
+                    (p - t) * (p - t)
+                })
+                .sum::<f32>()
+                / c
+        }
+        Loss::MeanAbsoluteError => {
+            p.iter()
+                .zip(t)
+                .zip(d.iter_mut())
+                .map(|((p, t), d)| {
+                    *d = if p > t {
+                        1.0 / c
+                    } else if p < t {
+                        -1.0 / c
+                    } else {
+                        0.0
+                    };
+                    (p - t).abs()
+                })
+                .sum::<f32>()
+                / c
+        }
+        Loss::Huber { delta } => {
+            p.iter()
+                .zip(t)
+                .zip(d.iter_mut())
+                .map(|((p, t), d)| {
+                    let e = p - t;
+                    if e.abs() <= delta {
+                        *d = e / c;
+                        0.5 * e * e
+                    } else {
+                        *d = delta * e.signum() / c;
+                        delta * (e.abs() - 0.5 * delta)
+                    }
+                })
+                .sum::<f32>()
+                / c
+        }
+        Loss::BinaryCrossentropy {
+            from_logits: true, ..
+        } => {
+            p.iter()
+                .zip(t)
+                .zip(d.iter_mut())
+                .map(|((&x, &y), d)| {
+                    *d = (crate::ops::Unary::Sigmoid.f(x) - y) / c;
+                    x.max(0.0) - x * y + (-x.abs()).exp().ln_1p()
+                })
+                .sum::<f32>()
+                / c
+        }
+        Loss::BinaryCrossentropy {
+            from_logits: false, ..
+        } => {
+            p.iter()
+                .zip(t)
+                .zip(d.iter_mut())
+                .map(|((&q, &y), d)| {
+                    let pc = q.clamp(EPSILON, 1.0 - EPSILON);
+                    // Clipping has zero slope outside the range, as in Keras.
+                    *d = if q > EPSILON && q < 1.0 - EPSILON {
+                        (-y / pc + (1.0 - y) / (1.0 - pc)) / c
+                    } else {
+                        0.0
+                    };
+                    -(y * pc.ln() + (1.0 - y) * (1.0 - pc).ln())
+                })
+                .sum::<f32>()
+                / c
+        }
+        Loss::CategoricalCrossentropy {
+            from_logits: true, ..
+        }
+        | Loss::SparseCategoricalCrossentropy { from_logits: true } => {
+            let m = p.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+            let se: f32 = p.iter().map(|x| (x - m).exp()).sum();
+            let lse = m + se.ln();
+            let ts: f32 = t.iter().sum();
+            for ((dj, &x), &y) in d.iter_mut().zip(p).zip(t) {
+                *dj = (x - lse).exp() * ts - y;
+            }
+            -t.iter()
+                .zip(p)
+                .map(|(y, x)| if *y == 0.0 { 0.0 } else { y * (x - lse) })
+                .sum::<f32>()
+        }
+        Loss::CategoricalCrossentropy {
+            from_logits: false, ..
+        }
+        | Loss::SparseCategoricalCrossentropy { from_logits: false } => {
+            // Keras renormalises probabilities, then clips: q = clip(p / Σp).
+            let s: f32 = p.iter().sum();
+            let mut a_dot_q = 0.0;
+            let mut val = 0.0;
+            for ((dj, &pj), &y) in d.iter_mut().zip(p).zip(t) {
+                let q = pj / s;
+                let qc = q.clamp(EPSILON, 1.0 - EPSILON);
+                val -= y * qc.ln();
+                *dj = if q > EPSILON && q < 1.0 - EPSILON {
+                    -y / qc
+                } else {
+                    0.0
+                };
+                a_dot_q += *dj * q;
+            }
+            d.iter_mut().for_each(|dj| *dj = (*dj - a_dot_q) / s);
+            val
+        }
+    }
+}
