@@ -351,6 +351,17 @@ def set_num_threads(n: int) -> None:
     """Threads for big kernels, between 1 and 65536."""
 
 def get_num_threads() -> int: ...
+def loss(
+    name: str,
+    y_true: _TensorLike,
+    y_pred: _TensorLike,
+    from_logits: bool = False,
+    delta: float = 1.0,
+    label_smoothing: float = 0.0,
+    sample_weight: _TensorLike | None = None,
+) -> Tensor:
+    """The scalar loss `name` (a core loss name) as a Tensor recording the graph."""
+
 def metric_batch(
     name: str,
     y_true: _TensorLike,

@@ -1,7 +1,8 @@
-//! `_core.metric_batch`: one batch of a Keras metric object's update_state, computed by the same
-//! core metric that `fit` runs, so the two never disagree.
+//! `_core.metric_batch` and `_core.loss`: a Keras metric object's batch and a loss on Tensors,
+//! computed by the same core functions `fit` runs, so the two never disagree.
 use super::convert::to_tensor;
 use super::errors::IntoPy;
+use super::tensor::PyTensor;
 use crate::metrics::{self, Metric};
 use pyo3::prelude::*;
 
@@ -20,4 +21,28 @@ pub fn metric_batch(
     let p = to_tensor(y_pred, name)?;
     let w = sample_weight.map(|w| to_tensor(w, name)).transpose()?;
     metrics::batch(metric, &t, &p, w.as_ref()).py_err()
+}
+
+/// The scalar loss `name` of `y_pred` against `y_true` as a Tensor that records the graph, so a
+/// training loop written with Tensors (a model's Python `call`, a custom train step) can call
+/// `backward()` on it.
+#[pyfunction]
+#[pyo3(signature = (name, y_true, y_pred, from_logits = false, delta = 1.0,
+                    label_smoothing = 0.0, sample_weight = None))]
+pub fn loss(
+    name: &str,
+    y_true: &Bound<'_, PyAny>,
+    y_pred: &Bound<'_, PyAny>,
+    from_logits: bool,
+    delta: f32,
+    label_smoothing: f32,
+    sample_weight: Option<&Bound<'_, PyAny>>,
+) -> PyResult<PyTensor> {
+    let l = crate::registry::loss(name, from_logits, delta, label_smoothing).py_err()?;
+    let t = to_tensor(y_true, name)?;
+    let p = to_tensor(y_pred, name)?;
+    let w = sample_weight.map(|w| to_tensor(w, name)).transpose()?;
+    Ok(PyTensor::wrap(
+        crate::losses::compute(l, &t, &p, w.as_ref()).py_err()?,
+    ))
 }

@@ -229,5 +229,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(set_num_threads, m)?)?;
     m.add_function(wrap_pyfunction!(get_num_threads, m)?)?;
     m.add_function(wrap_pyfunction!(metrics::metric_batch, m)?)?;
+    m.add_function(wrap_pyfunction!(metrics::loss, m)?)?;
     Ok(())
 }
