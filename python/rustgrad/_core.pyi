@@ -242,7 +242,7 @@ class Layer:
     def __call__(self, x: _TensorLike | Sequence[Tensor], training: bool = False) -> Tensor:
         """The layer on a Tensor, or on a list of Tensors for a merge layer."""
 
-_Arrays = NDArray[np.float32] | Sequence[NDArray[np.float32]]
+_Arrays: TypeAlias = NDArray[np.float32] | Sequence[NDArray[np.float32]]
 
 class Model:
     """A graph of layers (a chain for Sequential) and the one-batch steps fit, evaluate and predict

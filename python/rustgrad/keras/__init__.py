@@ -1,4 +1,4 @@
-"""rustgrad.keras: the tf.keras API (Sequential, layers, losses, optimizers, ...) on the Rust engine."""
+"""rustgrad.keras: the tf.keras API (Sequential, Model, layers, losses, optimizers, ...) on the Rust engine."""
 
 from __future__ import annotations
 
@@ -14,10 +14,11 @@ from rustgrad.keras import (
     utils,
 )
 from rustgrad.keras.layers import Input
-from rustgrad.keras.models import Sequential
+from rustgrad.keras.models import Model, Sequential
 
 __all__ = [
     "Input",
+    "Model",
     "Sequential",
     "activations",
     "callbacks",

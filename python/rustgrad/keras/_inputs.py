@@ -29,23 +29,83 @@ def _array(a: Any, what: str) -> np.ndarray:
     return arr
 
 
-def as_x(model: Any, x: Any, what: str = "x") -> np.ndarray:
-    """x as C-contiguous float32 with 1-D input seen as one feature per sample (as Keras does).
-
-    Builds the model from x's shape when it has no input shape yet, then checks the width.
-    """
-    arr = _array(x, what)
+def _column(a: Any, what: str) -> np.ndarray:
+    arr = _array(a, what)
     if arr.ndim == 1:
         arr = arr[:, None]
-    arr = np.ascontiguousarray(arr, dtype=np.float32)
-    model._ensure_built(arr.shape)
-    expected = (None, *model._input_shape)
-    if arr.shape[1:] != tuple(expected[1:]):
+    return np.ascontiguousarray(arr, dtype=np.float32)
+
+
+def _is_structure(v: Any) -> bool:
+    """A list/tuple/dict of arrays (one per model input or output), not one array given as lists."""
+    if isinstance(v, dict):
+        return True
+    return isinstance(v, (list, tuple)) and bool(v) and all(hasattr(a, "shape") for a in v)
+
+
+def _per_name(v: Any, names: list[str], what: str, role: str) -> list:
+    if isinstance(v, dict):
+        missing = [n for n in names if n not in v]
+        if missing:
+            raise ValueError(
+                f"{what} is a dict without the {role}(s) {missing}; the model's {role}s are "
+                f"{names} and the dict has {list(v)}"
+            )
+        return [v[n] for n in names]
+    if len(v) != len(names):
         raise ValueError(
-            f"Input {what} of shape {arr.shape} is incompatible with model '{model.name}', "
-            f"which expects inputs of shape {expected}"
+            f"the model has {len(names)} {role}s {names} but {what} is a list of {len(v)} arrays"
         )
-    return arr
+    return list(v)
+
+
+def rows(a: Any) -> int:
+    """Samples in an array or in a list of arrays (one per model input/output)."""
+    return len(a[0]) if isinstance(a, list) else len(a)
+
+
+def take(a: Any, start: int, stop: int) -> Any:
+    """Rows start:stop of an array or of each array of a list (contiguous views)."""
+    return [v[start:stop] for v in a] if isinstance(a, list) else a[start:stop]
+
+
+def as_x(model: Any, x: Any, what: str = "x") -> Any:
+    """x as C-contiguous float32 with 1-D input seen as one feature per sample (as Keras does);
+    a list of such arrays (in input order) for a model with several inputs.
+
+    Builds the model from x's shape when it has no input shape yet, then checks the widths.
+    """
+    if _is_structure(x):
+        if not model.built:  # a Sequential learning its input shape from the data
+            first = next(iter(x.values())) if isinstance(x, dict) else x[0]
+            model._ensure_built(_column(first, what).shape)
+        names = model.input_names
+        arrays = [
+            _column(a, what if len(names) == 1 else f"{what}[{n!r}]")
+            for a, n in zip(_per_name(x, names, what, "input"), names)
+        ]
+    else:
+        arrays = [_column(x, what)]
+        model._ensure_built(arrays[0].shape)
+        names = model.input_names
+        if len(names) > 1:
+            raise ValueError(
+                f"model '{model.name}' has {len(names)} inputs {names}: give {what} as a list "
+                "or a dict of arrays"
+            )
+    for arr, name, shape in zip(arrays, names, model._input_shapes()):
+        label = what if len(arrays) == 1 else f"{what}[{name!r}]"
+        if arr.shape[1:] != tuple(shape[1:]):
+            raise ValueError(
+                f"Input {label} of shape {arr.shape} is incompatible with model '{model.name}', "
+                f"which expects inputs of shape {(None, *shape[1:])}"
+            )
+        if len(arr) != len(arrays[0]):
+            raise ValueError(
+                f"all inputs must have the same number of samples: {what}[{names[0]!r}] has "
+                f"{len(arrays[0])}, {label} has {len(arr)}"
+            )
+    return arrays[0] if len(arrays) == 1 else arrays
 
 
 def _check_sparse(labels: np.ndarray, classes: int, loss: str) -> None:
@@ -59,16 +119,34 @@ def _check_sparse(labels: np.ndarray, classes: int, loss: str) -> None:
         )
 
 
-def as_y(model: Any, y: Any, n: int, x_shape: tuple, what: str = "y") -> np.ndarray:
-    """y as C-contiguous float32 that the compiled loss accepts against the model's output."""
+def as_y(model: Any, y: Any, n: int, x_shape: tuple, what: str = "y") -> Any:
+    """y as C-contiguous float32 that each output's compiled loss accepts against that output;
+    a list (in output order) for a model with several outputs."""
+    names, shapes, loss_list = model.output_names, model._output_shapes(), model._losses
+    if len(names) == 1:
+        one = y[0] if _is_structure(y) and not isinstance(y, dict) and len(y) == 1 else y
+        one = _per_name(y, names, what, "output")[0] if isinstance(y, dict) else one
+        return _one_y(one, n, x_shape, loss_list[0].core_name, tuple(shapes[0]), what)
+    if not _is_structure(y):
+        raise ValueError(
+            f"model '{model.name}' has {len(names)} outputs {names}: give {what} as a list or "
+            "a dict of arrays, one per output"
+        )
+    return [
+        _one_y(arr, n, x_shape, loss.core_name, tuple(shape), f"{what}[{name!r}]")
+        for arr, name, loss, shape in zip(
+            _per_name(y, names, what, "output"), names, loss_list, shapes
+        )
+    ]
+
+
+def _one_y(y: Any, n: int, x_shape: tuple, loss: str, out: tuple, what: str) -> np.ndarray:
     arr = _array(y, what)
     if len(arr) != n:
         raise ValueError(
             f"x and {what} must have the same number of samples: x has {n} (shape {x_shape}), "
             f"{what} has {len(arr)} (shape {arr.shape})"
         )
-    loss = model.loss.core_name
-    out = tuple(model.output_shape)
     classes = out[-1]
     if loss == "sparse_categorical_crossentropy":
         # One label per position of the output's leading axes (a trailing 1 allowed), as Keras.
@@ -97,12 +175,13 @@ def as_y(model: Any, y: Any, n: int, x_shape: tuple, what: str = "y") -> np.ndar
 
 
 def sample_weights(
-    model: Any, y: np.ndarray, n: int, sample_weight: Any, class_weight: Any
+    model: Any, y: Any, n: int, sample_weight: Any, class_weight: Any
 ) -> np.ndarray | None:
     """Weights from sample_weight times class_weight[label], or None for neither.
 
     sample_weight keeps its shape, (n,) or (n, ...): the core broadcasts it against each batch's
-    losses by Keras' rules. class_weight gives one weight per sample.
+    losses by Keras' rules; with several outputs it applies to every output's loss. class_weight
+    gives one weight per sample.
     """
     w = None
     if sample_weight is not None:
@@ -115,13 +194,15 @@ def sample_weights(
         if not np.all(np.isfinite(w)):
             raise ValueError("sample_weight contains NaN or infinity")
     if class_weight:
+        if len(model.output_names) > 1:
+            raise ValueError("`class_weight` is only supported for models with a single output.")
         if len(model.output_shape) > 2:
             # As Keras: a class per sample is ill-defined for sequence or image outputs.
             raise ValueError(
                 "class_weight is not supported for 3+ dimensional targets (the model outputs "
                 f"{model.output_shape}); use sample_weight instead"
             )
-        if model.loss.core_name == "sparse_categorical_crossentropy":
+        if model._losses[0].core_name == "sparse_categorical_crossentropy":
             labels = y.reshape(-1)
         elif y.ndim > 1 and y.shape[-1] > 1:
             labels = np.argmax(y.reshape(n, -1), axis=1)

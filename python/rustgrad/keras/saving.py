@@ -15,8 +15,11 @@ FORMATS = (".npz", ".safetensors")
 
 
 def _slots(model: Any) -> list[tuple[Any, int, np.ndarray]]:
-    """(layer, index within the layer, writable view) for every weight, in get_weights' order."""
-    return [(layer, j, w.numpy()) for layer in model.layers for j, w in enumerate(layer.weights)]
+    """(layer, index within the layer, writable view) for every weight, in get_weights' order
+    (nested models opened, a shared layer once)."""
+    return [
+        (layer, j, w.numpy()) for layer in model._flat_layers() for j, w in enumerate(layer.weights)
+    ]
 
 
 def assign(model: Any, arrays: list, source: str) -> None:
@@ -24,7 +27,7 @@ def assign(model: Any, arrays: list, source: str) -> None:
     leaves the model unchanged."""
     slots = _slots(model)
     if len(arrays) != len(slots):
-        layers = [f"{la.name} ({len(la.weights)})" for la in model.layers if la.weights]
+        layers = [f"{la.name} ({len(la.weights)})" for la in model._flat_layers() if la.weights]
         raise ValueError(
             f"{source}: got {len(arrays)} weight arrays but model '{model.name}' has "
             f"{len(slots)}: {', '.join(layers) or 'no weights (is the model built?)'}"

@@ -37,13 +37,14 @@ def _accumulate(stats: list[list[float]], batch: list) -> None:
 
 def run_eval(model: Any, x: np.ndarray, y: np.ndarray, sw: Any, batch_size: int, cbs=None) -> dict:
     """Loss (batch means weighted by batch size, as Keras) and metrics over all of (x, y)."""
-    core, n = model._core, len(x)
+    core, n = model._engine(), _inputs.rows(x)
     loss_sum, stats = 0.0, [[0.0, 0.0] for _ in model._metric_keys]
     for step, start in enumerate(range(0, n, batch_size)):
         stop = min(start + batch_size, n)
         w = None if sw is None else sw[start:stop]
         # Slices of C-contiguous arrays are contiguous views, so no index gather is needed here.
-        loss, batch = core.eval_batch(x[start:stop], y[start:stop], sample_weight=w)
+        xb, yb = _inputs.take(x, start, stop), _inputs.take(y, start, stop)
+        loss, batch = core.eval_batch(xb, yb, sample_weight=w)
         loss_sum += loss * (stop - start)
         _accumulate(stats, batch)
         if cbs is not None:
@@ -59,15 +60,24 @@ def _validation(model: Any, x, y, sw, validation_split: float, validation_data: 
                 "validation_data must be (x_val, y_val) or (x_val, y_val, sample_weight)"
             )
         xv = _inputs.as_x(model, validation_data[0], "x_val")
-        yv = _inputs.as_y(model, validation_data[1], len(xv), xv.shape, "y_val")
+        nv = _inputs.rows(xv)
+        yv = _inputs.as_y(model, validation_data[1], nv, np.shape(_first(xv)), "y_val")
         swv = validation_data[2] if len(validation_data) == 3 else None
-        swv = _inputs.sample_weights(model, yv, len(xv), swv, None)
+        swv = _inputs.sample_weights(model, yv, nv, swv, None)
         return (x, y, sw), (xv, yv, swv)
     if not validation_split:
         return (x, y, sw), None
-    (xt, yt), (xv, yv) = data.validation_split(x, y, validation_split)
-    swt, swv = (None, None) if sw is None else (sw[: len(xt)], sw[len(xt) :])
-    return (xt, yt, swt), (xv, yv, swv)
+    n = _inputs.rows(x)
+    # The split point (the last fraction validates, as Keras) and its errors, from the indices.
+    (train_idx, _), _ = data.validation_split(np.arange(n), None, validation_split)
+    at = len(train_idx)
+    parts = [(_inputs.take(a, 0, at), _inputs.take(a, at, n)) for a in (x, y)]
+    swt, swv = (None, None) if sw is None else (sw[:at], sw[at:])
+    return (parts[0][0], parts[1][0], swt), (parts[0][1], parts[1][1], swv)
+
+
+def _first(x: Any) -> Any:
+    return x[0] if isinstance(x, list) else x
 
 
 def _check_compiled(model: Any, what: str) -> None:
@@ -87,7 +97,7 @@ def _has_batch_hooks(cb: Any) -> bool:
 
 
 def _epoch_per_batch(model, cbs, xa, ya, sw, order, bs: int, steps: int) -> dict:
-    core, opt, keys = model._core, model.optimizer, model._metric_keys
+    core, opt, keys = model._engine(), model.optimizer, model._metric_keys
     loss_sum, seen, stats, logs = 0.0, 0, [[0.0, 0.0] for _ in keys], {}
     for step in range(steps):
         idx = order[step * bs : (step + 1) * bs]
@@ -107,7 +117,7 @@ def _epoch_per_batch(model, cbs, xa, ya, sw, order, bs: int, steps: int) -> dict
 def _epoch_in_chunks(model, progress, xa, ya, sw, order, bs: int, steps: int) -> dict:
     """One epoch in calls of many batches (`train_batches`), sized to take about CHUNK_SECONDS so
     the progress bar still moves; the per-batch Python work was ~7% of an MNIST step at batch 32."""
-    core, opt, keys = model._core, model.optimizer, model._metric_keys
+    core, opt, keys = model._engine(), model.optimizer, model._metric_keys
     loss_sum, seen, stats, logs = 0.0, 0, [[0.0, 0.0] for _ in keys], {}
     step, chunk = 0, 4
     while step < steps:
@@ -158,10 +168,10 @@ def fit(
     epochs = int(epochs)
     xa = _inputs.as_x(model, x)
     model._ensure_compiled()
-    ya = _inputs.as_y(model, y, len(xa), xa.shape)
-    sw = _inputs.sample_weights(model, ya, len(xa), sample_weight, class_weight)
+    ya = _inputs.as_y(model, y, _inputs.rows(xa), np.shape(_first(xa)))
+    sw = _inputs.sample_weights(model, ya, _inputs.rows(xa), sample_weight, class_weight)
     (xa, ya, sw), val = _validation(model, xa, ya, sw, validation_split, validation_data)
-    n, verbose = len(xa), resolve_verbose(verbose)
+    n, verbose = _inputs.rows(xa), resolve_verbose(verbose)
     steps = math.ceil(n / bs)
     history = History()
     progress = ProgbarLogger(verbose, steps, epochs)
@@ -210,10 +220,11 @@ def evaluate(
     bs = _inputs.positive_int(32 if batch_size is None else batch_size, "batch_size")
     xa = _inputs.as_x(model, x)
     model._ensure_compiled()
-    ya = _inputs.as_y(model, y, len(xa), xa.shape)
-    sw = _inputs.sample_weights(model, ya, len(xa), sample_weight, None)
+    n = _inputs.rows(xa)
+    ya = _inputs.as_y(model, y, n, np.shape(_first(xa)))
+    sw = _inputs.sample_weights(model, ya, n, sample_weight, None)
     verbose = resolve_verbose(verbose)
-    steps = math.ceil(len(xa) / bs)
+    steps = math.ceil(n / bs)
     progress = ProgbarLogger(verbose, steps, epochs=0)
     cbs = CallbackList([*(callbacks or []), progress], model, {"steps": steps, "verbose": verbose})
     cbs.on_test_begin()
@@ -225,10 +236,17 @@ def evaluate(
     return values[0] if len(values) == 1 else values
 
 
-def predict(model: Any, x: Any, batch_size: Any = None, verbose: Any = 0) -> np.ndarray:
+def predict(model: Any, x: Any, batch_size: Any = None, verbose: Any = 0) -> Any:
+    """An array per output (a list, or a dict when the outputs were given as one)."""
     bs = _inputs.positive_int(32 if batch_size is None else batch_size, "batch_size")
     xa = _inputs.as_x(model, x)
-    outs = [model._core.predict_batch(xa[i : i + bs]) for i in range(0, len(xa), bs)]
-    if not outs:
-        return np.zeros((0, *model.output_shape[1:]), dtype=np.float32)
-    return outs[0] if len(outs) == 1 else np.concatenate(outs)
+    core, n = model._engine(), _inputs.rows(xa)
+    outs = [core.predict_batch(_inputs.take(xa, i, i + bs)) for i in range(0, n, bs)]
+    per_output = []
+    for k, shape in enumerate(model._output_shapes()):
+        parts = [o if len(model._output_shapes()) == 1 else o[k] for o in outs]
+        if not parts:
+            per_output.append(np.zeros((0, *shape[1:]), dtype=np.float32))
+        else:
+            per_output.append(parts[0] if len(parts) == 1 else np.concatenate(parts))
+    return model._pack_outputs(per_output)

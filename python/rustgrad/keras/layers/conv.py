@@ -10,7 +10,8 @@ from typing import Any
 import numpy as np
 
 from rustgrad import _core
-from rustgrad.keras.layers import Dropout, Layer, resolve_activation
+from rustgrad.keras.layers.base import Layer
+from rustgrad.keras.layers.core import Dropout, resolve_activation
 
 __all__ = [
     "AveragePooling2D",

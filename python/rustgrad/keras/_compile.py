@@ -1,0 +1,94 @@
+"""compile()'s arguments per model output: a loss, a loss weight and metrics for each, given as one
+value for all outputs, a list (one per output) or a dict keyed by output name, as Keras takes them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rustgrad.keras import losses
+from rustgrad.keras import metrics as metrics_mod
+
+
+def _check_keys(value: dict, names: list[str], what: str) -> None:
+    unknown = [k for k in value if k not in names]
+    if unknown:
+        raise ValueError(
+            f"compile: {what} names output(s) {unknown} that the model does not have; "
+            f"its outputs are {names}"
+        )
+
+
+def _check_len(value: Any, names: list[str], what: str) -> None:
+    if len(value) != len(names):
+        raise ValueError(
+            f"compile: {what} is a list of {len(value)} entries but the model has "
+            f"{len(names)} outputs {names}; give one per output (or a dict by output name)"
+        )
+
+
+def per_output_losses(loss: Any, names: list[str]) -> list[losses.Loss] | None:
+    """One Loss per output, or None when compile was given no loss."""
+    if loss is None:
+        return None
+    if isinstance(loss, dict):
+        _check_keys(loss, names, "loss")
+        missing = [n for n in names if loss.get(n) is None]
+        if missing:
+            raise ValueError(
+                f"compile: no loss for output(s) {missing}; every output needs one here "
+                f"(the model's outputs are {names})"
+            )
+        return [losses.get(loss[n]) for n in names]
+    if isinstance(loss, (list, tuple)):
+        _check_len(loss, names, "loss")
+        return [losses.get(v) for v in loss]
+    one = losses.get(loss)
+    return [one for _ in names]
+
+
+def per_output_weights(loss_weights: Any, names: list[str]) -> list[float]:
+    """The weight of each output's loss in the total (1.0 unless given)."""
+    if loss_weights is None:
+        return [1.0 for _ in names]
+    if isinstance(loss_weights, dict):
+        _check_keys(loss_weights, names, "loss_weights")
+        return [float(loss_weights.get(n, 1.0)) for n in names]
+    if isinstance(loss_weights, (list, tuple)):
+        _check_len(loss_weights, names, "loss_weights")
+        return [float(w) for w in loss_weights]
+    return [float(loss_weights) for _ in names]
+
+
+def _as_list(value: Any) -> list:
+    if value is None:
+        return []
+    return list(value) if isinstance(value, (list, tuple)) else [value]
+
+
+def per_output_metrics(metrics: Any, names: list[str]) -> list[list]:
+    """The metrics of each output: a list of lists (one per output), a dict by output name, or a
+    flat list that every output gets (a single output's list, as for Sequential)."""
+    if metrics is None:
+        return [[] for _ in names]
+    if isinstance(metrics, dict):
+        _check_keys(metrics, names, "metrics")
+        return [_as_list(metrics.get(n)) for n in names]
+    if not isinstance(metrics, (list, tuple)):
+        return [[metrics] for _ in names]
+    nested = bool(metrics) and all(isinstance(m, (list, tuple)) or m is None for m in metrics)
+    if nested:
+        _check_len(metrics, names, "metrics")
+        return [_as_list(m) for m in metrics]
+    return [list(metrics) for _ in names]
+
+
+def check_metric_names(specs: list[list], loss_list: list | None) -> None:
+    """Unknown metric names fail at compile, not at the first fit."""
+    for k, output_specs in enumerate(specs):
+        loss_name = loss_list[k].core_name if loss_list else ""
+        for m in output_specs:
+            metrics_mod.resolve(m, loss_name, None)
+
+
+def output_dim(shape: tuple) -> int:
+    return int(shape[-1]) if len(shape) > 1 and shape[-1] is not None else 1

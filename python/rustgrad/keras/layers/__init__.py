@@ -1,0 +1,78 @@
+"""keras.layers: every layer class (and Input, the merge functions) under one namespace, as in Keras.
+
+base.py holds Layer, InputLayer/Input; node.py the symbolic KerasTensor; core.py Dense and friends;
+conv.py the convolutional family; merge.py the merge layers. Each module imports only the ones
+before it, so there is no import cycle.
+"""
+
+from __future__ import annotations
+
+from rustgrad.keras.layers.base import Input, InputLayer, Layer
+from rustgrad.keras.layers.conv import (
+    AveragePooling2D,
+    BatchNormalization,
+    Conv2D,
+    GlobalAveragePooling2D,
+    MaxPooling2D,
+    Reshape,
+    SpatialDropout2D,
+)
+from rustgrad.keras.layers.core import (
+    ACTIVATIONS,
+    Activation,
+    Dense,
+    Dropout,
+    Flatten,
+    resolve_activation,
+)
+from rustgrad.keras.layers.merge import (
+    Add,
+    Average,
+    Concatenate,
+    Maximum,
+    Minimum,
+    Multiply,
+    Subtract,
+    add,
+    average,
+    concatenate,
+    maximum,
+    minimum,
+    multiply,
+    subtract,
+)
+from rustgrad.keras.layers.node import KerasTensor
+
+__all__ = [
+    "ACTIVATIONS",
+    "Activation",
+    "Add",
+    "Average",
+    "AveragePooling2D",
+    "BatchNormalization",
+    "Concatenate",
+    "Conv2D",
+    "Dense",
+    "Dropout",
+    "Flatten",
+    "GlobalAveragePooling2D",
+    "Input",
+    "InputLayer",
+    "KerasTensor",
+    "Layer",
+    "MaxPooling2D",
+    "Maximum",
+    "Minimum",
+    "Multiply",
+    "Reshape",
+    "SpatialDropout2D",
+    "Subtract",
+    "add",
+    "average",
+    "concatenate",
+    "maximum",
+    "minimum",
+    "multiply",
+    "resolve_activation",
+    "subtract",
+]

@@ -1,0 +1,270 @@
+"""The Layer base class (weights, trainable, calls on data and on KerasTensors), InputLayer and Input."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from rustgrad import _core
+from rustgrad.keras.layers.naming import auto_name as _auto_name
+from rustgrad.keras.layers.naming import snake as _snake
+from rustgrad.keras.layers.node import KerasTensor, Node, is_symbolic
+
+__all__ = ["Input", "InputLayer", "KerasTensor", "Layer"]
+
+
+def _shape_tuple(shape: Any, what: str) -> tuple[int, ...]:
+    if isinstance(shape, (int, np.integer)):
+        shape = (shape,)
+    try:
+        out = tuple(int(d) for d in shape)
+    except TypeError:
+        raise ValueError(f"{what} must be a tuple of ints, got {shape!r}") from None
+    if any(d <= 0 for d in out):
+        raise ValueError(f"{what} must hold positive sizes, got {out}")
+    return out
+
+
+def _compatible(built: tuple, given: tuple) -> bool:
+    """Same rank, and every axis equal or unknown (None) on either side."""
+    return len(built) == len(given) and all(
+        a is None or b is None or a == b for a, b in zip(built, given)
+    )
+
+
+class Layer:
+    """Base class: a name, an optional input shape, and a Rust layer built once shapes are known."""
+
+    # Layers that take a list of tensors (the merge layers) set this.
+    _multi_input = False
+
+    def __init__(
+        self, name: str | None = None, input_shape: Any = None, input_dim: Any = None, **kwargs
+    ):
+        kwargs.pop("dtype", None)  # float32 is the only dtype; accepted for Keras compatibility
+        self._trainable = bool(kwargs.pop("trainable", True))
+        if kwargs:
+            raise TypeError(f"{type(self).__name__} got unexpected arguments {sorted(kwargs)}")
+        self.name = name or _auto_name(_snake(type(self).__name__))
+        if input_dim is not None:
+            input_shape = (input_dim,)
+        self.input_shape_arg = (
+            None if input_shape is None else _shape_tuple(input_shape, "input_shape")
+        )
+        self.core: Any = None
+        self.input_shape: tuple | None = None
+        self.output_shape: tuple | None = None
+        self._inbound_nodes: list[Node] = []
+
+    @property
+    def built(self) -> bool:
+        return self.core is not None
+
+    def build(self, input_shape: tuple) -> tuple:
+        """Create the Rust layer for inputs of `input_shape` (batch axis None); return the output shape."""
+        self.input_shape = tuple(input_shape)
+        self.core = self._make_core(self.input_shape)
+        self.output_shape = self.compute_output_shape(self.input_shape)
+        return self.output_shape
+
+    def _make_core(self, input_shape: tuple) -> Any:
+        raise NotImplementedError
+
+    def compute_output_shape(self, input_shape: tuple) -> tuple:
+        return tuple(input_shape)
+
+    # ---- weights ---------------------------------------------------------------------------
+    @property
+    def trainable(self) -> bool:
+        """Whether fit updates this layer's weights; a change after compile counts from the next
+        compile, as in Keras."""
+        return self._trainable
+
+    @trainable.setter
+    def trainable(self, value: bool) -> None:
+        self._trainable = bool(value)
+
+    def _params(self) -> list:
+        return self.core.params() if self.core is not None else []
+
+    def _state(self) -> list:
+        return self.core.state() if self.core is not None else []
+
+    @property
+    def trainable_weights(self) -> list:
+        return self._params() if self.trainable else []
+
+    @property
+    def non_trainable_weights(self) -> list:
+        """Weights fit does not train: all of them when the layer is frozen, and the ones the layer
+        updates itself (BatchNormalization's moving statistics)."""
+        return ([] if self.trainable else self._params()) + self._state()
+
+    @property
+    def weights(self) -> list:
+        """Parameters then state, Keras' order (e.g. gamma, beta, moving mean, var), frozen or not."""
+        return self._params() + self._state()
+
+    def count_params(self) -> int:
+        return sum(int(np.prod(w.numpy().shape)) for w in self.weights)
+
+    def get_weights(self) -> list[np.ndarray]:
+        return [w.numpy().copy() for w in self.weights]
+
+    def set_weights(self, weights: Sequence[Any]) -> None:
+        """Write `weights` into the layer in place; every shape is checked before anything is written."""
+        targets = [w.numpy() for w in self.weights]
+        if len(weights) != len(targets):
+            raise ValueError(
+                f"layer '{self.name}' expects {len(targets)} weight arrays "
+                f"(shapes {[t.shape for t in targets]}), got {len(weights)}"
+            )
+        values = [np.asarray(v, dtype=np.float32) for v in weights]
+        for t, v in zip(targets, values):
+            if t.shape != v.shape:
+                raise ValueError(
+                    f"layer '{self.name}': weight shape {v.shape} does not match the layer's {t.shape}"
+                )
+        for t, v in zip(targets, values):
+            np.copyto(t, v)
+
+    # ---- calls -----------------------------------------------------------------------------
+    def __call__(self, x: Any, training: bool = False) -> Any:
+        if is_symbolic(x):
+            return self._call_symbolic(x)
+        if not self.built:
+            if self._multi_input:
+                self.build([(None, *np.shape(_values(t))[1:]) for t in x])
+            else:
+                self.build((None, *np.shape(_values(x))[1:]))
+        if self._multi_input:
+            x = [t if isinstance(t, _core.Tensor) else _core.Tensor(_values(t)) for t in x]
+        return self.core(x, training=training)
+
+    def _call_symbolic(self, x: Any) -> KerasTensor:
+        """Build the layer for `x`'s shape if needed, check the shape, record the call."""
+        inputs = list(x) if isinstance(x, (list, tuple)) else [x]
+        if self._multi_input:
+            if not isinstance(x, (list, tuple)):
+                raise ValueError(
+                    f"layer '{self.name}' ({type(self).__name__}) must be called on a list of "
+                    f"tensors, got one tensor of shape {x.shape}"
+                )
+            shape: Any = [t.shape for t in inputs]
+        else:
+            if len(inputs) != 1:
+                raise ValueError(
+                    f"layer '{self.name}' ({type(self).__name__}) expects 1 input, but it "
+                    f"received {len(inputs)} input tensors"
+                )
+            shape = inputs[0].shape
+        if not self.built:
+            self.build(shape)
+        else:
+            self._check_input_shape(shape)
+        out = KerasTensor(self.compute_output_shape(shape))
+        Node(self, inputs, [out])
+        return out
+
+    def _check_input_shape(self, shape: Any) -> None:
+        built = self.input_shape
+        pairs = list(zip(built, shape)) if self._multi_input else [(built, shape)]
+        if (self._multi_input and len(built) != len(shape)) or not all(
+            _compatible(tuple(b), tuple(s)) for b, s in pairs
+        ):
+            raise ValueError(
+                f"Input of layer '{self.name}' ({type(self).__name__}) is incompatible with the "
+                f"layer: it was built for input shape {built}, but received input with shape {shape}"
+            )
+
+    # ---- the graph this layer is part of ---------------------------------------------------
+    @property
+    def inbound_nodes(self) -> list[Node]:
+        return list(self._inbound_nodes)
+
+    def _node_value(self, index: int, attr: str) -> Any:
+        if not self._inbound_nodes:
+            raise AttributeError(
+                f"Layer '{self.name}' has never been called and thus has no defined {attr}."
+            )
+        if index >= len(self._inbound_nodes):
+            raise ValueError(
+                f"Asked to get {attr} at node {index}, but layer '{self.name}' has only "
+                f"{len(self._inbound_nodes)} inbound nodes."
+            )
+        node = self._inbound_nodes[index]
+        ts = node.output_tensors if attr == "output" else node.input_tensors
+        return ts[0] if len(ts) == 1 else list(ts)
+
+    def _only_node_value(self, attr: str) -> Any:
+        if len(self._inbound_nodes) > 1:
+            raise AttributeError(
+                f"Layer '{self.name}' has multiple inbound nodes, with different {attr}s, hence "
+                f'the notion of "layer {attr}" is ill-defined. Use `get_{attr}_at(node_index)` '
+                "instead."
+            )
+        return self._node_value(0, attr)
+
+    @property
+    def input(self) -> Any:
+        """The symbolic tensor(s) this layer was called on (its only call)."""
+        return self._only_node_value("input")
+
+    @property
+    def output(self) -> Any:
+        """The symbolic tensor this layer returned (its only call)."""
+        return self._only_node_value("output")
+
+    def get_input_at(self, node_index: int) -> Any:
+        return self._node_value(node_index, "input")
+
+    def get_output_at(self, node_index: int) -> Any:
+        return self._node_value(node_index, "output")
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} name={self.name!r}>"
+
+
+def _values(t: Any) -> Any:
+    return t.numpy() if hasattr(t, "numpy") else t
+
+
+_FLOAT_DTYPES = (None, "float32", "float64", "float16", "float", np.float32, np.float64, float)
+
+
+class InputLayer(Layer):
+    """The input's shape (without the batch axis); what `Input(shape=...)` puts first in a model."""
+
+    is_input_layer = True
+
+    def __init__(self, shape: Any = None, batch_size: Any = None, name: str | None = None, **kw):
+        shape = kw.pop("input_shape", shape)
+        if shape is None:
+            raise ValueError("Input needs a shape, e.g. Input(shape=(784,))")
+        dtype = kw.pop("dtype", None)
+        if dtype not in _FLOAT_DTYPES:
+            raise ValueError(f"Input: dtype {dtype!r} is not supported; inputs are float32")
+        super().__init__(name=name or _auto_name("input"), input_shape=shape, **kw)
+        batch = None if batch_size is None else _shape_tuple(batch_size, "batch_size")[0]
+        self.input_shape = self.output_shape = (batch, *self.input_shape_arg)
+        Node(self, [], [KerasTensor(self.output_shape, name=self.name)])
+
+    def _make_core(self, input_shape: tuple) -> Any:
+        return None
+
+    @property
+    def built(self) -> bool:
+        return self.input_shape is not None
+
+
+def Input(
+    shape: Any = None,
+    batch_size: Any = None,
+    name: str | None = None,
+    dtype: Any = None,
+    **kw: Any,
+) -> KerasTensor:
+    """Keras' `Input(shape=...)`: a symbolic tensor to call layers on (or to start a Sequential)."""
+    return InputLayer(shape=shape, batch_size=batch_size, name=name, dtype=dtype, **kw).output

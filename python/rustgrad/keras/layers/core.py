@@ -1,0 +1,93 @@
+"""Keras' core layers (Dense, Flatten, Activation, Dropout) as thin Python halves of Rust layers."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from rustgrad import _core
+from rustgrad.keras._names import unknown_name
+from rustgrad.keras.layers.base import Layer
+
+__all__ = ["ACTIVATIONS", "Activation", "Dense", "Dropout", "Flatten", "resolve_activation"]
+
+from rustgrad.keras.activations import NAMES as ACTIVATIONS
+
+
+def resolve_activation(activation: Any) -> str:
+    """An activation given as None, a name or a function (e.g. rustgrad.relu) -> its name."""
+    if activation is None:
+        return "linear"
+    name = activation if isinstance(activation, str) else getattr(activation, "__name__", None)
+    if name not in ACTIVATIONS:
+        raise unknown_name("activation", activation, ACTIVATIONS)
+    return name
+
+
+class Dense(Layer):
+    """act(x @ kernel + bias) over the last axis of any-rank input; glorot-uniform kernel, zero
+    bias; the activation fused in Rust."""
+
+    def __init__(self, units: int, activation: Any = None, use_bias: bool = True, **kwargs):
+        for key in ("kernel_initializer", "bias_initializer"):
+            init = kwargs.pop(key, None)
+            if init not in (None, "glorot_uniform", "zeros"):
+                raise ValueError(f"Dense: {key}={init!r} is not supported yet")
+        super().__init__(**kwargs)
+        if isinstance(units, bool) or not isinstance(units, (int, np.integer)) or units <= 0:
+            raise ValueError(f"Dense: units must be a positive integer, got {units!r}")
+        self.units = int(units)
+        self.activation = resolve_activation(activation)
+        self.use_bias = bool(use_bias)
+
+    def _make_core(self, input_shape: tuple) -> Any:
+        # Any rank, as Keras: the kernel acts on the last axis, the others are batch axes.
+        if len(input_shape) < 2:
+            raise ValueError(
+                f"Dense layer '{self.name}' needs input with a batch axis and a feature axis, "
+                f"got shape {input_shape}"
+            )
+        return _core.Layer.dense(int(input_shape[-1]), self.units, self.activation, self.use_bias)
+
+    def compute_output_shape(self, input_shape: tuple) -> tuple:
+        return (*input_shape[:-1], self.units)
+
+
+class Flatten(Layer):
+    """Reshape each sample to one axis: (batch, d1, d2, ...) -> (batch, d1*d2*...)."""
+
+    def _make_core(self, input_shape: tuple) -> Any:
+        return _core.Layer.flatten()
+
+    def compute_output_shape(self, input_shape: tuple) -> tuple:
+        return (input_shape[0], math.prod(input_shape[1:]))
+
+
+class Activation(Layer):
+    """An activation on its own: Activation('relu')."""
+
+    def __init__(self, activation: Any, **kwargs):
+        super().__init__(**kwargs)
+        self.activation = resolve_activation(activation)
+
+    def _make_core(self, input_shape: tuple) -> Any:
+        return _core.Layer.activation(self.activation)
+
+
+class Dropout(Layer):
+    """Inverted dropout: zero a `rate` fraction while training, scale the rest; identity at inference."""
+
+    def __init__(self, rate: float, noise_shape: Any = None, seed: int | None = None, **kwargs):
+        super().__init__(**kwargs)
+        if noise_shape is not None:
+            raise ValueError("Dropout: noise_shape is not supported")
+        if not 0.0 <= float(rate) < 1.0:
+            raise ValueError(f"Dropout: rate must be in [0, 1), got {rate}")
+        self.rate = float(rate)
+        # Without a seed, draw one from NumPy's global state so np.random.seed makes runs repeatable.
+        self.seed = int(np.random.randint(0, 2**31 - 1)) if seed is None else int(seed)
+
+    def _make_core(self, input_shape: tuple) -> Any:
+        return _core.Layer.dropout(self.rate, self.seed)

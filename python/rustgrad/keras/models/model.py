@@ -1,0 +1,299 @@
+"""keras.Model: what every model shares (compile, fit/evaluate/predict, weights, trainable, summary).
+
+`Model(inputs, outputs)` makes a functional model (functional.py); Sequential is the chain case of
+it (sequential.py). fit, evaluate and predict reach the engine through `_engine()` only: for a
+graph of built-in layers that is the Rust `_core.Model`; a model whose Python code must run (a
+subclass with its own `call`) plugs its engine in there, with the same methods.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import numpy as np
+
+from rustgrad.keras import _compile, _summary, optimizers, saving, training
+from rustgrad.keras.layers.base import Layer
+from rustgrad.keras.layers.naming import auto_name, snake
+from rustgrad.keras.layers.node import is_symbolic
+
+__all__ = ["Model"]
+
+
+class Model(Layer):
+    """A model is a layer: it has weights and can be called on tensors, including inside another
+    model. `keras.Model(inputs, outputs)` builds a functional model from traced KerasTensors."""
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> Any:
+        if cls is Model and (args or "inputs" in kwargs or "outputs" in kwargs):
+            from rustgrad.keras.models.functional import Functional
+
+            return super().__new__(Functional)
+        return super().__new__(cls)
+
+    def __init__(self, *args: Any, name: str | None = None, trainable: bool = True, **kwargs):
+        if args or kwargs:
+            raise TypeError(
+                f"{type(self).__name__}() got unexpected arguments; a functional model is "
+                "keras.Model(inputs, outputs, name=None)"
+            )
+        self.name = name or auto_name(snake(type(self).__name__))
+        self._trainable = bool(trainable)
+        self._inbound_nodes: list = []
+        self.input_shape_arg = None
+        self.core = None  # a model is not one Rust layer; its engine is `_core`
+        self._core: Any = None
+        self._core_compiled = False
+        self._core_layers: list[Layer] = []  # the layers behind _core's layer indices
+        self.optimizer: Any = None
+        self.loss: Any = None
+        self._losses: list | None = None
+        self._loss_weights: list[float] = []
+        self._metric_specs: list[list] = []
+        self._metric_keys: list[str] = []
+        self._frozen_at_compile: dict[int, bool] = {}
+        self.history: Any = None
+        self.stop_training = False
+        # Concurrent fit calls on one model run one after the other (re-entrant for a callback
+        # that fits); predict and evaluate meanwhile see the weights of finished steps.
+        self._fit_lock = threading.RLock()
+        self._build_lock = threading.Lock()
+
+    # ---- structure (functional.py and sequential.py fill these in) ---------------------------
+    @property
+    def layers(self) -> list[Layer]:
+        return []
+
+    @property
+    def built(self) -> bool:
+        return self._core is not None
+
+    def _engine(self) -> Any:
+        """What fit/evaluate/predict call: train_batch, train_batches, eval_batch, predict_batch,
+        forward, compile, params (the `_core.Model` interface)."""
+        if self._core is None:
+            raise NotImplementedError(
+                f"model '{self.name}' ({type(self).__name__}) has no graph of built-in layers; "
+                "build it with keras.Model(inputs, outputs) or keras.Sequential"
+            )
+        return self._core
+
+    def _ensure_built(self, data_shape: tuple) -> None:
+        """Build from the first data seen when the input shape is still unknown (Sequential)."""
+
+    @property
+    def output_names(self) -> list[str]:
+        return [self.name]
+
+    def _output_shapes(self) -> list[tuple]:
+        return [tuple(self.output_shape)]
+
+    def _pack_outputs(self, values: list) -> Any:
+        """One value per output in the structure the model returns (one, a list or a dict)."""
+        return values[0] if len(values) == 1 else list(values)
+
+    def _flat_layers(self) -> list[Layer]:
+        """Every distinct layer, nested models opened, in model order (shared layers once)."""
+        out, seen = [], set()
+        for layer in self.layers:
+            for leaf in layer._flat_layers() if isinstance(layer, Model) else [layer]:
+                if id(leaf) not in seen:
+                    seen.add(id(leaf))
+                    out.append(leaf)
+        return out
+
+    # ---- trainable and weights -------------------------------------------------------------
+    @property
+    def trainable(self) -> bool:
+        return self._trainable
+
+    @trainable.setter
+    def trainable(self, value: bool) -> None:
+        """Set on the model and every layer in it, as Keras does."""
+        self._trainable = bool(value)
+        for layer in self.layers:
+            layer.trainable = value
+
+    def _frozen(self) -> dict[int, bool]:
+        """id(layer) -> whether fit leaves it alone (it or a model holding it is not trainable)."""
+        out: dict[int, bool] = {}
+        for layer in self.layers:
+            if isinstance(layer, Model):
+                for key, frozen in layer._frozen().items():
+                    out[key] = out.get(key, False) or frozen or not self.trainable
+            else:
+                out[id(layer)] = out.get(id(layer), False) or not (
+                    self.trainable and layer.trainable
+                )
+        return out
+
+    @property
+    def weights(self) -> list:
+        return [w for layer in self._flat_layers() for w in layer.weights]
+
+    @property
+    def trainable_weights(self) -> list:
+        frozen = self._frozen()
+        return [
+            w for la in self._flat_layers() if not frozen.get(id(la)) for w in la.trainable_weights
+        ]
+
+    @property
+    def non_trainable_weights(self) -> list:
+        frozen = self._frozen()
+        return [
+            w
+            for la in self._flat_layers()
+            for w in (la.weights if frozen.get(id(la)) else la.non_trainable_weights)
+        ]
+
+    def count_params(self) -> int:
+        return sum(layer.count_params() for layer in self._flat_layers())
+
+    def get_weights(self) -> list[np.ndarray]:
+        return [w.numpy().copy() for w in self.weights]
+
+    def set_weights(self, weights: Any) -> None:
+        """Write all weights (in get_weights' order); shapes are checked before any is written."""
+        saving.assign(self, list(weights), source="set_weights")
+
+    def save_weights(self, filepath: Any, overwrite: bool = True) -> None:
+        saving.save_weights(self, filepath, overwrite=overwrite)
+
+    def load_weights(self, filepath: Any, **kwargs: Any) -> None:
+        saving.load_weights(self, filepath)
+
+    # ---- compile ---------------------------------------------------------------------------
+    def compile(
+        self,
+        optimizer: Any = "rmsprop",
+        loss: Any = None,
+        metrics: Any = None,
+        loss_weights: Any = None,
+        weighted_metrics: Any = None,
+        run_eagerly: Any = None,
+        steps_per_execution: Any = None,
+        jit_compile: Any = None,
+        **kwargs: Any,
+    ) -> None:
+        """Choose the optimizer, and a loss and metrics per output (strings or objects; one for
+        all outputs, a list, or a dict by output name, as in Keras)."""
+        if weighted_metrics:
+            raise ValueError("weighted_metrics are not supported yet; use metrics=[...]")
+        names = self.output_names
+        self.optimizer = optimizers.get(optimizer)
+        self._losses = _compile.per_output_losses(loss, names)
+        self.loss = None if self._losses is None else self._losses[0]
+        if self._losses is not None and len(names) > 1:
+            self.loss = list(self._losses)
+        self._loss_weights = _compile.per_output_weights(loss_weights, names)
+        self._metric_specs = _compile.per_output_metrics(metrics, names)
+        _compile.check_metric_names(self._metric_specs, self._losses)
+        # Which layers are frozen is read now; a change of `trainable` counts from the next compile.
+        self._frozen_at_compile = self._frozen()
+        self._core_compiled = False
+        if self.built and self._losses is not None:
+            self._ensure_compiled()
+
+    def _ensure_compiled(self) -> None:
+        if self._core_compiled:
+            return
+        engine, names, shapes = self._engine(), self.output_names, self._output_shapes()
+        resolved = [
+            [
+                _compile.metrics_mod.resolve(m, loss.core_name, _compile.output_dim(shape))
+                for m in ms
+            ]
+            for loss, ms, shape in zip(self._losses, self._metric_specs, shapes)
+        ]
+        kwargs = self.optimizer.core_kwargs()
+        frozen = [
+            i
+            for i, layer in enumerate(self._core_layers)
+            if self._frozen_at_compile.get(id(layer), self._frozen().get(id(layer), False))
+        ]
+        if frozen:
+            kwargs["frozen"] = frozen
+        if len(shapes) == 1:
+            loss = self._losses[0]
+            self._metric_keys = [key for key, _, _ in resolved[0]]
+            if self._loss_weights[0] != 1.0:
+                kwargs["loss_weights"] = self._loss_weights
+            metric_names: Any = [(core, thr) for _, core, thr in resolved[0]]
+            engine.compile(
+                loss.core_name,
+                metric_names,
+                self.optimizer.core_name,
+                **loss.compile_args(),
+                **kwargs,
+            )
+        else:
+            self._metric_keys = [f"{n}_loss" for n in names] + [
+                f"{n}_{key}" for n, r in zip(names, resolved) for key, _, _ in r
+            ]
+            engine.compile(
+                [loss.core_name for loss in self._losses],
+                [[(core, thr) for _, core, thr in r] for r in resolved],
+                self.optimizer.core_name,
+                from_logits=[loss.from_logits for loss in self._losses],
+                delta=[loss.delta for loss in self._losses],
+                label_smoothing=[
+                    loss.compile_args().get("label_smoothing", 0.0) for loss in self._losses
+                ],
+                loss_weights=self._loss_weights,
+                **kwargs,
+            )
+        self._core_compiled = True
+
+    @property
+    def metrics_names(self) -> list[str]:
+        return ["loss", *self._metric_keys]
+
+    # ---- training and inference ------------------------------------------------------------
+    def fit(self, x: Any = None, y: Any = None, **kwargs: Any) -> Any:
+        """Train for `epochs` over (x, y) in batches; returns a History (see training.fit)."""
+        with self._fit_lock:
+            return training.fit(self, x, y, **kwargs)
+
+    def evaluate(self, x: Any = None, y: Any = None, **kwargs: Any) -> Any:
+        """Loss, or [loss, *metrics], over (x, y); a dict with return_dict=True."""
+        return training.evaluate(self, x, y, **kwargs)
+
+    def predict(self, x: Any, batch_size: Any = None, verbose: Any = 0, **kwargs: Any) -> Any:
+        """The model's outputs for x: a float32 array, or a list (dict) of them for several."""
+        return training.predict(self, x, batch_size=batch_size, verbose=verbose)
+
+    def __call__(self, x: Any, training: bool = False) -> Any:
+        """On KerasTensors: the model used as a layer. On data: the forward pass as rustgrad
+        Tensors that record the graph (call .backward() on a loss)."""
+        if is_symbolic(x):
+            return self._call_symbolic(x)
+        return self._call_data(x, training)
+
+    def _call_data(self, x: Any, training: bool) -> Any:
+        return self._engine().forward(x, training=training)
+
+    # ---- inspection ------------------------------------------------------------------------
+    def summary(self, line_length: int | None = None, print_fn: Any = None) -> None:
+        _summary.summary(self, line_length=line_length, print_fn=print_fn)
+
+    def get_layer(self, name: str | None = None, index: int | None = None) -> Layer:
+        if index is not None:
+            if not -len(self.layers) <= index < len(self.layers):
+                raise ValueError(
+                    f"Was asked to retrieve layer at index {index} but model '{self.name}' only "
+                    f"has {len(self.layers)} layers."
+                )
+            return self.layers[index]
+        if name is None:
+            raise ValueError("Provide either a layer name or layer index at `get_layer`.")
+        for layer in self.layers:
+            if layer.name == name:
+                return layer
+        raise ValueError(
+            f"No such layer: {name}. Existing layers are: {[la.name for la in self.layers]}"
+        )
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} name={self.name!r}, {len(self.layers)} layers>"
