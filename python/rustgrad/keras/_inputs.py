@@ -108,13 +108,13 @@ def as_x(model: Any, x: Any, what: str = "x") -> Any:
     return arrays[0] if len(arrays) == 1 else arrays
 
 
-def _check_sparse(labels: np.ndarray, classes: int, loss: str) -> None:
+def _check_sparse(labels: np.ndarray, classes: int, loss: str, what: str) -> None:
     flat = labels.reshape(-1).astype(np.float64)
     bad = ~np.isfinite(flat) | (flat != np.round(flat)) | (flat < 0) | (flat >= classes)
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
         raise ValueError(
-            f"{loss}: label {labels.reshape(-1)[i]} at position {i} is not an integer class in "
+            f"{what} ({loss}): label {labels.reshape(-1)[i]} at position {i} is not an integer class in "
             f"[0, {classes}) (the model outputs {classes} classes)"
         )
 
@@ -156,7 +156,7 @@ def _one_y(y: Any, n: int, x_shape: tuple, loss: str, out: tuple, what: str) -> 
                 f"{loss} needs one integer label per output row, shape {lead}, but {what} has "
                 f"shape {arr.shape}; for one-hot labels use categorical_crossentropy"
             )
-        _check_sparse(arr, classes, loss)
+        _check_sparse(arr, classes, loss, what)
         return np.ascontiguousarray(arr.reshape(lead), dtype=np.float32)
     if arr.ndim == 1:
         arr = arr[:, None]
