@@ -208,11 +208,8 @@ class Model(Layer):
             for loss, ms, shape in zip(self._losses, self._metric_specs, shapes)
         ]
         kwargs = self.optimizer.core_kwargs()
-        frozen = [
-            i
-            for i, layer in enumerate(self._core_layers)
-            if self._frozen_at_compile.get(id(layer), self._frozen().get(id(layer), False))
-        ]
+        flags = {**self._frozen(), **self._frozen_at_compile}  # layers added since: as they are
+        frozen = [i for i, layer in enumerate(self._core_layers) if flags.get(id(layer), False)]
         if frozen:
             kwargs["frozen"] = frozen
         if len(shapes) == 1:
