@@ -206,9 +206,10 @@ def sigint_during_fit(r, sizes):
     guard = threading.Timer(
         HANG_SECONDS, lambda: (print("HANG in sigint", flush=True), os._exit(3))
     )
-    timer.start()
-    guard.start()
     try:
+        # Started inside the try: the Ctrl-C may land while the timers are still starting.
+        guard.start()
+        timer.start()
         m.fit(x, y, batch_size=32, epochs=10**6, verbose=0)
         raise AssertionError("fit ended without KeyboardInterrupt")
     except KeyboardInterrupt:

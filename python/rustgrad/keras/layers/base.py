@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from rustgrad import _core
+from rustgrad.keras.layers import subclassing as _sub
 from rustgrad.keras.layers.naming import auto_name as _auto_name
 from rustgrad.keras.layers.naming import snake as _snake
 from rustgrad.keras.layers.node import KerasTensor, Node, is_symbolic
@@ -57,20 +58,115 @@ class Layer:
         self.input_shape: tuple | None = None
         self.output_shape: tuple | None = None
         self._inbound_nodes: list[Node] = []
+        self._built_custom = False
+        self._made: list = []  # add_weight's weights (subclassing.Weight)
+        self._added_losses: list = []
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        # Layers assigned as attributes (also in lists and dicts) are tracked, as Keras does.
+        object.__setattr__(self, name, value)
+        subs = _sub.sublayers(value, Layer)
+        if subs and not name.startswith("_"):
+            tracked = self.__dict__.setdefault("_tracked", [])
+            tracked.extend(s for s in subs if s is not self and all(s is not t for t in tracked))
+
+    def _is_custom(self) -> bool:
+        """Whether the forward pass is Python: the class defines its own `call`."""
+        return not getattr(type(self).call, "_builtin", False)
 
     @property
     def built(self) -> bool:
-        return self.core is not None
+        return self.core is not None or self._built_custom
 
-    def build(self, input_shape: tuple) -> tuple:
+    def build(self, input_shape: Any) -> Any:
         """Create the Rust layer for inputs of `input_shape` (batch axis None); return the output shape."""
+        if self._is_custom():  # a subclass without its own build: nothing to create
+            self._built_custom = True
+            return None
         self.input_shape = tuple(input_shape)
         self.core = self._make_core(self.input_shape)
         self.output_shape = self.compute_output_shape(self.input_shape)
         return self.output_shape
 
     def _make_core(self, input_shape: tuple) -> Any:
-        raise NotImplementedError
+        raise NotImplementedError(
+            f"{type(self).__name__} has no call(): a subclass of keras.layers.Layer must define "
+            "call(self, inputs) (and build(self, input_shape) to make its weights)"
+        )
+
+    def call(self, inputs: Any, training: Any = None) -> Any:
+        """The forward pass on Tensors; subclasses write their own (built-in layers run in Rust)."""
+        if self.core is None:
+            self._make_core(None)  # raises, naming the class and the method to write
+        return self.core(inputs, training=bool(training))
+
+    call._builtin = True  # type: ignore[attr-defined]
+
+    # ---- subclassing: weights, losses, the Python forward pass -----------------------------
+    def add_weight(
+        self,
+        shape: Any = None,
+        initializer: Any = "glorot_uniform",
+        dtype: Any = None,
+        trainable: bool = True,
+        regularizer: Any = None,
+        constraint: Any = None,
+        name: str | None = None,
+        **kwargs: Any,
+    ) -> Any:
+        """A new weight Tensor of `shape` that fit trains (unless trainable=False)."""
+        if isinstance(shape, str):  # tf.keras 2 order: add_weight(name, shape, ...)
+            name, shape = (
+                shape,
+                kwargs.pop("shape", initializer if initializer != "glorot_uniform" else None),
+            )
+        for key in ("autocast", "aggregation", "synchronization", "use_resource"):
+            kwargs.pop(key, None)
+        if kwargs:
+            raise TypeError(f"add_weight got unexpected arguments {sorted(kwargs)}")
+        if constraint is not None:
+            raise ValueError(f"add_weight: constraint={constraint!r} is not supported")
+        w = _sub.make_weight(
+            shape, initializer, trainable, name or f"weight_{len(self._made)}", regularizer
+        )
+        self._made.append(w)
+        return w.tensor
+
+    def add_loss(self, loss: Any) -> None:
+        """A loss (a Tensor from this call) added to the training loss of the model, as Keras."""
+        self._added_losses.append(loss)
+
+    @property
+    def losses(self) -> list:
+        """Losses added during the last call, and the weights' regularization terms."""
+        return list(self._added_losses) + [
+            w.regularizer(w.tensor) for w in self._made if w.regularizer
+        ]
+
+    def _take_losses(self) -> list:
+        """This layer's and its sublayers' losses of the last call (cleared) and regularizers."""
+        out = self.losses
+        self._added_losses = []
+        for sub in self.__dict__.get("_tracked", []):
+            out += sub._take_losses()
+        return out
+
+    def _call_custom(self, x: Any, training: Any) -> Any:
+        x = _sub.to_tensors(x)
+        if not self.built:
+            shape = (
+                [(None, *t.shape[1:]) for t in x] if isinstance(x, list) else (None, *x.shape[1:])
+            )
+            self.input_shape = shape
+            self.build(shape)
+            self._built_custom = True
+        self._added_losses = []
+        if _sub.accepts_training(self.call):
+            return self.call(x, training=training)
+        return self.call(x)
+
+    def get_config(self) -> dict:
+        return {"name": self.name, "trainable": self.trainable, "dtype": "float32"}
 
     def compute_output_shape(self, input_shape: tuple) -> tuple:
         return tuple(input_shape)
@@ -87,10 +183,14 @@ class Layer:
         self._trainable = bool(value)
 
     def _params(self) -> list:
-        return self.core.params() if self.core is not None else []
+        own = self.core.params() if self.core is not None else []
+        subs = [w for s in self.__dict__.get("_tracked", []) for w in s.trainable_weights]
+        return own + [w.tensor for w in self._made if w.trainable] + subs
 
     def _state(self) -> list:
-        return self.core.state() if self.core is not None else []
+        own = self.core.state() if self.core is not None else []
+        subs = [w for s in self.__dict__.get("_tracked", []) for w in s.non_trainable_weights]
+        return own + [w.tensor for w in self._made if not w.trainable] + subs
 
     @property
     def trainable_weights(self) -> list:
@@ -134,6 +234,8 @@ class Layer:
     def __call__(self, x: Any, training: bool = False) -> Any:
         if is_symbolic(x):
             return self._call_symbolic(x)
+        if self._is_custom():
+            return self._call_custom(x, training)
         if not self.built:
             if self._multi_input:
                 self.build([(None, *np.shape(_values(t))[1:]) for t in x])
@@ -146,6 +248,8 @@ class Layer:
     def _call_symbolic(self, x: Any) -> KerasTensor:
         """Build the layer for `x`'s shape if needed, check the shape, record the call."""
         inputs = list(x) if isinstance(x, (list, tuple)) else [x]
+        if self._is_custom():
+            return self._call_symbolic_custom(x, inputs)
         if self._multi_input:
             if not isinstance(x, (list, tuple)):
                 raise ValueError(
@@ -167,6 +271,25 @@ class Layer:
         out = KerasTensor(self.compute_output_shape(shape))
         Node(self, inputs, [out])
         return out
+
+    def _call_symbolic_custom(self, x: Any, inputs: list) -> Any:
+        """A custom layer on KerasTensors: its output shape from compute_output_shape when the
+        class defines one, else from running `call` on one sample of zeros."""
+        shape: Any = [t.shape for t in inputs] if isinstance(x, (list, tuple)) else x.shape
+        if type(self).compute_output_shape is not Layer.compute_output_shape:
+            if not self.built:
+                self._call_custom(_sub.to_tensors(np.zeros((1, *shape[1:]), np.float32)), False)
+            out = self.compute_output_shape(shape)
+        else:
+            out = _sub.shape_by_running(self, shape)
+        self.output_shape = out
+        outs = (
+            [KerasTensor(tuple(s)) for s in out]
+            if isinstance(out, list)
+            else [KerasTensor(tuple(out))]
+        )
+        Node(self, inputs, outs)
+        return outs[0] if len(outs) == 1 else outs
 
     def _check_input_shape(self, shape: Any) -> None:
         built = self.input_shape

@@ -10,6 +10,7 @@ from rustgrad.keras.layers.base import Layer, _compatible
 from rustgrad.keras.layers.naming import auto_name
 from rustgrad.keras.layers.node import KerasTensor, Node
 from rustgrad.keras.models import graph as graph_mod
+from rustgrad.keras.models import subclassed
 from rustgrad.keras.models.model import Model
 
 __all__ = ["Functional"]
@@ -60,6 +61,9 @@ class Functional(Model):
     def _engine(self) -> Any:
         """The core model running this graph, made at first use (one per traced graph)."""
         with self._build_lock:
+            if self._core is None and subclassed.needs_eager(self):
+                self._core_layers, self._core_compiled = [], False
+                self._core = subclassed.graph_engine(self)
             if self._core is None:
                 layers, graph, ins, outs = graph_mod.core_graph(self)
                 cores = [layer.core for layer in layers]

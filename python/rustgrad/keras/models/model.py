@@ -17,6 +17,7 @@ from rustgrad.keras import _compile, _summary, optimizers, saving, training
 from rustgrad.keras.layers.base import Layer
 from rustgrad.keras.layers.naming import auto_name, snake
 from rustgrad.keras.layers.node import is_symbolic
+from rustgrad.keras.models import subclassed
 
 __all__ = ["Model"]
 
@@ -59,19 +60,29 @@ class Model(Layer):
         # that fits); predict and evaluate meanwhile see the weights of finished steps.
         self._fit_lock = threading.RLock()
         self._build_lock = threading.Lock()
+        self._built_custom, self._made, self._added_losses = False, [], []
 
     # ---- structure (functional.py and sequential.py fill these in) ---------------------------
     @property
     def layers(self) -> list[Layer]:
-        return []
+        """A subclass's layers: those assigned as attributes (also in lists and dicts)."""
+        return list(self.__dict__.get("_tracked", []))
 
     @property
     def built(self) -> bool:
-        return self._core is not None
+        return self._built_custom if self._is_custom() else self._core is not None
+
+    def call(self, inputs: Any, training: Any = None) -> Any:
+        """The forward pass on Tensors; a subclass writes its own."""
+        return self._call_data(inputs, bool(training))
+
+    call._builtin = True  # type: ignore[attr-defined]
 
     def _engine(self) -> Any:
         """What fit/evaluate/predict call: train_batch, train_batches, eval_batch, predict_batch,
-        forward, compile, params (the `_core.Model` interface)."""
+        forward, compile, params (the `_core.Model` interface); the eager engine for a subclass."""
+        if self._is_custom():
+            return subclassed.engine(self)
         if self._core is None:
             raise NotImplementedError(
                 f"model '{self.name}' ({type(self).__name__}) has no graph of built-in layers; "
@@ -81,12 +92,23 @@ class Model(Layer):
 
     def _ensure_built(self, data_shape: tuple) -> None:
         """Build from the first data seen when the input shape is still unknown (Sequential)."""
+        if self._is_custom():
+            subclassed.ensure_built(self, data_shape)
+
+    @property
+    def input_names(self) -> list[str]:
+        return ["input"]
+
+    def _input_shapes(self) -> list[tuple]:
+        return subclassed.input_shapes(self)
 
     @property
     def output_names(self) -> list[str]:
         return [self.name]
 
     def _output_shapes(self) -> list[tuple]:
+        if self._is_custom():
+            return subclassed.output_shapes(self)
         return [tuple(self.output_shape)]
 
     def _pack_outputs(self, values: list) -> Any:
@@ -265,7 +287,13 @@ class Model(Layer):
         """On KerasTensors: the model used as a layer. On data: the forward pass as rustgrad
         Tensors that record the graph (call .backward() on a loss)."""
         if is_symbolic(x):
+            if self._is_custom():
+                return self._call_symbolic_custom(x, list(x) if isinstance(x, list) else [x])
             return self._call_symbolic(x)
+        if self._is_custom():
+            out = self._call_custom(x, training)
+            subclassed.record_shapes(self, out)
+            return out
         return self._call_data(x, training)
 
     def _call_data(self, x: Any, training: bool) -> Any:

@@ -1,0 +1,155 @@
+"""What `class L(keras.layers.Layer)` needs: add_weight and its initializers, attribute tracking of
+sublayers, the output shape found by running `call`, and the losses layers add while they run.
+The Layer base class (base.py) calls these for layers whose forward pass is Python (`call`)."""
+
+from __future__ import annotations
+
+import inspect
+import math
+from typing import Any, Callable
+
+import numpy as np
+
+from rustgrad import _core
+from rustgrad.autograd import no_grad
+
+INITIALIZERS = (
+    "zeros",
+    "ones",
+    "glorot_uniform",
+    "glorot_normal",
+    "he_uniform",
+    "he_normal",
+    "lecun_uniform",
+    "lecun_normal",
+    "random_uniform",
+    "random_normal",
+)
+
+
+def _fans(shape: tuple) -> tuple[int, int]:
+    """Keras' fan-in and fan-out: a kernel's last two axes, times the receptive field."""
+    if len(shape) == 0:
+        return 1, 1
+    if len(shape) == 1:
+        return shape[0], shape[0]
+    field = math.prod(shape[:-2]) if len(shape) > 2 else 1
+    return shape[-2] * field, shape[-1] * field
+
+
+def initial_values(initializer: Any, shape: tuple) -> np.ndarray:
+    """A weight's first values; random draws use NumPy's global state (np.random.seed repeats)."""
+    if callable(initializer) and not isinstance(initializer, str):
+        return np.asarray(initializer(shape), dtype=np.float32).reshape(shape)
+    name = "glorot_uniform" if initializer is None else str(initializer).lower()
+    fan_in, fan_out = _fans(shape)
+    draw = {
+        "zeros": lambda: np.zeros(shape),
+        "ones": lambda: np.ones(shape),
+        "glorot_uniform": lambda: _uniform(shape, math.sqrt(6.0 / (fan_in + fan_out))),
+        "glorot_normal": lambda: _normal(shape, math.sqrt(2.0 / (fan_in + fan_out))),
+        "he_uniform": lambda: _uniform(shape, math.sqrt(6.0 / fan_in)),
+        "he_normal": lambda: _normal(shape, math.sqrt(2.0 / fan_in)),
+        "lecun_uniform": lambda: _uniform(shape, math.sqrt(3.0 / fan_in)),
+        "lecun_normal": lambda: _normal(shape, math.sqrt(1.0 / fan_in)),
+        "random_uniform": lambda: _uniform(shape, 0.05),
+        "random_normal": lambda: np.random.normal(0.0, 0.05, shape),
+    }.get(name)
+    if draw is None:
+        raise ValueError(f"unknown initializer {initializer!r}; valid names: {list(INITIALIZERS)}")
+    return np.asarray(draw(), dtype=np.float32)
+
+
+def _uniform(shape: tuple, limit: float) -> np.ndarray:
+    return np.random.uniform(-limit, limit, shape)
+
+
+def _normal(shape: tuple, stddev: float) -> np.ndarray:
+    # Keras' truncated normal: redraw values beyond two standard deviations.
+    v = np.random.normal(0.0, stddev, shape)
+    bad = np.abs(v) > 2 * stddev
+    while bad.any():
+        v[bad] = np.random.normal(0.0, stddev, int(bad.sum()))
+        bad = np.abs(v) > 2 * stddev
+    return v
+
+
+class Weight:
+    """A weight made by add_weight: its Tensor, whether fit trains it, and its regularizer."""
+
+    def __init__(self, tensor: Any, trainable: bool, name: str, regularizer: Any):
+        self.tensor, self.trainable, self.name, self.regularizer = (
+            tensor,
+            trainable,
+            name,
+            regularizer,
+        )
+
+
+def make_weight(
+    shape: Any, initializer: Any, trainable: bool, name: str, regularizer: Any
+) -> Weight:
+    if regularizer is not None and not callable(regularizer):
+        raise ValueError(
+            f"add_weight: regularizer must be a callable taking the weight (e.g. "
+            f"lambda w: 1e-4 * rustgrad.sum(w * w)), got {regularizer!r}"
+        )
+    shape = tuple(int(d) for d in (shape or ()))
+    t = _core.tensor(initial_values(initializer, shape), requires_grad=bool(trainable))
+    return Weight(t, bool(trainable), name, regularizer)
+
+
+def sublayers(value: Any, layer_type: type) -> list:
+    """The layers in an attribute value: a layer, or layers in a list, tuple or dict."""
+    if isinstance(value, layer_type):
+        return [value]
+    if isinstance(value, (list, tuple)):
+        return [v for v in value if isinstance(v, layer_type)]
+    if isinstance(value, dict):
+        return [v for v in value.values() if isinstance(v, layer_type)]
+    return []
+
+
+def accepts_training(fn: Callable) -> bool:
+    """Whether a `call` takes `training` (Keras passes it only then)."""
+    try:
+        params = inspect.signature(fn).parameters
+    except (TypeError, ValueError):
+        return False
+    return "training" in params or any(p.kind == p.VAR_KEYWORD for p in params.values())
+
+
+def to_tensors(x: Any) -> Any:
+    """Data for a custom call: Tensors stay, arrays become Tensors; lists and dicts keep their form."""
+    if isinstance(x, _core.Tensor):
+        return x
+    if isinstance(x, (list, tuple)):
+        return [to_tensors(v) for v in x]
+    if isinstance(x, dict):
+        return {k: to_tensors(v) for k, v in x.items()}
+    return _core.tensor(np.ascontiguousarray(getattr(x, "numpy", lambda: x)(), dtype=np.float32))
+
+
+def flat_tensors(out: Any) -> list:
+    """A call's result (a Tensor, a list/tuple or a dict of them) as a list."""
+    if isinstance(out, dict):
+        return list(out.values())
+    if isinstance(out, (list, tuple)):
+        return list(out)
+    return [out]
+
+
+def shape_by_running(layer: Any, input_shape: Any) -> Any:
+    """The output shape (batch axis None) of `layer` on inputs of `input_shape`, found by calling
+    it on one sample of zeros without recording a graph."""
+
+    def zeros(s: tuple) -> Any:
+        return _core.tensor(np.zeros((1, *[1 if d is None else d for d in s[1:]]), np.float32))
+
+    multi = isinstance(input_shape, list)
+    x = [zeros(s) for s in input_shape] if multi else zeros(tuple(input_shape))
+    with no_grad():
+        out = layer(x)
+    layer._take_losses()  # the probe adds no loss to training
+    shapes = [(None, *o.shape[1:]) for o in flat_tensors(out)]
+    return shapes[0] if len(shapes) == 1 else shapes

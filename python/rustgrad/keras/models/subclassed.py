@@ -1,0 +1,92 @@
+"""Models with Python code in them, run by the eager engine (keras/eager.py): a `keras.Model`
+subclass with its own `call`, and a functional model holding a custom layer (its traced graph is
+walked node by node on Tensors). model.py and functional.py hand over to these."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from rustgrad.keras.eager import EagerEngine
+from rustgrad.keras.layers import subclassing as sub
+
+
+def _engine_for(model: Any, forward: Any) -> EagerEngine:
+    return EagerEngine(
+        forward=forward,
+        trainable=lambda: model.trainable_weights,
+        weights=lambda: model.weights,
+        added_losses=lambda: model._take_losses(),
+    )
+
+
+# ---- keras.Model subclasses -------------------------------------------------------------------
+def engine(model: Any) -> EagerEngine:
+    """The subclass's engine: its `call` on the batch's Tensors."""
+    if model._core is None:
+
+        def forward(xs: list, training: bool) -> list:
+            out = model._call_custom(xs[0] if len(xs) == 1 else xs, training)
+            record_shapes(model, out)
+            return sub.flat_tensors(out)
+
+        model._core = _engine_for(model, forward)
+    return model._core
+
+
+def record_shapes(model: Any, out: Any) -> None:
+    outs = sub.flat_tensors(out)
+    model._sub_output_shapes = [(None, *o.shape[1:]) for o in outs]
+    model.output_shape = model._sub_output_shapes[0] if len(outs) == 1 else model._sub_output_shapes
+
+
+def ensure_built(model: Any, data_shape: tuple) -> None:
+    """Build a subclass from the first data's shape: its layers build on one sample of zeros."""
+    if model._built_custom and getattr(model, "_sub_output_shapes", None):
+        return
+    model._sub_input_shape = (None, *data_shape[1:])
+    probe = np.zeros((1, *data_shape[1:]), np.float32)
+    record_shapes(model, model._call_custom(probe, False))
+    model._take_losses()  # the probe's losses are not training's
+
+
+def input_shapes(model: Any) -> list[tuple]:
+    shape = getattr(model, "_sub_input_shape", None)
+    if shape is None:
+        raise AttributeError(f"model '{model.name}' is not built yet: call it on data first")
+    return [shape]
+
+
+def output_shapes(model: Any) -> list[tuple]:
+    shapes = getattr(model, "_sub_output_shapes", None)
+    if shapes is None:
+        raise AttributeError(f"model '{model.name}' is not built yet: call it on data first")
+    return list(shapes)
+
+
+# ---- functional models with a custom layer ------------------------------------------------------
+def needs_eager(model: Any) -> bool:
+    """Whether some layer of the functional graph (nested models opened) runs Python code."""
+    for layer in model.layers:
+        if hasattr(layer, "_nodes"):
+            if needs_eager(layer):
+                return True
+        elif layer._is_custom():
+            return True
+    return False
+
+
+def graph_engine(model: Any) -> EagerEngine:
+    """A functional model's graph run node by node on Tensors (built-in layers still in Rust)."""
+
+    def forward(xs: list, training: bool) -> list:
+        values = {id(t): v for t, v in zip(model._inputs, xs)}
+        for node in model._nodes:
+            args = [values[id(t)] for t in node.input_tensors]
+            out = node.layer(args if len(args) > 1 else args[0], training=training)
+            for t, v in zip(node.output_tensors, sub.flat_tensors(out)):
+                values[id(t)] = v
+        return [values[id(t)] for t in model._outputs]
+
+    return _engine_for(model, forward)
