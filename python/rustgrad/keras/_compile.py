@@ -92,3 +92,47 @@ def check_metric_names(specs: list[list], loss_list: list | None) -> None:
 
 def output_dim(shape: tuple) -> int:
     return int(shape[-1]) if len(shape) > 1 and shape[-1] is not None else 1
+
+
+def compile_engine(model: Any) -> None:
+    """Hand the model's compile state to its engine: a loss, weight and metrics per output (core
+    names), the optimizer's keywords, and the layers frozen at compile."""
+    engine, names, shapes = model._engine(), model.output_names, model._output_shapes()
+    resolved = [
+        [metrics_mod.resolve(m, loss.core_name, output_dim(shape)) for m in ms]
+        for loss, ms, shape in zip(model._losses, model._metric_specs, shapes)
+    ]
+    kwargs = model.optimizer.core_kwargs()
+    flags = {**model._frozen(), **model._frozen_at_compile}  # layers added since: as they are
+    frozen = [i for i, layer in enumerate(model._core_layers) if flags.get(id(layer), False)]
+    if frozen:
+        kwargs["frozen"] = frozen
+    if len(shapes) == 1:
+        loss = model._losses[0]
+        model._metric_keys = [key for key, _, _ in resolved[0]]
+        if model._loss_weights[0] != 1.0:
+            kwargs["loss_weights"] = model._loss_weights
+        metric_names: Any = [(core, thr) for _, core, thr in resolved[0]]
+        engine.compile(
+            loss.core_name,
+            metric_names,
+            model.optimizer.core_name,
+            **loss.compile_args(),
+            **kwargs,
+        )
+    else:
+        model._metric_keys = [f"{n}_loss" for n in names] + [
+            f"{n}_{key}" for n, r in zip(names, resolved) for key, _, _ in r
+        ]
+        engine.compile(
+            [loss.core_name for loss in model._losses],
+            [[(core, thr) for _, core, thr in r] for r in resolved],
+            model.optimizer.core_name,
+            from_logits=[loss.from_logits for loss in model._losses],
+            delta=[loss.delta for loss in model._losses],
+            label_smoothing=[
+                loss.compile_args().get("label_smoothing", 0.0) for loss in model._losses
+            ],
+            loss_weights=model._loss_weights,
+            **kwargs,
+        )

@@ -8,10 +8,10 @@ from typing import Any
 import numpy as np
 
 from rustgrad import _core
-from rustgrad.keras.layers import subclassing as _sub
 from rustgrad.keras.layers.naming import auto_name as _auto_name
 from rustgrad.keras.layers.naming import snake as _snake
 from rustgrad.keras.layers.node import KerasTensor, Node, is_symbolic
+from rustgrad.keras.layers.subclassing import CustomLayerMixin
 
 __all__ = ["Input", "InputLayer", "KerasTensor", "Layer"]
 
@@ -35,7 +35,7 @@ def _compatible(built: tuple, given: tuple) -> bool:
     )
 
 
-class Layer:
+class Layer(CustomLayerMixin):
     """Base class: a name, an optional input shape, and a Rust layer built once shapes are known."""
 
     # Layers that take a list of tensors (the merge layers) set this.
@@ -61,14 +61,6 @@ class Layer:
         self._built_custom = False
         self._made: list = []  # add_weight's weights (subclassing.Weight)
         self._added_losses: list = []
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        # Layers assigned as attributes (also in lists and dicts) are tracked, as Keras does.
-        object.__setattr__(self, name, value)
-        subs = _sub.sublayers(value, Layer)
-        if subs and not name.startswith("_"):
-            tracked = self.__dict__.setdefault("_tracked", [])
-            tracked.extend(s for s in subs if s is not self and all(s is not t for t in tracked))
 
     def _is_custom(self) -> bool:
         """Whether the forward pass is Python: the class defines its own `call`."""
@@ -102,74 +94,10 @@ class Layer:
 
     call._builtin = True  # type: ignore[attr-defined]
 
-    # ---- subclassing: weights, losses, the Python forward pass -----------------------------
-    def add_weight(
-        self,
-        shape: Any = None,
-        initializer: Any = "glorot_uniform",
-        dtype: Any = None,
-        trainable: bool = True,
-        regularizer: Any = None,
-        constraint: Any = None,
-        name: str | None = None,
-        **kwargs: Any,
-    ) -> Any:
-        """A new weight Tensor of `shape` that fit trains (unless trainable=False)."""
-        if isinstance(shape, str):  # tf.keras 2 order: add_weight(name, shape, ...)
-            name, shape = (
-                shape,
-                kwargs.pop("shape", initializer if initializer != "glorot_uniform" else None),
-            )
-        for key in ("autocast", "aggregation", "synchronization", "use_resource"):
-            kwargs.pop(key, None)
-        if kwargs:
-            raise TypeError(f"add_weight got unexpected arguments {sorted(kwargs)}")
-        if constraint is not None:
-            raise ValueError(f"add_weight: constraint={constraint!r} is not supported")
-        w = _sub.make_weight(
-            shape, initializer, trainable, name or f"weight_{len(self._made)}", regularizer
-        )
-        self._made.append(w)
-        return w.tensor
-
-    def add_loss(self, loss: Any) -> None:
-        """A loss (a Tensor from this call) added to the training loss of the model, as Keras."""
-        self._added_losses.append(loss)
-
-    @property
-    def losses(self) -> list:
-        """Losses added during the last call, and the weights' regularization terms."""
-        return list(self._added_losses) + [
-            w.regularizer(w.tensor) for w in self._made if w.regularizer
-        ]
-
-    def _take_losses(self) -> list:
-        """This layer's and its sublayers' losses of the last call (cleared) and regularizers."""
-        out = self.losses
-        self._added_losses = []
-        for sub in self.__dict__.get("_tracked", []):
-            out += sub._take_losses()
-        return out
-
-    def _call_custom(self, x: Any, training: Any) -> Any:
-        x = _sub.to_tensors(x)
-        if not self.built:
-            shape = (
-                [(None, *t.shape[1:]) for t in x] if isinstance(x, list) else (None, *x.shape[1:])
-            )
-            self.input_shape = shape
-            self.build(shape)
-            self._built_custom = True
-        self._added_losses = []
-        if _sub.accepts_training(self.call):
-            return self.call(x, training=training)
-        return self.call(x)
-
-    def get_config(self) -> dict:
-        return {"name": self.name, "trainable": self.trainable, "dtype": "float32"}
-
     def compute_output_shape(self, input_shape: tuple) -> tuple:
         return tuple(input_shape)
+
+    compute_output_shape._builtin = True  # type: ignore[attr-defined]
 
     # ---- weights ---------------------------------------------------------------------------
     @property
@@ -271,25 +199,6 @@ class Layer:
         out = KerasTensor(self.compute_output_shape(shape))
         Node(self, inputs, [out])
         return out
-
-    def _call_symbolic_custom(self, x: Any, inputs: list) -> Any:
-        """A custom layer on KerasTensors: its output shape from compute_output_shape when the
-        class defines one, else from running `call` on one sample of zeros."""
-        shape: Any = [t.shape for t in inputs] if isinstance(x, (list, tuple)) else x.shape
-        if type(self).compute_output_shape is not Layer.compute_output_shape:
-            if not self.built:
-                self._call_custom(_sub.to_tensors(np.zeros((1, *shape[1:]), np.float32)), False)
-            out = self.compute_output_shape(shape)
-        else:
-            out = _sub.shape_by_running(self, shape)
-        self.output_shape = out
-        outs = (
-            [KerasTensor(tuple(s)) for s in out]
-            if isinstance(out, list)
-            else [KerasTensor(tuple(out))]
-        )
-        Node(self, inputs, outs)
-        return outs[0] if len(outs) == 1 else outs
 
     def _check_input_shape(self, shape: Any) -> None:
         built = self.input_shape

@@ -12,6 +12,7 @@ import numpy as np
 
 from rustgrad import _core
 from rustgrad.autograd import no_grad
+from rustgrad.keras.layers.node import KerasTensor, Node
 
 INITIALIZERS = (
     "zeros",
@@ -139,17 +140,119 @@ def flat_tensors(out: Any) -> list:
     return [out]
 
 
+def _zeros_like(shape: Any) -> Any:
+    """One sample of zeros for an input shape (or a list of them); unknown sizes become 1."""
+    if isinstance(shape, list):
+        return [_zeros_like(s) for s in shape]
+    return _core.tensor(np.zeros((1, *[1 if d is None else d for d in shape[1:]]), np.float32))
+
+
 def shape_by_running(layer: Any, input_shape: Any) -> Any:
     """The output shape (batch axis None) of `layer` on inputs of `input_shape`, found by calling
     it on one sample of zeros without recording a graph."""
-
-    def zeros(s: tuple) -> Any:
-        return _core.tensor(np.zeros((1, *[1 if d is None else d for d in s[1:]]), np.float32))
-
-    multi = isinstance(input_shape, list)
-    x = [zeros(s) for s in input_shape] if multi else zeros(tuple(input_shape))
+    x = _zeros_like(input_shape)
     with no_grad():
         out = layer(x)
     layer._take_losses()  # the probe adds no loss to training
     shapes = [(None, *o.shape[1:]) for o in flat_tensors(out)]
     return shapes[0] if len(shapes) == 1 else shapes
+
+
+class CustomLayerMixin:
+    """The parts of keras.layers.Layer that subclasses use: add_weight, add_loss, attribute
+    tracking, and the Python forward pass (`call`) on data and on KerasTensors."""
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        # Layers assigned as attributes (also in lists and dicts) are tracked, as Keras does.
+        object.__setattr__(self, name, value)
+        subs = sublayers(value, CustomLayerMixin)
+        if subs and not name.startswith("_"):
+            tracked = self.__dict__.setdefault("_tracked", [])
+            tracked.extend(s for s in subs if s is not self and all(s is not t for t in tracked))
+
+    # ---- subclassing: weights, losses, the Python forward pass -----------------------------
+    def add_weight(
+        self,
+        shape: Any = None,
+        initializer: Any = "glorot_uniform",
+        dtype: Any = None,
+        trainable: bool = True,
+        regularizer: Any = None,
+        constraint: Any = None,
+        name: str | None = None,
+        **kwargs: Any,
+    ) -> Any:
+        """A new weight Tensor of `shape` that fit trains (unless trainable=False)."""
+        if isinstance(shape, str):  # tf.keras 2 order: add_weight(name, shape, ...)
+            name, shape = (
+                shape,
+                kwargs.pop("shape", initializer if initializer != "glorot_uniform" else None),
+            )
+        for key in ("autocast", "aggregation", "synchronization", "use_resource"):
+            kwargs.pop(key, None)
+        if kwargs:
+            raise TypeError(f"add_weight got unexpected arguments {sorted(kwargs)}")
+        if constraint is not None:
+            raise ValueError(f"add_weight: constraint={constraint!r} is not supported")
+        w = make_weight(
+            shape, initializer, trainable, name or f"weight_{len(self._made)}", regularizer
+        )
+        self._made.append(w)
+        return w.tensor
+
+    def add_loss(self, loss: Any) -> None:
+        """A loss (a Tensor from this call) added to the training loss of the model, as Keras."""
+        self._added_losses.append(loss)
+
+    @property
+    def losses(self) -> list:
+        """Losses added during the last call, and the weights' regularization terms."""
+        return list(self._added_losses) + [
+            w.regularizer(w.tensor) for w in self._made if w.regularizer
+        ]
+
+    def _take_losses(self) -> list:
+        """This layer's and its sublayers' losses of the last call (cleared) and regularizers."""
+        out = self.losses
+        self._added_losses = []
+        for sub in self.__dict__.get("_tracked", []):
+            out += sub._take_losses()
+        return out
+
+    def _call_custom(self, x: Any, training: Any) -> Any:
+        x = to_tensors(x)
+        if not self.built:
+            shape = (
+                [(None, *t.shape[1:]) for t in x] if isinstance(x, list) else (None, *x.shape[1:])
+            )
+            self.input_shape = shape
+            self.build(shape)
+            self._built_custom = True
+        self._added_losses = []
+        if accepts_training(self.call):
+            return self.call(x, training=training)
+        return self.call(x)
+
+    def get_config(self) -> dict:
+        return {"name": self.name, "trainable": self.trainable, "dtype": "float32"}
+
+    def _call_symbolic_custom(self, x: Any, inputs: list) -> Any:
+        """A custom layer on KerasTensors: its output shape from compute_output_shape when the
+        class defines one, else from running `call` on one sample of zeros."""
+        shape: Any = [t.shape for t in inputs] if isinstance(x, (list, tuple)) else x.shape
+        if not getattr(type(self).compute_output_shape, "_builtin", False):
+            if not self.built:  # build the weights, as the first call on data would
+                with no_grad():
+                    self._call_custom(_zeros_like(shape), False)
+                self._take_losses()
+            out = self.compute_output_shape(shape)
+        else:
+            out = shape_by_running(self, shape)
+        self.output_shape = out
+        outs = (
+            [KerasTensor(tuple(s)) for s in out]
+            if isinstance(out, list)
+            else [KerasTensor(tuple(out))]
+        )
+        Node(self, inputs, outs)
+        return outs[0] if len(outs) == 1 else outs

@@ -219,51 +219,9 @@ class Model(Layer):
             self._ensure_compiled()
 
     def _ensure_compiled(self) -> None:
-        if self._core_compiled:
-            return
-        engine, names, shapes = self._engine(), self.output_names, self._output_shapes()
-        resolved = [
-            [
-                _compile.metrics_mod.resolve(m, loss.core_name, _compile.output_dim(shape))
-                for m in ms
-            ]
-            for loss, ms, shape in zip(self._losses, self._metric_specs, shapes)
-        ]
-        kwargs = self.optimizer.core_kwargs()
-        flags = {**self._frozen(), **self._frozen_at_compile}  # layers added since: as they are
-        frozen = [i for i, layer in enumerate(self._core_layers) if flags.get(id(layer), False)]
-        if frozen:
-            kwargs["frozen"] = frozen
-        if len(shapes) == 1:
-            loss = self._losses[0]
-            self._metric_keys = [key for key, _, _ in resolved[0]]
-            if self._loss_weights[0] != 1.0:
-                kwargs["loss_weights"] = self._loss_weights
-            metric_names: Any = [(core, thr) for _, core, thr in resolved[0]]
-            engine.compile(
-                loss.core_name,
-                metric_names,
-                self.optimizer.core_name,
-                **loss.compile_args(),
-                **kwargs,
-            )
-        else:
-            self._metric_keys = [f"{n}_loss" for n in names] + [
-                f"{n}_{key}" for n, r in zip(names, resolved) for key, _, _ in r
-            ]
-            engine.compile(
-                [loss.core_name for loss in self._losses],
-                [[(core, thr) for _, core, thr in r] for r in resolved],
-                self.optimizer.core_name,
-                from_logits=[loss.from_logits for loss in self._losses],
-                delta=[loss.delta for loss in self._losses],
-                label_smoothing=[
-                    loss.compile_args().get("label_smoothing", 0.0) for loss in self._losses
-                ],
-                loss_weights=self._loss_weights,
-                **kwargs,
-            )
-        self._core_compiled = True
+        if not self._core_compiled:
+            _compile.compile_engine(self)
+            self._core_compiled = True
 
     @property
     def metrics_names(self) -> list[str]:
