@@ -12,12 +12,12 @@ from rustgrad.keras.eager import EagerEngine
 from rustgrad.keras.layers import subclassing as sub
 
 
-def _engine_for(model: Any, forward: Any) -> EagerEngine:
+def _engine_for(model: Any, forward: Any, added_losses: Any = None) -> EagerEngine:
     return EagerEngine(
         forward=forward,
         trainable=lambda: model.trainable_weights,
         weights=lambda: model.weights,
-        added_losses=lambda: model._take_losses(),
+        added_losses=added_losses or (lambda: model._take_losses()),
     )
 
 
@@ -43,7 +43,10 @@ def record_shapes(model: Any, out: Any) -> None:
 
 def ensure_built(model: Any, data_shape: tuple) -> None:
     """Build a subclass from the first data's shape: its layers build on one sample of zeros."""
-    if model._built_custom and getattr(model, "_sub_output_shapes", None):
+    # A model first called as `model(x)` has its output shapes but no recorded input shape
+    # (Model.__call__ records only outputs), so it is probed here too; else fit's input check
+    # raised "not built yet" on a model that was built.
+    if getattr(model, "_sub_input_shape", None) and getattr(model, "_sub_output_shapes", None):
         return
     model._sub_input_shape = (None, *data_shape[1:])
     probe = np.zeros((1, *data_shape[1:]), np.float32)
@@ -89,4 +92,9 @@ def graph_engine(model: Any) -> EagerEngine:
                 values[id(t)] = v
         return [values[id(t)] for t in model._outputs]
 
-    return _engine_for(model, forward)
+    def added_losses() -> list:
+        # A functional model tracks no attributes, so model._take_losses() saw none of its
+        # layers: a custom layer's add_loss and regularizers were left out of the training loss.
+        return [loss for layer in model._flat_layers() for loss in layer._take_losses()]
+
+    return _engine_for(model, forward, added_losses)
