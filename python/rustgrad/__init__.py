@@ -43,12 +43,14 @@ from rustgrad.functional import (
     tanh,
 )
 from rustgrad.gradcheck import GradcheckError, gradcheck, numerical_grad
+from rustgrad.tape import GradientTape
 
 __version__ = "0.1.0"
 float32 = "float32"
 
 __all__ = [
     "GradcheckError",
+    "GradientTape",
     "GraphError",
     "InvalidArgumentError",
     "ShapeError",

@@ -160,11 +160,6 @@ def test_add_loss_is_reset_at_each_call_and_seen_by_an_outer_layer():
     assert [w.shape for w in outer.weights] == [(4, 2), (2,), (2,)]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: Layer.losses (layers/subclassing.py) lists only the layer's own add_loss terms "
-    "and regularizers, not its sublayers'; Keras' guide: layer.losses includes inner layers'",
-)
 def test_outer_losses_include_the_inner_layers_losses():
     class Outer(layers.Layer):
         def __init__(self):

@@ -12,6 +12,7 @@ from rustgrad.keras._names import unknown_name
 __all__ = [
     "BinaryAccuracy",
     "CategoricalAccuracy",
+    "Mean",
     "MeanAbsoluteError",
     "MeanSquaredError",
     "Metric",
@@ -119,6 +120,24 @@ _CLASSES = {
 }
 _ALIASES = {"mse": "mean_squared_error", "mae": "mean_absolute_error"}
 _ACCURACY = ("accuracy", "acc")
+
+
+class Mean(Metric):
+    """The running (weighted) mean of the values given: Keras' loss tracker, `Mean(name="loss")`."""
+
+    def update_state(self, values: Any, sample_weight: Any = None) -> None:
+        v = np.asarray(values.numpy() if hasattr(values, "numpy") else values, dtype=np.float64)
+        w = (
+            np.ones_like(v)
+            if sample_weight is None
+            else np.broadcast_to(np.asarray(sample_weight, dtype=np.float64), v.shape)
+        )
+        self.total += float(np.sum(v * w))
+        self.count += float(np.sum(w))
+
+    def __call__(self, values: Any, sample_weight: Any = None) -> float:
+        self.update_state(values, sample_weight)
+        return self.result()
 
 
 def get(identifier: Any) -> Metric:

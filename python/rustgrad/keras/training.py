@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from rustgrad import data
-from rustgrad.keras import _inputs
+from rustgrad.keras import _inputs, custom_step
 from rustgrad.keras.callbacks.base import Callback, CallbackList, History
 from rustgrad.keras.callbacks.progress import ProgbarLogger, resolve_verbose
 
@@ -52,6 +52,13 @@ def run_eval(model: Any, x: np.ndarray, y: np.ndarray, sw: Any, batch_size: int,
     return _logs(model._metric_keys, loss_sum, n, stats)
 
 
+def _eval(model: Any, x: Any, y: Any, sw: Any, batch_size: int, cbs: Any = None) -> dict:
+    """run_eval, or an overridden test_step once per batch."""
+    if custom_step.overridden(model, "test_step"):
+        return custom_step.evaluate(model, x, y, sw, batch_size, cbs)
+    return run_eval(model, x, y, sw, batch_size, cbs)
+
+
 def _validation(model: Any, x, y, sw, validation_split: float, validation_data: Any):
     """((x, y, sw) to train on, (x, y, sw) to validate on or None)."""
     if validation_data is not None:
@@ -61,7 +68,7 @@ def _validation(model: Any, x, y, sw, validation_split: float, validation_data: 
             )
         xv = _inputs.as_x(model, validation_data[0], "x_val")
         nv = _inputs.rows(xv)
-        yv = _inputs.as_y(model, validation_data[1], nv, np.shape(_first(xv)), "y_val")
+        yv = custom_step.targets(model, validation_data[1], nv, np.shape(_first(xv)), "y_val")
         swv = validation_data[2] if len(validation_data) == 3 else None
         swv = _inputs.sample_weights(model, yv, nv, swv, None)
         return (x, y, sw), (xv, yv, swv)
@@ -80,10 +87,10 @@ def _first(x: Any) -> Any:
     return x[0] if isinstance(x, list) else x
 
 
-def _check_compiled(model: Any, what: str) -> None:
+def _check_compiled(model: Any, what: str, need_loss: bool = True) -> None:
     if model.optimizer is None:
         raise RuntimeError(f"You must compile your model before {what}: call model.compile(...)")
-    if model.loss is None:
+    if model.loss is None and need_loss:
         raise ValueError(
             f"No loss to {what}: compile() was called without one; e.g. model.compile(loss='mse')"
         )
@@ -162,13 +169,14 @@ def fit(
     initial_epoch: int = 0,
     validation_batch_size: Any = None,
 ) -> History:
-    _check_compiled(model, "training")
+    # An overridden train_step (Keras' "customizing fit") may bring its own loss.
+    custom = custom_step.overridden(model, "train_step")
+    _check_compiled(model, "training", need_loss=not custom)
     bs = _inputs.positive_int(32 if batch_size is None else batch_size, "batch_size")
     vbs = _inputs.positive_int(validation_batch_size or bs, "validation_batch_size")
     epochs = int(epochs)
     xa = _inputs.as_x(model, x)
-    model._ensure_compiled()
-    ya = _inputs.as_y(model, y, _inputs.rows(xa), np.shape(_first(xa)))
+    ya = custom_step.targets(model, y, _inputs.rows(xa), np.shape(_first(xa)))
     sw = _inputs.sample_weights(model, ya, _inputs.rows(xa), sample_weight, class_weight)
     (xa, ya, sw), val = _validation(model, xa, ya, sw, validation_split, validation_data)
     n, verbose = _inputs.rows(xa), resolve_verbose(verbose)
@@ -189,12 +197,14 @@ def fit(
         for epoch in range(int(initial_epoch), epochs):
             cbs.on_epoch_begin(epoch)
             order = rng.permutation(n) if shuffle else np.arange(n, dtype=np.int64)
-            if per_batch:
+            if custom:
+                logs = custom_step.epoch(model, cbs, xa, ya, sw, order, bs, steps)
+            elif per_batch:
                 logs = _epoch_per_batch(model, cbs, xa, ya, sw, order, bs, steps)
             else:
                 logs = _epoch_in_chunks(model, progress, xa, ya, sw, order, bs, steps)
             if val is not None:
-                vlogs = run_eval(model, *val, vbs)
+                vlogs = _eval(model, *val, vbs)
                 logs.update({f"val_{k}": v for k, v in vlogs.items()})
             cbs.on_epoch_end(epoch, logs)
             if model.stop_training:
@@ -216,19 +226,19 @@ def evaluate(
     callbacks: Any = None,
     return_dict: bool = False,
 ) -> Any:
-    _check_compiled(model, "evaluating")
+    custom = custom_step.overridden(model, "test_step")
+    _check_compiled(model, "evaluating", need_loss=not custom)
     bs = _inputs.positive_int(32 if batch_size is None else batch_size, "batch_size")
     xa = _inputs.as_x(model, x)
-    model._ensure_compiled()
     n = _inputs.rows(xa)
-    ya = _inputs.as_y(model, y, n, np.shape(_first(xa)))
+    ya = custom_step.targets(model, y, n, np.shape(_first(xa)))
     sw = _inputs.sample_weights(model, ya, n, sample_weight, None)
     verbose = resolve_verbose(verbose)
     steps = math.ceil(n / bs)
     progress = ProgbarLogger(verbose, steps, epochs=0)
     cbs = CallbackList([*(callbacks or []), progress], model, {"steps": steps, "verbose": verbose})
     cbs.on_test_begin()
-    logs = run_eval(model, xa, ya, sw, bs, cbs)
+    logs = _eval(model, xa, ya, sw, bs, cbs)
     cbs.on_test_end(logs)
     if return_dict:
         return logs

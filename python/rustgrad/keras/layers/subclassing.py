@@ -204,16 +204,21 @@ class CustomLayerMixin:
         """A loss (a Tensor from this call) added to the training loss of the model, as Keras."""
         self._added_losses.append(loss)
 
-    @property
-    def losses(self) -> list:
-        """Losses added during the last call, and the weights' regularization terms."""
+    def _own_losses(self) -> list:
         return list(self._added_losses) + [
             w.regularizer(w.tensor) for w in self._made if w.regularizer
         ]
 
+    @property
+    def losses(self) -> list:
+        """Losses added during the last call and the weights' regularization terms, this layer's
+        and its sublayers', as Keras lists them."""
+        subs = self.__dict__.get("_tracked", [])
+        return self._own_losses() + [v for s in subs for v in s.losses]
+
     def _take_losses(self) -> list:
         """This layer's and its sublayers' losses of the last call (cleared) and regularizers."""
-        out = self.losses
+        out = self._own_losses()
         self._added_losses = []
         for sub in self.__dict__.get("_tracked", []):
             out += sub._take_losses()

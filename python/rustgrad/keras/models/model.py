@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from rustgrad.keras import _compile, _summary, optimizers, saving, training
+from rustgrad.keras.custom_step import StepMixin
 from rustgrad.keras.layers.base import Layer
 from rustgrad.keras.layers.naming import auto_name, snake
 from rustgrad.keras.layers.node import is_symbolic
@@ -22,18 +23,26 @@ from rustgrad.keras.models import subclassed
 __all__ = ["Model"]
 
 
-class Model(Layer):
+class Model(StepMixin, Layer):
     """A model is a layer: it has weights and can be called on tensors, including inside another
     model. `keras.Model(inputs, outputs)` builds a functional model from traced KerasTensors."""
 
     def __new__(cls, *args: Any, **kwargs: Any) -> Any:
-        if cls is Model and (args or "inputs" in kwargs or "outputs" in kwargs):
+        if cls is Model and subclassed.functional_arguments(args, kwargs):
             from rustgrad.keras.models.functional import Functional
 
             return super().__new__(Functional)
         return super().__new__(cls)
 
     def __init__(self, *args: Any, name: str | None = None, trainable: bool = True, **kwargs):
+        if subclassed.functional_arguments(args, kwargs):
+            # As Keras: a subclass given (inputs, outputs) becomes a functional model that keeps
+            # the subclass's methods (an overridden train_step, say).
+            from rustgrad.keras.models.functional import Functional
+
+            self.__class__ = subclassed.functional_class(type(self), Functional)
+            Functional.__init__(self, *args, name=name, trainable=trainable, **kwargs)
+            return
         if args or kwargs:
             raise TypeError(
                 f"{type(self).__name__}() got unexpected arguments; a functional model is "
@@ -214,7 +223,7 @@ class Model(Layer):
         _compile.check_metric_names(self._metric_specs, self._losses)
         # Which layers are frozen is read now; a change of `trainable` counts from the next compile.
         self._frozen_at_compile = self._frozen()
-        self._core_compiled = False
+        self._core_compiled, self._metric_objects = False, None
         if self.built and self._losses is not None:
             self._ensure_compiled()
 

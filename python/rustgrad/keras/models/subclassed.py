@@ -68,6 +68,25 @@ def output_shapes(model: Any) -> list[tuple]:
     return list(shapes)
 
 
+_FUNCTIONAL: dict = {}
+
+
+def functional_arguments(args: tuple, kwargs: dict) -> bool:
+    """Keras' test for `Model(inputs, outputs)` (positional or keyword)."""
+    return (
+        len(args) == 2
+        or (len(args) == 1 and "outputs" in kwargs)
+        or ("inputs" in kwargs and "outputs" in kwargs)
+    )
+
+
+def functional_class(cls: type, functional: type) -> type:
+    """`cls` mixed with Functional (made once per class), for `cls(inputs, outputs)`."""
+    if cls not in _FUNCTIONAL:
+        _FUNCTIONAL[cls] = type(cls.__name__, (cls, functional), {"__module__": cls.__module__})
+    return _FUNCTIONAL[cls]
+
+
 # ---- functional models with a custom layer ------------------------------------------------------
 def needs_eager(model: Any) -> bool:
     """Whether some layer of the functional graph (nested models opened) runs Python code."""

@@ -117,6 +117,10 @@ class Optimizer:
         self.iterations += 1
         return self.iterations
 
+    def apply(self, grads: Sequence[Any], trainable_variables: Sequence[Any]) -> int:
+        """Keras 3's form of apply_gradients: the gradients and the variables as two lists."""
+        return self.apply_gradients(zip(grads, trainable_variables))
+
     def minimize(self, loss: Any, var_list: Sequence[Any]) -> int:
         """Backpropagate `loss` (a scalar Tensor, or a function returning one) and update `var_list`."""
         for v in var_list:

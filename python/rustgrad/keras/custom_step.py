@@ -1,0 +1,189 @@
+"""Keras' overridable steps: `train_step(data)` / `test_step(data)` with what they use
+(`compute_loss`, `compute_metrics`, `metrics`, `trainable_variables`), and the fit / evaluate
+loops that call an overridden step once per batch, as Keras does. The default steps are the
+GradientTape loop written out, so `super().train_step(data)` works too."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from rustgrad import _core
+from rustgrad.autograd import no_grad
+from rustgrad.keras import _compile, _inputs
+from rustgrad.keras import metrics as metrics_mod
+from rustgrad.tape import GradientTape
+
+
+def _tensors(a: Any) -> Any:
+    if isinstance(a, list):
+        return [_tensors(v) for v in a]
+    return None if a is None else _core.tensor(np.ascontiguousarray(a, dtype=np.float32))
+
+
+def unpack(data: Any) -> tuple:
+    """(x, y, sample_weight) from what a step gets: (x,), (x, y) or (x, y, sample_weight)."""
+    if isinstance(data, tuple) and 1 <= len(data) <= 3:
+        return (*data, None, None)[:3]
+    return data, None, None
+
+
+class StepMixin:
+    """The parts of keras.Model that a custom step uses."""
+
+    def train_step(self, data: Any) -> dict:
+        x, y, sw = unpack(data)
+        with GradientTape() as tape:
+            y_pred = self(x, training=True)
+            loss = self.compute_loss(x, y, y_pred, sw)
+        weights = self.trainable_weights
+        self.optimizer.apply_gradients(zip(tape.gradient(loss, weights), weights))
+        self.metrics[0].update_state(loss)
+        return self.compute_metrics(x, y, y_pred, sw)
+
+    train_step._builtin = True  # type: ignore[attr-defined]
+
+    def test_step(self, data: Any) -> dict:
+        x, y, sw = unpack(data)
+        with no_grad():
+            y_pred = self(x, training=False)
+            self.metrics[0].update_state(self.compute_loss(x, y, y_pred, sw))
+        return self.compute_metrics(x, y, y_pred, sw)
+
+    test_step._builtin = True  # type: ignore[attr-defined]
+
+    @property
+    def trainable_variables(self) -> list:
+        return self.trainable_weights
+
+    @property
+    def non_trainable_variables(self) -> list:
+        return self.non_trainable_weights
+
+    @property
+    def variables(self) -> list:
+        return self.weights
+
+    @property
+    def metrics(self) -> list:
+        """The loss tracker ("loss") and the compiled metrics, as Keras lists them."""
+        if getattr(self, "_metric_objects", None) is None:
+            self._metric_objects = [metrics_mod.Mean(name="loss"), *_compiled_metrics(self)]
+        return list(self._metric_objects)
+
+    def reset_metrics(self) -> None:
+        for m in self.metrics:
+            m.reset_state()
+
+    def compute_loss(
+        self, x: Any = None, y: Any = None, y_pred: Any = None, sample_weight: Any = None
+    ) -> Any:
+        """The compiled loss (weighted over outputs) plus the losses layers added, as a Tensor.
+        As in Keras 3 it updates no metric: the steps feed the "loss" tracker themselves."""
+        if self._losses is None:
+            raise ValueError("compute_loss needs a loss: call compile(loss=...) first")
+        ys = y if isinstance(y, (list, tuple)) else [y]
+        ps = y_pred if isinstance(y_pred, (list, tuple)) else [y_pred]
+        total = None
+        for loss, w, t, p in zip(self._losses, self._loss_weights, ys, ps):
+            value = _core.loss(
+                loss.core_name, t, p, sample_weight=sample_weight, **loss.compile_args()
+            )
+            term = value if w == 1.0 else value * w
+            total = term if total is None else total + term
+        for extra in self._take_losses():
+            total = total + extra
+        return total
+
+    def compute_metrics(self, x: Any, y: Any, y_pred: Any, sample_weight: Any = None) -> dict:
+        """Update the compiled metrics with this batch; {name: running result} of all metrics."""
+        ys = y if isinstance(y, (list, tuple)) else [y]
+        ps = y_pred if isinstance(y_pred, (list, tuple)) else [y_pred]
+        for m, out in zip(self.metrics[1:], self._metric_outputs):
+            m.update_state(ys[out], ps[out])
+        return {m.name: m.result() for m in self.metrics}
+
+
+def _compiled_metrics(model: Any) -> list:
+    """One metric object per compiled metric (names as History shows them), and for each the
+    index of the output it reads."""
+    objects, outputs = [], []
+    names, shapes = model.output_names, model._output_shapes()
+    for out, (loss, specs, shape) in enumerate(
+        zip(model._losses or [], model._metric_specs, shapes)
+    ):
+        for spec in specs:
+            key, core, threshold = metrics_mod.resolve(
+                spec, loss.core_name, _compile.output_dim(shape)
+            )
+            m = metrics_mod.get(core)
+            m.name = key if len(names) == 1 else f"{names[out]}_{key}"
+            if hasattr(m, "threshold"):
+                m.threshold = threshold
+            objects.append(m)
+            outputs.append(out)
+    model._metric_outputs = outputs
+    return objects
+
+
+def targets(model: Any, y: Any, n: int, x_shape: tuple, what: str = "y") -> Any:
+    """y checked against the compiled losses (and the engine compiled); without a loss (a custom
+    train_step computing its own) y is taken as float32 arrays as given."""
+    if model._losses is not None:
+        model._ensure_compiled()
+        return _inputs.as_y(model, y, n, x_shape, what)
+    if y is None:
+        return None
+    if isinstance(y, (list, tuple)):
+        return [np.ascontiguousarray(v, dtype=np.float32) for v in y]
+    return np.ascontiguousarray(y, dtype=np.float32)
+
+
+def overridden(model: Any, name: str) -> bool:
+    return not getattr(getattr(type(model), name), "_builtin", False)
+
+
+def _floats(logs: dict) -> dict:
+    return {k: float(v.item() if hasattr(v, "item") else v) for k, v in logs.items()}
+
+
+def _batch(a: Any, idx: np.ndarray) -> Any:
+    if a is None:
+        return None
+    return [v[idx] for v in a] if isinstance(a, list) else a[idx]
+
+
+def epoch(
+    model: Any, cbs: Any, xa: Any, ya: Any, sw: Any, order: np.ndarray, bs: int, steps: int
+) -> dict:
+    """One epoch of an overridden train_step, one call per batch; its last logs are the epoch's."""
+    model.reset_metrics()
+    logs: dict = {}
+    for step in range(steps):
+        idx = order[step * bs : (step + 1) * bs]
+        cbs.on_train_batch_begin(step)
+        data = (_tensors(_batch(xa, idx)), _tensors(_batch(ya, idx)))
+        if sw is not None:
+            data = (*data, _tensors(_batch(sw, idx)))
+        logs = _floats(model.train_step(data))
+        cbs.on_train_batch_end(step, logs)
+        if model.stop_training:
+            break
+    return logs
+
+
+def evaluate(model: Any, x: Any, y: Any, sw: Any, bs: int, cbs: Any = None) -> dict:
+    """An overridden test_step over (x, y) in batches; the last logs are the result."""
+    model.reset_metrics()
+    logs: dict = {}
+    n = _inputs.rows(x)
+    for step, start in enumerate(range(0, n, bs)):
+        stop = min(start + bs, n)
+        data = (_tensors(_inputs.take(x, start, stop)), _tensors(_inputs.take(y, start, stop)))
+        if sw is not None:
+            data = (*data, _tensors(sw[start:stop]))
+        logs = _floats(model.test_step(data))
+        if cbs is not None:
+            cbs.on_test_batch_end(step, logs)
+    return logs
