@@ -17,15 +17,18 @@ $(PY):
 
 $(VENV)/.deps: $(PY) pyproject.toml
 	$(PIP) install -q --upgrade pip
-	$(PIP) install -q "maturin>=1.5,<2" "numpy>=1.22" "pytest>=7" "hypothesis>=6" "ruff>=0.5" "matplotlib>=3.5"
+	$(PIP) install -q "maturin>=1.5,<2" "numpy>=1.22" "pytest>=7" "hypothesis>=6" "ruff>=0.5" "matplotlib>=3.5" "pydot>=1.4"
 	@touch $@
 
-system-deps: ## Debian packages the tests use (Fashion-MNIST); skipped when not root
-	@if [ ! -d /usr/share/datasets/fashion-mnist ]; then \
+system-deps: ## Debian packages the tests use (Fashion-MNIST, Graphviz); skipped when not root
+	@missing=""; \
+	[ -d /usr/share/datasets/fashion-mnist ] || missing=" dataset-fashion-mnist"; \
+	command -v dot >/dev/null || missing="$$missing graphviz"; \
+	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dataset-fashion-mnist >/dev/null) \
-	      || echo "note: could not install dataset-fashion-mnist; its tests will skip"; \
-	  else echo "note: run 'sudo apt-get install dataset-fashion-mnist' for the Fashion-MNIST tests"; fi; \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null) \
+	      || echo "note: could not install$$missing; their tests will skip"; \
+	  else echo "note: run 'sudo apt-get install$$missing' for the Fashion-MNIST and plot_model tests"; fi; \
 	fi
 
 setup: $(VENV)/.deps ## create .venv, install tools, build the extension (release)

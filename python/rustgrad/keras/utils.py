@@ -1,4 +1,5 @@
-"""Keras utilities: to_categorical (integer labels to one-hot rows) and plot_history (curves)."""
+"""Keras utilities: to_categorical (integer labels to one-hot rows), plot_history (curves), and
+plot_model / model_to_dot (the model graph, with pydot and Graphviz; in _plot.py)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,9 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["plot_history", "to_categorical"]
+from rustgrad.keras._plot import model_to_dot, plot_model
+
+__all__ = ["model_to_dot", "plot_history", "plot_model", "to_categorical"]
 
 
 def to_categorical(y: Any, num_classes: int | None = None, dtype: Any = "float32") -> np.ndarray:
