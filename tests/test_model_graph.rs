@@ -134,3 +134,31 @@ fn graphs_out_of_order_or_with_a_wrong_count_are_refused() {
         .to_string();
     assert!(err.contains("1 outputs but got 2 losses"), "{err}");
 }
+
+#[test]
+fn many_batches_stop_between_batches_and_keep_the_finished_ones() {
+    let d = dense(&[1.0], 1, 1);
+    let g = Graph::chain(vec![d.clone()]);
+    let mut c = Compiled::new(&g, vec![mse(1.0)], sgd(), &[]).unwrap();
+    let batch = |b: usize| -> rustgrad::Result<rustgrad::model::Batch> {
+        if b == 2 {
+            // A bad batch (targets of the wrong width) ends the run with its error.
+            return Ok((
+                vec![t(&[1.0], &[1, 1])],
+                vec![t(&[0.0, 0.0], &[1, 2])],
+                None,
+            ));
+        }
+        Ok((vec![t(&[1.0], &[1, 1])], vec![t(&[0.0], &[1, 1])], None))
+    };
+    let go = std::sync::atomic::AtomicBool::new(false);
+    let out = g.train_many(&mut c, &[0.1; 4], batch, &go);
+    assert_eq!(out.losses.len(), 2);
+    assert!(out.error.is_some());
+    // Two SGD steps of w ← w − 0.1·2w: 1 → 0.8 → 0.64.
+    close(&d.kernel.to_vec(), &[0.64]);
+    let stop = std::sync::atomic::AtomicBool::new(true);
+    let none = g.train_many(&mut c, &[0.1; 4], batch, &stop);
+    assert!(none.losses.is_empty() && none.error.is_none());
+    close(&d.kernel.to_vec(), &[0.64]);
+}

@@ -3,4 +3,4 @@ mod graph;
 mod steps;
 
 pub use graph::{Graph, Node, OutputValue};
-pub use steps::{Compiled, Head, StepOut};
+pub use steps::{Batch, Compiled, Head, StepOut, Trained};

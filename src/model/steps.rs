@@ -222,3 +222,48 @@ impl Graph {
         })
     }
 }
+
+/// What a run of many batches produced: each batch's loss and statistics, and the error that ended
+/// the run early, if any (the batches before it keep their updates).
+#[derive(Default, Debug)]
+pub struct Trained {
+    pub losses: Vec<f32>,
+    pub stats: Vec<Vec<(f64, f64)>>,
+    pub error: Option<Error>,
+}
+
+/// One batch of a run: inputs, targets and sample weights.
+pub type Batch = (Vec<Tensor>, Vec<Tensor>, Option<Tensor>);
+
+impl Graph {
+    /// Batches `0..lrs.len()` in order, batch `b` made by `batch(b)` and trained at `lrs[b]`,
+    /// until all ran, one failed, or `stop` was set (checked between batches, never inside one:
+    /// a Ctrl-C seen by a waiting thread never leaves weights half-updated).
+    pub fn train_many(
+        &self,
+        c: &mut Compiled,
+        lrs: &[f32],
+        mut batch: impl FnMut(usize) -> Result<Batch>,
+        stop: &std::sync::atomic::AtomicBool,
+    ) -> Trained {
+        let mut out = Trained::default();
+        for (b, &lr) in lrs.iter().enumerate() {
+            if stop.load(std::sync::atomic::Ordering::Acquire) {
+                break;
+            }
+            let step =
+                batch(b).and_then(|(xs, ys, sw)| self.train_step(c, &xs, &ys, sw.as_ref(), lr));
+            match step {
+                Ok(o) => {
+                    out.losses.push(o.loss);
+                    out.stats.push(o.stats);
+                }
+                Err(e) => {
+                    out.error = Some(e);
+                    break;
+                }
+            }
+        }
+        out
+    }
+}

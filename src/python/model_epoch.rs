@@ -6,6 +6,7 @@ use super::model::{PyModel, State};
 use super::model_args::{arrays, rows_of, Picked};
 use crate::error::Error;
 use crate::kernels::parallel;
+use crate::model::Trained;
 use numpy::PyReadonlyArray1;
 use pyo3::exceptions::PyBaseException;
 use pyo3::prelude::*;
@@ -18,16 +19,8 @@ type Chunk = (Vec<f32>, Vec<Vec<(f64, f64)>>, Option<Py<PyBaseException>>);
 /// How often the waiting Python thread looks for Ctrl-C while a chunk trains.
 const SIGNAL_POLL: Duration = Duration::from_millis(20);
 
-/// What a chunk's batches produced, and the error that ended it early, if any.
-#[derive(Default)]
-struct Trained {
-    losses: Vec<f32>,
-    stats: Vec<Vec<(f64, f64)>>,
-    error: Option<Error>,
-}
-
 impl State {
-    /// The batches of one chunk, in order, until all ran, one failed or `stop` was set.
+    /// The batches of one chunk (rows `idx` cut in `batch_size`), through the core's many-batch run.
     #[allow(clippy::too_many_arguments)] // the chunk's arrays and layout, as train_batches got them
     fn run_chunk(
         &mut self,
@@ -39,26 +32,26 @@ impl State {
         sw: Option<&Rows>,
         stop: &AtomicBool,
     ) -> Trained {
-        let mut out = Trained::default();
-        for (b, ids) in idx.chunks(batch_size).enumerate() {
-            let Some(&lr) = lrs.get(b) else { break };
-            // Ctrl-C seen by the waiting thread: stop between batches, never inside one.
-            if stop.load(Ordering::Acquire) {
-                break;
-            }
-            let step = Picked::new(x, y, Some(ids), sw).and_then(|b| self.train_step(&b, lr));
-            match step {
-                Ok(o) => {
-                    out.losses.push(o.loss);
-                    out.stats.push(o.stats);
-                }
-                Err(e) => {
-                    out.error = Some(e);
-                    break;
-                }
-            }
-        }
-        out
+        let Some(c) = self.compiled.as_mut() else {
+            return Trained {
+                error: Some(Error::invalid(
+                    "train_batches",
+                    "the model must be compiled first",
+                )),
+                ..Trained::default()
+            };
+        };
+        let ids: Vec<&[i64]> = idx.chunks(batch_size).collect();
+        let lrs = &lrs[..lrs.len().min(ids.len())];
+        self.model.train_many(
+            c,
+            lrs,
+            |b| {
+                let p = Picked::new(x, y, Some(ids[b]), sw)?;
+                Ok((p.xs, p.ys, p.sw))
+            },
+            stop,
+        )
     }
 }
 

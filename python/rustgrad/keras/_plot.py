@@ -258,6 +258,10 @@ def model_to_dot(
     return dot
 
 
+# A layout of a model's graph takes milliseconds; a dot that hangs must not hang the caller.
+DOT_TIMEOUT = 120
+
+
 def _run_dot(dot: Any, fmt: str, to_file: str) -> None:
     """Lay out `dot` with Graphviz's dot into `to_file` (written only when dot succeeds)."""
     exe = _dot_executable()
@@ -265,7 +269,15 @@ def _run_dot(dot: Any, fmt: str, to_file: str) -> None:
     def run() -> subprocess.CompletedProcess:
         source = dot.to_string().encode("utf-8")
         try:
-            return subprocess.run([exe, f"-T{fmt}"], input=source, capture_output=True, check=False)
+            return subprocess.run(
+                [exe, f"-T{fmt}"],
+                input=source,
+                capture_output=True,
+                check=False,
+                timeout=DOT_TIMEOUT,
+            )
+        except subprocess.TimeoutExpired as exc:
+            raise RuntimeError(f"Graphviz's dot did not finish within {DOT_TIMEOUT} s") from exc
         except OSError as exc:
             raise ImportError(f"could not run Graphviz's dot ({exe}): {exc}; {_DOT_HELP}") from exc
 
