@@ -362,6 +362,16 @@ def loss(
 ) -> Tensor:
     """The scalar loss `name` (a core loss name) as a Tensor recording the graph."""
 
+def loss_values(
+    name: str,
+    y_true: _TensorLike,
+    y_pred: _TensorLike,
+    from_logits: bool = False,
+    delta: float = 1.0,
+    label_smoothing: float = 0.0,
+) -> NDArray[np.float32]:
+    """The loss `name` of each sample (Keras' loss functions), no reduction, no graph."""
+
 def metric_batch(
     name: str,
     y_true: _TensorLike,

@@ -68,6 +68,11 @@ class GradientTape:
         for s in flat:
             if not isinstance(s, _core.Tensor):
                 raise TypeError(f"GradientTape.gradient: sources must be Tensors, got {type(s)}")
+        # A source nothing recorded (an unwatched constant) gets None, as in TensorFlow.
+        live = [s.requires_grad for s in flat]
+        if not target.requires_grad:
+            self._used = True
+            return _rebuild(sources, [None] * len(flat))
         saved = [s.grad for s in flat]
         for s in flat:
             s.grad = None
@@ -82,7 +87,7 @@ class GradientTape:
             target.backward(retain_graph=self.persistent)
         else:
             target.backward(seed, retain_graph=self.persistent)
-        grads = [s.grad for s in flat]
+        grads = [s.grad if ok else None for s, ok in zip(flat, live)]
         for s, g in zip(flat, saved):
             s.grad = g
         return _rebuild(sources, grads)

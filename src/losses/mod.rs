@@ -130,6 +130,19 @@ fn pred_shape(loss: Loss, t: &[usize], p: &[usize]) -> Vec<usize> {
     }
 }
 
+/// The loss of each sample (each position of y_pred's leading axes), without reduction or
+/// gradient: Keras' loss functions (`keras.losses.mse(y_true, y_pred)`, ...).
+pub fn per_sample(loss: Loss, y_true: &Tensor, y_pred: &Tensor) -> Result<Tensor> {
+    check_shapes(loss, y_true.shape(), y_pred.shape())?;
+    let ps = pred_shape(loss, y_true.shape(), y_pred.shape());
+    let (cols, vshape) = match ps.split_last() {
+        Some((&c, rest)) => (c, rest.to_vec()),
+        None => (1, vec![]),
+    };
+    let (l, _) = per_row(loss, &y_true.data(), &y_pred.data(), cols)?;
+    Tensor::new(l, vshape)
+}
+
 /// The scalar loss of `y_pred` against `y_true` (no gradient flows to `y_true`). `sample_weight`
 /// broadcasts against the per-sample losses (y_pred's shape without its last axis) as in Keras.
 pub fn compute(

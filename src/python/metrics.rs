@@ -46,3 +46,24 @@ pub fn loss(
         crate::losses::compute(l, &t, &p, w.as_ref()).py_err()?,
     ))
 }
+
+/// Keras' loss functions: the loss of each sample, as a NumPy array (no reduction, no graph).
+#[pyfunction]
+#[pyo3(signature = (name, y_true, y_pred, from_logits = false, delta = 1.0, label_smoothing = 0.0))]
+pub fn loss_values<'py>(
+    py: Python<'py>,
+    name: &str,
+    y_true: &Bound<'py, PyAny>,
+    y_pred: &Bound<'py, PyAny>,
+    from_logits: bool,
+    delta: f32,
+    label_smoothing: f32,
+) -> PyResult<Bound<'py, numpy::PyArrayDyn<f32>>> {
+    use numpy::PyArrayMethods;
+    let l = crate::registry::loss(name, from_logits, delta, label_smoothing).py_err()?;
+    let t = to_tensor(y_true, name)?;
+    let p = to_tensor(y_pred, name)?;
+    let v = crate::losses::per_sample(l, &t, &p).py_err()?;
+    let shape = v.shape().to_vec();
+    numpy::PyArray1::from_vec(py, v.to_vec()).reshape(shape)
+}

@@ -100,13 +100,6 @@ def test_unconnected_source_gives_none():
     close(grads[2], numpy_grads()[2])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: tape.py GradientTape.gradient calls target.backward() even when the target "
-    "depends on no watched Tensor, so gradient(c * c, c) for an unwatched constant c "
-    "raises GraphError ('does not require grad and has no grad_fn') instead of returning "
-    "None as TensorFlow does for an unwatched source",
-)
 def test_unwatched_constant_gives_none():
     c = tf.tensor(np.float32(3.0))
     with tf.GradientTape() as tape:

@@ -219,17 +219,7 @@ def test_super_train_step_trains_like_plain_fit_on_the_graph_engine(weighted):
     close(h_custom["mae"], h_plain.history["mae"], rtol=1e-4)
 
 
-UNWEIGHTED_TRACKER = pytest.mark.xfail(
-    strict=True,
-    reason="bug: keras/custom_step.py StepMixin.train_step/test_step call "
-    "self.metrics[0].update_state(loss) with weight 1, so with a short last batch (8 rows, "
-    "batch_size=3) super().train_step/test_step report 'loss' as the mean of the 3 batch means "
-    "(2% to 6% off here) instead of the row-weighted mean that plain fit/evaluate report; "
-    "Keras 3's default steps pass sample_weight=<batch size> to the loss tracker",
-)
-
-
-@pytest.mark.parametrize("batch_size", [4, pytest.param(3, marks=UNWEIGHTED_TRACKER)])
+@pytest.mark.parametrize("batch_size", [4, 3])
 def test_super_train_step_loss_history_equals_plain_fit(batch_size):
     """With 8 rows and batch_size=3 the last batch has 2 rows: Keras' default train_step feeds
     its loss tracker with sample_weight=batch size, so the epoch's loss is the row-weighted mean,
@@ -258,7 +248,7 @@ def test_super_train_step_one_batch_history_equals_plain_fit():
         close(a, b, rtol=1e-5, atol=1e-6)
 
 
-@pytest.mark.parametrize("batch_size", [4, pytest.param(3, marks=UNWEIGHTED_TRACKER)])
+@pytest.mark.parametrize("batch_size", [4, 3])
 def test_super_test_step_evaluates_like_plain_evaluate(batch_size):
     custom, plain = mlp(SuperStep), mlp(keras.Model)
     plain.set_weights(custom.get_weights())
@@ -424,16 +414,22 @@ def test_step_with_its_own_loss_from_rustgrad_ops(loss_fn):
     check_own_loss_training(own_loss_model(loss_fn))
 
 
-@pytest.mark.xfail(
+FUNCTION_GIVES_ARRAY = pytest.mark.xfail(
     strict=True,
-    reason="bug: keras/losses.py Loss.__call__ returns a Python float (and "
-    "keras.losses.mean_squared_error a NumPy array), not a differentiable Tensor, so the "
-    "guide's `loss = self.loss_fn(y, y_pred)` with keras.losses.MeanSquaredError() inside "
-    "GradientTape fails in tape.gradient with TypeError 'target must be a Tensor'",
+    reason="not yet: keras.losses.mean_squared_error(y, p) returns the core's per-sample values as "
+    "a NumPy array, without a graph, so it cannot be differentiated inside GradientTape "
+    "(the Loss objects return a Tensor that can)",
 )
+
+
 @pytest.mark.parametrize(
     "loss_fn",
-    [keras.losses.MeanSquaredError(), lambda y, p: keras.losses.mean_squared_error(y, p).mean()],
+    [
+        keras.losses.MeanSquaredError(),
+        pytest.param(
+            lambda y, p: keras.losses.mean_squared_error(y, p).mean(), marks=FUNCTION_GIVES_ARRAY
+        ),
+    ],
     ids=["MeanSquaredError", "mean_squared_error"],
 )
 def test_step_with_its_own_keras_loss(loss_fn):

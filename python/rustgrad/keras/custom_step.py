@@ -22,6 +22,11 @@ def _tensors(a: Any) -> Any:
     return None if a is None else _core.tensor(np.ascontiguousarray(a, dtype=np.float32))
 
 
+def _rows(y_pred: Any) -> int:
+    first = y_pred[0] if isinstance(y_pred, (list, tuple)) else y_pred
+    return int(first.shape[0]) if first.shape else 1
+
+
 def unpack(data: Any) -> tuple:
     """(x, y, sample_weight) from what a step gets: (x,), (x, y) or (x, y, sample_weight)."""
     if isinstance(data, tuple) and 1 <= len(data) <= 3:
@@ -39,7 +44,7 @@ class StepMixin:
             loss = self.compute_loss(x, y, y_pred, sw)
         weights = self.trainable_weights
         self.optimizer.apply_gradients(zip(tape.gradient(loss, weights), weights))
-        self.metrics[0].update_state(loss)
+        self.metrics[0].update_state(loss, sample_weight=_rows(y_pred))
         return self.compute_metrics(x, y, y_pred, sw)
 
     train_step._builtin = True  # type: ignore[attr-defined]
@@ -48,7 +53,9 @@ class StepMixin:
         x, y, sw = unpack(data)
         with no_grad():
             y_pred = self(x, training=False)
-            self.metrics[0].update_state(self.compute_loss(x, y, y_pred, sw))
+            loss = self.compute_loss(x, y, y_pred, sw)
+            # Weighted by the batch's rows, as Keras 3: a short last batch counts for less.
+            self.metrics[0].update_state(loss, sample_weight=_rows(y_pred))
         return self.compute_metrics(x, y, y_pred, sw)
 
     test_step._builtin = True  # type: ignore[attr-defined]

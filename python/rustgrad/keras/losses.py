@@ -62,7 +62,14 @@ class Loss:
             args["label_smoothing"] = self.label_smoothing
         return args
 
-    def __call__(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> float:
+    def __call__(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> Any:
+        """The batch mean: a Tensor recording the graph when y_pred is a Tensor (so a training
+        loop can differentiate it, as with Keras' tensors), else a float."""
+        if isinstance(y_pred, _core.Tensor):
+            sw = None if sample_weight is None else _f32(sample_weight)
+            return _core.loss(
+                self.core_name, y_true, y_pred, sample_weight=sw, **self.compile_args()
+            )
         # A model with no layers passes y_pred straight to the loss, so the value is the core's own.
         with self._lock:
             if self._core is None:
@@ -157,62 +164,57 @@ class SparseCategoricalCrossentropy(Loss):
 # Per-sample functions, as tf.keras.losses.mse(y_true, y_pred) returns one value per sample.
 
 
-def _pair(y_true: Any, y_pred: Any) -> tuple[np.ndarray, np.ndarray]:
-    t, p = np.asarray(y_true, dtype=np.float64), np.asarray(y_pred, dtype=np.float64)
-    if t.shape != p.shape and t.shape == p.shape[:-1] and p.shape[-1:] == (1,):
-        t = t[..., None]
-    return t, p
+def _values(name: str, y_true: Any, y_pred: Any, **args: Any) -> np.ndarray:
+    """The core's per-sample values of loss `name` (the same rows `fit` reduces)."""
+    return _core.loss_values(name, _f32(y_true), _f32(y_pred), **args)
 
 
 def mean_squared_error(y_true: Any, y_pred: Any) -> np.ndarray:
-    t, p = _pair(y_true, y_pred)
-    return np.mean((t - p) ** 2, axis=-1)
+    """mean((y_true - y_pred)**2) over the last axis, per sample."""
+    return _values("mean_squared_error", y_true, y_pred)
 
 
 def mean_absolute_error(y_true: Any, y_pred: Any) -> np.ndarray:
-    t, p = _pair(y_true, y_pred)
-    return np.mean(np.abs(t - p), axis=-1)
+    """mean(|y_true - y_pred|) over the last axis, per sample."""
+    return _values("mean_absolute_error", y_true, y_pred)
 
 
 def huber(y_true: Any, y_pred: Any, delta: float = 1.0) -> np.ndarray:
-    t, p = _pair(y_true, y_pred)
-    e = np.abs(p - t)
-    return np.mean(np.where(e <= delta, 0.5 * e * e, delta * (e - 0.5 * delta)), axis=-1)
+    """Huber loss over the last axis, per sample: quadratic within `delta`, linear outside."""
+    return _values("huber", y_true, y_pred, delta=float(delta))
 
 
 def binary_crossentropy(
     y_true: Any, y_pred: Any, from_logits: bool = False, label_smoothing: float = 0.0
 ) -> np.ndarray:
-    t, p = _pair(y_true, y_pred)
-    t = t * (1.0 - label_smoothing) + 0.5 * label_smoothing
-    if from_logits:
-        v = np.maximum(p, 0) - p * t + np.log1p(np.exp(-np.abs(p)))
-    else:
-        q = np.clip(p, EPSILON, 1 - EPSILON)
-        v = -(t * np.log(q) + (1 - t) * np.log(1 - q))
-    return np.mean(v, axis=-1)
+    """Binary cross-entropy over the last axis, per sample (probabilities clipped to 1e-7)."""
+    return _values(
+        "binary_crossentropy",
+        y_true,
+        y_pred,
+        from_logits=bool(from_logits),
+        label_smoothing=_smoothing(label_smoothing),
+    )
 
 
 def categorical_crossentropy(
     y_true: Any, y_pred: Any, from_logits: bool = False, label_smoothing: float = 0.0
 ) -> np.ndarray:
-    t, p = _pair(y_true, y_pred)
-    t = t * (1.0 - label_smoothing) + label_smoothing / p.shape[-1]
-    if from_logits:
-        m = p.max(axis=-1, keepdims=True)
-        logq = p - m - np.log(np.exp(p - m).sum(axis=-1, keepdims=True))
-    else:
-        logq = np.log(np.clip(p / p.sum(axis=-1, keepdims=True), EPSILON, 1 - EPSILON))
-    return -np.sum(t * logq, axis=-1)
+    """Categorical cross-entropy per sample (probabilities normalised and clipped, as Keras)."""
+    return _values(
+        "categorical_crossentropy",
+        y_true,
+        y_pred,
+        from_logits=bool(from_logits),
+        label_smoothing=_smoothing(label_smoothing),
+    )
 
 
 def sparse_categorical_crossentropy(
     y_true: Any, y_pred: Any, from_logits: bool = False
 ) -> np.ndarray:
-    p = np.asarray(y_pred, dtype=np.float64)
-    labels = np.asarray(y_true).reshape(p.shape[:-1])
-    onehot = np.eye(p.shape[-1])[labels.astype(np.int64)]
-    return categorical_crossentropy(onehot, p, from_logits=from_logits)
+    """Cross-entropy per sample with integer labels."""
+    return _values("sparse_categorical_crossentropy", y_true, y_pred, from_logits=bool(from_logits))
 
 
 mse = MSE = mean_squared_error
