@@ -3,6 +3,8 @@
 use crate::error::{Error, Result};
 use crate::losses::Loss;
 use crate::metrics::Metric;
+use crate::optimizers::{Adagrad, Adam, Clip, Optimizer, OptimizerState, RMSprop, Sgd};
+use std::collections::HashMap;
 
 pub const LOSSES: &[&str] = &[
     "mean_squared_error",
@@ -20,6 +22,63 @@ pub const METRICS: &[&str] = &[
     "mean_squared_error",
     "mean_absolute_error",
 ];
+
+pub const OPTIMIZERS: &[&str] = &["sgd", "adam", "adamw", "rmsprop", "adagrad"];
+
+/// An optimizer by its Keras name with its keywords (Keras' defaults for those not given):
+/// numbers in `num`, flags (nesterov, amsgrad, centered) in `flags`.
+pub fn optimizer(
+    name: &str,
+    num: &HashMap<String, f32>,
+    flags: &HashMap<String, bool>,
+) -> Result<OptimizerState> {
+    let f = |k: &str, d: f32| num.get(k).copied().unwrap_or(d);
+    let b = |k: &str| flags.get(k).copied().unwrap_or(false);
+    let rule: Box<dyn Optimizer> = match name {
+        "sgd" => Box::new(Sgd::new(f("momentum", 0.0), b("nesterov"))),
+        "adam" | "adamw" => Box::new(Adam::new(
+            f("beta_1", 0.9),
+            f("beta_2", 0.999),
+            f("epsilon", 1e-7),
+            b("amsgrad"),
+        )),
+        "rmsprop" => Box::new(RMSprop::new(
+            f("rho", 0.9),
+            f("momentum", 0.0),
+            f("epsilon", 1e-7),
+            b("centered"),
+        )),
+        "adagrad" => Box::new(Adagrad::new(
+            f("initial_accumulator_value", 0.1),
+            f("epsilon", 1e-7),
+        )),
+        _ => return Err(unknown("optimizer", name, OPTIMIZERS)),
+    };
+    let clip = Clip {
+        clipnorm: num.get("clipnorm").copied(),
+        clipvalue: num.get("clipvalue").copied(),
+        global_clipnorm: num.get("global_clipnorm").copied(),
+    };
+    OptimizerState::new(rule, clip, f("weight_decay", 0.0))
+}
+
+/// The valid names of one kind: "loss", "metric", "optimizer", "activation" or "merge".
+pub fn names(kind: &str) -> Result<&'static [&'static str]> {
+    Ok(match kind {
+        "loss" => LOSSES,
+        "metric" => METRICS,
+        "optimizer" => OPTIMIZERS,
+        "activation" => crate::layers::ACTIVATION_NAMES,
+        "merge" => crate::layers::MERGE_NAMES,
+        _ => {
+            return Err(unknown(
+                "registry",
+                kind,
+                &["loss", "metric", "optimizer", "activation", "merge"],
+            ))
+        }
+    })
+}
 
 fn unknown(kind: &str, name: &str, valid: &[&str]) -> Error {
     Error::invalid(
@@ -70,6 +129,15 @@ mod tests {
     fn every_listed_name_resolves_and_a_typo_lists_them() {
         assert!(LOSSES.iter().all(|n| loss(n, false, 1.0, 0.0).is_ok()));
         assert!(METRICS.iter().all(|n| metric(n, 0.5).is_ok()));
+        let none = HashMap::new();
+        assert!(OPTIMIZERS
+            .iter()
+            .all(|n| optimizer(n, &none, &HashMap::new()).is_ok()));
+        let e = optimizer("adamm", &none, &HashMap::new())
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(e.contains("adamm") && e.contains("rmsprop"), "{e}");
         let e = loss("msee", false, 1.0, 0.0).unwrap_err().to_string();
         assert!(
             e.contains("msee") && e.contains("mean_squared_error"),

@@ -362,6 +362,9 @@ def loss(
 ) -> Tensor:
     """The scalar loss `name` (a core loss name) as a Tensor recording the graph."""
 
+def registry_names(kind: str) -> list[str]:
+    """The core's valid names of one kind: "loss", "metric", "optimizer", "activation", "merge"."""
+
 def loss_values(
     name: str,
     y_true: _TensorLike,

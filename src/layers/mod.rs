@@ -9,13 +9,13 @@ mod merge;
 mod pooling;
 mod reshape;
 
-pub use activation::{Activation, ActivationLayer};
+pub use activation::{Activation, ActivationLayer, NAMES as ACTIVATION_NAMES};
 pub use batchnorm::BatchNormalization;
 pub use conv2d::Conv2D;
 pub use dense::Dense;
 pub use dropout::Dropout;
 pub use flatten::Flatten;
-pub use merge::{Merge, MergeKind};
+pub use merge::{Merge, MergeKind, NAMES as MERGE_NAMES};
 pub use pooling::{GlobalAveragePooling2D, Pooling2D};
 pub use reshape::Reshape;
 

@@ -196,6 +196,12 @@ fn set_num_threads(n: &Bound<'_, PyAny>) -> PyResult<()> {
 }
 
 #[pyfunction]
+/// The core's valid names of one kind ("loss", "metric", "optimizer", "activation", "merge").
+fn registry_names(kind: &str) -> PyResult<Vec<&'static str>> {
+    Ok(crate::registry::names(kind).py_err()?.to_vec())
+}
+
+#[pyfunction]
 fn get_num_threads() -> usize {
     crate::kernels::parallel::num_threads()
 }
@@ -228,6 +234,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(is_grad_enabled, m)?)?;
     m.add_function(wrap_pyfunction!(set_num_threads, m)?)?;
     m.add_function(wrap_pyfunction!(get_num_threads, m)?)?;
+    m.add_function(wrap_pyfunction!(registry_names, m)?)?;
     m.add_function(wrap_pyfunction!(metrics::metric_batch, m)?)?;
     m.add_function(wrap_pyfunction!(metrics::loss, m)?)?;
     m.add_function(wrap_pyfunction!(metrics::loss_values, m)?)?;

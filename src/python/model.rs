@@ -1,7 +1,7 @@
 //! `_core.Layer` and `_core.Model`: the Keras layer objects' Rust halves and the one-batch steps
 //! that `fit`, `evaluate` and `predict` call. The GIL is released for every batch.
 use super::batch::weight_rows;
-use super::errors::{IntoPy, InvalidArgumentError};
+use super::errors::IntoPy;
 use super::model_args::{arrays, compile_heads, rows_of, tensors_in, tensors_out, Picked};
 use super::tensor::PyTensor;
 use crate::kernels::parallel::within_pool;
@@ -9,11 +9,12 @@ use crate::layers::{
     Activation, ActivationLayer, Dense, Dropout, Flatten, Layer, Merge, MergeKind,
 };
 use crate::model::{Compiled, Graph, Node, StepOut};
-use crate::optimizers::{Adagrad, Adam, Clip, Optimizer, OptimizerState, RMSprop, Sgd};
+use crate::optimizers::OptimizerState;
 use numpy::{PyReadonlyArray1, PyReadonlyArrayDyn};
 use parking_lot::RwLock;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
+use std::collections::HashMap;
 use std::sync::Arc;
 
 #[pyclass(name = "Layer", module = "rustgrad._core", frozen)]
@@ -97,58 +98,22 @@ pub struct PyModel {
     state: RwLock<State>,
 }
 
+/// The optimizer `name` with Keras keywords from Python (None means Keras' default); the name
+/// table and the defaults live in the core's registry.
 pub(crate) fn opt_from(name: &str, kw: &Bound<'_, PyDict>) -> PyResult<OptimizerState> {
-    let f = |k: &str, d: f32| -> PyResult<f32> {
-        Ok(kw
-            .get_item(k)?
-            .filter(|v| !v.is_none())
-            .map(|v| v.extract::<f32>())
-            .transpose()?
-            .unwrap_or(d))
-    };
-    let o = |k: &str| -> PyResult<Option<f32>> {
-        kw.get_item(k)?
-            .filter(|v| !v.is_none())
-            .map(|v| v.extract::<f32>())
-            .transpose()
-    };
-    let b = |k: &str| -> PyResult<bool> {
-        Ok(kw
-            .get_item(k)?
-            .map(|v| v.is_truthy())
-            .transpose()?
-            .unwrap_or(false))
-    };
-    let rule: Box<dyn Optimizer> = match name {
-        "sgd" => Box::new(Sgd::new(f("momentum", 0.0)?, b("nesterov")?)),
-        "adam" | "adamw" => Box::new(Adam::new(
-            f("beta_1", 0.9)?,
-            f("beta_2", 0.999)?,
-            f("epsilon", 1e-7)?,
-            b("amsgrad")?,
-        )),
-        "rmsprop" => Box::new(RMSprop::new(
-            f("rho", 0.9)?,
-            f("momentum", 0.0)?,
-            f("epsilon", 1e-7)?,
-            b("centered")?,
-        )),
-        "adagrad" => Box::new(Adagrad::new(
-            f("initial_accumulator_value", 0.1)?,
-            f("epsilon", 1e-7)?,
-        )),
-        _ => {
-            return Err(InvalidArgumentError::new_err(format!(
-                "unknown optimizer '{name}'"
-            )))
+    let (mut num, mut flags) = (HashMap::new(), HashMap::new());
+    for (k, v) in kw.iter() {
+        let key: String = k.extract()?;
+        if v.is_none() {
+            continue;
         }
-    };
-    let clip = Clip {
-        clipnorm: o("clipnorm")?,
-        clipvalue: o("clipvalue")?,
-        global_clipnorm: o("global_clipnorm")?,
-    };
-    OptimizerState::new(rule, clip, f("weight_decay", 0.0)?).py_err()
+        if v.is_instance_of::<pyo3::types::PyBool>() {
+            flags.insert(key, v.is_truthy()?);
+        } else {
+            num.insert(key, v.extract::<f32>()?);
+        }
+    }
+    crate::registry::optimizer(name, &num, &flags).py_err()
 }
 
 impl PyModel {
