@@ -133,14 +133,33 @@ fn pred_shape(loss: Loss, t: &[usize], p: &[usize]) -> Vec<usize> {
 /// The loss of each sample (each position of y_pred's leading axes), without reduction or
 /// gradient: Keras' loss functions (`keras.losses.mse(y_true, y_pred)`, ...).
 pub fn per_sample(loss: Loss, y_true: &Tensor, y_pred: &Tensor) -> Result<Tensor> {
+    let r = rows(loss, y_true, y_pred)?;
+    Tensor::new(r.values, r.shape)
+}
+
+/// Each sample's loss and slopes, the row width, and the samples' shape (y_pred's without its
+/// last axis), after the shapes are checked.
+struct Rows {
+    values: Vec<f32>,
+    slopes: Vec<f32>,
+    cols: usize,
+    shape: Vec<usize>,
+}
+
+fn rows(loss: Loss, y_true: &Tensor, y_pred: &Tensor) -> Result<Rows> {
     check_shapes(loss, y_true.shape(), y_pred.shape())?;
     let ps = pred_shape(loss, y_true.shape(), y_pred.shape());
-    let (cols, vshape) = match ps.split_last() {
+    let (cols, shape) = match ps.split_last() {
         Some((&c, rest)) => (c, rest.to_vec()),
         None => (1, vec![]),
     };
-    let (l, _) = per_row(loss, &y_true.data(), &y_pred.data(), cols)?;
-    Tensor::new(l, vshape)
+    let (values, slopes) = per_row(loss, &y_true.data(), &y_pred.data(), cols)?;
+    Ok(Rows {
+        values,
+        slopes,
+        cols,
+        shape,
+    })
 }
 
 /// The scalar loss of `y_pred` against `y_true` (no gradient flows to `y_true`). `sample_weight`
@@ -151,13 +170,12 @@ pub fn compute(
     y_pred: &Tensor,
     sample_weight: Option<&Tensor>,
 ) -> Result<Tensor> {
-    check_shapes(loss, y_true.shape(), y_pred.shape())?;
-    let ps = pred_shape(loss, y_true.shape(), y_pred.shape());
-    let (cols, vshape) = match ps.split_last() {
-        Some((&c, rest)) => (c, rest.to_vec()),
-        None => (1, vec![]),
-    };
-    let (l, slopes) = per_row(loss, &y_true.data(), &y_pred.data(), cols)?;
+    let Rows {
+        values: l,
+        slopes,
+        cols,
+        shape: vshape,
+    } = rows(loss, y_true, y_pred)?;
     let (w, n) = match sample_weight {
         None => (vec![1.0; l.len()], l.len().max(1) as f32),
         Some(w) => sample_weight::for_loss(loss.name(), &vshape, &w.data(), w.shape())?,

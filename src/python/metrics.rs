@@ -38,9 +38,7 @@ pub fn loss(
     label_smoothing: f32,
     sample_weight: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<PyTensor> {
-    let l = crate::registry::loss(name, from_logits, delta, label_smoothing).py_err()?;
-    let t = to_tensor(y_true, name)?;
-    let p = to_tensor(y_pred, name)?;
+    let (l, t, p) = loss_args(name, y_true, y_pred, (from_logits, delta, label_smoothing))?;
     let w = sample_weight.map(|w| to_tensor(w, name)).transpose()?;
     Ok(PyTensor::wrap(
         crate::losses::compute(l, &t, &p, w.as_ref()).py_err()?,
@@ -60,10 +58,23 @@ pub fn loss_values<'py>(
     label_smoothing: f32,
 ) -> PyResult<Bound<'py, numpy::PyArrayDyn<f32>>> {
     use numpy::PyArrayMethods;
-    let l = crate::registry::loss(name, from_logits, delta, label_smoothing).py_err()?;
-    let t = to_tensor(y_true, name)?;
-    let p = to_tensor(y_pred, name)?;
+    let (l, t, p) = loss_args(name, y_true, y_pred, (from_logits, delta, label_smoothing))?;
     let v = crate::losses::per_sample(l, &t, &p).py_err()?;
     let shape = v.shape().to_vec();
     numpy::PyArray1::from_vec(py, v.to_vec()).reshape(shape)
+}
+
+/// The loss by name with its (from_logits, delta, label_smoothing), and the two operands.
+fn loss_args(
+    name: &str,
+    y_true: &Bound<'_, PyAny>,
+    y_pred: &Bound<'_, PyAny>,
+    (from_logits, delta, smoothing): (bool, f32, f32),
+) -> PyResult<(
+    crate::losses::Loss,
+    crate::tensor::Tensor,
+    crate::tensor::Tensor,
+)> {
+    let l = crate::registry::loss(name, from_logits, delta, smoothing).py_err()?;
+    Ok((l, to_tensor(y_true, name)?, to_tensor(y_pred, name)?))
 }
