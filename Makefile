@@ -15,7 +15,7 @@ help: ## list the commands
 $(PY):
 	python3 -m venv $(VENV)
 
-$(VENV)/.deps: $(PY) pyproject.toml
+$(VENV)/.deps: $(PY) pyproject.toml Makefile
 	$(PIP) install -q --upgrade pip
 	$(PIP) install -q "maturin>=1.5,<2" "numpy>=1.22" "pytest>=7" "hypothesis>=6" "ruff>=0.5" "matplotlib>=3.5" "pydot>=1.4"
 	@touch $@
