@@ -281,16 +281,16 @@ def test_a_subclass_returning_a_list_predicts_a_list():
     assert isinstance(out, list) and [o.shape for o in out] == [(6, 2), (6, 3)]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: Model.output_names (models/model.py) is [model.name] for a subclass whatever its "
-    "call returns, so compile(loss=[a, b]) raises 'the model has 1 outputs'",
-)
 def test_a_subclass_with_two_outputs_fits_with_a_list_of_losses():
     m = TwoHeads()
     x = f32(16, 4)
     ys = [f32(16, 2), rng.integers(0, 3, 16)]
-    m.compile("sgd", ["mse", "sparse_categorical_crossentropy"])
+    # Compiled before the first call: the losses are matched to the outputs once call has run.
+    m.compile("sgd", ["mse", "sparse_categorical_crossentropy"], loss_weights=[1.0, 0.5])
     hist = m.fit(x, ys, batch_size=16, epochs=2, verbose=0).history
-    assert len(hist) == 3 and all(len(v) == 2 for v in hist.values())
+    assert set(hist) == {"loss", "output_1_loss", "output_2_loss"}
+    for e in range(2):  # one batch per epoch: the total is the weighted sum of the two losses
+        want = hist["output_1_loss"][e] + 0.5 * hist["output_2_loss"][e]
+        assert hist["loss"][e] == pytest.approx(want, rel=1e-5)
     assert len(m.evaluate(x, ys, verbose=0)) == 3
+    assert [p.shape for p in m.predict(x, verbose=0)] == [(16, 2), (16, 3)]

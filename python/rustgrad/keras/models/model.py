@@ -113,6 +113,9 @@ class Model(StepMixin, Layer):
 
     @property
     def output_names(self) -> list[str]:
+        shapes = self.__dict__.get("_sub_output_shapes") or [()]
+        if len(shapes) > 1:  # a subclass's several outputs, named as tf.keras names them
+            return [f"output_{i + 1}" for i in range(len(shapes))]
         return [self.name]
 
     def _output_shapes(self) -> list[tuple]:
@@ -212,8 +215,22 @@ class Model(StepMixin, Layer):
         all outputs, a list, or a dict by output name, as in Keras)."""
         if weighted_metrics:
             raise ValueError("weighted_metrics are not supported yet; use metrics=[...]")
-        names = self.output_names
         self.optimizer = optimizers.get(optimizer)
+        self._compile_spec = (loss, loss_weights, metrics)
+        # Which layers are frozen is read now; a change of `trainable` counts from the next compile.
+        self._frozen_at_compile = self._frozen()
+        if self._is_custom() and not self.built:
+            # As Keras: a subclass's outputs are known only after its first call, so the losses
+            # per output are matched then (subclassed.ensure_built); the names are checked now.
+            self.loss, self._losses, self._metric_specs = loss, None, []
+            _compile.check_metric_names(_compile.per_output_metrics(metrics, ["?"]), None)
+            return
+        self._resolve_compile()
+
+    def _resolve_compile(self) -> None:
+        """Match compile's loss, weights and metrics to the outputs, and compile the engine."""
+        loss, loss_weights, metrics = self._compile_spec
+        names = self.output_names
         self._losses = _compile.per_output_losses(loss, names)
         self.loss = None if self._losses is None else self._losses[0]
         if self._losses is not None and len(names) > 1:
@@ -221,8 +238,6 @@ class Model(StepMixin, Layer):
         self._loss_weights = _compile.per_output_weights(loss_weights, names)
         self._metric_specs = _compile.per_output_metrics(metrics, names)
         _compile.check_metric_names(self._metric_specs, self._losses)
-        # Which layers are frozen is read now; a change of `trainable` counts from the next compile.
-        self._frozen_at_compile = self._frozen()
         self._core_compiled, self._metric_objects = False, None
         if self.built and self._losses is not None:
             self._ensure_compiled()

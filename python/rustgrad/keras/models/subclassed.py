@@ -46,12 +46,17 @@ def ensure_built(model: Any, data_shape: tuple) -> None:
     # A model first called as `model(x)` has its output shapes but no recorded input shape
     # (Model.__call__ records only outputs), so it is probed here too; else fit's input check
     # raised "not built yet" on a model that was built.
-    if getattr(model, "_sub_input_shape", None) and getattr(model, "_sub_output_shapes", None):
-        return
-    model._sub_input_shape = (None, *data_shape[1:])
-    probe = np.zeros((1, *data_shape[1:]), np.float32)
-    record_shapes(model, model._call_custom(probe, False))
-    model._take_losses()  # the probe's losses are not training's
+    if not (
+        getattr(model, "_sub_input_shape", None) and getattr(model, "_sub_output_shapes", None)
+    ):
+        model._sub_input_shape = (None, *data_shape[1:])
+        probe = np.zeros((1, *data_shape[1:]), np.float32)
+        record_shapes(model, model._call_custom(probe, False))
+        model._take_losses()  # the probe's losses are not training's
+    # compile() before the first call left the losses per output to match now.
+    spec = model.__dict__.get("_compile_spec")
+    if model._losses is None and spec is not None and spec[0] is not None:
+        model._resolve_compile()
 
 
 def input_shapes(model: Any) -> list[tuple]:
