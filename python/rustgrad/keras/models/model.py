@@ -223,6 +223,7 @@ class Model(StepMixin, Layer):
             # As Keras: a subclass's outputs are known only after its first call, so the losses
             # per output are matched then (subclassed.ensure_built); the names are checked now.
             self.loss, self._losses, self._metric_specs = loss, None, []
+            self._core_compiled, self._metric_objects = False, None
             _compile.check_metric_names(_compile.per_output_metrics(metrics, ["?"]), None)
             return
         self._resolve_compile()
