@@ -37,14 +37,13 @@ class GradientTape:
         self.persistent = bool(persistent)
         self.watch_accessed_variables = bool(watch_accessed_variables)
         self._used = False
-        self._recording = False
+        self._watched: set[int] = set()
 
     def __enter__(self) -> GradientTape:  # noqa: PYI034 - Python 3.9 has no typing.Self
-        self._recording = True
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._recording = False
+        return None
 
     def watch(self, tensor: Any) -> None:
         """Record operations on `tensor` (a leaf Tensor, or a list of them) from now on."""
@@ -53,6 +52,7 @@ class GradientTape:
                 raise TypeError(f"GradientTape.watch expects Tensors, got {type(t).__name__}")
             if t.is_leaf and not t.requires_grad:
                 t.requires_grad = True
+            self._watched.add(id(t))
 
     def gradient(self, target: Any, sources: Any, output_gradients: Any = None) -> Any:
         """d(target)/d(source) for each source, in the sources' structure; None for a source the
@@ -68,8 +68,12 @@ class GradientTape:
         for s in flat:
             if not isinstance(s, _core.Tensor):
                 raise TypeError(f"GradientTape.gradient: sources must be Tensors, got {type(s)}")
-        # A source nothing recorded (an unwatched constant) gets None, as in TensorFlow.
-        live = [s.requires_grad for s in flat]
+        # A source nothing recorded (an unwatched constant) gets None, as in TensorFlow; with
+        # watch_accessed_variables=False so does every weight that was not watch()ed.
+        live = [
+            s.requires_grad and (self.watch_accessed_variables or id(s) in self._watched)
+            for s in flat
+        ]
         if not target.requires_grad:
             self._used = True
             return _rebuild(sources, [None] * len(flat))

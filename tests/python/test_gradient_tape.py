@@ -256,3 +256,14 @@ def test_gradient_rejects_non_tensor_target_and_sources():
         tape.gradient(1.0, w)
     with pytest.raises(TypeError):
         tape.gradient(y, [np.ones(3, np.float32)])
+
+
+def test_watch_accessed_variables_false_gives_gradients_only_for_watched_tensors():
+    w = tf.tensor([2.0], requires_grad=True)
+    v = tf.tensor([3.0], requires_grad=True)
+    with tf.GradientTape(watch_accessed_variables=False) as tape:
+        tape.watch(v)
+        y = (w * v).sum()
+    gw, gv = tape.gradient(y, [w, v])
+    assert gw is None
+    np.testing.assert_allclose(gv.numpy(), [2.0])
