@@ -114,38 +114,32 @@ class Huber(Loss):
         super().__init__(name=name, delta=delta, **kw)
 
 
-class BinaryCrossentropy(Loss):
+class _Smoothed(Loss):
+    """A cross-entropy that takes Keras' label_smoothing (checked to lie in [0, 1])."""
+
+    def __init__(
+        self,
+        from_logits: bool = False,
+        label_smoothing: float = 0.0,
+        name: str | None = None,
+        **kw: Any,
+    ):
+        super().__init__(from_logits=from_logits, name=name, **kw)
+        self.label_smoothing = _smoothing(label_smoothing)
+
+
+class BinaryCrossentropy(_Smoothed):
     """-(y log p + (1-y) log(1-p)) per output, p clipped to [1e-7, 1-1e-7] unless from_logits;
     label_smoothing moves y to y*(1-ls) + 0.5*ls first."""
 
     core_name = "binary_crossentropy"
 
-    def __init__(
-        self,
-        from_logits: bool = False,
-        label_smoothing: float = 0.0,
-        name: str | None = None,
-        **kw: Any,
-    ):
-        super().__init__(from_logits=from_logits, name=name, **kw)
-        self.label_smoothing = _smoothing(label_smoothing)
 
-
-class CategoricalCrossentropy(Loss):
+class CategoricalCrossentropy(_Smoothed):
     """-sum(y log p) over classes for one-hot (or soft) labels; label_smoothing moves y to
     y*(1-ls) + ls/classes first."""
 
     core_name = "categorical_crossentropy"
-
-    def __init__(
-        self,
-        from_logits: bool = False,
-        label_smoothing: float = 0.0,
-        name: str | None = None,
-        **kw: Any,
-    ):
-        super().__init__(from_logits=from_logits, name=name, **kw)
-        self.label_smoothing = _smoothing(label_smoothing)
 
 
 def _smoothing(ls: Any) -> float:
