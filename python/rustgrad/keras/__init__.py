@@ -10,6 +10,7 @@ from rustgrad.keras import (
     losses,
     metrics,
     models,
+    ops,
     optimizers,
     utils,
 )
@@ -27,6 +28,7 @@ __all__ = [
     "losses",
     "metrics",
     "models",
+    "ops",
     "optimizers",
     "utils",
 ]

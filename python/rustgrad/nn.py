@@ -1,0 +1,126 @@
+"""tf.nn: activations and the from-logits cross-entropies, composed of Tensor ops (gradients flow)."""
+
+from __future__ import annotations
+
+import math as _pymath
+from typing import Any
+
+from rustgrad._core import one_hot
+from rustgrad.math import log_softmax, sigmoid, softmax, softplus, tanh
+from rustgrad.tf_ops import _axis, convert_to_tensor
+
+__all__ = [
+    "bias_add",
+    "elu",
+    "gelu",
+    "l2_loss",
+    "leaky_relu",
+    "log_softmax",
+    "moments",
+    "relu",
+    "relu6",
+    "sigmoid",
+    "sigmoid_cross_entropy_with_logits",
+    "softmax",
+    "softmax_cross_entropy_with_logits",
+    "softplus",
+    "sparse_softmax_cross_entropy_with_logits",
+    "tanh",
+]
+
+
+def relu(features: Any, name: Any = None):
+    return convert_to_tensor(features).relu()
+
+
+def relu6(features: Any, name: Any = None):
+    return convert_to_tensor(features).clip(0.0, 6.0)
+
+
+def leaky_relu(features: Any, alpha: float = 0.2, name: Any = None):
+    return convert_to_tensor(features).leaky_relu(float(alpha))
+
+
+def elu(features: Any, name: Any = None):
+    return convert_to_tensor(features).elu(1.0)
+
+
+def gelu(features: Any, approximate: bool = False, name: Any = None):
+    """Exact GELU (x·Φ(x)) by default as TF; approximate=True is the tanh form, composed of ops."""
+    x = convert_to_tensor(features)
+    if not approximate:
+        return x.gelu()
+    inner = (x + 0.044715 * x * x * x) * _pymath.sqrt(2.0 / _pymath.pi)
+    return 0.5 * x * (inner.tanh() + 1.0)
+
+
+def bias_add(value: Any, bias: Any, data_format: Any = None, name: Any = None):
+    """value + bias over the last axis (NHWC / N...C, TF's default data format)."""
+    v, b = convert_to_tensor(value), convert_to_tensor(bias)
+    if b.ndim != 1 or v.ndim < 2 or v.shape[-1] != b.shape[0]:
+        raise ValueError(
+            f"bias_add: bias of shape {b.shape} must be 1-D and match the last axis of {v.shape}"
+        )
+    return v + b
+
+
+def l2_loss(t: Any, name: Any = None):
+    """sum(t ** 2) / 2, as TF (no square root)."""
+    x = convert_to_tensor(t)
+    return (x * x).sum() * 0.5
+
+
+def moments(x: Any, axes: Any, shift: Any = None, keepdims: bool = False, name: Any = None):
+    """(mean, population variance) over `axes`."""
+    t = convert_to_tensor(x)
+    ax = _axis(axes)
+    mean = t.mean(ax, keepdims=True)
+    d = t - mean
+    variance = (d * d).mean(ax, keepdims)
+    return (mean if keepdims else t.mean(ax)), variance
+
+
+def _labels_logits(labels: Any, logits: Any, op: str):
+    if labels is None or logits is None:
+        raise ValueError(f"{op}: both labels= and logits= are required")
+    return convert_to_tensor(labels), convert_to_tensor(logits)
+
+
+def sparse_softmax_cross_entropy_with_logits(
+    labels: Any = None, logits: Any = None, name: Any = None
+):
+    """Per-sample −log softmax(logits)[label]: labels of shape [d0, ..., dn−1] hold class indices,
+    logits have shape [d0, ..., dn−1, num_classes]; the result has the labels' shape. The gradient
+    with respect to logits is softmax(logits) − one_hot(labels); labels get none (as TF)."""
+    y, z = _labels_logits(labels, logits, "sparse_softmax_cross_entropy_with_logits")
+    if z.ndim < 1 or y.shape != z.shape[:-1]:
+        raise ValueError(
+            "sparse_softmax_cross_entropy_with_logits: labels must have the shape of logits without "
+            f"its last axis: labels {y.shape}, logits {z.shape}"
+        )
+    # one_hot refuses labels that are not whole numbers in [0, num_classes), as TF's CPU kernel does.
+    target = one_hot(y.detach(), z.shape[-1])
+    return -(target * z.log_softmax(-1)).sum(-1)
+
+
+def softmax_cross_entropy_with_logits(
+    labels: Any = None, logits: Any = None, axis: int = -1, name=None
+):
+    """Per-sample −Σ labels·log softmax(logits) along `axis` (labels are distributions of the
+    logits' shape); gradients flow to logits (softmax·Σlabels − labels) and to labels, as in TF 2."""
+    y, z = _labels_logits(labels, logits, "softmax_cross_entropy_with_logits")
+    if y.shape != z.shape:
+        raise ValueError(
+            f"softmax_cross_entropy_with_logits: labels {y.shape} and logits {z.shape} must have the same shape"
+        )
+    return -(y * z.log_softmax(int(axis))).sum(int(axis))
+
+
+def sigmoid_cross_entropy_with_logits(labels: Any = None, logits: Any = None, name: Any = None):
+    """Elementwise max(x, 0) − x·z + log(1 + exp(−|x|)) for logits x and labels z (TF's stable form)."""
+    z, x = _labels_logits(labels, logits, "sigmoid_cross_entropy_with_logits")
+    if z.shape != x.shape:
+        raise ValueError(
+            f"sigmoid_cross_entropy_with_logits: labels {z.shape} and logits {x.shape} must have the same shape"
+        )
+    return x.relu() - x * z + ((-x.abs()).exp() + 1.0).log()
