@@ -1,4 +1,5 @@
-"""Batching and splitting NumPy arrays: mini-batches, train/test split, Keras validation split."""
+"""Batching and splitting NumPy arrays (mini-batches, train/test split, Keras validation split);
+tf.data's Dataset and AUTOTUNE are re-exported from rustgrad.dataset, so `tf.data.Dataset` works."""
 
 from __future__ import annotations
 
@@ -9,9 +10,27 @@ from typing import Any, Union
 
 import numpy as np
 
+from rustgrad.dataset import (
+    AUTOTUNE,
+    INFINITE_CARDINALITY,
+    UNKNOWN_CARDINALITY,
+    Dataset,
+    experimental,
+)
+
 Seed = Union[None, int, np.random.Generator]
 
-__all__ = ["Batches", "batches", "train_test_split", "validation_split"]
+__all__ = [
+    "AUTOTUNE",
+    "INFINITE_CARDINALITY",
+    "UNKNOWN_CARDINALITY",
+    "Batches",
+    "Dataset",
+    "batches",
+    "experimental",
+    "train_test_split",
+    "validation_split",
+]
 
 
 def _as_arrays(arrays: Sequence[Any], what: str) -> list[np.ndarray]:
