@@ -74,18 +74,60 @@ fn topo_order(root: &Tensor) -> Vec<Tensor> {
     order
 }
 
-/// Run backward from `root`. `grad` defaults to 1 for a one-element root.
-pub fn backward(root: &Tensor, grad: Option<Vec<f32>>, retain_graph: bool) -> Result<()> {
+/// The seed gradient: `grad` checked against the root's shape, or 1 for a one-element root.
+fn seed(root: &Tensor, grad: Option<Vec<f32>>, op: &str) -> Result<Vec<f32>> {
     if !root.requires_grad() {
-        return Err(Error::Graph("backward: this tensor does not require grad and has no grad_fn (was it computed under no_grad, or from tensors without requires_grad=True?)".into()));
+        return Err(Error::Graph(format!("{op}: this tensor does not require grad and has no grad_fn (was it computed under no_grad, or from tensors without requires_grad=True?)")));
     }
-    let seed = match grad {
-        Some(g) if g.len() == root.numel() => g,
-        Some(g) => return Err(Error::shape("backward", format!("gradient has {} values but the tensor has shape {}", g.len(), fmt_shape(root.shape())))),
-        None if root.numel() == 1 => vec![1.0],
-        None => return Err(Error::Graph(format!("backward: grad can be implicitly created only for scalar outputs; this tensor has shape {}, pass a gradient of that shape", fmt_shape(root.shape())))),
-    };
+    match grad {
+        Some(g) if g.len() == root.numel() => Ok(g),
+        Some(g) => Err(Error::shape(op, format!("gradient has {} values but the tensor has shape {}", g.len(), fmt_shape(root.shape())))),
+        None if root.numel() == 1 => Ok(vec![1.0]),
+        None => Err(Error::Graph(format!("{op}: grad can be implicitly created only for scalar outputs; this tensor has shape {}, pass a gradient of that shape", fmt_shape(root.shape())))),
+    }
+}
+
+/// Refuse the walk before any gradient moves if a value some derivative reads was overwritten in
+/// place after its op ran, or the graph was freed by an earlier backward.
+fn check_graph(order: &[Tensor], op: &str) -> Result<()> {
+    for t in order {
+        let node = t.0.node.lock();
+        match &*node {
+            GradFn::Op { backward, inputs, versions, out_version } => {
+                let stale = std::iter::once((t, *out_version, "output"))
+                    .chain(inputs.iter().zip(versions.iter().copied()).map(|(x, v)| (x, v, "input")))
+                    .find(|(x, v, _)| x.version() != *v);
+                if let Some((x, v, role)) = stale {
+                    return Err(Error::Graph(format!(
+                        "{op}: one of the tensors needed for gradient computation has been modified by an in-place operation: the {role} of shape {} of {} is at version {}; expected version {v}. Change it out of place (x = x + 1, not x += 1), or clone it before the in-place change",
+                        fmt_shape(x.shape()),
+                        backward.name(),
+                        x.version()
+                    )));
+                }
+            }
+            GradFn::Freed(name) => {
+                return Err(Error::Graph(format!(
+                    "{op}: trying to backward through the graph a second time (through {name}); its buffers were freed by the first backward. Pass retain_graph=True to the first backward call if you need to backward twice"
+                )))
+            }
+            GradFn::Leaf => {}
+        }
+    }
+    Ok(())
+}
+
+/// The reverse walk shared by `backward` and `grad`: every tensor of the graph in reverse
+/// topological order receives its whole gradient in `reached` before its op passes it on.
+fn walk(
+    root: &Tensor,
+    seed: Vec<f32>,
+    retain_graph: bool,
+    op: &str,
+    mut reached: impl FnMut(&Tensor, &[f32]),
+) -> Result<()> {
     let order = topo_order(root);
+    check_graph(&order, op)?;
     let mut pending: FxHashMap<*const crate::tensor::Inner, Vec<f32>> = FxHashMap::default();
     pending.insert(root.ptr(), seed);
     for t in order.iter().rev() {
@@ -94,16 +136,13 @@ pub fn backward(root: &Tensor, grad: Option<Vec<f32>>, retain_graph: bool) -> Re
         };
         let mut node = t.0.node.lock();
         let grads = match &*node {
-            GradFn::Op { backward, inputs } => {
+            GradFn::Op {
+                backward, inputs, ..
+            } => {
                 let gs = backward.backward(&g, inputs, t);
                 inputs.iter().cloned().zip(gs).collect::<Vec<_>>()
             }
-            GradFn::Freed(name) => {
-                return Err(Error::Graph(format!(
-                    "backward: trying to backward through the graph a second time (through {name}); its buffers were freed by the first backward. Pass retain_graph=True to the first backward call if you need to backward twice"
-                )))
-            }
-            GradFn::Leaf => Vec::new(),
+            _ => Vec::new(),
         };
         if !retain_graph {
             if let GradFn::Op { backward, .. } = &*node {
@@ -124,11 +163,40 @@ pub fn backward(root: &Tensor, grad: Option<Vec<f32>>, retain_graph: bool) -> Re
                 }
             }
         }
-        if t.is_leaf() || t.retains_grad() {
-            t.accumulate_grad(g);
-        }
+        reached(t, &g);
     }
     Ok(())
+}
+
+/// Run backward from `root`, accumulating into `.grad` of leaves (and of tensors that retain
+/// grad). `grad` defaults to 1 for a one-element root.
+pub fn backward(root: &Tensor, grad: Option<Vec<f32>>, retain_graph: bool) -> Result<()> {
+    let seed = seed(root, grad, "backward")?;
+    walk(root, seed, retain_graph, "backward", |t, g| {
+        if t.is_leaf() || t.retains_grad() {
+            t.accumulate_grad(g.to_vec());
+        }
+    })
+}
+
+/// d(root)/d(input) for each input as new tensors, `None` where root does not depend on it;
+/// no `.grad` is touched (what `GradientTape.gradient` and `torch.autograd.grad` return).
+pub fn grad(
+    root: &Tensor,
+    inputs: &[Tensor],
+    grad: Option<Vec<f32>>,
+    retain_graph: bool,
+) -> Result<Vec<Option<Tensor>>> {
+    let seed = seed(root, grad, "grad")?;
+    let mut out: Vec<Option<Tensor>> = vec![None; inputs.len()];
+    walk(root, seed, retain_graph, "grad", |t, g| {
+        for (slot, x) in out.iter_mut().zip(inputs) {
+            if x.same(t) {
+                *slot = Some(Tensor::from_parts(g.to_vec(), t.shape().to_vec()));
+            }
+        }
+    })?;
+    Ok(out)
 }
 
 /// Sum a gradient of shape `from` down to `to` (the inverse of broadcasting `to` up to `from`).

@@ -1,10 +1,49 @@
-//! Tensor handle: shared f32 storage, shape, grad slot and graph node. No math lives here (see ops/).
+//! Tensor handle: shared f32 storage with its version counter, shape, grad slot and graph node.
+//! No math lives here (see ops/).
 use crate::autograd::{self, Backward};
 use crate::error::{fmt_shape, Error, Result};
 use crate::shape::numel;
-use parking_lot::{Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard};
-use std::sync::atomic::{AtomicBool, Ordering};
+use parking_lot::{
+    MappedRwLockReadGuard, MappedRwLockWriteGuard, Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard,
+};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
+
+/// Memory owned by someone else (a NumPy array that `from_numpy` shares), exposed as f32 values.
+/// The length never changes while the tensor lives.
+pub trait ForeignBuffer: Send + Sync {
+    fn values(&self) -> &[f32];
+    fn values_mut(&mut self) -> &mut [f32];
+}
+
+enum Buffer {
+    // A Vec that is never resized after creation, so pointers handed to NumPy stay valid.
+    Owned(Vec<f32>),
+    Foreign(Box<dyn ForeignBuffer>),
+}
+
+impl Buffer {
+    fn values(&self) -> &[f32] {
+        match self {
+            Buffer::Owned(v) => v,
+            Buffer::Foreign(f) => f.values(),
+        }
+    }
+    fn values_mut(&mut self) -> &mut [f32] {
+        match self {
+            Buffer::Owned(v) => v,
+            Buffer::Foreign(f) => f.values_mut(),
+        }
+    }
+}
+
+/// The values, shared by every handle that aliases them (`.data`, `from_numpy`). The version
+/// counts writes, so backward can refuse a graph whose saved values were changed in place
+/// (PyTorch's version counter) instead of returning a wrong gradient.
+pub(crate) struct Storage {
+    buf: RwLock<Buffer>,
+    version: AtomicU64,
+}
 
 /// A cheap-to-clone handle; clones share storage, grad and graph node.
 #[derive(Clone)]
@@ -12,8 +51,7 @@ pub struct Tensor(pub(crate) Arc<Inner>);
 
 pub(crate) struct Inner {
     pub(crate) shape: Vec<usize>,
-    // A Vec that is never resized after creation, so pointers handed to NumPy stay valid.
-    pub(crate) data: RwLock<Vec<f32>>,
+    pub(crate) storage: Arc<Storage>,
     pub(crate) requires_grad: AtomicBool,
     pub(crate) retains_grad: AtomicBool,
     pub(crate) grad: Mutex<Option<Tensor>>,
@@ -28,6 +66,10 @@ pub(crate) enum GradFn {
     Op {
         backward: Box<dyn Backward>,
         inputs: Vec<Tensor>,
+        /// The inputs' versions when the op ran, and the output's: a mismatch at backward time
+        /// means a value the derivative reads was overwritten.
+        versions: Vec<u64>,
+        out_version: u64,
     },
     Freed(&'static str),
 }
@@ -79,9 +121,20 @@ impl Tensor {
 
     fn build(data: Vec<f32>, shape: Vec<usize>, is_mask: bool) -> Tensor {
         debug_assert_eq!(data.len(), numel(&shape));
+        Self::on_storage(
+            Arc::new(Storage {
+                buf: RwLock::new(Buffer::Owned(data)),
+                version: AtomicU64::new(0),
+            }),
+            shape,
+            is_mask,
+        )
+    }
+
+    fn on_storage(storage: Arc<Storage>, shape: Vec<usize>, is_mask: bool) -> Tensor {
         Tensor(Arc::new(Inner {
             shape,
-            data: RwLock::new(data),
+            storage,
             requires_grad: AtomicBool::new(false),
             retains_grad: AtomicBool::new(false),
             grad: Mutex::new(None),
@@ -100,10 +153,13 @@ impl Tensor {
         let t = Tensor::from_parts(data, shape);
         if autograd::is_grad_enabled() && inputs.iter().any(|x| x.requires_grad()) {
             t.0.requires_grad.store(true, Ordering::Relaxed);
+            let versions = inputs.iter().map(|x| x.version()).collect();
             let inputs = inputs.iter().map(|&x| x.clone()).collect();
             *t.0.node.lock() = GradFn::Op {
                 backward: Box::new(backward),
                 inputs,
+                versions,
+                out_version: 0,
             };
         }
         t
@@ -136,15 +192,48 @@ impl Tensor {
         self.0.is_mask
     }
     /// Read access to the values (row-major).
-    pub fn data(&self) -> RwLockReadGuard<'_, Vec<f32>> {
-        self.0.data.read()
+    pub fn data(&self) -> MappedRwLockReadGuard<'_, [f32]> {
+        RwLockReadGuard::map(self.0.storage.buf.read(), Buffer::values)
     }
-    /// Write access for in-place updates (optimizers); the length never changes.
-    pub fn data_mut(&self) -> RwLockWriteGuard<'_, Vec<f32>> {
-        self.0.data.write()
+    /// Write access for in-place updates; the length never changes. Counts as a new version.
+    pub fn data_mut(&self) -> MappedRwLockWriteGuard<'_, [f32]> {
+        let guard = self.0.storage.buf.write();
+        self.0.storage.version.fetch_add(1, Ordering::Relaxed);
+        RwLockWriteGuard::map(guard, Buffer::values_mut)
     }
     pub fn to_vec(&self) -> Vec<f32> {
-        self.data().clone()
+        self.data().to_vec()
+    }
+    /// How many times the values were written in place (shared by every alias of the storage).
+    pub fn version(&self) -> u64 {
+        self.0.storage.version.load(Ordering::Relaxed)
+    }
+    /// Do the two handles read the same memory (one is `.data` or `from_numpy` of the other)?
+    pub fn shares_storage(&self, other: &Tensor) -> bool {
+        Arc::ptr_eq(&self.0.storage, &other.0.storage)
+    }
+    /// A new leaf over the same values, without grad tracking (PyTorch's `.data`).
+    pub fn alias(&self) -> Tensor {
+        Self::on_storage(
+            self.0.storage.clone(),
+            self.shape().to_vec(),
+            self.is_mask(),
+        )
+    }
+    /// A leaf tensor over memory it does not own; `buf` must hold numel(shape) values.
+    pub fn from_foreign(buf: Box<dyn ForeignBuffer>, shape: Vec<usize>) -> Result<Tensor> {
+        let n = buf.values().len();
+        if n != numel(&shape) {
+            return Err(Error::shape(
+                "from_numpy",
+                format!("{n} values cannot fill shape {}", fmt_shape(&shape)),
+            ));
+        }
+        let storage = Arc::new(Storage {
+            buf: RwLock::new(Buffer::Foreign(buf)),
+            version: AtomicU64::new(0),
+        });
+        Ok(Self::on_storage(storage, shape, false))
     }
     /// The single value of a one-element tensor.
     pub fn item(&self) -> Result<f32> {

@@ -52,7 +52,16 @@ class Tensor:
     @property
     def grad(self) -> Tensor | None: ...
     @grad.setter
-    def grad(self, value: _TensorLike | None) -> None: ...
+    def grad(self, value: Tensor | None) -> None: ...
+    @property
+    def data(self) -> Tensor:
+        """The same values without grad tracking: writes through it change this tensor and are
+        never recorded (PyTorch's `.data`)."""
+    @data.setter
+    def data(self, value: _TensorLike) -> None: ...
+    @property
+    def _version(self) -> int:
+        """How many in-place writes this tensor's memory has had (PyTorch's `_version`)."""
     @property
     def is_leaf(self) -> bool: ...
     @property
@@ -192,6 +201,58 @@ class Tensor:
         """Batch normalisation over the last axis; batch statistics unless moving ones are given."""
     def argmin(self, axis: int | None = None, keepdims: bool = False) -> Tensor: ...
 
+    # In place: the tensor keeps its identity; recorded for backward when gradients flow
+    def __iadd__(self, other: _TensorLike) -> Tensor: ...
+    def __isub__(self, other: _TensorLike) -> Tensor: ...
+    def __imul__(self, other: _TensorLike) -> Tensor: ...
+    def __itruediv__(self, other: _TensorLike) -> Tensor: ...
+    def __setitem__(self, key: Any, value: _TensorLike) -> None:
+        """`t[key] = value` with NumPy's assignment semantics; recorded when gradients flow."""
+    def __delitem__(self, key: Any) -> None:
+        """Tensors have a fixed shape: nothing can be deleted from one (as in NumPy and PyTorch)."""
+    def add_(self, other: _TensorLike, *, alpha: float = 1.0) -> Tensor:
+        """`t.add_(other, alpha=1)`: t += alpha * other, in place; returns t."""
+    def sub_(self, other: _TensorLike, *, alpha: float = 1.0) -> Tensor: ...
+    def mul_(self, o: _TensorLike) -> Tensor: ...
+    def div_(self, o: _TensorLike) -> Tensor: ...
+    def zero_(self) -> Tensor: ...
+    def fill_(self, value: float) -> Tensor: ...
+    def copy_(self, src: _TensorLike) -> Tensor:
+        """Copy `src` (broadcast to this shape) into this tensor; returns it."""
+    def clamp_(self, min: float | None = None, max: float | None = None) -> Tensor: ...
+
+class Variable(Tensor):
+    """tf.Variable: a Tensor with a name and a trainable flag, changed in place by assign*."""
+
+    def __init__(
+        self,
+        initial_value: _TensorLike,
+        trainable: bool = True,
+        name: str | None = None,
+        dtype: Any = None,
+    ) -> None: ...
+    @staticmethod
+    def _share(tensor: Tensor, trainable: bool = True, name: str | None = None) -> Variable:
+        """A Variable over `tensor`'s own storage (no copy): how layers hand out their weights."""
+    @property
+    def name(self) -> str: ...
+    @property
+    def path(self) -> str:
+        """Keras 3's `variable.path`: the name scoped by its layer, as given."""
+    @property
+    def trainable(self) -> bool: ...
+    @trainable.setter
+    def trainable(self, value: bool) -> None: ...
+    @property
+    def value(self) -> Tensor:
+        """Keras 3's `variable.value`."""
+    def assign(self, value: _TensorLike) -> Variable:
+        """`v.assign(value)`: overwrite in place (same shape); returns the variable."""
+    def assign_add(self, delta: _TensorLike) -> Variable: ...
+    def assign_sub(self, delta: _TensorLike) -> Variable: ...
+    def read_value(self) -> Tensor:
+        """The current value as a new Tensor that still records gradients to this variable."""
+
 class Layer:
     """The Rust half of a Keras layer; made by the static constructors, not by Layer()."""
 
@@ -323,6 +384,18 @@ class Optimizer:
 def tensor(data: _TensorLike, requires_grad: bool = False) -> Tensor:
     """A new leaf tensor (always a copy), like `torch.tensor`."""
 
+def from_numpy(array: NDArray[Any]) -> Tensor:
+    """A tensor sharing the memory of a writeable, C-contiguous float32 NumPy array (changes to
+    either show in the other), like `torch.from_numpy`. Other arrays are copied into float32
+    with a warning, since a tensor holds float32 only."""
+def grad(
+    output: Tensor,
+    inputs: Sequence[Tensor],
+    grad_output: _TensorLike | None = None,
+    retain_graph: bool = False,
+) -> list[Tensor | None]:
+    """d(output)/d(input) for each input, None where output does not depend on it; `.grad` is left
+    alone. `grad_output` seeds a non-scalar output."""
 def zeros(*shape: _ShapeArg, requires_grad: bool = False) -> Tensor: ...
 def ones(*shape: _ShapeArg, requires_grad: bool = False) -> Tensor: ...
 def full(shape: _ShapeArg, fill_value: float, requires_grad: bool = False) -> Tensor: ...

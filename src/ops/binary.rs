@@ -29,7 +29,7 @@ impl Binary {
         }
     }
     #[inline]
-    fn f(self, a: f32, b: f32) -> f32 {
+    pub(crate) fn f(self, a: f32, b: f32) -> f32 {
         match self {
             Binary::Add => a + b,
             Binary::Sub => a - b,

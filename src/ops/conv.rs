@@ -228,7 +228,7 @@ impl Tensor {
                                 },
                             );
                             let o = gemm_into(m, k, cout, a, b, o);
-                            bias_relu(o, bd.as_deref().map(|b| b.as_slice()), relu);
+                            bias_relu(o, bd.as_deref(), relu);
                         }
                     })
                 })

@@ -106,7 +106,7 @@ fn slice_positions(
 }
 
 /// The gather plan: output shape and, for each output element, its flat source index.
-fn plan(shape: &[usize], idx: &[Index]) -> Result<(Vec<usize>, Vec<usize>)> {
+pub(crate) fn plan(shape: &[usize], idx: &[Index]) -> Result<(Vec<usize>, Vec<usize>)> {
     let idx = &expand_masks(shape, idx)?[..];
     let consumed: usize = idx.iter().map(consumes).sum();
     if consumed > shape.len() {

@@ -3,6 +3,7 @@ pub mod batchnorm;
 pub mod binary;
 pub mod conv;
 pub mod index;
+pub mod inplace;
 pub mod linear;
 pub mod matmul;
 pub mod pool;

@@ -10,7 +10,9 @@ mod model_args;
 mod model_epoch;
 mod optimizer;
 mod tensor;
+mod tensor_inplace;
 mod tensor_ops;
+mod variable;
 
 use convert::{shape_arg, to_tensor, usize_shape};
 use errors::IntoPy;
@@ -210,6 +212,7 @@ fn get_num_threads() -> usize {
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     let py = m.py();
     m.add_class::<PyTensor>()?;
+    m.add_class::<variable::PyVariable>()?;
     m.add_class::<model::PyLayer>()?;
     m.add_class::<model::PyModel>()?;
     m.add_class::<optimizer::PyOptimizer>()?;
@@ -220,6 +223,8 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     )?;
     m.add("GraphError", py.get_type::<errors::GraphError>())?;
     m.add_function(wrap_pyfunction!(new_tensor, m)?)?;
+    m.add_function(wrap_pyfunction!(tensor_inplace::from_numpy, m)?)?;
+    m.add_function(wrap_pyfunction!(tensor_inplace::grad, m)?)?;
     m.add_function(wrap_pyfunction!(zeros, m)?)?;
     m.add_function(wrap_pyfunction!(ones, m)?)?;
     m.add_function(wrap_pyfunction!(full, m)?)?;

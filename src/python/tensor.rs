@@ -9,7 +9,7 @@ use pyo3::exceptions::{PyIndexError, PyTypeError};
 use pyo3::prelude::*;
 use pyo3::types::{PyEllipsis, PyInt, PySlice, PyTuple};
 
-#[pyclass(name = "Tensor", module = "rustgrad", frozen, weakref)]
+#[pyclass(name = "Tensor", module = "rustgrad", frozen, weakref, subclass)]
 pub struct PyTensor {
     pub t: Tensor,
 }
@@ -65,7 +65,7 @@ fn index_array(obj: &Bound<'_, PyAny>) -> PyResult<Vec<Index>> {
     Ok(vec![Index::Array(vals, shape)])
 }
 
-fn parse_index(key: &Bound<'_, PyAny>) -> PyResult<Vec<Index>> {
+pub(crate) fn parse_index(key: &Bound<'_, PyAny>) -> PyResult<Vec<Index>> {
     let items: Vec<Bound<'_, PyAny>> = match key.cast::<PyTuple>() {
         Ok(t) => t.iter().collect(),
         Err(_) => vec![key.clone()],
@@ -169,10 +169,19 @@ impl PyTensor {
     }
     #[setter]
     fn set_grad(&self, g: Option<&Bound<'_, PyAny>>) -> PyResult<()> {
-        let g = g
-            .filter(|g| !g.is_none())
-            .map(|g| to_tensor(g, "grad"))
-            .transpose()?;
+        // As PyTorch: a gradient is a Tensor or None, never a number or an array.
+        let g = match g.filter(|g| !g.is_none()) {
+            None => None,
+            Some(g) => match g.cast::<PyTensor>() {
+                Ok(t) => Some(t.get().t.clone()),
+                Err(_) => {
+                    return Err(PyTypeError::new_err(format!(
+                        "assigned grad expected to be a Tensor or None but got grad of type {}",
+                        g.get_type().name()?
+                    )))
+                }
+            },
+        };
         self.t.set_grad(g).py_err()
     }
     #[getter]

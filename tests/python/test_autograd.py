@@ -57,11 +57,16 @@ def test_grads_accumulate_until_cleared():
     np.testing.assert_array_equal(w.grad.numpy(), [1.0, 1.0])
     w.grad = None
     assert w.grad is None
-    w.grad = np.array([5.0, 5.0])
+    w.grad = rg.tensor([5.0, 5.0])
     w.sum().backward()
     np.testing.assert_array_equal(w.grad.numpy(), [6.0, 6.0])
     with pytest.raises(rg.ShapeError, match="grad"):
-        w.grad = np.ones(3)
+        w.grad = rg.ones(3)
+    # As PyTorch: a gradient is a Tensor or None, never a number or an array.
+    for bad in (0.0, np.ones(2, np.float32), [1.0, 1.0]):
+        with pytest.raises(TypeError, match="Tensor or None"):
+            w.grad = bad
+    np.testing.assert_array_equal(w.grad.numpy(), [6.0, 6.0])
 
 
 def test_reused_node_accumulates():

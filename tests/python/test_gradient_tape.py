@@ -204,7 +204,7 @@ def test_gradient_with_respect_to_an_intermediate_tensor():
 def test_sources_own_grad_is_restored():
     w0 = f32(3)
     w = var(w0)
-    w.grad = np.full(3, 7.0, np.float32)
+    w.grad = tf.tensor(np.full(3, 7.0, np.float32))
     with tf.GradientTape() as tape:
         y = (w * w).sum()
     close(tape.gradient(y, w), 2.0 * w0)  # not 7 + 2w
@@ -226,7 +226,7 @@ def test_sources_own_grad_is_restored():
 def test_other_tensors_grad_left_untouched():
     w0, v0 = f32(3), f32(3)
     w, v = var(w0), var(v0)
-    w.grad = np.full(3, 7.0, np.float32)
+    w.grad = tf.tensor(np.full(3, 7.0, np.float32))
     with tf.GradientTape() as tape:
         y = (w * v).sum()
     close(tape.gradient(y, v), w0)

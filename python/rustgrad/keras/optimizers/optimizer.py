@@ -111,7 +111,8 @@ class Optimizer:
                 self._variables.append(v)
         params: list[Any] = [None] * len(self._variables)
         for g, v in pairs:
-            v.grad = g  # the core reads each gradient from .grad
+            # The core reads each gradient from .grad, which holds Tensors only.
+            v.grad = g if isinstance(g, Tensor) else _core.tensor(g)
             params[self._slots[hash(v)]] = v
         self._core.step(params, self.learning_rate)
         self.iterations += 1

@@ -1,0 +1,156 @@
+//! `rustgrad.Variable` (tf.Variable): a Tensor subclass with a name and a trainable flag, changed
+//! only by `assign*` (in place, never recorded). Keras layer weights are Variables over the same
+//! storage the Rust layers train.
+use super::convert::to_tensor;
+use super::errors::{IntoPy, ShapeError};
+use super::tensor::PyTensor;
+use crate::autograd::NoGradGuard;
+use crate::error::fmt_shape;
+use crate::ops::Binary;
+use crate::tensor::Tensor;
+use pyo3::prelude::*;
+use pyo3::types::PyTuple;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+#[pyclass(name = "Variable", module = "rustgrad", extends = PyTensor, frozen)]
+pub struct PyVariable {
+    name: String,
+    trainable: AtomicBool,
+}
+
+/// `value` as a tensor of exactly `t`'s shape (assign never broadcasts, as in TensorFlow).
+fn same_shape(t: &Tensor, value: &Bound<'_, PyAny>, op: &str) -> PyResult<Tensor> {
+    let v = to_tensor(value, op)?;
+    if v.shape() != t.shape() && v.numel() != 1 {
+        return Err(ShapeError::new_err(format!(
+            "{op}: cannot assign a value of shape {} to a variable of shape {}",
+            fmt_shape(v.shape()),
+            fmt_shape(t.shape())
+        )));
+    }
+    Ok(v)
+}
+
+fn assign_with<'py>(
+    slf: Bound<'py, PyVariable>,
+    value: &Bound<'py, PyAny>,
+    op: Option<Binary>,
+    what: &str,
+) -> PyResult<Bound<'py, PyVariable>> {
+    let t = slf.as_super().get().t.clone();
+    let v = same_shape(&t, value, what)?;
+    let _g = NoGradGuard::new();
+    match op {
+        None => t.copy_(&v),
+        Some(op) => t.binary_(&v, op),
+    }
+    .py_err()?;
+    Ok(slf)
+}
+
+#[pymethods]
+impl PyVariable {
+    #[new]
+    #[pyo3(signature = (initial_value, trainable = true, name = None, dtype = None))]
+    fn py_new(
+        initial_value: &Bound<'_, PyAny>,
+        trainable: bool,
+        name: Option<String>,
+        dtype: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<PyClassInitializer<Self>> {
+        if let Some(d) = dtype.filter(|d| !d.is_none()) {
+            let np = d.py().import("numpy")?;
+            let dt = np.getattr("dtype")?.call1((d,))?;
+            if !dt.eq(np.getattr("float32")?)? {
+                return Err(pyo3::exceptions::PyTypeError::new_err(format!(
+                    "Variable: dtype {dt} is not supported; rustgrad stores float32"
+                )));
+            }
+        }
+        let v = to_tensor(initial_value, "Variable")?;
+        let t = Tensor::from_parts(v.to_vec(), v.shape().to_vec());
+        t.set_requires_grad(trainable).py_err()?;
+        Ok(
+            PyClassInitializer::from(PyTensor::wrap(t)).add_subclass(PyVariable {
+                name: name.unwrap_or_else(|| "Variable".to_string()),
+                trainable: AtomicBool::new(trainable),
+            }),
+        )
+    }
+
+    /// A Variable over `tensor`'s own storage (no copy): how layers hand out their weights.
+    #[staticmethod]
+    #[pyo3(signature = (tensor, trainable = true, name = None))]
+    fn _share(
+        py: Python<'_>,
+        tensor: &PyTensor,
+        trainable: bool,
+        name: Option<String>,
+    ) -> PyResult<Py<PyVariable>> {
+        let name = name.unwrap_or_else(|| "Variable".to_string());
+        let init =
+            PyClassInitializer::from(PyTensor::wrap(tensor.t.clone())).add_subclass(PyVariable {
+                name,
+                trainable: AtomicBool::new(trainable),
+            });
+        Py::new(py, init)
+    }
+
+    #[getter]
+    fn name(&self) -> &str {
+        &self.name
+    }
+    /// Keras 3's `variable.path`: the name scoped by its layer, as given.
+    #[getter]
+    fn path(&self) -> &str {
+        &self.name
+    }
+    #[getter]
+    fn get_trainable(&self) -> bool {
+        self.trainable.load(Ordering::Relaxed)
+    }
+    /// Keras 3 lets a variable's trainable flag change; gradients follow it.
+    #[setter]
+    fn set_trainable(slf: &Bound<'_, Self>, flag: bool) -> PyResult<()> {
+        slf.as_super().get().t.set_requires_grad(flag).py_err()?;
+        slf.get().trainable.store(flag, Ordering::Relaxed);
+        Ok(())
+    }
+    /// `v.assign(value)`: overwrite in place (same shape); returns the variable.
+    fn assign<'py>(slf: Bound<'py, Self>, value: &Bound<'py, PyAny>) -> PyResult<Bound<'py, Self>> {
+        assign_with(slf, value, None, "assign")
+    }
+    fn assign_add<'py>(
+        slf: Bound<'py, Self>,
+        delta: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, Self>> {
+        assign_with(slf, delta, Some(Binary::Add), "assign_add")
+    }
+    fn assign_sub<'py>(
+        slf: Bound<'py, Self>,
+        delta: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, Self>> {
+        assign_with(slf, delta, Some(Binary::Sub), "assign_sub")
+    }
+    /// The current value as a new Tensor that still records gradients to this variable.
+    fn read_value(slf: &Bound<'_, Self>) -> PyTensor {
+        PyTensor::wrap(slf.as_super().get().t.mul_scalar(1.0))
+    }
+    /// Keras 3's `variable.value`.
+    #[getter]
+    fn value(slf: &Bound<'_, Self>) -> PyTensor {
+        Self::read_value(slf)
+    }
+    fn __repr__(slf: &Bound<'_, Self>) -> PyResult<String> {
+        let py = slf.py();
+        let t = slf.as_super();
+        let shape = PyTuple::new(py, t.get().t.shape())?;
+        let arr = super::convert::to_numpy(t).call_method0("__repr__")?;
+        Ok(format!(
+            "<Variable '{}' shape={} dtype=float32, numpy={}>",
+            slf.get().name,
+            shape.repr()?,
+            arr
+        ))
+    }
+}
