@@ -16,13 +16,11 @@ from rustgrad._core import (
     is_grad_enabled,
     manual_seed,
     one_hot,
-    ones,
     rand,
     randn,
     set_num_threads,
     stack,
     tensor,
-    zeros,
 )
 from rustgrad.autograd import enable_grad, no_grad, set_grad_enabled
 from rustgrad.functional import (
@@ -44,7 +42,8 @@ from rustgrad.functional import (
 from rustgrad.gradcheck import GradcheckError, gradcheck, numerical_grad
 from rustgrad.tape import GradientTape
 
-# TensorFlow's top-level ops; tf_ops.matmul is rustgrad.matmul too (it adds transpose_a/transpose_b).
+# TensorFlow's top-level ops. matmul, ones and zeros keep rustgrad's PyTorch-style calls and add
+# TF's (transpose_a/transpose_b; a shape list, shape= and dtype=).
 from rustgrad.tf_ops import (
     add,
     argmax,
@@ -69,6 +68,7 @@ from rustgrad.tf_ops import (
     multiply,
     newaxis,
     not_equal,
+    ones,
     ones_like,
     reduce_max,
     reduce_mean,
@@ -80,6 +80,7 @@ from rustgrad.tf_ops import (
     stop_gradient,
     subtract,
     transpose,
+    zeros,
     zeros_like,
 )
 

@@ -77,7 +77,7 @@ def uniform(
     name=None,
 ):
     """Uniform draws in [minval, maxval) of `shape`. Float32 by default (maxval defaults to 1); an
-    integer dtype needs maxval and gives whole numbers (in a float32 tensor, see tf_ops.int32)."""
+    integer dtype needs maxval and gives whole numbers (in a float32 tensor, see tf_dtypes.int32)."""
     kind = dtype_name(dtype, "uniform")
     if kind not in (float32, *_INTEGER_NAMES):
         raise TypeError(f"uniform: dtype {kind}: only float32 or an integer dtype is supported")

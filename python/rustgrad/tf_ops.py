@@ -1,84 +1,29 @@
-"""TensorFlow's top-level ops (`tf.constant`, `tf.cast`, `tf.reduce_sum`, `tf.matmul`, ...) composed of Tensor ops."""
+"""TensorFlow's top-level ops (`tf.reduce_sum`, `tf.matmul`, `tf.argmax`, `tf.function`, ...) composed of Tensor ops."""
 
 from __future__ import annotations
 
-import builtins
 import functools
 from collections.abc import Callable, Sequence
 from typing import Any
 
-import numpy as np
-
-from rustgrad._core import Tensor, concatenate, full, ones, tensor, zeros
-
-# rustgrad stores every tensor as float32. The dtype names below are what tf.cast, tf.constant and
-# argmax's output_type accept: an integer or bool dtype gives a float32 tensor holding whole numbers
-# (exact up to 2**24) or 0/1, detached from the graph, as TF's casts to integers have no gradient.
-float32 = "float32"
-int32 = "int32"
-int64 = "int64"
-bool_ = "bool"
-newaxis = None
-
-_INTEGER_NAMES = ("int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64")
-
-
-def dtype_name(dtype: Any, op: str) -> str | None:
-    """The dtype's name ("float32", "int64", "bool", ...), or None for None; TypeError for the rest."""
-    if dtype is None:
-        return None
-    if dtype is builtins.float:  # tf.as_dtype(float) is float32, not NumPy's float64
-        return float32
-    try:
-        name = np.dtype(getattr(dtype, "name", dtype)).name
-    except TypeError:
-        raise TypeError(f"{op}: {dtype!r} is not a dtype") from None
-    if name == float32 or name == bool_ or name in _INTEGER_NAMES:
-        return name
-    raise TypeError(
-        f"{op}: dtype {name} is not supported: rustgrad tensors are float32 "
-        "(integer and bool dtypes give float32 tensors of whole numbers or 0/1)"
-    )
-
-
-def convert_to_tensor(value: Any, dtype: Any = None, dtype_hint: Any = None, name: Any = None):
-    """`value` as a Tensor: a Tensor is returned as it is (its graph kept); anything else is copied."""
-    t = value if isinstance(value, Tensor) else tensor(value)
-    return t if dtype is None else cast(t, dtype)
-
-
-def constant(value: Any, dtype: Any = None, shape: Sequence[int] | None = None, name: Any = None):
-    """A new tensor of `value`; with `shape`, a scalar (or 1-element) value fills it and a value with
-    as many elements is reshaped to it, as in TF."""
-    t = tensor(value)  # always a copy, a leaf without gradient like TF's constants
-    if shape is not None:
-        shape = tuple(int(d) for d in shape)
-        n = int(np.prod(shape, dtype=np.int64))
-        if t.size == 1 and n != 1:
-            t = full(shape, t.item())
-        elif t.size == n:
-            t = t.reshape(shape)
-        else:
-            raise TypeError(
-                f"constant: eager execution of tf.constant with an unsupported shape: value has "
-                f"{t.size} elements, shape {list(shape)} needs {n}"
-            )
-    return t if dtype is None else cast(t, dtype)
-
-
-def cast(x: Any, dtype: Any, name: Any = None):
-    """x as `dtype`. float32 returns x itself (gradient flows); integer dtypes truncate toward zero
-    and bool maps non-zero to 1, both giving float32 tensors without gradient (see `int32` above)."""
-    target = dtype_name(dtype, "cast")
-    if target is None:
-        raise TypeError("cast: dtype is required")
-    t = convert_to_tensor(x)
-    if target == float32:
-        return t
-    if target == bool_:
-        return (t != 0).detach()
-    # Non-differentiable in TF too, so NumPy may do the truncation on the detached values.
-    return tensor(np.trunc(t.detach().numpy()))
+from rustgrad._core import Tensor, concatenate
+from rustgrad.tf_dtypes import (  # noqa: F401  (re-exported: tf_ops is the TF top level)
+    _INTEGER_NAMES,
+    _shape,
+    bool_,
+    cast,
+    constant,
+    convert_to_tensor,
+    dtype_name,
+    float32,
+    int32,
+    int64,
+    newaxis,
+    ones,
+    ones_like,
+    zeros,
+    zeros_like,
+)
 
 
 def _axis(axis: Any):
@@ -106,14 +51,6 @@ def reduce_max(input_tensor: Any, axis: Any = None, keepdims: bool = False, name
 
 def reduce_min(input_tensor: Any, axis: Any = None, keepdims: bool = False, name: Any = None):
     return convert_to_tensor(input_tensor).min(_axis(axis), keepdims)
-
-
-def _shape(shape: Any) -> tuple[int, ...]:
-    if isinstance(shape, Tensor):
-        shape = shape.tolist()
-    if isinstance(shape, (int, np.integer)):
-        return (int(shape),)
-    return tuple(int(d) for d in shape)
 
 
 def reshape(tensor: Any, shape: Any, name: Any = None):
@@ -161,17 +98,6 @@ def sqrt(x: Any, name: Any = None):
 
 def exp(x: Any, name: Any = None):
     return convert_to_tensor(x).exp()
-
-
-# 0 and 1 are exact in every dtype, so any supported dtype name gives the same float32 tensor.
-def ones_like(input: Any, dtype: Any = None, name: Any = None):
-    dtype_name(dtype, "ones_like")
-    return ones(convert_to_tensor(input).shape)
-
-
-def zeros_like(input: Any, dtype: Any = None, name: Any = None):
-    dtype_name(dtype, "zeros_like")
-    return zeros(convert_to_tensor(input).shape)
 
 
 def _index_type(output_type: Any, op: str) -> None:

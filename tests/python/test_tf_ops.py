@@ -212,6 +212,13 @@ def test_ones_zeros_like_and_shapes_both_styles():
         and tf.ones([4]).shape == (4,)
     )
     assert tf.zeros([2, 1]).shape == (2, 1) and tf.zeros(2, 1).shape == (2, 1)
+    close(tf.zeros(shape=[3], dtype=tf.float32), np.zeros(3))
+    close(tf.ones((2, 2), dtype=tf.int32), np.ones((2, 2)))
+    assert tf.ones(3, requires_grad=True).requires_grad and tf.ones().shape == ()
+    with pytest.raises(TypeError, match="shape once"):
+        tf.ones(2, shape=[2])
+    with pytest.raises(TypeError, match="zeros"):
+        tf.zeros([2], dtype="float64")
     x = np.ones((3, 2), np.float32)
     close(tf.ones_like(x), np.ones_like(x))
     close(tf.zeros_like(tf.tensor(x)), np.zeros_like(x))

@@ -1,0 +1,120 @@
+"""TF's dtype names and tensor makers (convert_to_tensor, constant, cast, ones, zeros, *_like) on float32 storage."""
+
+from __future__ import annotations
+
+import builtins
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from rustgrad import _core
+from rustgrad._core import Tensor, full, tensor
+
+# rustgrad stores every tensor as float32. The dtype names below are what tf.cast, tf.constant and
+# argmax's output_type accept: an integer or bool dtype gives a float32 tensor holding whole numbers
+# (exact up to 2**24) or 0/1, detached from the graph, as TF's casts to integers have no gradient.
+float32 = "float32"
+int32 = "int32"
+int64 = "int64"
+bool_ = "bool"
+newaxis = None
+
+_INTEGER_NAMES = ("int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64")
+
+
+def dtype_name(dtype: Any, op: str) -> str | None:
+    """The dtype's name ("float32", "int64", "bool", ...), or None for None; TypeError for the rest."""
+    if dtype is None:
+        return None
+    if dtype is builtins.float:  # tf.as_dtype(float) is float32, not NumPy's float64
+        return float32
+    try:
+        name = np.dtype(getattr(dtype, "name", dtype)).name
+    except TypeError:
+        raise TypeError(f"{op}: {dtype!r} is not a dtype") from None
+    if name == float32 or name == bool_ or name in _INTEGER_NAMES:
+        return name
+    raise TypeError(
+        f"{op}: dtype {name} is not supported: rustgrad tensors are float32 "
+        "(integer and bool dtypes give float32 tensors of whole numbers or 0/1)"
+    )
+
+
+def convert_to_tensor(value: Any, dtype: Any = None, dtype_hint: Any = None, name: Any = None):
+    """`value` as a Tensor: a Tensor is returned as it is (its graph kept); anything else is copied."""
+    t = value if isinstance(value, Tensor) else tensor(value)
+    return t if dtype is None else cast(t, dtype)
+
+
+def constant(value: Any, dtype: Any = None, shape: Sequence[int] | None = None, name: Any = None):
+    """A new tensor of `value`; with `shape`, a scalar (or 1-element) value fills it and a value with
+    as many elements is reshaped to it, as in TF."""
+    t = tensor(value)  # always a copy, a leaf without gradient like TF's constants
+    if shape is not None:
+        shape = tuple(int(d) for d in shape)
+        n = int(np.prod(shape, dtype=np.int64))
+        if t.size == 1 and n != 1:
+            t = full(shape, t.item())
+        elif t.size == n:
+            t = t.reshape(shape)
+        else:
+            raise TypeError(
+                f"constant: eager execution of tf.constant with an unsupported shape: value has "
+                f"{t.size} elements, shape {list(shape)} needs {n}"
+            )
+    return t if dtype is None else cast(t, dtype)
+
+
+def cast(x: Any, dtype: Any, name: Any = None):
+    """x as `dtype`. float32 returns x itself (gradient flows); integer dtypes truncate toward zero
+    and bool maps non-zero to 1, both giving float32 tensors without gradient (see `int32` above)."""
+    target = dtype_name(dtype, "cast")
+    if target is None:
+        raise TypeError("cast: dtype is required")
+    t = convert_to_tensor(x)
+    if target == float32:
+        return t
+    if target == bool_:
+        return (t != 0).detach()
+    # Non-differentiable in TF too, so NumPy may do the truncation on the detached values.
+    return tensor(np.trunc(t.detach().numpy()))
+
+
+def _shape(shape: Any) -> tuple[int, ...]:
+    if isinstance(shape, Tensor):
+        shape = shape.tolist()
+    if isinstance(shape, (int, np.integer)):
+        return (int(shape),)
+    return tuple(int(d) for d in shape)
+
+
+def _dims(op: str, dims: tuple, shape: Any) -> tuple[int, ...]:
+    if shape is not None:
+        if dims:
+            raise TypeError(f"{op}: give the shape once, positionally or as shape=")
+        return _shape(shape)
+    return _shape(dims[0]) if len(dims) == 1 else tuple(int(d) for d in dims)
+
+
+# 0 and 1 are exact in every dtype, so any supported dtype name gives the same float32 tensor.
+def ones(*dims: Any, shape: Any = None, dtype: Any = None, name: Any = None, requires_grad=False):
+    """Ones of a shape given TF's way (`ones([2, 3])`, `shape=`) or PyTorch's (`ones(2, 3)`)."""
+    dtype_name(dtype, "ones")
+    return _core.ones(_dims("ones", dims, shape), requires_grad=requires_grad)
+
+
+def zeros(*dims: Any, shape: Any = None, dtype: Any = None, name: Any = None, requires_grad=False):
+    """Zeros of a shape given TF's way (`zeros([2, 3])`, `shape=`) or PyTorch's (`zeros(2, 3)`)."""
+    dtype_name(dtype, "zeros")
+    return _core.zeros(_dims("zeros", dims, shape), requires_grad=requires_grad)
+
+
+def ones_like(input: Any, dtype: Any = None, name: Any = None, requires_grad: bool = False):
+    dtype_name(dtype, "ones_like")
+    return _core.ones(convert_to_tensor(input).shape, requires_grad=requires_grad)
+
+
+def zeros_like(input: Any, dtype: Any = None, name: Any = None, requires_grad: bool = False):
+    dtype_name(dtype, "zeros_like")
+    return _core.zeros(convert_to_tensor(input).shape, requires_grad=requires_grad)
