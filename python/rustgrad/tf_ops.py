@@ -76,9 +76,20 @@ def matmul(a: Any, b: Any, transpose_a: bool = False, transpose_b: bool = False,
     """a @ b (batched over leading axes), each optionally transposed in its last two axes first.
 
     Also `rustgrad.matmul(a, b)`; TF's adjoint_* flags equal transpose_* for real tensors."""
-    unknown = set(kwargs) - {"adjoint_a", "adjoint_b", "a_is_sparse", "b_is_sparse", "name"}
+    allowed = {
+        "adjoint_a",
+        "adjoint_b",
+        "a_is_sparse",
+        "b_is_sparse",
+        "output_type",
+        "grad_a",
+        "grad_b",
+    }
+    unknown = set(kwargs) - allowed - {"name"}
     if unknown:
         raise TypeError(f"matmul: unexpected keyword arguments {sorted(unknown)}")
+    if dtype_name(kwargs.get("output_type"), "matmul") not in (None, float32):
+        raise TypeError("matmul: output_type must be float32 (rustgrad multiplies in float32)")
     a, b = convert_to_tensor(a), convert_to_tensor(b)
     if transpose_a or kwargs.get("adjoint_a"):
         a = _swap_last(a)

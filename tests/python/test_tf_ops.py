@@ -87,6 +87,8 @@ def test_matmul_errors():
         tf.matmul(np.ones((2, 3)), np.ones((2, 3)))
     with pytest.raises(ValueError, match="rank >= 2"):
         tf.matmul(np.ones(3), np.ones((3, 2)), transpose_a=True)
+    with pytest.raises(TypeError, match="output_type"):
+        tf.matmul(np.ones((2, 2)), np.ones((2, 2)), output_type=tf.int32)
     with pytest.raises(TypeError, match="transpose_c"):
         tf.matmul(np.ones((2, 2)), np.ones((2, 2)), transpose_c=True)
 
