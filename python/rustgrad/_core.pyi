@@ -232,13 +232,15 @@ class Variable(Tensor):
         dtype: Any = None,
     ) -> None: ...
     @staticmethod
-    def _share(tensor: Tensor, trainable: bool = True, name: str | None = None) -> Variable:
+    def _share(
+        tensor: Tensor, trainable: bool = True, name: str | None = None, path: str | None = None
+    ) -> Variable:
         """A Variable over `tensor`'s own storage (no copy): how layers hand out their weights."""
     @property
     def name(self) -> str: ...
     @property
     def path(self) -> str:
-        """Keras 3's `variable.path`: the name scoped by its layer, as given."""
+        """Keras 3's `variable.path`: the name scoped by its layer ("dense/kernel")."""
     @property
     def trainable(self) -> bool: ...
     @trainable.setter
@@ -388,6 +390,7 @@ def from_numpy(array: NDArray[Any]) -> Tensor:
     """A tensor sharing the memory of a writeable, C-contiguous float32 NumPy array (changes to
     either show in the other), like `torch.from_numpy`. Other arrays are copied into float32
     with a warning, since a tensor holds float32 only."""
+
 def grad(
     output: Tensor,
     inputs: Sequence[Tensor],
@@ -396,6 +399,7 @@ def grad(
 ) -> list[Tensor | None]:
     """d(output)/d(input) for each input, None where output does not depend on it; `.grad` is left
     alone. `grad_output` seeds a non-scalar output."""
+
 def zeros(*shape: _ShapeArg, requires_grad: bool = False) -> Tensor: ...
 def ones(*shape: _ShapeArg, requires_grad: bool = False) -> Tensor: ...
 def full(shape: _ShapeArg, fill_value: float, requires_grad: bool = False) -> Tensor: ...

@@ -1,12 +1,14 @@
 """tf.GradientTape on rustgrad's autograd: what runs inside the `with` block is recorded as every
-Tensor op is (weights and watched Tensors require gradients), and `gradient` runs the backward pass
-for the sources asked, leaving every other `.grad` as it was."""
+Tensor op is (trainable Variables and watched Tensors require gradients), and `gradient` walks
+the graph back from the target to the sources asked, through the core's `grad`, which returns new
+tensors and leaves every `.grad` as it was."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from rustgrad import _core
+from rustgrad.autograd import no_grad
 
 
 def _flatten(structure: Any) -> list:
@@ -26,12 +28,21 @@ def _rebuild(structure: Any, values: list) -> Any:
     return values.pop(0)
 
 
+class UnconnectedGradients:
+    """What `gradient` returns for a source the target does not depend on (TensorFlow's enum)."""
+
+    NONE = "none"
+    ZERO = "zero"
+
+
 class GradientTape:
     """`with GradientTape() as tape: loss = f(w)`, then `tape.gradient(loss, [w, ...])`.
 
     A non-persistent tape computes one set of gradients (the graph is freed after it), as in
     TensorFlow; `persistent=True` keeps the graph for several calls. Tensors that are not trainable
-    weights must be `watch`ed before they are used."""
+    Variables (or Tensors with requires_grad) must be `watch`ed before they are used. Unlike
+    TensorFlow's tape, rustgrad records every op on tensors that require gradients, inside the
+    block or not: the tape chooses what to differentiate, not what is recorded."""
 
     def __init__(self, persistent: bool = False, watch_accessed_variables: bool = True):
         self.persistent = bool(persistent)
@@ -46,52 +57,77 @@ class GradientTape:
         return None
 
     def watch(self, tensor: Any) -> None:
-        """Record operations on `tensor` (a leaf Tensor, or a list of them) from now on."""
+        """Record operations on `tensor` (a Tensor, or a structure of them) from now on."""
         for t in _flatten(tensor):
             if not isinstance(t, _core.Tensor):
                 raise TypeError(f"GradientTape.watch expects Tensors, got {type(t).__name__}")
             if t.is_leaf and not t.requires_grad:
                 t.requires_grad = True
-            self._watched.add(id(t))
+            self._watched.add(hash(t))  # the tensor's identity, whichever wrapper holds it
 
-    def gradient(self, target: Any, sources: Any, output_gradients: Any = None) -> Any:
-        """d(target)/d(source) for each source, in the sources' structure; None for a source the
-        target does not depend on (TensorFlow's default)."""
+    def stop_recording(self) -> no_grad:
+        """`with tape.stop_recording():` runs its block without recording gradients."""
+        return no_grad()
+
+    def reset(self) -> None:
+        """Forget the watched tensors and allow a new set of gradients (TensorFlow's reset)."""
+        self._watched.clear()
+        self._used = False
+
+    def gradient(
+        self,
+        target: Any,
+        sources: Any,
+        output_gradients: Any = None,
+        unconnected_gradients: Any = UnconnectedGradients.NONE,
+    ) -> Any:
+        """d(target)/d(source) for each source, in the sources' structure: new Tensors, and None
+        (or zeros with `unconnected_gradients="zero"`) for a source the target does not reach."""
         if self._used and not self.persistent:
             raise RuntimeError(
                 "A non-persistent GradientTape can only be used to compute one set of gradients "
                 "(or jacobians); use GradientTape(persistent=True)"
             )
-        if not isinstance(target, _core.Tensor):
-            raise TypeError(f"GradientTape.gradient: target must be a Tensor, got {type(target)}")
+        mode = getattr(unconnected_gradients, "value", unconnected_gradients)
+        if mode not in (UnconnectedGradients.NONE, UnconnectedGradients.ZERO):
+            raise ValueError(f"unconnected_gradients must be 'none' or 'zero', got {mode!r}")
+        target = self._one_target(target, output_gradients)
         flat = _flatten(sources)
         for s in flat:
             if not isinstance(s, _core.Tensor):
                 raise TypeError(f"GradientTape.gradient: sources must be Tensors, got {type(s)}")
-        # A source nothing recorded (an unwatched constant) gets None, as in TensorFlow; with
-        # watch_accessed_variables=False so does every weight that was not watch()ed.
+        # With watch_accessed_variables=False only watch()ed tensors are sources.
         live = [
-            s.requires_grad and (self.watch_accessed_variables or id(s) in self._watched)
+            s.requires_grad and (self.watch_accessed_variables or hash(s) in self._watched)
             for s in flat
         ]
-        if not target.requires_grad:
-            self._used = True
-            return _rebuild(sources, [None] * len(flat))
-        saved = [s.grad for s in flat]
-        for s in flat:
-            s.grad = None
-            if not s.is_leaf:
-                s.retain_grad()
         self._used = True
-        seed = None if output_gradients is None else output_gradients
-        if seed is None and target.shape != ():
-            # TensorFlow differentiates the sum of a non-scalar target.
-            target = target.sum()
-        if seed is None:
-            target.backward(retain_graph=self.persistent)
-        else:
-            target.backward(seed, retain_graph=self.persistent)
-        grads = [s.grad if ok else None for s, ok in zip(flat, live)]
-        for s, g in zip(flat, saved):
-            s.grad = g
+        grads: list = [None] * len(flat)
+        if target.requires_grad and any(live):
+            picked = [s for s, ok in zip(flat, live) if ok]
+            seed = None
+            if output_gradients is not None or target.shape != ():
+                # TensorFlow differentiates the sum of a non-scalar target (a seed of ones).
+                seed = _core.ones(*target.shape) if output_gradients is None else output_gradients
+            found = iter(_core.grad(target, picked, seed, self.persistent))
+            grads = [next(found) if ok else None for ok in live]
+        if mode == UnconnectedGradients.ZERO:
+            grads = [_core.zeros(*s.shape) if g is None else g for s, g in zip(flat, grads)]
         return _rebuild(sources, grads)
+
+    @staticmethod
+    def _one_target(target: Any, output_gradients: Any) -> Any:
+        """A list of targets differentiates their sum, as TensorFlow does."""
+        if isinstance(target, (list, tuple)):
+            if output_gradients is not None:
+                raise ValueError("output_gradients with a list of targets is not supported")
+            parts = _flatten(target)
+            if not all(isinstance(t, _core.Tensor) for t in parts) or not parts:
+                raise TypeError("GradientTape.gradient: targets must be Tensors")
+            total = parts[0].sum()
+            for t in parts[1:]:
+                total = total + t.sum()
+            return total
+        if not isinstance(target, _core.Tensor):
+            raise TypeError(f"GradientTape.gradient: target must be a Tensor, got {type(target)}")
+        return target

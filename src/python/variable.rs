@@ -15,7 +15,16 @@ use std::sync::atomic::{AtomicBool, Ordering};
 #[pyclass(name = "Variable", module = "rustgrad", extends = PyTensor, frozen)]
 pub struct PyVariable {
     name: String,
+    path: String,
     trainable: AtomicBool,
+}
+
+fn variable(name: String, path: Option<String>, trainable: bool) -> PyVariable {
+    PyVariable {
+        path: path.unwrap_or_else(|| name.clone()),
+        name,
+        trainable: AtomicBool::new(trainable),
+    }
 }
 
 /// `value` as a tensor of exactly `t`'s shape (assign never broadcasts, as in TensorFlow).
@@ -70,29 +79,24 @@ impl PyVariable {
         let v = to_tensor(initial_value, "Variable")?;
         let t = Tensor::from_parts(v.to_vec(), v.shape().to_vec());
         t.set_requires_grad(trainable).py_err()?;
-        Ok(
-            PyClassInitializer::from(PyTensor::wrap(t)).add_subclass(PyVariable {
-                name: name.unwrap_or_else(|| "Variable".to_string()),
-                trainable: AtomicBool::new(trainable),
-            }),
-        )
+        let name = name.unwrap_or_else(|| "Variable".to_string());
+        Ok(PyClassInitializer::from(PyTensor::wrap(t))
+            .add_subclass(variable(name, None, trainable)))
     }
 
     /// A Variable over `tensor`'s own storage (no copy): how layers hand out their weights.
     #[staticmethod]
-    #[pyo3(signature = (tensor, trainable = true, name = None))]
+    #[pyo3(signature = (tensor, trainable = true, name = None, path = None))]
     fn _share(
         py: Python<'_>,
         tensor: &PyTensor,
         trainable: bool,
         name: Option<String>,
+        path: Option<String>,
     ) -> PyResult<Py<PyVariable>> {
         let name = name.unwrap_or_else(|| "Variable".to_string());
-        let init =
-            PyClassInitializer::from(PyTensor::wrap(tensor.t.clone())).add_subclass(PyVariable {
-                name,
-                trainable: AtomicBool::new(trainable),
-            });
+        let init = PyClassInitializer::from(PyTensor::wrap(tensor.t.clone()))
+            .add_subclass(variable(name, path, trainable));
         Py::new(py, init)
     }
 
@@ -100,10 +104,10 @@ impl PyVariable {
     fn name(&self) -> &str {
         &self.name
     }
-    /// Keras 3's `variable.path`: the name scoped by its layer, as given.
+    /// Keras 3's `variable.path`: the name scoped by its layer ("dense/kernel").
     #[getter]
     fn path(&self) -> &str {
-        &self.name
+        &self.path
     }
     #[getter]
     fn get_trainable(&self) -> bool {

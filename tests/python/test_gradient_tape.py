@@ -216,13 +216,6 @@ def test_sources_own_grad_is_restored():
     assert v.grad is None
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: tape.py GradientTape.gradient runs target.backward() over the whole graph, so "
-    "a Tensor with requires_grad that is not among the sources gets its .grad accumulated "
-    "(w.grad=7 becomes 7+v, v.grad None becomes w) although the docstring promises every "
-    "other .grad is left as it was",
-)
 def test_other_tensors_grad_left_untouched():
     w0, v0 = f32(3), f32(3)
     w, v = var(w0), var(v0)

@@ -110,13 +110,35 @@ class Layer(CustomLayerMixin):
     def trainable(self, value: bool) -> None:
         self._trainable = bool(value)
 
+    # Keras' names of a built-in layer's own weights, in the core's order.
+    _param_names: tuple = ()
+    _state_names: tuple = ()
+
+    def _variables(self, tensors: list, names: tuple, trainable: bool) -> list:
+        """The core's weight tensors as Variables over the same storage, one object per weight
+        (so identity, `tape.watch` and optimizer slots see the same variable each time)."""
+        cache = self.__dict__.setdefault("_variable_of", {})
+        out = []
+        for i, t in enumerate(tensors):
+            v = cache.get(hash(t))
+            if v is None:
+                name = names[i] if i < len(names) else f"weight_{i}"
+                v = _core.Variable._share(t, trainable, name, f"{self.name}/{name}")
+                cache[hash(t)] = v
+            out.append(v)
+        return out
+
     def _params(self) -> list:
-        own = self.core.params() if self.core is not None else []
+        own = []
+        if self.core is not None:
+            own = self._variables(self.core.params(), self._param_names, True)
         subs = [w for s in self.__dict__.get("_tracked", []) for w in s.trainable_weights]
         return own + [w.tensor for w in self._made if w.trainable] + subs
 
     def _state(self) -> list:
-        own = self.core.state() if self.core is not None else []
+        own = []
+        if self.core is not None:
+            own = self._variables(self.core.state(), self._state_names, False)
         subs = [w for s in self.__dict__.get("_tracked", []) for w in s.non_trainable_weights]
         return own + [w.tensor for w in self._made if not w.trainable] + subs
 

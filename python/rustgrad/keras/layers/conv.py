@@ -78,6 +78,8 @@ def _window_out(layer: Layer, input_shape: tuple, k, s, d, padding: str) -> tupl
 class Conv2D(Layer):
     """act(conv2d(x, kernel) + bias) on (batch, h, w, channels); kernel (kh, kw, in, filters)."""
 
+    _param_names = ("kernel", "bias")
+
     def __init__(
         self,
         filters: int,
@@ -190,6 +192,9 @@ class GlobalAveragePooling2D(Layer):
 class BatchNormalization(Layer):
     """Normalise over the last axis; batch statistics while training (updating the moving mean and
     variance with `momentum`), the moving statistics at inference."""
+
+    _param_names = ("gamma", "beta")
+    _state_names = ("moving_mean", "moving_variance")
 
     def __init__(
         self,

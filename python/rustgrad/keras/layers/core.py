@@ -30,6 +30,8 @@ class Dense(Layer):
     """act(x @ kernel + bias) over the last axis of any-rank input; glorot-uniform kernel, zero
     bias; the activation fused in Rust."""
 
+    _param_names = ("kernel", "bias")
+
     def __init__(self, units: int, activation: Any = None, use_bias: bool = True, **kwargs):
         for key in ("kernel_initializer", "bias_initializer"):
             init = kwargs.pop(key, None)

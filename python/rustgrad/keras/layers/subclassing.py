@@ -96,7 +96,7 @@ def make_weight(
             f"lambda w: 1e-4 * rustgrad.sum(w * w)), got {regularizer!r}"
         )
     shape = tuple(int(d) for d in (shape or ()))
-    t = _core.tensor(initial_values(initializer, shape), requires_grad=bool(trainable))
+    t = _core.Variable(initial_values(initializer, shape), trainable=bool(trainable), name=name)
     return Weight(t, bool(trainable), name, regularizer)
 
 
