@@ -9,8 +9,10 @@ from rustgrad._core import (
     InvalidArgumentError,
     ShapeError,
     Tensor,
+    Variable,
     arange,
     concatenate,
+    from_numpy,
     full,
     get_num_threads,
     is_grad_enabled,
@@ -40,7 +42,7 @@ from rustgrad.functional import (
     tanh,
 )
 from rustgrad.gradcheck import GradcheckError, gradcheck, numerical_grad
-from rustgrad.tape import GradientTape
+from rustgrad.tape import GradientTape, UnconnectedGradients
 
 # TensorFlow's top-level ops. matmul, ones and zeros keep rustgrad's PyTorch-style calls and add
 # TF's (transpose_a/transpose_b; a shape list, shape= and dtype=).
@@ -94,6 +96,8 @@ __all__ = [
     "InvalidArgumentError",
     "ShapeError",
     "Tensor",
+    "UnconnectedGradients",
+    "Variable",
     "abs",
     "add",
     "arange",
@@ -111,6 +115,7 @@ __all__ = [
     "equal",
     "exp",
     "expand_dims",
+    "from_numpy",
     "full",
     "function",
     "get_num_threads",

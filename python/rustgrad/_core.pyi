@@ -254,6 +254,7 @@ class Variable(Tensor):
     def assign_sub(self, delta: _TensorLike) -> Variable: ...
     def read_value(self) -> Tensor:
         """The current value as a new Tensor that still records gradients to this variable."""
+    def __str__(self) -> str: ...
 
 class Layer:
     """The Rust half of a Keras layer; made by the static constructors, not by Layer()."""

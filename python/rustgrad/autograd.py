@@ -1,4 +1,5 @@
-"""Grad-mode switches: `no_grad` and `enable_grad` as context managers and decorators."""
+"""Grad-mode switches (`no_grad`, `enable_grad` as context managers and decorators) and
+`grad`, PyTorch's `torch.autograd.grad`."""
 
 import functools
 
@@ -48,3 +49,42 @@ class set_grad_enabled(_GradMode):
 
     def __enter__(self):
         return self
+
+
+def grad(
+    outputs,
+    inputs,
+    grad_outputs=None,
+    retain_graph=None,
+    create_graph=False,
+    allow_unused=None,
+    materialize_grads=False,
+):
+    """d(outputs)/d(inputs) as a tuple of new tensors, like `torch.autograd.grad`; `.grad` of every
+    tensor is left alone. An input `outputs` does not depend on raises, unless
+    `allow_unused=True` (then None, or zeros with `materialize_grads=True`)."""
+    if create_graph:
+        raise NotImplementedError(
+            "grad(create_graph=True): rustgrad's backward does not record a graph of the "
+            "gradients, so higher-order derivatives are not available"
+        )
+    if isinstance(outputs, (list, tuple)):
+        if len(outputs) != 1:
+            raise ValueError("grad: rustgrad differentiates one output at a time")
+        outputs = outputs[0]
+        if isinstance(grad_outputs, (list, tuple)):
+            grad_outputs = grad_outputs[0]
+    one = isinstance(inputs, _core.Tensor)
+    xs = [inputs] if one else list(inputs)
+    gs = _core.grad(outputs, xs, grad_outputs, bool(retain_graph))
+    if allow_unused is None:
+        allow_unused = materialize_grads
+    for i, (x, g) in enumerate(zip(xs, gs)):
+        if g is None and not allow_unused:
+            raise _core.GraphError(
+                f"grad: input {i} (shape {tuple(x.shape)}) was not used to compute the output; "
+                "pass allow_unused=True to get None for it"
+            )
+    if materialize_grads:
+        gs = [_core.zeros(*x.shape) if g is None else g for x, g in zip(xs, gs)]
+    return tuple(gs)

@@ -145,6 +145,9 @@ impl PyVariable {
     fn value(slf: &Bound<'_, Self>) -> PyTensor {
         Self::read_value(slf)
     }
+    fn __str__(slf: &Bound<'_, Self>) -> PyResult<String> {
+        Self::__repr__(slf)
+    }
     fn __repr__(slf: &Bound<'_, Self>) -> PyResult<String> {
         let py = slf.py();
         let t = slf.as_super();
