@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from rustgrad import data
-from rustgrad.keras import _inputs, custom_step
+from rustgrad.keras import _dataset_fit, _inputs, custom_step
 from rustgrad.keras.callbacks.base import Callback, CallbackList, History
 from rustgrad.keras.callbacks.progress import ProgbarLogger, resolve_verbose
 
@@ -60,7 +60,9 @@ def _eval(model: Any, x: Any, y: Any, sw: Any, batch_size: int, cbs: Any = None)
 
 
 def _validation(model: Any, x, y, sw, validation_split: float, validation_data: Any):
-    """((x, y, sw) to train on, (x, y, sw) to validate on or None)."""
+    """((x, y, sw) to train on, (x, y, sw) or a Dataset to validate on, or None)."""
+    if _dataset_fit.is_dataset(validation_data):
+        return (x, y, sw), validation_data
     if validation_data is not None:
         if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3):
             raise ValueError(
@@ -168,19 +170,30 @@ def fit(
     sample_weight: Any = None,
     initial_epoch: int = 0,
     validation_batch_size: Any = None,
+    steps_per_epoch: Any = None,
+    validation_steps: Any = None,
 ) -> History:
     # An overridden train_step (Keras' "customizing fit") may bring its own loss.
     custom = custom_step.overridden(model, "train_step")
     _check_compiled(model, "training", need_loss=not custom)
+    # A tf.data.Dataset: its batches (fast: its rows, for the array loop below) or None.
+    feed = _dataset_fit.train_feed(
+        model, x, y, batch_size, sample_weight, validation_split, steps_per_epoch, class_weight
+    )
+    if feed is not None and feed.fast:
+        batch_size = feed.batch_size
     bs = _inputs.positive_int(32 if batch_size is None else batch_size, "batch_size")
     vbs = _inputs.positive_int(validation_batch_size or bs, "validation_batch_size")
     epochs = int(epochs)
-    xa = _inputs.as_x(model, x)
-    ya = custom_step.targets(model, y, _inputs.rows(xa), np.shape(_first(xa)))
-    sw = _inputs.sample_weights(model, ya, _inputs.rows(xa), sample_weight, class_weight)
+    if feed is None:
+        xa = _inputs.as_x(model, x)
+        ya = custom_step.targets(model, y, _inputs.rows(xa), np.shape(_first(xa)))
+        sw = _inputs.sample_weights(model, ya, _inputs.rows(xa), sample_weight, class_weight)
+    else:
+        xa, ya, sw = (feed.xa, feed.ya, feed.sw) if feed.fast else (None, None, None)
     (xa, ya, sw), val = _validation(model, xa, ya, sw, validation_split, validation_data)
-    n, verbose = _inputs.rows(xa), resolve_verbose(verbose)
-    steps = math.ceil(n / bs)
+    n, verbose = (_inputs.rows(xa) if feed is None else 0), resolve_verbose(verbose)
+    steps = math.ceil(n / bs) if feed is None else feed.steps
     history = History()
     progress = ProgbarLogger(verbose, steps, epochs)
     params = {"epochs": epochs, "steps": steps, "verbose": verbose, "batch_size": bs}
@@ -196,14 +209,24 @@ def fit(
     try:
         for epoch in range(int(initial_epoch), epochs):
             cbs.on_epoch_begin(epoch)
-            order = rng.permutation(n) if shuffle else np.arange(n, dtype=np.int64)
-            if custom:
-                logs = custom_step.epoch(model, cbs, xa, ya, sw, order, bs, steps)
-            elif per_batch:
-                logs = _epoch_per_batch(model, cbs, xa, ya, sw, order, bs, steps)
+            if feed is not None and not feed.fast:
+                logs = feed.epoch(model, cbs, custom)
+                progress.steps = params["steps"] = feed.steps  # known once an epoch counted it
             else:
-                logs = _epoch_in_chunks(model, progress, xa, ya, sw, order, bs, steps)
-            if val is not None:
+                if feed is not None:
+                    order = feed.order()  # a Dataset orders its own rows; `shuffle` is unused
+                else:
+                    order = rng.permutation(n) if shuffle else np.arange(n, dtype=np.int64)
+                if custom:
+                    logs = custom_step.epoch(model, cbs, xa, ya, sw, order, bs, steps)
+                elif per_batch:
+                    logs = _epoch_per_batch(model, cbs, xa, ya, sw, order, bs, steps)
+                else:
+                    logs = _epoch_in_chunks(model, progress, xa, ya, sw, order, bs, steps)
+            if _dataset_fit.is_dataset(val):
+                vlogs = _dataset_fit.evaluate(model, val, validation_steps, what="validation")
+                logs.update({f"val_{k}": v for k, v in vlogs.items()})
+            elif val is not None:
                 vlogs = _eval(model, *val, vbs)
                 logs.update({f"val_{k}": v for k, v in vlogs.items()})
             cbs.on_epoch_end(epoch, logs)
@@ -225,20 +248,28 @@ def evaluate(
     sample_weight: Any = None,
     callbacks: Any = None,
     return_dict: bool = False,
+    steps: Any = None,
 ) -> Any:
     custom = custom_step.overridden(model, "test_step")
     _check_compiled(model, "evaluating", need_loss=not custom)
-    bs = _inputs.positive_int(32 if batch_size is None else batch_size, "batch_size")
-    xa = _inputs.as_x(model, x)
-    n = _inputs.rows(xa)
-    ya = custom_step.targets(model, y, n, np.shape(_first(xa)))
-    sw = _inputs.sample_weights(model, ya, n, sample_weight, None)
     verbose = resolve_verbose(verbose)
-    steps = math.ceil(n / bs)
-    progress = ProgbarLogger(verbose, steps, epochs=0)
-    cbs = CallbackList([*(callbacks or []), progress], model, {"steps": steps, "verbose": verbose})
+    if _dataset_fit.is_dataset(x):
+        _dataset_fit.check_args("evaluate", y, batch_size, sample_weight)
+        n_steps = _dataset_fit.eval_steps(x, steps)
+        run = lambda cbs: _dataset_fit.evaluate(model, x, steps, cbs)
+    else:
+        bs = _inputs.positive_int(32 if batch_size is None else batch_size, "batch_size")
+        xa = _inputs.as_x(model, x)
+        n = _inputs.rows(xa)
+        ya = custom_step.targets(model, y, n, np.shape(_first(xa)))
+        sw = _inputs.sample_weights(model, ya, n, sample_weight, None)
+        n_steps = math.ceil(n / bs)
+        run = lambda cbs: _eval(model, xa, ya, sw, bs, cbs)
+    progress = ProgbarLogger(verbose, n_steps, epochs=0)
+    params = {"steps": n_steps, "verbose": verbose}
+    cbs = CallbackList([*(callbacks or []), progress], model, params)
     cbs.on_test_begin()
-    logs = _eval(model, xa, ya, sw, bs, cbs)
+    logs = run(cbs)
     cbs.on_test_end(logs)
     if return_dict:
         return logs
@@ -246,12 +277,16 @@ def evaluate(
     return values[0] if len(values) == 1 else values
 
 
-def predict(model: Any, x: Any, batch_size: Any = None, verbose: Any = 0) -> Any:
+def predict(model: Any, x: Any, batch_size: Any = None, verbose: Any = 0, steps: Any = None) -> Any:
     """An array per output (a list, or a dict when the outputs were given as one)."""
-    bs = _inputs.positive_int(32 if batch_size is None else batch_size, "batch_size")
-    xa = _inputs.as_x(model, x)
-    core, n = model._engine(), _inputs.rows(xa)
-    outs = [core.predict_batch(_inputs.take(xa, i, i + bs)) for i in range(0, n, bs)]
+    if _dataset_fit.is_dataset(x):
+        _dataset_fit.check_args("predict", None, batch_size)
+        outs = _dataset_fit.predict(model, x, steps)
+    else:
+        bs = _inputs.positive_int(32 if batch_size is None else batch_size, "batch_size")
+        xa = _inputs.as_x(model, x)
+        core, n = model._engine(), _inputs.rows(xa)
+        outs = [core.predict_batch(_inputs.take(xa, i, i + bs)) for i in range(0, n, bs)]
     per_output = []
     for k, shape in enumerate(model._output_shapes()):
         parts = [o if len(model._output_shapes()) == 1 else o[k] for o in outs]

@@ -264,7 +264,7 @@ class Model(StepMixin, Layer):
 
     def predict(self, x: Any, batch_size: Any = None, verbose: Any = 0, **kwargs: Any) -> Any:
         """The model's outputs for x: a float32 array, or a list (dict) of them for several."""
-        return training.predict(self, x, batch_size=batch_size, verbose=verbose)
+        return training.predict(self, x, batch_size, verbose, steps=kwargs.get("steps"))
 
     def __call__(self, x: Any, training: bool = False) -> Any:
         """On KerasTensors: the model used as a layer. On data: the forward pass as rustgrad

@@ -1,0 +1,234 @@
+"""fit / evaluate / predict on a tf.data.Dataset: Keras' argument checks, the fast path for fit (a
+batched index plan trains through the array loop and the core's many-batch call) and the
+per-batch loops for every other dataset."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Iterator
+from itertools import islice
+from typing import Any
+
+import numpy as np
+
+from rustgrad import _dataset_nodes as nodes
+from rustgrad._dataset_util import INFINITE
+from rustgrad.dataset import Dataset
+from rustgrad.keras import _inputs, custom_step
+
+
+def is_dataset(x: Any) -> bool:
+    return isinstance(x, Dataset)
+
+
+def check_args(
+    what: str, y: Any, batch_size: Any, sample_weight: Any = None, validation_split: Any = 0.0
+) -> None:
+    """Keras' refusals of arguments that a dataset's elements already answer."""
+    if y is not None:
+        raise ValueError(
+            f"`y` argument is not supported when using a tf.data.Dataset as input to {what}: "
+            "its elements carry the targets, as (x, y) or (x, y, sample_weight)"
+        )
+    if batch_size is not None:
+        raise ValueError(
+            f"The `batch_size` argument must not be specified when {what} gets a "
+            f"tf.data.Dataset: it yields batches already (make them with .batch({batch_size}))"
+        )
+    if sample_weight is not None:
+        raise ValueError(
+            "`sample_weight` argument is not supported when using a tf.data.Dataset as input: "
+            "yield (x, y, sample_weight) elements instead"
+        )
+    if validation_split:
+        raise ValueError(
+            "`validation_split` is only supported for NumPy arrays and Tensors, not for a "
+            "tf.data.Dataset: pass validation_data=(another dataset)"
+        )
+
+
+def _split(element: Any, what: str) -> tuple:
+    """(x, y, sample_weight) of an element, as Keras unpacks it: a tuple of 1 to 3, or x alone."""
+    if isinstance(element, tuple):
+        if not 1 <= len(element) <= 3:
+            raise ValueError(
+                f"{what}: a dataset element must be x, (x,), (x, y) or (x, y, sample_weight); "
+                f"got a tuple of {len(element)} components"
+            )
+        return (*element, None, None)[:3]
+    return element, None, None
+
+
+def _arrays(model: Any, element: Any, class_weight: Any, need_y: bool, what: str) -> tuple:
+    """An element (or a whole source) as the array loops take it, checked as fit checks arrays."""
+    x, y, sw = _split(element, what)
+    xa = _inputs.as_x(model, x)
+    n = _inputs.rows(xa)
+    if y is None and need_y:
+        raise ValueError(
+            f"{what}: the dataset's elements have no targets but model '{model.name}' is "
+            "compiled with a loss; make them (x, y) tuples, e.g. from_tensor_slices((x, y))"
+        )
+    ya = custom_step.targets(model, y, n, np.shape(xa[0] if isinstance(xa, list) else xa))
+    if ya is None:
+        return xa, None, None if sw is None else np.asarray(sw, np.float32)
+    return xa, ya, _inputs.sample_weights(model, ya, n, sw, class_weight)
+
+
+def _batches(ds: Dataset, steps: Any, what: str) -> Iterator:
+    if steps is None:
+        if ds._node.card == INFINITE:
+            raise ValueError(
+                f"The dataset given to {what} is infinite (repeat() without a count): pass "
+                f"{'validation_steps' if what == 'validation' else 'steps'}=... to say how many "
+                "batches to use"
+            )
+        return ds._node.elements()
+    return islice(ds._node.elements(), _inputs.positive_int(steps, "steps"))
+
+
+def train_feed(
+    model: Any,
+    x: Any,
+    y: Any,
+    batch_size: Any,
+    sample_weight: Any,
+    validation_split: Any,
+    steps_per_epoch: Any,
+    class_weight: Any,
+) -> TrainFeed | None:
+    """fit's input when x is a Dataset (its arguments checked as Keras does), else None."""
+    if not is_dataset(x):
+        if steps_per_epoch is not None:
+            raise ValueError("steps_per_epoch is supported with a tf.data.Dataset input only")
+        return None
+    check_args("fit", y, batch_size, sample_weight, validation_split)
+    custom = custom_step.overridden(model, "train_step")
+    return TrainFeed(model, x, steps_per_epoch, class_weight, custom)
+
+
+class TrainFeed:
+    """What fit trains on. `fast`: xa, ya, sw, batch_size and order() per epoch, for fit's array
+    loop; else epoch(...) runs the per-batch loop on the dataset's own batches."""
+
+    def __init__(self, model: Any, ds: Dataset, steps_per_epoch: Any, class_weight: Any, custom):
+        card, self.ds, self.class_weight = ds._node.card, ds, class_weight
+        if steps_per_epoch is not None:
+            steps_per_epoch = _inputs.positive_int(steps_per_epoch, "steps_per_epoch")
+        self.need_y = model._losses is not None and not custom
+        if card == INFINITE and steps_per_epoch is None:
+            raise ValueError(
+                "The dataset given to fit is infinite (repeat() without a count): pass "
+                "steps_per_epoch=... to say how many batches make an epoch"
+            )
+        node = ds._node
+        while isinstance(node, nodes.Pass):  # prefetch
+            node = node._parent
+        # The fast path: batches of rows of one from_tensor_slices source, reordered only
+        # (shuffle/take/skip/repeat/cache). The batches are exactly the dataset's; the rows go
+        # to the core, so fit runs as fast as on the arrays themselves.
+        self.fast = (
+            steps_per_epoch is None
+            and isinstance(node, nodes.Batch)
+            and node.card >= 0
+            and node._parent.source() is not None
+        )
+        self.steps = steps_per_epoch or (max(card, 0))
+        # As Keras: a new iterator each epoch unless steps_per_epoch cuts epochs out of one.
+        self._reset, self._iterator = steps_per_epoch in (None, card), None
+        if self.fast:
+            self._batch_node, src = node, node._parent.source()
+            self.batch_size = node.batch_size
+            self.xa, self.ya, self.sw = _arrays(
+                model, src._structure, class_weight, self.need_y, "the dataset"
+            )
+
+    def order(self) -> np.ndarray:
+        """This epoch's rows (a new shuffle each epoch when the dataset reshuffles)."""
+        return self._batch_node.plan()[1]
+
+    def _epoch_batches(self) -> Iterator:
+        if self._reset:
+            return self.ds._node.elements()
+        if self._iterator is None:
+            self._iterator = self.ds._node.elements()
+        return islice(self._iterator, self.steps)
+
+    def epoch(self, model: Any, cbs: Any, custom: bool) -> dict:
+        """One epoch, one step per batch (an overridden train_step or the core's)."""
+        from rustgrad.keras import training  # training imports this module
+
+        core, opt, keys = model._engine(), model.optimizer, model._metric_keys
+        loss_sum, seen, stats, logs = 0.0, 0, [[0.0, 0.0] for _ in keys], {}
+        if custom:
+            model.reset_metrics()
+        step = -1
+        for step, element in enumerate(self._epoch_batches()):
+            cbs.on_train_batch_begin(step)
+            xa, ya, sw = _arrays(model, element, self.class_weight, self.need_y, f"batch {step}")
+            if custom:
+                data = (custom_step._tensors(xa), custom_step._tensors(ya))
+                data = data if sw is None else (*data, custom_step._tensors(sw))
+                logs = custom_step._floats(model.train_step(data))
+            else:
+                loss, batch = core.train_batch(xa, ya, None, sw, lr=opt.lr_at(opt.iterations))
+                opt.iterations += 1
+                rows = _inputs.rows(xa)
+                loss_sum, seen = loss_sum + loss * rows, seen + rows
+                training._accumulate(stats, batch)
+                logs = training._logs(keys, loss_sum, seen, stats)
+            cbs.on_train_batch_end(step, logs)
+            if model.stop_training:
+                break
+        if not self._reset and step + 1 < self.steps and not model.stop_training:
+            warnings.warn(
+                "Your input ran out of data; interrupting training. Make sure that your "
+                "dataset can generate at least `steps_per_epoch * epochs` batches "
+                "(use .repeat() on it).",
+                stacklevel=3,
+            )
+            model.stop_training = True
+        if not self.steps:  # unknown cardinality: the first epoch counted the steps
+            self.steps = step + 1
+        return logs
+
+
+def evaluate(model: Any, ds: Dataset, steps: Any, cbs: Any = None, what: str = "evaluate"):
+    """Loss and metrics over the dataset's batches (an overridden test_step if there is one)."""
+    from rustgrad.keras import training  # training imports this module
+
+    custom = custom_step.overridden(model, "test_step")
+    core, keys = model._engine(), model._metric_keys
+    loss_sum, seen, stats, logs = 0.0, 0, [[0.0, 0.0] for _ in keys], {}
+    if custom:
+        model.reset_metrics()
+    need_y = model._losses is not None and not custom
+    for step, element in enumerate(_batches(ds, steps, what)):
+        xa, ya, sw = _arrays(model, element, None, need_y, f"{what} batch {step}")
+        if custom:
+            data = (custom_step._tensors(xa), custom_step._tensors(ya))
+            data = data if sw is None else (*data, custom_step._tensors(sw))
+            logs = custom_step._floats(model.test_step(data))
+        else:
+            loss, batch = core.eval_batch(xa, ya, sample_weight=sw)
+            rows = _inputs.rows(xa)
+            loss_sum, seen = loss_sum + loss * rows, seen + rows
+            training._accumulate(stats, batch)
+            logs = training._logs(keys, loss_sum, seen, stats)
+        if cbs is not None:
+            cbs.on_test_batch_end(step, logs)
+    return logs if custom else training._logs(keys, loss_sum, seen, stats)
+
+
+def eval_steps(ds: Dataset, steps: Any) -> int:
+    """Steps for evaluate's progress bar (0 when the dataset's size is unknown)."""
+    return steps if steps is not None else max(ds._node.card, 0)
+
+
+def predict(model: Any, ds: Dataset, steps: Any) -> list:
+    """The engine's outputs per batch; elements are x, or (x, y[, sw]) whose x is used."""
+    core = model._engine()
+    return [
+        core.predict_batch(_inputs.as_x(model, _split(element, "predict")[0]))
+        for element in _batches(ds, steps, "predict")
+    ]
