@@ -84,30 +84,35 @@ def cast(x: Any, dtype: Any, name: Any = None):
 def _shape(shape: Any) -> tuple[int, ...]:
     if isinstance(shape, Tensor):
         shape = shape.tolist()
-    if isinstance(shape, (int, np.integer)):
+    if isinstance(shape, (int, np.integer)) and not isinstance(shape, bool):
         return (int(shape),)
-    return tuple(int(d) for d in shape)
+    if isinstance(shape, (list, tuple, np.ndarray)) and all(
+        isinstance(d, (int, np.integer, float)) and float(d) == int(d) for d in shape
+    ):
+        return tuple(int(d) for d in shape)
+    raise TypeError(f"a shape must be an int or a sequence of ints, got {shape!r}")
 
 
-def _dims(op: str, dims: tuple, shape: Any) -> tuple[int, ...]:
-    if shape is not None:
-        if dims:
-            raise TypeError(f"{op}: give the shape once, positionally or as shape=")
-        return _shape(shape)
-    return _shape(dims[0]) if len(dims) == 1 else tuple(int(d) for d in dims)
+def _dims(op: str, dims: tuple, shape: Any) -> tuple:
+    # The core's ones/zeros already take ones(2, 3) and ones((2, 3)) and name themselves in errors.
+    if shape is None:
+        return dims
+    if dims:
+        raise TypeError(f"{op}: give the shape once, positionally or as shape=")
+    return (_shape(shape),)
 
 
 # 0 and 1 are exact in every dtype, so any supported dtype name gives the same float32 tensor.
 def ones(*dims: Any, shape: Any = None, dtype: Any = None, name: Any = None, requires_grad=False):
     """Ones of a shape given TF's way (`ones([2, 3])`, `shape=`) or PyTorch's (`ones(2, 3)`)."""
     dtype_name(dtype, "ones")
-    return _core.ones(_dims("ones", dims, shape), requires_grad=requires_grad)
+    return _core.ones(*_dims("ones", dims, shape), requires_grad=requires_grad)
 
 
 def zeros(*dims: Any, shape: Any = None, dtype: Any = None, name: Any = None, requires_grad=False):
     """Zeros of a shape given TF's way (`zeros([2, 3])`, `shape=`) or PyTorch's (`zeros(2, 3)`)."""
     dtype_name(dtype, "zeros")
-    return _core.zeros(_dims("zeros", dims, shape), requires_grad=requires_grad)
+    return _core.zeros(*_dims("zeros", dims, shape), requires_grad=requires_grad)
 
 
 def ones_like(input: Any, dtype: Any = None, name: Any = None, requires_grad: bool = False):

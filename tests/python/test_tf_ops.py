@@ -128,6 +128,9 @@ def test_shape_errors():
         tf.reshape(np.ones((2, 3)), [4, -1])
     with pytest.raises(tf.ShapeError, match="squeeze"):
         tf.squeeze(np.ones((2, 3)), axis=0)
+    for bad in (lambda: tf.reshape([1.0], "x"), lambda: tf.zeros("x"), lambda: tf.ones(shape="x")):
+        with pytest.raises(TypeError, match="shape"):
+            bad()
 
 
 @given(shape=nonempty_shapes, seed=seeds)
