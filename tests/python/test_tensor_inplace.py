@@ -1,5 +1,4 @@
-"""In-place Tensor updates (+=, add_, zero_, fill_, copy_, clamp_, t[k] = v) against NumPy: values,
-identity, the leaf error, gradients through a rebased update, and PyTorch's version-counter error."""
+"""In-place Tensor updates (+=, add_, zero_, fill_, copy_, clamp_, t[k] = v): values against NumPy."""
 
 from __future__ import annotations
 

@@ -1,5 +1,4 @@
-"""Autograd through in-place updates: rebased gradients against float64 NumPy references, the
-version-counter error (PyTorch's "modified by an in-place operation"), and `.data` / NumPy writes."""
+"""Autograd through in-place updates: rebased gradients vs NumPy, the version-counter error, .data."""
 
 from __future__ import annotations
 
