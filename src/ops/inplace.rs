@@ -101,18 +101,24 @@ impl Tensor {
         }
         let o = other.data();
         let mut d = self.data_mut();
-        if o.len() == 1 {
-            let b = o[0];
-            d.iter_mut().for_each(|a| *a = op.f(*a, b));
-        } else {
-            d.iter_mut()
-                .zip(o.iter())
-                .for_each(|(a, &b)| *a = op.f(*a, b));
+        // One loop per op, so each vectorises (a match inside the loop would not).
+        match op {
+            Binary::Add => zip_in_place(&mut d, &o, |a, b| a + b),
+            Binary::Sub => zip_in_place(&mut d, &o, |a, b| a - b),
+            Binary::Mul => zip_in_place(&mut d, &o, |a, b| a * b),
+            Binary::Div => zip_in_place(&mut d, &o, |a, b| a / b),
+            _ => zip_in_place(&mut d, &o, |a, b| op.f(a, b)),
         }
         true
     }
 
     pub fn fill_(&self, v: f32) -> Result<()> {
+        let tracked = autograd::is_grad_enabled() && self.requires_grad();
+        if !tracked {
+            // `grad.zero_()` every step: one pass, no temporary.
+            self.data_mut().fill(v);
+            return Ok(());
+        }
         self.update("fill_", &[], |old| Ok(old.mul_scalar(0.0).add_scalar(v)))
     }
 
@@ -163,6 +169,15 @@ impl Tensor {
             back,
             &[self, value],
         ))
+    }
+}
+
+/// `d[i] = f(d[i], o[i])`, or `f(d[i], o[0])` for a one-element `o`.
+fn zip_in_place(d: &mut [f32], o: &[f32], f: impl Fn(f32, f32) -> f32) {
+    if let [b] = o {
+        d.iter_mut().for_each(|a| *a = f(*a, *b));
+    } else {
+        d.iter_mut().zip(o).for_each(|(a, &b)| *a = f(*a, b));
     }
 }
 

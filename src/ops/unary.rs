@@ -293,7 +293,18 @@ impl Backward for UnaryBackward {
 
 /// Apply `u` elementwise, recording its derivative.
 pub fn unary(x: &Tensor, u: Unary) -> Tensor {
-    let data = map(&x.data(), move |v| u.f(v));
+    let xd = x.data();
+    // The scalar ops a training loop runs every step get a loop of their own, so they vectorise;
+    // the table's match inside one shared loop does not.
+    let data = match u {
+        // Each arm names its variant, so the table's match folds away.
+        Unary::MulScalar(c) => map(&xd, move |v| Unary::MulScalar(c).f(v)),
+        Unary::AddScalar(c) => map(&xd, move |v| Unary::AddScalar(c).f(v)),
+        Unary::Neg => map(&xd, |v| Unary::Neg.f(v)),
+        Unary::Relu => map(&xd, |v| Unary::Relu.f(v)),
+        _ => map(&xd, move |v| u.f(v)),
+    };
+    drop(xd);
     Tensor::from_op(data, x.shape().to_vec(), UnaryBackward(u), &[x])
 }
 
