@@ -33,9 +33,10 @@ pub fn operand(obj: &Bound<'_, PyAny>) -> PyResult<Option<Operand>> {
 fn from_f32_array(arr: &Bound<'_, PyArrayDyn<f32>>) -> PyResult<Tensor> {
     let ro = arr.readonly();
     let shape = arr.shape().to_vec();
+    // as_slice also succeeds for Fortran-ordered arrays (`a.T`), whose memory is not row-major.
     let data = match ro.as_slice() {
-        Ok(s) => s.to_vec(),
-        Err(_) => ro.as_array().iter().copied().collect(),
+        Ok(s) if arr.is_c_contiguous() => s.to_vec(),
+        _ => ro.as_array().iter().copied().collect(),
     };
     Ok(Tensor::from_parts(data, shape))
 }

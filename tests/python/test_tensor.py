@@ -40,9 +40,10 @@ def test_numpy_scalars_and_0d_arrays_stay_0d(dtype):
 
 
 def test_tensor_from_non_contiguous_and_strided_arrays():
-    src = np.arange(24, dtype=np.float64).reshape(4, 6)
-    for view in (src.T, src[::2, ::-3], np.asfortranarray(src)):
-        np.testing.assert_array_equal(rg.tensor(view).numpy(), view.astype(np.float32))
+    for dtype in (np.float64, np.float32):  # float32 arrays are read without a conversion
+        src = np.arange(24, dtype=dtype).reshape(4, 6)
+        for view in (src.T, src[::2, ::-3], np.asfortranarray(src)):
+            np.testing.assert_array_equal(rg.tensor(view).numpy(), view.astype(np.float32))
 
 
 @pytest.mark.parametrize(

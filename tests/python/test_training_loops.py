@@ -79,7 +79,7 @@ def mnist():
         (x, y), (xt, yt) = tf.keras.datasets.mnist.load_data()
     except Exception as e:  # noqa: BLE001 - no real MNIST on this machine: skip, say why
         pytest.skip(f"real MNIST not found: {e}")
-    flat = lambda a: (a.reshape(len(a), -1) / 255.0).astype(np.float32)  # noqa: E731
+    flat = lambda a: (a.reshape(len(a), -1) / 255.0).astype(np.float32)
     return flat(x), y.astype(np.int64), flat(xt), yt.astype(np.int64)
 
 
