@@ -45,6 +45,26 @@ impl Drop for NoGradGuard {
     }
 }
 
+/// The input `x` as the op saw it: itself, or, when a recorded in-place op has since given `x` a
+/// new history, its earlier generation; with the version to compare the recorded one against.
+/// None when that generation is gone (no graph held it any more).
+fn resolve(x: &Tensor, generation: u64) -> Option<(Tensor, u64)> {
+    if generation == x.generation() {
+        Some((x.clone(), x.version()))
+    } else {
+        x.at_generation(generation)
+    }
+}
+
+/// A node's inputs resolved to the generations it recorded (see `resolve`).
+fn node_inputs(inputs: &[Tensor], generations: &[u64]) -> Vec<Tensor> {
+    inputs
+        .iter()
+        .zip(generations)
+        .map(|(x, &g)| resolve(x, g).map_or_else(|| x.clone(), |(t, _)| t))
+        .collect()
+}
+
 /// Post-order of the graph below `root` (inputs before outputs), over tensors that require grad.
 fn topo_order(root: &Tensor) -> Vec<Tensor> {
     let mut order = Vec::new();
@@ -60,10 +80,13 @@ fn topo_order(root: &Tensor) -> Vec<Tensor> {
         }
         let node = t.0.node.lock();
         let inputs: Vec<Tensor> = match &*node {
-            GradFn::Op { inputs, .. } => inputs
-                .iter()
+            GradFn::Op {
+                inputs,
+                generations,
+                ..
+            } => node_inputs(inputs, generations)
+                .into_iter()
                 .filter(|x| x.requires_grad() && !seen.contains(&x.ptr()))
-                .cloned()
                 .collect(),
             _ => Vec::new(),
         };
@@ -93,17 +116,23 @@ fn check_graph(order: &[Tensor], op: &str) -> Result<()> {
     for t in order {
         let node = t.0.node.lock();
         match &*node {
-            GradFn::Op { backward, inputs, versions, out_version } => {
-                let stale = std::iter::once((t, *out_version, "output"))
-                    .chain(inputs.iter().zip(versions.iter().copied()).map(|(x, v)| (x, v, "input")))
-                    .find(|(x, v, _)| x.version() != *v);
-                if let Some((x, v, role)) = stale {
-                    return Err(Error::Graph(format!(
-                        "{op}: one of the tensors needed for gradient computation has been modified by an in-place operation: the {role} of shape {} of {} is at version {}; expected version {v}. Change it out of place (x = x + 1, not x += 1), or clone it before the in-place change",
-                        fmt_shape(x.shape()),
-                        backward.name(),
-                        x.version()
-                    )));
+            GradFn::Op {
+                backward,
+                inputs,
+                versions,
+                generations,
+                out_version,
+            } => {
+                let name = backward.name();
+                if t.version() != *out_version {
+                    return Err(stale_error(op, "output", t, name, t.version(), *out_version));
+                }
+                for ((x, &v), &g) in inputs.iter().zip(versions).zip(generations) {
+                    match resolve(x, g) {
+                        Some((_, now)) if now == v => {}
+                        Some((_, now)) => return Err(stale_error(op, "input", x, name, now, v)),
+                        None => return Err(Error::Graph(format!("{op}: an input of {name} was changed by an in-place operation whose graph was already freed"))),
+                    }
                 }
             }
             GradFn::Freed(name) => {
@@ -115,6 +144,13 @@ fn check_graph(order: &[Tensor], op: &str) -> Result<()> {
         }
     }
     Ok(())
+}
+
+fn stale_error(op: &str, role: &str, x: &Tensor, name: &str, now: u64, want: u64) -> Error {
+    Error::Graph(format!(
+        "{op}: one of the tensors needed for gradient computation has been modified by an in-place operation: the {role} of shape {} of {name} is at version {now}; expected version {want}. Change it out of place (x = x + 1, not x += 1), or clone it before the in-place change",
+        fmt_shape(x.shape())
+    ))
 }
 
 /// The reverse walk shared by `backward` and `grad`: every tensor of the graph in reverse
@@ -137,10 +173,14 @@ fn walk(
         let mut node = t.0.node.lock();
         let grads = match &*node {
             GradFn::Op {
-                backward, inputs, ..
+                backward,
+                inputs,
+                generations,
+                ..
             } => {
-                let gs = backward.backward(&g, inputs, t);
-                inputs.iter().cloned().zip(gs).collect::<Vec<_>>()
+                let inputs = node_inputs(inputs, generations);
+                let gs = backward.backward(&g, &inputs, t);
+                inputs.into_iter().zip(gs).collect::<Vec<_>>()
             }
             _ => Vec::new(),
         };

@@ -58,6 +58,17 @@ pub(crate) struct Inner {
     pub(crate) node: Mutex<GradFn>,
     /// A 0/1 comparison result: indexing reads it as a boolean mask, not as positions 0 and 1.
     pub(crate) is_mask: bool,
+    /// Bumped each time a recorded in-place op gives this tensor a new history; `past[g]` is the
+    /// tensor that holds generation g's value and history, so ops recorded before the update
+    /// still send their gradient there (weak: it lives as long as some graph needs it).
+    pub(crate) generation: AtomicU64,
+    pub(crate) past: Mutex<Vec<Past>>,
+}
+
+/// An earlier generation of a tensor: its value and history, and the version it was taken at.
+pub(crate) struct Past {
+    pub(crate) tensor: std::sync::Weak<Inner>,
+    pub(crate) version: u64,
 }
 
 /// How a tensor came to be: a leaf, the output of a recorded op, or an op whose graph was freed.
@@ -66,9 +77,10 @@ pub(crate) enum GradFn {
     Op {
         backward: Box<dyn Backward>,
         inputs: Vec<Tensor>,
-        /// The inputs' versions when the op ran, and the output's: a mismatch at backward time
-        /// means a value the derivative reads was overwritten.
+        /// The inputs' versions and generations when the op ran, and the output's version: a
+        /// version mismatch at backward time means a value the derivative reads was overwritten.
         versions: Vec<u64>,
+        generations: Vec<u64>,
         out_version: u64,
     },
     Freed(&'static str),
@@ -140,6 +152,8 @@ impl Tensor {
             grad: Mutex::new(None),
             node: Mutex::new(GradFn::Leaf),
             is_mask,
+            generation: AtomicU64::new(0),
+            past: Mutex::new(Vec::new()),
         }))
     }
 
@@ -154,11 +168,13 @@ impl Tensor {
         if autograd::is_grad_enabled() && inputs.iter().any(|x| x.requires_grad()) {
             t.0.requires_grad.store(true, Ordering::Relaxed);
             let versions = inputs.iter().map(|x| x.version()).collect();
+            let generations = inputs.iter().map(|x| x.generation()).collect();
             let inputs = inputs.iter().map(|&x| x.clone()).collect();
             *t.0.node.lock() = GradFn::Op {
                 backward: Box::new(backward),
                 inputs,
                 versions,
+                generations,
                 out_version: 0,
             };
         }
@@ -203,6 +219,27 @@ impl Tensor {
     }
     pub fn to_vec(&self) -> Vec<f32> {
         self.data().to_vec()
+    }
+    pub(crate) fn generation(&self) -> u64 {
+        self.0.generation.load(Ordering::Relaxed)
+    }
+    /// Start a new generation: `old` now holds the current value and history (see `past`).
+    /// `version` is this tensor's version just before the update: what earlier ops recorded.
+    pub(crate) fn push_generation(&self, old: &Tensor, version: u64) {
+        let mut past = self.0.past.lock();
+        past.push(Past {
+            tensor: Arc::downgrade(&old.0),
+            version,
+        });
+        self.0
+            .generation
+            .store(past.len() as u64, Ordering::Relaxed);
+    }
+    /// The tensor that was `self` at generation `g`, if a graph still holds it.
+    pub(crate) fn at_generation(&self, g: u64) -> Option<(Tensor, u64)> {
+        let past = self.0.past.lock();
+        let p = past.get(usize::try_from(g).ok()?)?;
+        Some((Tensor(p.tensor.upgrade()?), p.version))
     }
     /// How many times the values were written in place (shared by every alias of the storage).
     pub fn version(&self) -> u64 {

@@ -76,6 +76,11 @@ def grad(
             grad_outputs = grad_outputs[0]
     one = isinstance(inputs, _core.Tensor)
     xs = [inputs] if one else list(inputs)
+    for i, x in enumerate(xs):
+        if not x.requires_grad:
+            raise _core.GraphError(
+                f"grad: input {i} does not require grad (as torch.autograd.grad)"
+            )
     gs = _core.grad(outputs, xs, grad_outputs, bool(retain_graph))
     if allow_unused is None:
         allow_unused = materialize_grads

@@ -2,10 +2,11 @@
 //! tensor's own storage with its version bumped, and recorded in the graph when gradients flow.
 //!
 //! Every in-place op is "compute `f(old)` out of place, write it back". When nothing records a
-//! graph that is all. When something does, the tensor's history moves to a copy of its old value
-//! (`old`), the update is recorded as an op of `old`, and the tensor takes that op as its own, so
-//! backward flows through the update as PyTorch's rebased graph does. Ops recorded earlier that
-//! read the tensor see its version change and refuse to backward (autograd::check_graph).
+//! graph that is all: ops recorded earlier that read the tensor see its version change and
+//! refuse to backward (autograd::check_graph). When something records, the tensor's history
+//! moves to a copy of its old value (`old`), the update is recorded as an op of `old`, and the
+//! tensor takes that op as its own and starts a new generation: ops recorded before the update
+//! still send their gradient to `old` (autograd::resolve), as PyTorch's rebased graph does.
 use crate::autograd::{self, unbroadcast, Backward};
 use crate::error::{fmt_shape, Error, Result};
 use crate::kernels::reduce::expand;
@@ -49,8 +50,11 @@ impl Tensor {
                 return self.shape_error(op, res.map(|r| r.shape().to_vec()));
             }
         };
+        let before = self.version();
         self.write_back(op, &r)?;
         move_history(&r, self);
+        // Ops recorded before the update keep sending their gradient to `old`.
+        self.push_generation(&old, before);
         Ok(())
     }
 
@@ -95,7 +99,9 @@ impl Tensor {
     fn fast_binary_(&self, other: &Tensor, op: Binary) -> bool {
         let tracked =
             autograd::is_grad_enabled() && (self.requires_grad() || other.requires_grad());
-        let fits = other.shape() == self.shape() || other.numel() == 1;
+        // A one-element operand with more axes than self would broadcast self up: not in place.
+        let fits =
+            other.shape() == self.shape() || (other.numel() == 1 && other.ndim() <= self.ndim());
         if tracked || !fits || other.shares_storage(self) {
             return false;
         }
@@ -113,21 +119,45 @@ impl Tensor {
     }
 
     pub fn fill_(&self, v: f32) -> Result<()> {
+        self.fill_named("fill_", v)
+    }
+    pub fn zero_(&self) -> Result<()> {
+        self.fill_named("zero_", 0.0)
+    }
+    fn fill_named(&self, op: &str, v: f32) -> Result<()> {
         let tracked = autograd::is_grad_enabled() && self.requires_grad();
         if !tracked {
             // `grad.zero_()` every step: one pass, no temporary.
             self.data_mut().fill(v);
             return Ok(());
         }
-        self.update("fill_", &[], |old| Ok(old.mul_scalar(0.0).add_scalar(v)))
+        self.update(op, &[], |old| old.replaced_by(&Tensor::scalar(v)))
     }
 
     /// Copy `src` (broadcast to this shape) into this tensor.
     pub fn copy_(&self, src: &Tensor) -> Result<()> {
         self.update("copy_", &[src], |old| {
             let s = if src.same(self) { old } else { src };
-            old.mul_scalar(0.0).add(s)
+            old.replaced_by(s)
         })
+    }
+
+    /// `src` broadcast to self's shape, as an op of self (whose gradient is zero) and of src; the
+    /// old values are never read, so inf or NaN in them cannot leak in (as `old * 0 + src` would).
+    fn replaced_by(&self, src: &Tensor) -> Result<Tensor> {
+        let b = broadcast("copy_", src.shape(), self.shape())?;
+        if b != self.shape() {
+            return self
+                .shape_error("copy_", Ok(src.shape().to_vec()))
+                .map(|_| src.clone());
+        }
+        let data = expand(&src.data(), src.shape(), self.shape());
+        Ok(Tensor::from_op(
+            data,
+            self.shape().to_vec(),
+            ReplaceBackward,
+            &[self, src],
+        ))
     }
 
     pub fn clamp_(&self, lo: Option<f32>, hi: Option<f32>) -> Result<()> {
@@ -196,6 +226,18 @@ fn move_history(from: &Tensor, to: &Tensor) {
     *to.0.node.lock() = node;
     to.0.requires_grad
         .store(from.requires_grad(), Ordering::Relaxed);
+}
+
+/// d(replace)/d(old) = 0; d/d(src) sums the gradient back to src's shape.
+struct ReplaceBackward;
+impl Backward for ReplaceBackward {
+    fn name(&self) -> &'static str {
+        "copy_"
+    }
+    fn backward(&self, grad: &[f32], inputs: &[Tensor], out: &Tensor) -> Vec<Option<Vec<f32>>> {
+        let g_src = unbroadcast(grad, out.shape(), inputs[1].shape());
+        vec![Some(vec![0.0; grad.len()]), Some(g_src)]
+    }
 }
 
 /// d(put)/d(old) is the gradient with the written positions zeroed; d/d(value) gathers them.
@@ -278,6 +320,43 @@ mod tests {
         y.sum().backward(None, false).unwrap();
         assert_eq!(x.grad().unwrap().to_vec(), vec![1.0, 0.0, 1.0]);
         assert_eq!(v.grad().unwrap().to_vec(), vec![1.0]);
+    }
+
+    #[test]
+    fn ops_recorded_before_an_update_send_their_gradient_to_the_old_value() {
+        // y = 2x; z = y + 1; y *= 3; L = sum(z) + sum(y) → dL/dx = 2 + 6 = 8
+        let x = t(&[1.0, 2.0]).with_grad();
+        let y = x.mul_scalar(2.0);
+        let z = y.add_scalar(1.0);
+        y.binary_(&Tensor::scalar(3.0), Binary::Mul).unwrap();
+        let loss = z.sum().add(&y.sum()).unwrap();
+        loss.backward(None, false).unwrap();
+        assert_eq!(x.grad().unwrap().to_vec(), vec![8.0, 8.0]);
+    }
+
+    #[test]
+    fn item_update_of_a_non_leaf_backpropagates() {
+        // y = x·1; y[0] += 5 (read y[0], add, write back) → dL/dx = 1 everywhere
+        let x = t(&[1.0, 2.0]).with_grad();
+        let y = x.mul_scalar(1.0);
+        let part = y.index(&[Index::Int(0)]).unwrap().add_scalar(5.0);
+        y.index_put_(&[Index::Int(0)], &part).unwrap();
+        assert_eq!(y.to_vec(), vec![6.0, 2.0]);
+        y.sum().backward(None, false).unwrap();
+        assert_eq!(x.grad().unwrap().to_vec(), vec![1.0, 1.0]);
+    }
+
+    #[test]
+    fn copy_and_zero_never_read_the_old_values() {
+        let y = t(&[f32::INFINITY, f32::NAN]).with_grad().mul_scalar(1.0);
+        y.zero_().unwrap();
+        assert_eq!(y.to_vec(), vec![0.0, 0.0]);
+        let a = t(&[f32::INFINITY]);
+        a.copy_(&Tensor::scalar(2.0)).unwrap();
+        assert_eq!(a.to_vec(), vec![2.0]);
+        assert!(t(&[1.0, 2.0])
+            .binary_(&Tensor::new(vec![1.0], vec![1, 1]).unwrap(), Binary::Add)
+            .is_err());
     }
 
     #[test]

@@ -79,7 +79,7 @@ impl PyTensor {
         in_place(slf, o, Binary::Div, 1.0)
     }
     fn zero_(slf: Bound<'_, Self>) -> PyResult<Bound<'_, Self>> {
-        slf.get().t.fill_(0.0).py_err()?;
+        slf.get().t.zero_().py_err()?;
         Ok(slf)
     }
     fn fill_(slf: Bound<'_, Self>, value: f32) -> PyResult<Bound<'_, Self>> {
@@ -98,6 +98,11 @@ impl PyTensor {
         min: Option<f32>,
         max: Option<f32>,
     ) -> PyResult<Bound<'_, Self>> {
+        if min.is_none() && max.is_none() {
+            return Err(pyo3::exceptions::PyValueError::new_err(
+                "clamp_: at least one of 'min' or 'max' must not be None",
+            ));
+        }
         slf.get().t.clamp_(min, max).py_err()?;
         Ok(slf)
     }
@@ -200,9 +205,10 @@ pub fn from_numpy(py: Python<'_>, array: &Bound<'_, PyAny>) -> PyResult<PyTensor
         "from_numpy: the array is copied (the tensor does not share its memory) because {why}"
     );
     let warn = py.import("warnings")?;
+    // stacklevel 1: called from native code, the caller's frame is the first Python one.
     warn.call_method1(
         "warn",
-        (msg, py.get_type::<pyo3::exceptions::PyUserWarning>(), 2),
+        (msg, py.get_type::<pyo3::exceptions::PyUserWarning>(), 1),
     )?;
     let t = to_tensor(array, "from_numpy")?;
     Ok(PyTensor::wrap(Tensor::from_parts(

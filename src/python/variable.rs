@@ -30,7 +30,7 @@ fn variable(name: String, path: Option<String>, trainable: bool) -> PyVariable {
 /// `value` as a tensor of exactly `t`'s shape (assign never broadcasts, as in TensorFlow).
 fn same_shape(t: &Tensor, value: &Bound<'_, PyAny>, op: &str) -> PyResult<Tensor> {
     let v = to_tensor(value, op)?;
-    if v.shape() != t.shape() && v.numel() != 1 {
+    if v.shape() != t.shape() {
         return Err(ShapeError::new_err(format!(
             "{op}: cannot assign a value of shape {} to a variable of shape {}",
             fmt_shape(v.shape()),

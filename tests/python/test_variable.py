@@ -49,7 +49,6 @@ def test_assign_refuses_a_different_shape_and_keeps_the_value(bad):
     close(v, [1.0, 2.0, 3.0])
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: assign* broadcast one-element values (TF refuses)")
 @pytest.mark.parametrize("value", [5.0, [5.0]])
 def test_assign_of_a_one_element_value_to_a_vector_is_refused_like_tensorflow(value):
     # TF: "Cannot update variable with shape [3] using a Tensor with shape [], shapes must be
@@ -195,7 +194,6 @@ def test_add_weight_gives_variables():
     close(layer(one), [[2.0, 3.0]])
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: no Dense.kernel/.bias nor layer.trainable_variables")
 def test_keras_layer_attributes_for_custom_loops():
     layer = keras.layers.Dense(2)
     layer(np.ones((1, 3), np.float32))
@@ -255,7 +253,6 @@ def test_from_numpy_of_a_read_only_array_is_a_copy():
         tf.from_numpy([1.0, 2.0])  # torch: TypeError "expected np.ndarray"
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: the copy warning uses stacklevel=2 from native code")
 def test_from_numpy_warning_points_at_the_callers_line():
     with pytest.warns(UserWarning) as rec:
         tf.from_numpy(np.arange(3.0))

@@ -12,6 +12,7 @@ from rustgrad.keras.layers.naming import auto_name as _auto_name
 from rustgrad.keras.layers.naming import snake as _snake
 from rustgrad.keras.layers.node import KerasTensor, Node, is_symbolic
 from rustgrad.keras.layers.subclassing import CustomLayerMixin
+from rustgrad.keras.layers.variables import VariablesMixin
 
 __all__ = ["Input", "InputLayer", "KerasTensor", "Layer"]
 
@@ -35,7 +36,7 @@ def _compatible(built: tuple, given: tuple) -> bool:
     )
 
 
-class Layer(CustomLayerMixin):
+class Layer(VariablesMixin, CustomLayerMixin):
     """Base class: a name, an optional input shape, and a Rust layer built once shapes are known."""
 
     # Layers that take a list of tensors (the merge layers) set this.
@@ -109,24 +110,6 @@ class Layer(CustomLayerMixin):
     @trainable.setter
     def trainable(self, value: bool) -> None:
         self._trainable = bool(value)
-
-    # Keras' names of a built-in layer's own weights, in the core's order.
-    _param_names: tuple = ()
-    _state_names: tuple = ()
-
-    def _variables(self, tensors: list, names: tuple, trainable: bool) -> list:
-        """The core's weight tensors as Variables over the same storage, one object per weight
-        (so identity, `tape.watch` and optimizer slots see the same variable each time)."""
-        cache = self.__dict__.setdefault("_variable_of", {})
-        out = []
-        for i, t in enumerate(tensors):
-            v = cache.get(hash(t))
-            if v is None:
-                name = names[i] if i < len(names) else f"weight_{i}"
-                v = _core.Variable._share(t, trainable, name, f"{self.name}/{name}")
-                cache[hash(t)] = v
-            out.append(v)
-        return out
 
     def _params(self) -> list:
         own = []

@@ -12,6 +12,7 @@ import numpy as np
 from rustgrad import _core
 from rustgrad.keras.layers.base import Layer
 from rustgrad.keras.layers.core import Dropout, resolve_activation
+from rustgrad.keras.layers.variables import named_weight
 
 __all__ = [
     "AveragePooling2D",
@@ -79,6 +80,8 @@ class Conv2D(Layer):
     """act(conv2d(x, kernel) + bias) on (batch, h, w, channels); kernel (kh, kw, in, filters)."""
 
     _param_names = ("kernel", "bias")
+    kernel = named_weight("kernel")
+    bias = named_weight("bias")
 
     def __init__(
         self,
@@ -195,6 +198,10 @@ class BatchNormalization(Layer):
 
     _param_names = ("gamma", "beta")
     _state_names = ("moving_mean", "moving_variance")
+    gamma = named_weight("gamma")
+    beta = named_weight("beta")
+    moving_mean = named_weight("moving_mean")
+    moving_variance = named_weight("moving_variance")
 
     def __init__(
         self,

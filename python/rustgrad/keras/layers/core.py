@@ -10,6 +10,7 @@ import numpy as np
 from rustgrad import _core
 from rustgrad.keras._names import unknown_name
 from rustgrad.keras.layers.base import Layer
+from rustgrad.keras.layers.variables import named_weight
 
 __all__ = ["ACTIVATIONS", "Activation", "Dense", "Dropout", "Flatten", "resolve_activation"]
 
@@ -31,6 +32,8 @@ class Dense(Layer):
     bias; the activation fused in Rust."""
 
     _param_names = ("kernel", "bias")
+    kernel = named_weight("kernel")
+    bias = named_weight("bias")
 
     def __init__(self, units: int, activation: Any = None, use_bias: bool = True, **kwargs):
         for key in ("kernel_initializer", "bias_initializer"):

@@ -88,7 +88,7 @@ class Weight:
 
 
 def make_weight(
-    shape: Any, initializer: Any, trainable: bool, name: str, regularizer: Any
+    shape: Any, initializer: Any, trainable: bool, name: str, regularizer: Any, path: str
 ) -> Weight:
     if regularizer is not None and not callable(regularizer):
         raise ValueError(
@@ -96,7 +96,8 @@ def make_weight(
             f"lambda w: 1e-4 * rustgrad.sum(w * w)), got {regularizer!r}"
         )
     shape = tuple(int(d) for d in (shape or ()))
-    t = _core.Variable(initial_values(initializer, shape), trainable=bool(trainable), name=name)
+    values = _core.tensor(initial_values(initializer, shape), requires_grad=bool(trainable))
+    t = _core.Variable._share(values, bool(trainable), name, path)
     return Weight(t, bool(trainable), name, regularizer)
 
 
@@ -194,9 +195,8 @@ class CustomLayerMixin:
             raise TypeError(f"add_weight got unexpected arguments {sorted(kwargs)}")
         if constraint is not None:
             raise ValueError(f"add_weight: constraint={constraint!r} is not supported")
-        w = make_weight(
-            shape, initializer, trainable, name or f"weight_{len(self._made)}", regularizer
-        )
+        name = name or f"weight_{len(self._made)}"
+        w = make_weight(shape, initializer, trainable, name, regularizer, f"{self.name}/{name}")
         self._made.append(w)
         return w.tensor
 
