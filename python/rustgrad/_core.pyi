@@ -1,12 +1,17 @@
 # Type stubs for the Rust extension rustgrad._core (src/python/*.rs), checked by test_stubs.py.
 
 from builtins import ellipsis  # typeshed's type of `...` on every Python (EllipsisType is 3.10+)
+
+# Tensor.float() shadows the builtin inside the class body, so its annotations say _float (as torch's).
+from builtins import float as _float
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, ClassVar
 
 import numpy as np
 from numpy.typing import DTypeLike, NDArray
-from typing_extensions import TypeAlias
+from typing_extensions import Self, TypeAlias
+
+from rustgrad.dtypes import device as _device
 
 # Anything the engine copies into a float32 tensor: a Tensor, an array, a (nested) sequence, a number.
 _TensorLike: TypeAlias = Tensor | NDArray[Any] | Sequence[Any] | float | int | bool
@@ -18,6 +23,10 @@ _Index1: TypeAlias = (
 )
 _Index: TypeAlias = _Index1 | tuple[_Index1, ...]
 _StepResult: TypeAlias = tuple[float, list[tuple[float, float]]]
+# dtype= accepts float32 in any spelling NumPy reads; any other dtype raises TypeError.
+_DType: TypeAlias = DTypeLike
+# device= accepts "cpu" or rustgrad.device("cpu"); any other device raises InvalidArgumentError.
+_Device: TypeAlias = str | _device | None
 
 class ShapeError(ValueError):
     """Shapes that do not fit the op; also a ValueError."""
@@ -31,7 +40,7 @@ class GraphError(RuntimeError):
 class Tensor:
     """An f32 n-d array that records the ops applied to it for backward()."""
 
-    __array_priority__: ClassVar[float]
+    __array_priority__: ClassVar[_float]
     def __init__(self, data: _TensorLike, requires_grad: bool = False) -> None:
         """A new leaf tensor (always a copy), like `torch.tensor`."""
 
@@ -70,6 +79,21 @@ class Tensor:
     @property
     def T(self) -> Tensor:
         """The tensor with its axes reversed."""
+    @property
+    def device(self) -> _device:
+        """Always rustgrad.device("cpu")."""
+
+    # Device and dtype: one of each, so these check the request and return the tensor itself.
+    def to(
+        self,
+        *args: _Device | _DType | Tensor,
+        dtype: _DType = None,
+        device: _Device = None,
+        non_blocking: bool = False,
+    ) -> Tensor:
+        """`to(device)`, `to(dtype)`, `to(device, dtype)` or `to(other)`: self for float32 on the CPU."""
+    def cpu(self) -> Tensor: ...
+    def float(self) -> Tensor: ...
 
     # Autograd
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
@@ -86,10 +110,10 @@ class Tensor:
     def __array__(
         self, dtype: DTypeLike | None = None, copy: bool | None = None
     ) -> NDArray[Any]: ...
-    def item(self) -> float: ...
+    def item(self) -> _float: ...
     def tolist(self) -> Any:
         """A float for a 0-d tensor, else nested lists of floats."""
-    def __float__(self) -> float: ...
+    def __float__(self) -> _float: ...
     def __int__(self) -> int:
         """Truncates toward zero like `int(float)`; only for one-element tensors."""
     def __bool__(self) -> bool:
@@ -107,6 +131,8 @@ class Tensor:
     def transpose(self, *axes: _ShapeArg) -> Tensor:
         """No axes reverses them; two ints swap two axes; a tuple or 3+ ints is a permutation."""
     def permute(self, *dims: _ShapeArg) -> Tensor: ...
+    def t(self) -> Tensor:
+        """The 2-D transpose; 0-D and 1-D tensors come back unchanged; more dimensions raise."""
     def expand_dims(self, axis: int) -> Tensor: ...
     def unsqueeze(self, dim: int) -> Tensor: ...
     def squeeze(self, axis: _Axis = None) -> Tensor:
@@ -150,16 +176,19 @@ class Tensor:
     def sqrt(self) -> Tensor: ...
     def abs(self) -> Tensor: ...
     def relu(self) -> Tensor: ...
-    def leaky_relu(self, alpha: float = 0.2) -> Tensor: ...
+    def leaky_relu(self, alpha: _float = 0.2) -> Tensor: ...
     def sigmoid(self) -> Tensor: ...
     def tanh(self) -> Tensor: ...
-    def elu(self, alpha: float = 1.0) -> Tensor: ...
+    def sin(self) -> Tensor: ...
+    def cos(self) -> Tensor: ...
+    def square(self) -> Tensor: ...
+    def elu(self, alpha: _float = 1.0) -> Tensor: ...
     def gelu(self) -> Tensor: ...
     def softplus(self) -> Tensor: ...
     def activation(self, name: str) -> Tensor: ...
     def softmax(self, axis: int = -1) -> Tensor: ...
     def log_softmax(self, axis: int = -1) -> Tensor: ...
-    def clip(self, lo: float | None = None, hi: float | None = None) -> Tensor: ...
+    def clip(self, lo: _float | None = None, hi: _float | None = None) -> Tensor: ...
 
     # Reductions
     def sum(self, axis: _Axis = None, keepdims: bool = False) -> Tensor: ...
@@ -194,18 +223,18 @@ class Tensor:
         self,
         gamma: _TensorLike,
         beta: _TensorLike,
-        moving_mean: Sequence[float] | None = None,
-        moving_variance: Sequence[float] | None = None,
-        epsilon: float = 1e-3,
+        moving_mean: Sequence[_float] | None = None,
+        moving_variance: Sequence[_float] | None = None,
+        epsilon: _float = 1e-3,
     ) -> Tensor:
         """Batch normalisation over the last axis; batch statistics unless moving ones are given."""
     def argmin(self, axis: int | None = None, keepdims: bool = False) -> Tensor: ...
 
     # In place: the tensor keeps its identity; recorded for backward when gradients flow
-    def __iadd__(self, other: _TensorLike) -> Tensor: ...
-    def __isub__(self, other: _TensorLike) -> Tensor: ...
-    def __imul__(self, other: _TensorLike) -> Tensor: ...
-    def __itruediv__(self, other: _TensorLike) -> Tensor: ...
+    def __iadd__(self, other: _TensorLike) -> Self: ...
+    def __isub__(self, other: _TensorLike) -> Self: ...
+    def __imul__(self, other: _TensorLike) -> Self: ...
+    def __itruediv__(self, other: _TensorLike) -> Self: ...
     def __setitem__(self, key: Any, value: _TensorLike) -> None:
         """`t[key] = value` with NumPy's assignment semantics; recorded when gradients flow."""
     def __delitem__(self, key: Any) -> None:
@@ -254,7 +283,7 @@ class Variable(Tensor):
     def assign_sub(self, delta: _TensorLike) -> Variable: ...
     def read_value(self) -> Tensor:
         """The current value as a new Tensor that still records gradients to this variable."""
-    def __str__(self) -> str: ...
+    def __str__(self) -> str: ...  # noqa: PYI029 - Variable prints as tf.Variable does
 
 class Layer:
     """The Rust half of a Keras layer; made by the static constructors, not by Layer()."""
@@ -384,7 +413,9 @@ class Optimizer:
     @property
     def iterations(self) -> int: ...
 
-def tensor(data: _TensorLike, requires_grad: bool = False) -> Tensor:
+def tensor(
+    data: _TensorLike, *, dtype: _DType = None, device: _Device = None, requires_grad: bool = False
+) -> Tensor:
     """A new leaf tensor (always a copy), like `torch.tensor`."""
 
 def from_numpy(array: NDArray[Any]) -> Tensor:
@@ -401,24 +432,93 @@ def grad(
     """d(output)/d(input) for each input, None where output does not depend on it; `.grad` is left
     alone. `grad_output` seeds a non-scalar output."""
 
-def zeros(*shape: _ShapeArg, requires_grad: bool = False) -> Tensor: ...
-def ones(*shape: _ShapeArg, requires_grad: bool = False) -> Tensor: ...
-def full(shape: _ShapeArg, fill_value: float, requires_grad: bool = False) -> Tensor: ...
+def zeros(
+    *shape: _ShapeArg, dtype: _DType = None, device: _Device = None, requires_grad: bool = False
+) -> Tensor: ...
+def ones(
+    *shape: _ShapeArg, dtype: _DType = None, device: _Device = None, requires_grad: bool = False
+) -> Tensor: ...
+def full(
+    shape: _ShapeArg,
+    fill_value: float,
+    *,
+    dtype: _DType = None,
+    device: _Device = None,
+    requires_grad: bool = False,
+) -> Tensor: ...
 def arange(
-    start: float, stop: float | None = None, step: float = 1.0, requires_grad: bool = False
+    start: float,
+    stop: float | None = None,
+    step: float = 1.0,
+    *,
+    dtype: _DType = None,
+    device: _Device = None,
+    requires_grad: bool = False,
 ) -> Tensor:
     """Values from `start` up to (not including) `stop` by `step`, like NumPy's arange."""
 
-def rand(*shape: _ShapeArg, requires_grad: bool = False) -> Tensor:
+def linspace(
+    start: float,
+    end: float,
+    steps: int,
+    *,
+    dtype: _DType = None,
+    device: _Device = None,
+    requires_grad: bool = False,
+) -> Tensor:
+    """`steps` values from `start` to `end`, both included, as torch.linspace."""
+
+def eye(
+    n: int,
+    m: int | None = None,
+    *,
+    dtype: _DType = None,
+    device: _Device = None,
+    requires_grad: bool = False,
+) -> Tensor:
+    """An n × m matrix (m = n by default) with ones on the diagonal, as torch.eye."""
+
+def rand(
+    *shape: _ShapeArg, dtype: _DType = None, device: _Device = None, requires_grad: bool = False
+) -> Tensor:
     """Uniform in [0, 1), from the seeded generator."""
 
-def randn(*shape: _ShapeArg, requires_grad: bool = False) -> Tensor:
+def randn(
+    *shape: _ShapeArg, dtype: _DType = None, device: _Device = None, requires_grad: bool = False
+) -> Tensor:
     """Standard normal, from the seeded generator."""
+
+def zeros_like(
+    input: _TensorLike, *, dtype: _DType = None, device: _Device = None, requires_grad: bool = False
+) -> Tensor: ...
+def ones_like(
+    input: _TensorLike, *, dtype: _DType = None, device: _Device = None, requires_grad: bool = False
+) -> Tensor: ...
+def full_like(
+    input: _TensorLike,
+    fill_value: float,
+    *,
+    dtype: _DType = None,
+    device: _Device = None,
+    requires_grad: bool = False,
+) -> Tensor: ...
+def rand_like(
+    input: _TensorLike, *, dtype: _DType = None, device: _Device = None, requires_grad: bool = False
+) -> Tensor:
+    """Uniform in [0, 1), from the generator manual_seed governs."""
+
+def randn_like(
+    input: _TensorLike, *, dtype: _DType = None, device: _Device = None, requires_grad: bool = False
+) -> Tensor:
+    """Standard normal, from the generator manual_seed governs."""
 
 def manual_seed(seed: int) -> None:
     """Any integer in [-2**63, 2**64); negative seeds wrap to u64 as in torch.manual_seed."""
 
 def concatenate(tensors: Iterable[_TensorLike], axis: int = 0) -> Tensor: ...
+def cat(tensors: Iterable[_TensorLike], dim: int = 0, *, axis: int | None = None) -> Tensor:
+    """torch.cat: `concatenate` under PyTorch's name, taking PyTorch's `dim=` or NumPy's `axis=`."""
+
 def stack(tensors: Iterable[_TensorLike], axis: int = 0) -> Tensor: ...
 def one_hot(labels: _TensorLike, num_classes: int) -> Tensor: ...
 def set_grad_enabled(mode: bool) -> bool:

@@ -65,3 +65,37 @@ def sum(x, axis=None, keepdims=False):  # mirrors numpy.sum
 
 def mean(x, axis=None, keepdims=False):
     return _t(x).mean(axis, keepdims)
+
+
+def sin(x):
+    return _t(x).sin()
+
+
+def cos(x):
+    return _t(x).cos()
+
+
+def square(x):
+    return _t(x).square()
+
+
+def pow(x, exponent):  # mirrors torch.pow; a number base with a Tensor exponent works too
+    return _t(x).pow(exponent)
+
+
+# torch.add/sub scale `other` by alpha before combining, so `add(w, g, alpha=-lr)` is w - lr·g;
+# `name` is tf.add's (TensorFlow names ops; rustgrad has no op names to give).
+def add(x, other, *, alpha=1, name=None):
+    return _t(x).add(other if alpha == 1 else _t(other) * alpha)
+
+
+def sub(x, other, *, alpha=1):
+    return _t(x).sub(other if alpha == 1 else _t(other) * alpha)
+
+
+def mul(x, other):
+    return _t(x).mul(other)
+
+
+def div(x, other):
+    return _t(x).div(other)

@@ -102,24 +102,44 @@ def _dims(op: str, dims: tuple, shape: Any) -> tuple:
     return (_shape(shape),)
 
 
-# 0 and 1 are exact in every dtype, so any supported dtype name gives the same float32 tensor.
-def ones(*dims: Any, shape: Any = None, dtype: Any = None, name: Any = None, requires_grad=False):
+# The creation functions refuse any dtype but float32, as rustgrad.tensor does (the core checks).
+def ones(
+    *dims: Any,
+    shape: Any = None,
+    dtype: Any = None,
+    name: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
+):
     """Ones of a shape given TF's way (`ones([2, 3])`, `shape=`) or PyTorch's (`ones(2, 3)`)."""
-    dtype_name(dtype, "ones")
-    return _core.ones(*_dims("ones", dims, shape), requires_grad=requires_grad)
+    return _core.ones(
+        *_dims("ones", dims, shape), dtype=dtype, device=device, requires_grad=requires_grad
+    )
 
 
-def zeros(*dims: Any, shape: Any = None, dtype: Any = None, name: Any = None, requires_grad=False):
+def zeros(
+    *dims: Any,
+    shape: Any = None,
+    dtype: Any = None,
+    name: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
+):
     """Zeros of a shape given TF's way (`zeros([2, 3])`, `shape=`) or PyTorch's (`zeros(2, 3)`)."""
-    dtype_name(dtype, "zeros")
-    return _core.zeros(*_dims("zeros", dims, shape), requires_grad=requires_grad)
+    return _core.zeros(
+        *_dims("zeros", dims, shape), dtype=dtype, device=device, requires_grad=requires_grad
+    )
 
 
-def ones_like(input: Any, dtype: Any = None, name: Any = None, requires_grad: bool = False):
-    dtype_name(dtype, "ones_like")
-    return _core.ones(convert_to_tensor(input).shape, requires_grad=requires_grad)
+def ones_like(
+    input: Any, dtype: Any = None, name: Any = None, device: Any = None, requires_grad: bool = False
+):
+    t = convert_to_tensor(input)
+    return _core.ones_like(t, dtype=dtype, device=device, requires_grad=requires_grad)
 
 
-def zeros_like(input: Any, dtype: Any = None, name: Any = None, requires_grad: bool = False):
-    dtype_name(dtype, "zeros_like")
-    return _core.zeros(convert_to_tensor(input).shape, requires_grad=requires_grad)
+def zeros_like(
+    input: Any, dtype: Any = None, name: Any = None, device: Any = None, requires_grad: bool = False
+):
+    t = convert_to_tensor(input)
+    return _core.zeros_like(t, dtype=dtype, device=device, requires_grad=requires_grad)

@@ -17,6 +17,8 @@ pub enum Unary {
     LeakyRelu(f32),
     Sigmoid,
     Tanh,
+    Sin,
+    Cos,
     Elu(f32),
     Gelu,
     Softplus,
@@ -82,6 +84,8 @@ impl Unary {
             LeakyRelu(_) => "leaky_relu",
             Sigmoid => "sigmoid",
             Tanh => "tanh",
+            Sin => "sin",
+            Cos => "cos",
             Elu(_) => "elu",
             Gelu => "gelu",
             Softplus => "softplus",
@@ -130,6 +134,8 @@ impl Unary {
             }
             Sigmoid => sigmoid(x),
             Tanh => x.tanh(),
+            Sin => x.sin(),
+            Cos => x.cos(),
             Elu(a) => {
                 if x > 0.0 {
                     x
@@ -208,6 +214,8 @@ impl Unary {
             }
             Sigmoid => y * (1.0 - y),
             Tanh => 1.0 - y * y,
+            Sin => x.cos(),
+            Cos => -x.sin(),
             Elu(a) => {
                 if x > 0.0 {
                     1.0
@@ -335,6 +343,12 @@ impl Tensor {
     }
     pub fn tanh(&self) -> Tensor {
         unary(self, Unary::Tanh)
+    }
+    pub fn sin(&self) -> Tensor {
+        unary(self, Unary::Sin)
+    }
+    pub fn cos(&self) -> Tensor {
+        unary(self, Unary::Cos)
     }
     pub fn elu(&self, alpha: f32) -> Tensor {
         unary(self, Unary::Elu(alpha))

@@ -2,6 +2,8 @@
 //! Thin skin only: convert arguments, call the core, convert back.
 mod batch;
 mod convert;
+mod creation;
+mod dtype;
 pub mod errors;
 mod layers;
 mod metrics;
@@ -10,119 +12,17 @@ mod model_args;
 mod model_epoch;
 mod optimizer;
 mod tensor;
+mod tensor_device;
 mod tensor_inplace;
 mod tensor_ops;
 mod variable;
 
-use convert::{shape_arg, to_tensor, usize_shape};
+use convert::to_tensor;
 use errors::IntoPy;
 use pyo3::prelude::*;
-use pyo3::types::PyTuple;
 use tensor::PyTensor;
 
 use crate::tensor::Tensor;
-
-/// A shape argument checked for negative sizes and for an element count that can be allocated.
-fn new_shape(op: &str, shape: &[isize]) -> PyResult<Vec<usize>> {
-    let s = usize_shape(op, shape)?;
-    crate::shape::check_alloc(op, &s).py_err()?;
-    Ok(s)
-}
-
-fn leaf(t: Tensor, requires_grad: bool) -> PyResult<PyTensor> {
-    t.set_requires_grad(requires_grad).py_err()?;
-    Ok(PyTensor::wrap(t))
-}
-
-/// A new leaf tensor (always a copy), like `torch.tensor`.
-#[pyfunction(name = "tensor")]
-#[pyo3(signature = (data, requires_grad = false))]
-fn new_tensor(data: &Bound<'_, PyAny>, requires_grad: bool) -> PyResult<PyTensor> {
-    let t = to_tensor(data, "tensor")?;
-    leaf(
-        Tensor::from_parts(t.to_vec(), t.shape().to_vec()),
-        requires_grad,
-    )
-}
-
-#[pyfunction]
-#[pyo3(signature = (*shape, requires_grad = false))]
-fn zeros(shape: &Bound<'_, PyTuple>, requires_grad: bool) -> PyResult<PyTensor> {
-    leaf(
-        Tensor::zeros(&new_shape("zeros", &shape_arg(shape)?)?),
-        requires_grad,
-    )
-}
-
-#[pyfunction]
-#[pyo3(signature = (*shape, requires_grad = false))]
-fn ones(shape: &Bound<'_, PyTuple>, requires_grad: bool) -> PyResult<PyTensor> {
-    leaf(
-        Tensor::ones(&new_shape("ones", &shape_arg(shape)?)?),
-        requires_grad,
-    )
-}
-
-/// `shape` is an int or a sequence of ints, as in NumPy's and PyTorch's full.
-#[pyfunction]
-#[pyo3(signature = (shape, fill_value, requires_grad = false))]
-fn full(shape: &Bound<'_, PyAny>, fill_value: f32, requires_grad: bool) -> PyResult<PyTensor> {
-    let dims = match shape.extract::<isize>() {
-        Ok(n) => vec![n],
-        Err(_) => shape.extract::<Vec<isize>>().map_err(|_| {
-            pyo3::exceptions::PyTypeError::new_err(
-                "full: shape must be an int or a sequence of ints",
-            )
-        })?,
-    };
-    leaf(
-        Tensor::full(&new_shape("full", &dims)?, fill_value),
-        requires_grad,
-    )
-}
-
-/// Values from `start` up to (not including) `stop` by `step`, like NumPy's arange.
-#[pyfunction]
-#[pyo3(signature = (start, stop = None, step = 1.0, requires_grad = false))]
-fn arange(start: f64, stop: Option<f64>, step: f64, requires_grad: bool) -> PyResult<PyTensor> {
-    let (a, b) = match stop {
-        Some(s) => (start, s),
-        None => (0.0, start),
-    };
-    if step == 0.0 || !step.is_finite() {
-        return Err(errors::InvalidArgumentError::new_err(format!(
-            "arange: step must be a non-zero finite number, got {step}"
-        )));
-    }
-    let n = ((b - a) / step).ceil().max(0.0);
-    if !n.is_finite() || n > isize::MAX as f64 {
-        return Err(errors::InvalidArgumentError::new_err(format!(
-            "arange: the range from {a} to {b} by {step} has too many values"
-        )));
-    }
-    let n = n as usize;
-    crate::shape::check_alloc("arange", &[n]).py_err()?;
-    let data = (0..n).map(|i| (a + i as f64 * step) as f32).collect();
-    leaf(Tensor::from_parts(data, vec![n]), requires_grad)
-}
-
-#[pyfunction]
-#[pyo3(signature = (*shape, requires_grad = false))]
-fn rand(shape: &Bound<'_, PyTuple>, requires_grad: bool) -> PyResult<PyTensor> {
-    leaf(
-        crate::init::rand(&new_shape("rand", &shape_arg(shape)?)?),
-        requires_grad,
-    )
-}
-
-#[pyfunction]
-#[pyo3(signature = (*shape, requires_grad = false))]
-fn randn(shape: &Bound<'_, PyTuple>, requires_grad: bool) -> PyResult<PyTensor> {
-    leaf(
-        crate::init::randn(&new_shape("randn", &shape_arg(shape)?)?),
-        requires_grad,
-    )
-}
 
 /// Any integer in [-2**63, 2**64); negative seeds wrap to u64 as in torch.manual_seed.
 #[pyfunction]
@@ -144,6 +44,22 @@ fn manual_seed(seed: &Bound<'_, PyAny>) -> PyResult<()> {
 fn concatenate(tensors: &Bound<'_, PyAny>, axis: isize) -> PyResult<PyTensor> {
     let ts = tensor_ops::tensor_list(tensors)?;
     Ok(PyTensor::wrap(Tensor::concatenate(&ts, axis).py_err()?))
+}
+
+/// torch.cat: `concatenate` under PyTorch's name, taking PyTorch's `dim=` or NumPy's `axis=`.
+#[pyfunction]
+#[pyo3(signature = (tensors, dim = 0, *, axis = None))]
+fn cat(tensors: &Bound<'_, PyAny>, dim: isize, axis: Option<isize>) -> PyResult<PyTensor> {
+    let axis = match axis {
+        Some(a) if dim != 0 && dim != a => {
+            return Err(pyo3::exceptions::PyTypeError::new_err(format!(
+                "cat: got both dim={dim} and axis={a}; pass one of them"
+            )))
+        }
+        Some(a) => a,
+        None => dim,
+    };
+    concatenate(tensors, axis)
 }
 
 #[pyfunction]
@@ -222,17 +138,25 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
         py.get_type::<errors::InvalidArgumentError>(),
     )?;
     m.add("GraphError", py.get_type::<errors::GraphError>())?;
-    m.add_function(wrap_pyfunction!(new_tensor, m)?)?;
+    m.add_function(wrap_pyfunction!(creation::new_tensor, m)?)?;
+    m.add_function(wrap_pyfunction!(creation::zeros, m)?)?;
+    m.add_function(wrap_pyfunction!(creation::ones, m)?)?;
+    m.add_function(wrap_pyfunction!(creation::full, m)?)?;
+    m.add_function(wrap_pyfunction!(creation::arange, m)?)?;
+    m.add_function(wrap_pyfunction!(creation::linspace, m)?)?;
+    m.add_function(wrap_pyfunction!(creation::eye, m)?)?;
+    m.add_function(wrap_pyfunction!(creation::rand, m)?)?;
+    m.add_function(wrap_pyfunction!(creation::randn, m)?)?;
+    m.add_function(wrap_pyfunction!(creation::zeros_like, m)?)?;
+    m.add_function(wrap_pyfunction!(creation::ones_like, m)?)?;
+    m.add_function(wrap_pyfunction!(creation::full_like, m)?)?;
+    m.add_function(wrap_pyfunction!(creation::rand_like, m)?)?;
+    m.add_function(wrap_pyfunction!(creation::randn_like, m)?)?;
     m.add_function(wrap_pyfunction!(tensor_inplace::from_numpy, m)?)?;
     m.add_function(wrap_pyfunction!(tensor_inplace::grad, m)?)?;
-    m.add_function(wrap_pyfunction!(zeros, m)?)?;
-    m.add_function(wrap_pyfunction!(ones, m)?)?;
-    m.add_function(wrap_pyfunction!(full, m)?)?;
-    m.add_function(wrap_pyfunction!(arange, m)?)?;
-    m.add_function(wrap_pyfunction!(rand, m)?)?;
-    m.add_function(wrap_pyfunction!(randn, m)?)?;
     m.add_function(wrap_pyfunction!(manual_seed, m)?)?;
     m.add_function(wrap_pyfunction!(concatenate, m)?)?;
+    m.add_function(wrap_pyfunction!(cat, m)?)?;
     m.add_function(wrap_pyfunction!(stack, m)?)?;
     m.add_function(wrap_pyfunction!(one_hot, m)?)?;
     m.add_function(wrap_pyfunction!(set_grad_enabled, m)?)?;

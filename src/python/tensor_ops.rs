@@ -245,6 +245,16 @@ impl PyTensor {
     fn tanh(&self, py: Python<'_>) -> PyTensor {
         unary(py, &self.t, |x| x.tanh())
     }
+    fn sin(&self, py: Python<'_>) -> PyTensor {
+        unary(py, &self.t, |x| x.sin())
+    }
+    fn cos(&self, py: Python<'_>) -> PyTensor {
+        unary(py, &self.t, |x| x.cos())
+    }
+    /// x², one node (x ** 2) rather than x * x.
+    fn square(&self, py: Python<'_>) -> PyTensor {
+        unary(py, &self.t, |x| x.pow_scalar(2.0))
+    }
     #[pyo3(signature = (alpha = 1.0))]
     fn elu(&self, py: Python<'_>, alpha: f32) -> PyTensor {
         unary(py, &self.t, |x| x.elu(alpha))

@@ -49,3 +49,26 @@ fn nan_passes_through_relu_and_clip() {
     assert_eq!(Unary::Relu.f(f32::NEG_INFINITY), 0.0);
     assert!(Unary::Relu6.f(f32::NAN).is_nan());
 }
+#[test]
+fn sin_and_cos_values_and_slopes() {
+    use Unary::*;
+    check_slopes(&[Sin, Cos], &[-3.5, -1.2, 0.0, 0.3, 1.7, 2.5, 6.5]);
+    assert_eq!(Sin.f(0.0), 0.0);
+    assert_eq!(Cos.f(0.0), 1.0);
+    assert!(Sin.f(f32::INFINITY).is_nan());
+}
+#[test]
+fn sin_backward_gives_cos() {
+    let x = Tensor::new(vec![-1.0, 0.0, 0.5, 2.0], vec![4])
+        .unwrap()
+        .with_grad();
+    x.sin()
+        .sum_axes(None, false)
+        .unwrap()
+        .backward(None, false)
+        .unwrap();
+    let g = x.grad().unwrap().to_vec();
+    let want: Vec<f32> = x.to_vec().iter().map(|v| v.cos()).collect();
+    assert_eq!(g, want);
+    assert_eq!(x.cos().grad_fn_name(), Some("cos"));
+}

@@ -1,0 +1,69 @@
+"""rustgrad's dtype names and `rustgrad.device`: tensors are float32 on the CPU, nothing else.
+
+`float32` is NumPy's dtype object, the same thing `Tensor.dtype` returns, so it compares equal to
+"float32" and to numpy.float32. The other names exist so that PyTorch code naming them reaches the
+creation functions' clear refusal instead of an AttributeError.
+"""
+
+import builtins
+
+import numpy as np
+
+float32 = np.dtype("float32")
+float64 = np.dtype("float64")
+int32 = np.dtype("int32")
+int64 = np.dtype("int64")
+
+
+class device:  # lower case: torch.device's name
+    """A device as torch.device names it: `device("cpu")`, `device("cuda", 0)`, `device("cuda:0")`.
+
+    Any device can be named, as in PyTorch; only "cpu" is accepted where a device is used, since
+    rustgrad has no GPU code.
+    """
+
+    __slots__ = ("_index", "_type")
+
+    # `type` shadows the builtin, as in torch.device's signature.
+    def __init__(self, type, index=None):
+        if isinstance(type, device):
+            type, index = type.type, (type.index if index is None else index)
+        if not isinstance(type, str):
+            raise TypeError(f"device: expected a device string, got {builtins.type(type).__name__}")
+        name, sep, idx = type.partition(":")
+        if sep:
+            if index is not None:
+                raise ValueError(f"device: {type!r} already names an index; do not pass index too")
+            if not idx.isdigit():
+                raise ValueError(f"device: invalid device string {type!r}")
+            index = int(idx)
+        if not name or not all(c.isalpha() or c == "_" for c in name):
+            raise ValueError(f"device: invalid device string {type!r}")
+        if index is not None and (not isinstance(index, int) or index < 0):
+            raise ValueError(f"device: the index must be a non-negative int, got {index!r}")
+        self._type = name
+        self._index = index
+
+    @property
+    def type(self):
+        return self._type
+
+    @property
+    def index(self):
+        return self._index
+
+    def __str__(self):
+        return self._type if self._index is None else f"{self._type}:{self._index}"
+
+    def __repr__(self):
+        if self._index is None:
+            return f"device(type={self._type!r})"
+        return f"device(type={self._type!r}, index={self._index})"
+
+    def __eq__(self, other):
+        if not isinstance(other, device):
+            return NotImplemented
+        return (self._type, self._index) == (other._type, other._index)
+
+    def __hash__(self):
+        return hash((self._type, self._index))
