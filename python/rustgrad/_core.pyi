@@ -537,8 +537,10 @@ def loss(
     delta: float = 1.0,
     label_smoothing: float = 0.0,
     sample_weight: _TensorLike | None = None,
+    reduction: str = "sum_over_batch_size",
 ) -> Tensor:
-    """The scalar loss `name` (a core loss name) as a Tensor recording the graph."""
+    """The loss `name` (a core loss name) reduced as Keras' `reduction` says (0-d, or one value per
+    sample for "none"), as a Tensor recording the graph when y_pred requires grad."""
 
 def registry_names(kind: str) -> list[str]:
     """The core's valid names of one kind: "loss", "metric", "optimizer", "activation", "merge"."""
@@ -550,8 +552,9 @@ def loss_values(
     from_logits: bool = False,
     delta: float = 1.0,
     label_smoothing: float = 0.0,
-) -> NDArray[np.float32]:
-    """The loss `name` of each sample (Keras' loss functions), no reduction, no graph."""
+) -> Tensor:
+    """The loss `name` of each sample (Keras' loss functions), unreduced, as a Tensor recording the
+    graph when y_pred requires grad."""
 
 def metric_batch(
     name: str,
@@ -562,3 +565,8 @@ def metric_batch(
 ) -> tuple[float, float]:
     """(sum of per-sample values, sum of their weights) of a core metric on one batch, as Keras'
     Mean metrics accumulate; sample_weight broadcasts by Keras' rules."""
+
+def mean_batch(
+    values: _TensorLike, sample_weight: _TensorLike | None = None
+) -> tuple[float, float]:
+    """(sum, count) of one batch of values as Keras' `Mean.update_state` adds them."""

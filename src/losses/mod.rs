@@ -1,13 +1,15 @@
 //! Losses as Keras defines them, each one fused op: per-sample values and d(loss)/d(y_pred) in one
-//! pass, reduced with sample weights as `sum(loss_i · w_i) / count` (Keras' sum_over_batch_size;
-//! the weights broadcast by Keras' rules, see sample_weight.rs).
+//! pass, one graph node whether per sample or reduced with sample weights (Keras' reductions in
+//! reduce.rs; the weights broadcast by Keras' rules, see sample_weight.rs).
 //! Probabilities are clipped to [1e-7, 1 − 1e-7]; the from-logits forms go through log-sum-exp.
 use crate::autograd::Backward;
 use crate::error::{Error, Result};
 use crate::sample_weight::{self, match_ranks};
 use crate::tensor::Tensor;
 
+mod reduce;
 mod rows;
+pub use reduce::{reduce, Reduction};
 pub use rows::per_row;
 
 pub const EPSILON: f32 = 1e-7;
@@ -97,25 +99,31 @@ fn check_shapes(loss: Loss, t: &[usize], p: &[usize]) -> Result<()> {
     Ok(())
 }
 
-/// Gradient of the reduced loss: the per-element slopes scaled by each row's weight / batch.
-struct LossBackward {
+/// Gradient of a loss through its fused rows: each row's slopes d(row loss)/d(y_pred) times that
+/// row's upstream gradient; for the reduced scalar, times grad · (the row's weight / divisor).
+struct RowsBackward {
     name: &'static str,
     slopes: Vec<f32>,
-    row_scale: Vec<f32>,
     cols: usize,
+    /// None: the output holds one loss per row (per_sample); Some: it is the reduced scalar.
+    row_scale: Option<Vec<f32>>,
 }
-impl Backward for LossBackward {
+impl Backward for RowsBackward {
     fn name(&self) -> &'static str {
         self.name
     }
     fn backward(&self, grad: &[f32], _inputs: &[Tensor], _out: &Tensor) -> Vec<Option<Vec<f32>>> {
-        let g = grad[0];
-        let d = self
-            .slopes
-            .chunks_exact(self.cols.max(1))
-            .zip(&self.row_scale)
-            .flat_map(|(row, s)| row.iter().map(move |v| v * s * g))
-            .collect();
+        let rows = self.slopes.chunks_exact(self.cols.max(1));
+        let d = match &self.row_scale {
+            None => rows
+                .zip(grad)
+                .flat_map(|(row, g)| row.iter().map(move |v| v * g))
+                .collect(),
+            Some(scale) => rows
+                .zip(scale)
+                .flat_map(|(row, s)| row.iter().map(move |v| v * s * grad[0]))
+                .collect(),
+        };
         vec![Some(d), None]
     }
 }
@@ -130,11 +138,18 @@ fn pred_shape(loss: Loss, t: &[usize], p: &[usize]) -> Vec<usize> {
     }
 }
 
-/// The loss of each sample (each position of y_pred's leading axes), without reduction or
-/// gradient: Keras' loss functions (`keras.losses.mse(y_true, y_pred)`, ...).
+/// The loss of each sample (each position of y_pred's leading axes, Keras' shape), unreduced:
+/// Keras' loss functions (`keras.losses.mse(y_true, y_pred)`, ...). It records the graph when
+/// y_pred requires grad (no gradient flows to y_true).
 pub fn per_sample(loss: Loss, y_true: &Tensor, y_pred: &Tensor) -> Result<Tensor> {
     let r = rows(loss, y_true, y_pred)?;
-    Tensor::new(r.values, r.shape)
+    let bw = RowsBackward {
+        name: loss.name(),
+        slopes: r.slopes,
+        cols: r.cols,
+        row_scale: None,
+    };
+    Ok(Tensor::from_op(r.values, r.shape, bw, &[y_pred, y_true]))
 }
 
 /// Each sample's loss and slopes, the row width, and the samples' shape (y_pred's without its
@@ -162,13 +177,32 @@ fn rows(loss: Loss, y_true: &Tensor, y_pred: &Tensor) -> Result<Rows> {
     })
 }
 
-/// The scalar loss of `y_pred` against `y_true` (no gradient flows to `y_true`). `sample_weight`
-/// broadcasts against the per-sample losses (y_pred's shape without its last axis) as in Keras.
+/// The scalar loss of `y_pred` against `y_true` (no gradient flows to `y_true`) with Keras'
+/// default reduction, sum_over_batch_size; `sample_weight` broadcasts against the per-sample
+/// losses (y_pred's shape without its last axis) as in Keras. `fit` runs this for every batch.
 pub fn compute(
     loss: Loss,
     y_true: &Tensor,
     y_pred: &Tensor,
     sample_weight: Option<&Tensor>,
+) -> Result<Tensor> {
+    reduce(
+        loss,
+        y_true,
+        y_pred,
+        sample_weight,
+        Reduction::SumOverBatchSize,
+    )
+}
+
+/// The reduced loss in one fused pass over the rows: Σ l·w / divisor, the divisor chosen by the
+/// reduction (1 for "sum"); each row's weight is folded into its slopes for backward.
+fn reduced(
+    loss: Loss,
+    y_true: &Tensor,
+    y_pred: &Tensor,
+    sample_weight: Option<&Tensor>,
+    reduction: Reduction,
 ) -> Result<Tensor> {
     let Rows {
         values: l,
@@ -185,15 +219,20 @@ pub fn compute(
         .zip(&w)
         .map(|(l, w)| (*l as f64) * (*w as f64))
         .sum();
-    let row_scale = w.iter().map(|w| w / n).collect();
-    let bw = LossBackward {
+    let d = reduction.divisor(n, sample_weight);
+    // Keras' divide_no_nan: a zero divisor (every weight 0) gives 0, not NaN.
+    let (value, scale) = match d {
+        0.0 => (0.0, vec![0.0; w.len()]),
+        _ => (total / d as f64, w.iter().map(|w| w / d).collect()),
+    };
+    let bw = RowsBackward {
         name: loss.name(),
         slopes,
-        row_scale,
         cols,
+        row_scale: Some(scale),
     };
     Ok(Tensor::from_op(
-        vec![(total / n as f64) as f32],
+        vec![value as f32],
         vec![],
         bw,
         &[y_pred, y_true],

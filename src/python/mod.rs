@@ -165,6 +165,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(get_num_threads, m)?)?;
     m.add_function(wrap_pyfunction!(registry_names, m)?)?;
     m.add_function(wrap_pyfunction!(metrics::metric_batch, m)?)?;
+    m.add_function(wrap_pyfunction!(metrics::mean_batch, m)?)?;
     m.add_function(wrap_pyfunction!(metrics::loss, m)?)?;
     m.add_function(wrap_pyfunction!(metrics::loss_values, m)?)?;
     Ok(())

@@ -68,7 +68,7 @@ def test_fit_on_sequences_with_nd_targets():
     # evaluate's loss is the loss object's on the predictions.
     p = m.predict(x)
     assert m.evaluate(x, y, batch_size=64, verbose=0) == pytest.approx(
-        keras.losses.MeanSquaredError()(y, p), rel=1e-5
+        float(keras.losses.MeanSquaredError()(y, p)), rel=1e-5
     )
 
 

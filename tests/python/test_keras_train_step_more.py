@@ -127,21 +127,11 @@ def test_step_with_its_own_loss_from_rustgrad_ops(loss_fn):
     check_own_loss_training(own_loss_model(loss_fn))
 
 
-FUNCTION_GIVES_ARRAY = pytest.mark.xfail(
-    strict=True,
-    reason="not yet: keras.losses.mean_squared_error(y, p) returns the core's per-sample values as "
-    "a NumPy array, without a graph, so it cannot be differentiated inside GradientTape "
-    "(the Loss objects return a Tensor that can)",
-)
-
-
 @pytest.mark.parametrize(
     "loss_fn",
     [
         keras.losses.MeanSquaredError(),
-        pytest.param(
-            lambda y, p: keras.losses.mean_squared_error(y, p).mean(), marks=FUNCTION_GIVES_ARRAY
-        ),
+        lambda y, p: keras.losses.mean_squared_error(y, p).mean(),
     ],
     ids=["MeanSquaredError", "mean_squared_error"],
 )

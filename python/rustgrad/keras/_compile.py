@@ -30,6 +30,20 @@ def per_output_losses(loss: Any, names: list[str]) -> list[losses.Loss] | None:
     """One Loss per output, or None when compile was given no loss."""
     if loss is None:
         return None
+    return [_default_reduction(v) for v in _losses(loss, names)]
+
+
+def _default_reduction(loss: losses.Loss) -> losses.Loss:
+    # fit's step reduces every batch by sum_over_batch_size; another reduction would be ignored.
+    if getattr(loss, "reduction", "auto") not in ("sum_over_batch_size", "auto", "mean"):
+        raise ValueError(
+            f"compile: loss {loss.name!r} has reduction={loss.reduction!r}; fit reduces each batch "
+            f"by 'sum_over_batch_size' only (use that, or call the loss in a custom train_step)"
+        )
+    return loss
+
+
+def _losses(loss: Any, names: list[str]) -> list[losses.Loss]:
     if isinstance(loss, dict):
         _check_keys(loss, names, "loss")
         missing = [n for n in names if loss.get(n) is None]

@@ -1,11 +1,8 @@
-"""Keras losses: classes that compute in Rust, per-sample functions in NumPy, and the name registry."""
+"""Keras losses: the core's loss classes and per-sample functions (Tensors with a graph); names."""
 
 from __future__ import annotations
 
-import threading
 from typing import Any
-
-import numpy as np
 
 from rustgrad import _core
 from rustgrad.keras._names import unknown_name
@@ -19,6 +16,7 @@ __all__ = [
     "Loss",
     "MeanAbsoluteError",
     "MeanSquaredError",
+    "Reduction",
     "SparseCategoricalCrossentropy",
     "binary_crossentropy",
     "categorical_crossentropy",
@@ -32,13 +30,32 @@ __all__ = [
 ]
 
 
-def _f32(a: Any) -> np.ndarray:
-    # Not ascontiguousarray: it turns a scalar weight into shape (1,), which Keras reads otherwise.
-    return np.asarray(a, dtype=np.float32, order="C")
+class Reduction:
+    """tf.keras 2's names for the reductions (Keras 3 takes the strings)."""
+
+    AUTO = "auto"
+    NONE = "none"
+    SUM = "sum"
+    SUM_OVER_BATCH_SIZE = "sum_over_batch_size"
+
+
+# The core checks these too; checked here so a bad name fails when the Loss is made, as in Keras.
+_REDUCTIONS = ("sum_over_batch_size", "auto", "mean", "sum", "mean_with_sample_weight", "none")
+
+
+def _reduction(r: Any) -> str:
+    r = "none" if r is None else r
+    if r not in _REDUCTIONS:
+        raise ValueError(
+            f"Invalid value for argument `reduction`: {r!r}; expected one of {_REDUCTIONS}"
+        )
+    return r
 
 
 class Loss:
-    """A loss the Rust core knows by `core_name`; calling it gives the batch mean (Keras' reduction)."""
+    """A loss the Rust core knows by `core_name`. Calling it gives a Tensor: the weighted losses
+    reduced as `reduction` says (a 0-d Tensor; one value per sample for "none"), with its graph
+    when y_pred requires grad, so a training loop can differentiate it as with Keras' tensors."""
 
     core_name = ""
 
@@ -47,13 +64,14 @@ class Loss:
         from_logits: bool = False,
         name: str | None = None,
         delta: float = 1.0,
+        reduction: str | None = "sum_over_batch_size",
+        dtype: Any = None,
     ):
         self.from_logits = bool(from_logits)
         self.delta = float(delta)
         self.label_smoothing = 0.0  # set by the cross-entropies, the losses Keras smooths
+        self.reduction = _reduction(reduction)
         self.name = name or self.core_name
-        self._core = None
-        self._lock = threading.Lock()
 
     def compile_args(self) -> dict:
         """What `_core.Model.compile` needs besides the name."""
@@ -63,25 +81,18 @@ class Loss:
         return args
 
     def __call__(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> Any:
-        """The batch mean: a Tensor recording the graph when y_pred is a Tensor (so a training
-        loop can differentiate it, as with Keras' tensors), else a float."""
-        if isinstance(y_pred, _core.Tensor):
-            sw = None if sample_weight is None else _f32(sample_weight)
-            return _core.loss(
-                self.core_name, y_true, y_pred, sample_weight=sw, **self.compile_args()
-            )
-        # A model with no layers passes y_pred straight to the loss, so the value is the core's own.
-        with self._lock:
-            if self._core is None:
-                self._core = _core.Model([])
-                self._core.compile(self.core_name, [], "sgd", **self.compile_args())
         # The weight keeps its shape: the core broadcasts it against the losses by Keras' rules.
-        sw = None if sample_weight is None else _f32(sample_weight)
-        loss, _ = self._core.eval_batch(_f32(y_pred), _f32(y_true), sample_weight=sw)
-        return float(loss)
+        return _core.loss(
+            self.core_name,
+            y_true,
+            y_pred,
+            sample_weight=sample_weight,
+            reduction=self.reduction,
+            **self.compile_args(),
+        )
 
     def get_config(self) -> dict:
-        return {"name": self.name, **self.compile_args()}
+        return {"name": self.name, "reduction": self.reduction, **self.compile_args()}
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.get_config()})"
@@ -92,8 +103,10 @@ class MeanSquaredError(Loss):
 
     core_name = "mean_squared_error"
 
-    def __init__(self, name: str | None = None, **kw):
-        super().__init__(name=name, **kw)
+    def __init__(
+        self, reduction: str | None = "sum_over_batch_size", name: str | None = None, **kw
+    ):
+        super().__init__(name=name, reduction=reduction, **kw)
 
 
 class MeanAbsoluteError(Loss):
@@ -101,8 +114,10 @@ class MeanAbsoluteError(Loss):
 
     core_name = "mean_absolute_error"
 
-    def __init__(self, name: str | None = None, **kw):
-        super().__init__(name=name, **kw)
+    def __init__(
+        self, reduction: str | None = "sum_over_batch_size", name: str | None = None, **kw
+    ):
+        super().__init__(name=name, reduction=reduction, **kw)
 
 
 class Huber(Loss):
@@ -110,8 +125,14 @@ class Huber(Loss):
 
     core_name = "huber"
 
-    def __init__(self, delta: float = 1.0, name: str | None = None, **kw):
-        super().__init__(name=name, delta=delta, **kw)
+    def __init__(
+        self,
+        delta: float = 1.0,
+        reduction: str | None = "sum_over_batch_size",
+        name: str | None = None,
+        **kw,
+    ):
+        super().__init__(name=name, delta=delta, reduction=reduction, **kw)
 
 
 class _Smoothed(Loss):
@@ -155,32 +176,33 @@ class SparseCategoricalCrossentropy(Loss):
     core_name = "sparse_categorical_crossentropy"
 
 
-# Per-sample functions, as tf.keras.losses.mse(y_true, y_pred) returns one value per sample.
+# Per-sample functions, as keras.losses.mse(y_true, y_pred) gives one value per sample: Tensors with
+# y_pred's shape without its last axis, recording the graph when y_pred requires grad.
 
 
-def _values(name: str, y_true: Any, y_pred: Any, **args: Any) -> np.ndarray:
-    """The core's per-sample values of loss `name` (the same rows `fit` reduces)."""
-    return _core.loss_values(name, _f32(y_true), _f32(y_pred), **args)
+def _values(name: str, y_true: Any, y_pred: Any, **args: Any) -> Any:
+    """The core's per-sample losses `name` (the same rows `fit` reduces)."""
+    return _core.loss_values(name, y_true, y_pred, **args)
 
 
-def mean_squared_error(y_true: Any, y_pred: Any) -> np.ndarray:
+def mean_squared_error(y_true: Any, y_pred: Any) -> Any:
     """mean((y_true - y_pred)**2) over the last axis, per sample."""
     return _values("mean_squared_error", y_true, y_pred)
 
 
-def mean_absolute_error(y_true: Any, y_pred: Any) -> np.ndarray:
+def mean_absolute_error(y_true: Any, y_pred: Any) -> Any:
     """mean(|y_true - y_pred|) over the last axis, per sample."""
     return _values("mean_absolute_error", y_true, y_pred)
 
 
-def huber(y_true: Any, y_pred: Any, delta: float = 1.0) -> np.ndarray:
+def huber(y_true: Any, y_pred: Any, delta: float = 1.0) -> Any:
     """Huber loss over the last axis, per sample: quadratic within `delta`, linear outside."""
     return _values("huber", y_true, y_pred, delta=float(delta))
 
 
 def binary_crossentropy(
     y_true: Any, y_pred: Any, from_logits: bool = False, label_smoothing: float = 0.0
-) -> np.ndarray:
+) -> Any:
     """Binary cross-entropy over the last axis, per sample (probabilities clipped to 1e-7)."""
     return _values(
         "binary_crossentropy",
@@ -193,7 +215,7 @@ def binary_crossentropy(
 
 def categorical_crossentropy(
     y_true: Any, y_pred: Any, from_logits: bool = False, label_smoothing: float = 0.0
-) -> np.ndarray:
+) -> Any:
     """Categorical cross-entropy per sample (probabilities normalised and clipped, as Keras)."""
     return _values(
         "categorical_crossentropy",
@@ -204,9 +226,7 @@ def categorical_crossentropy(
     )
 
 
-def sparse_categorical_crossentropy(
-    y_true: Any, y_pred: Any, from_logits: bool = False
-) -> np.ndarray:
+def sparse_categorical_crossentropy(y_true: Any, y_pred: Any, from_logits: bool = False) -> Any:
     """Cross-entropy per sample with integer labels."""
     return _values("sparse_categorical_crossentropy", y_true, y_pred, from_logits=bool(from_logits))
 

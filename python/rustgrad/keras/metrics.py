@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-
 from rustgrad import _core
 from rustgrad.keras._names import unknown_name
 
@@ -26,7 +24,9 @@ class Metric:
     """A running mean of per-sample values: update_state(y_true, y_pred), result(), reset_state().
 
     Each batch is computed by the core metric `fit` runs (`_core.metric_batch`), sample weights
-    broadcast by Keras' rules (per sample (n,), per value, or anything between).
+    broadcast by Keras' rules (per sample (n,), per value, or anything between). Inputs may be
+    arrays or Tensors, also ones that require grad (read only: no graph is recorded); result()
+    is a 0-d Tensor, as Keras' is: `float(m.result())`, `m.result().numpy()`, `f"{m.result():.4f}"`.
     """
 
     core_name = ""
@@ -38,32 +38,37 @@ class Metric:
     def reset_state(self) -> None:
         self.total, self.count = 0.0, 0.0
 
+    def reset_states(self) -> None:
+        """tf.keras 2's name for reset_state."""
+        self.reset_state()
+
     def core_args(self) -> dict:
         """What the core metric reads besides its name (binary_accuracy: the threshold)."""
         return {}
 
     def update_state(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> None:
-        sw = None if sample_weight is None else _f32(sample_weight)
         total, count = _core.metric_batch(
-            self.core_name, _f32(y_true), _f32(y_pred), sw, **self.core_args()
+            self.core_name, y_true, y_pred, sample_weight, **self.core_args()
         )
+        self._add(total, count)
+
+    def _add(self, total: float, count: float) -> None:
         self.total += total
         self.count += count
 
-    def result(self) -> float:
+    def _value(self) -> float:
+        """The running mean as a Python float (float64; what fit's logs hold)."""
         return self.total / self.count if self.count else 0.0
 
-    def __call__(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> float:
+    def result(self) -> Any:
+        return _core.Tensor(self._value())
+
+    def __call__(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> Any:
         self.update_state(y_true, y_pred, sample_weight)
         return self.result()
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(name={self.name!r})"
-
-
-def _f32(a: Any) -> np.ndarray:
-    # Not ascontiguousarray: it turns a scalar weight into shape (1,), which Keras reads otherwise.
-    return np.asarray(a, dtype=np.float32, order="C")
 
 
 class BinaryAccuracy(Metric):
@@ -123,19 +128,13 @@ _ACCURACY = ("accuracy", "acc")
 
 
 class Mean(Metric):
-    """The running (weighted) mean of the values given: Keras' loss tracker, `Mean(name="loss")`."""
+    """The running (weighted) mean of the values given: Keras' loss tracker, `Mean(name="loss")`.
+    Values are reduced per sample and weighted as Keras' `Mean.update_state` does (in the core)."""
 
     def update_state(self, values: Any, sample_weight: Any = None) -> None:
-        v = np.asarray(values.numpy() if hasattr(values, "numpy") else values, dtype=np.float64)
-        w = (
-            np.ones_like(v)
-            if sample_weight is None
-            else np.broadcast_to(np.asarray(sample_weight, dtype=np.float64), v.shape)
-        )
-        self.total += float(np.sum(v * w))
-        self.count += float(np.sum(w))
+        self._add(*_core.mean_batch(values, sample_weight))
 
-    def __call__(self, values: Any, sample_weight: Any = None) -> float:
+    def __call__(self, values: Any, sample_weight: Any = None) -> Any:
         self.update_state(values, sample_weight)
         return self.result()
 
