@@ -49,3 +49,51 @@ def run_child(script, *args, env=None):
         check=True,
     )
     return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def cpu_model():
+    """The processor's name (from /proc/cpuinfo), which changes between runs of this machine."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return f"{line.split(':', 1)[1].strip()}, {os.cpu_count()} logical CPUs"
+    except OSError:
+        pass
+    import platform
+
+    return f"{platform.processor() or platform.machine()}, {os.cpu_count()} logical CPUs"
+
+
+def peer_python():
+    """The interpreter for peer libraries: $RUSTGRAD_PEER_PYTHON (a venv outside the project that
+    has torch / tensorflow and numpy, not rustgrad), else this one."""
+    return os.environ.get("RUSTGRAD_PEER_PYTHON") or sys.executable
+
+
+def has_module(python, module):
+    """Whether `python` can import `module` (checked in a child, so nothing is loaded here)."""
+    try:
+        proc = subprocess.run(
+            [python, "-c", f"import {module}"], check=False, capture_output=True, timeout=300
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return proc.returncode == 0
+
+
+def run_child_in(python, script, *args, env=None):
+    """run_child with another interpreter (e.g. peer_python()); its stderr is shown on failure."""
+    proc = subprocess.run(
+        [python, os.path.abspath(script), "--child", *map(str, args)],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if proc.returncode != 0:
+        raise RuntimeError(
+            f"{os.path.basename(script)} --child {' '.join(map(str, args))} failed:\n"
+            f"{proc.stderr[-3000:]}"
+        )
+    return json.loads(proc.stdout.strip().splitlines()[-1])
