@@ -37,7 +37,7 @@ pub fn mean_batch(
     let vals: Vec<f64> = v.data().iter().map(|&x| f64::from(x)).collect();
     let guard = w.as_ref().map(|w| w.data());
     let pair = w.as_ref().zip(guard.as_ref());
-    let w = pair.map(|(w, d)| (d.as_slice(), w.shape()));
+    let w = pair.map(|(w, d)| (&d[..], w.shape()));
     crate::sample_weight::for_metric("Mean", &vals, v.shape(), w).py_err()
 }
 

@@ -121,7 +121,11 @@ def test_tf_style_gradient_descent_loop_with_assign_sub():
 # ---- Keras weights are Variables -----------------------------------------------------------------
 def _model():
     return keras.Sequential(
-        [keras.Input((3,)), keras.layers.Dense(2, name="dense"), keras.layers.BatchNormalization()]
+        [
+            keras.Input((3,)),
+            keras.layers.Dense(2, name="dense"),
+            keras.layers.BatchNormalization(name="batch_normalization"),
+        ]
     )
 
 
