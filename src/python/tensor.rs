@@ -65,6 +65,26 @@ fn index_array(obj: &Bound<'_, PyAny>) -> PyResult<Vec<Index>> {
     Ok(vec![Index::Array(vals, shape)])
 }
 
+/// The values of a gradient passed to backward/grad, which must have `t`'s shape; None when absent.
+pub(crate) fn seed_values(
+    g: Option<&Bound<'_, PyAny>>,
+    t: &Tensor,
+    op: &str,
+) -> PyResult<Option<Vec<f32>>> {
+    let Some(g) = g.filter(|g| !g.is_none()) else {
+        return Ok(None);
+    };
+    let gt = to_tensor(g, op)?;
+    if gt.shape() != t.shape() {
+        return Err(super::errors::ShapeError::new_err(format!(
+            "{op}: gradient of shape {} does not match the tensor's shape {}",
+            crate::error::fmt_shape(gt.shape()),
+            crate::error::fmt_shape(t.shape())
+        )));
+    }
+    Ok(Some(gt.to_vec()))
+}
+
 pub(crate) fn parse_index(key: &Bound<'_, PyAny>) -> PyResult<Vec<Index>> {
     let items: Vec<Bound<'_, PyAny>> = match key.cast::<PyTuple>() {
         Ok(t) => t.iter().collect(),
@@ -202,20 +222,7 @@ impl PyTensor {
         gradient: Option<&Bound<'_, PyAny>>,
         retain_graph: bool,
     ) -> PyResult<()> {
-        let g = match gradient {
-            Some(g) if !g.is_none() => {
-                let gt = to_tensor(g, "backward")?;
-                if gt.shape() != self.t.shape() {
-                    return Err(super::errors::ShapeError::new_err(format!(
-                        "backward: gradient of shape {} does not match the tensor's shape {}",
-                        crate::error::fmt_shape(gt.shape()),
-                        crate::error::fmt_shape(self.t.shape())
-                    )));
-                }
-                Some(gt.to_vec())
-            }
-            _ => None,
-        };
+        let g = seed_values(gradient, &self.t, "backward")?;
         let t = self.t.clone();
         py.detach(move || t.backward(g, retain_graph)).py_err()
     }

@@ -228,20 +228,7 @@ pub fn grad(
     grad_output: Option<&Bound<'_, PyAny>>,
     retain_graph: bool,
 ) -> PyResult<Vec<Option<PyTensor>>> {
-    let seed = match grad_output {
-        Some(g) if !g.is_none() => {
-            let g = to_tensor(g, "grad")?;
-            if g.shape() != output.t.shape() {
-                return Err(super::errors::ShapeError::new_err(format!(
-                    "grad: grad_output of shape {} does not match the output's shape {}",
-                    crate::error::fmt_shape(g.shape()),
-                    crate::error::fmt_shape(output.t.shape())
-                )));
-            }
-            Some(g.to_vec())
-        }
-        _ => None,
-    };
+    let seed = super::tensor::seed_values(grad_output, &output.t, "grad")?;
     let root = output.t.clone();
     let xs: Vec<Tensor> = inputs.iter().map(|x| x.t.clone()).collect();
     let gs = py

@@ -1,5 +1,5 @@
 """Keras' overridable steps: `train_step(data)` / `test_step(data)` with what they use
-(`compute_loss`, `compute_metrics`, `metrics`, `trainable_variables`), and the fit / evaluate
+(`compute_loss`, `compute_metrics`, `metrics`; the Layer gives `trainable_variables`), and the fit / evaluate
 loops that call an overridden step once per batch, as Keras does. The default steps are the
 GradientTape loop written out, so `super().train_step(data)` works too."""
 
@@ -59,18 +59,6 @@ class StepMixin:
         return self.compute_metrics(x, y, y_pred, sw)
 
     test_step._builtin = True  # type: ignore[attr-defined]
-
-    @property
-    def trainable_variables(self) -> list:
-        return self.trainable_weights
-
-    @property
-    def non_trainable_variables(self) -> list:
-        return self.non_trainable_weights
-
-    @property
-    def variables(self) -> list:
-        return self.weights
 
     @property
     def metrics(self) -> list:
@@ -187,6 +175,8 @@ def evaluate(model: Any, x: Any, y: Any, sw: Any, bs: int, cbs: Any = None) -> d
     n = _inputs.rows(x)
     for step, start in enumerate(range(0, n, bs)):
         stop = min(start + bs, n)
+        if cbs is not None:
+            cbs.on_test_batch_begin(step)
         data = (_tensors(_inputs.take(x, start, stop)), _tensors(_inputs.take(y, start, stop)))
         if sw is not None:
             data = (*data, _tensors(sw[start:stop]))
