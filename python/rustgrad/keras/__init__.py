@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from rustgrad.keras import (
     activations,
+    backend,
     callbacks,
     datasets,
     layers,
@@ -22,6 +23,7 @@ __all__ = [
     "Model",
     "Sequential",
     "activations",
+    "backend",
     "callbacks",
     "datasets",
     "layers",

@@ -14,7 +14,7 @@ import numpy as np
 from rustgrad import _dataset_nodes as nodes
 from rustgrad._dataset_util import INFINITE
 from rustgrad.dataset import Dataset
-from rustgrad.keras import _inputs, custom_step
+from rustgrad.keras import _epoch, _inputs, custom_step
 
 
 def is_dataset(x: Any) -> bool:
@@ -99,8 +99,6 @@ def train_feed(
 ) -> TrainFeed | None:
     """fit's input when x is a Dataset (its arguments checked as Keras does), else None."""
     if not is_dataset(x):
-        if steps_per_epoch is not None:
-            raise ValueError("steps_per_epoch is supported with a tf.data.Dataset input only")
         return None
     check_args("fit", y, batch_size, sample_weight, validation_split)
     custom = custom_step.overridden(model, "train_step")
@@ -143,6 +141,12 @@ class TrainFeed:
                 model, src._structure, class_weight, self.need_y, "the dataset"
             )
 
+    def begin_epoch(self) -> None:
+        """Before each epoch (a PyDataset's on_epoch_begin; nothing for a Dataset)."""
+
+    def end_epoch(self) -> None:
+        """After each epoch (a PyDataset's on_epoch_end; nothing for a Dataset)."""
+
     def order(self) -> np.ndarray:
         """This epoch's rows (a new shuffle each epoch when the dataset reshuffles)."""
         return self._batch_node.plan()[1]
@@ -156,8 +160,6 @@ class TrainFeed:
 
     def epoch(self, model: Any, cbs: Any, custom: bool) -> dict:
         """One epoch, one step per batch (an overridden train_step or the core's)."""
-        from rustgrad.keras import training  # training imports this module
-
         core, opt, keys = model._engine(), model.optimizer, model._metric_keys
         loss_sum, seen, stats, logs = 0.0, 0, [[0.0, 0.0] for _ in keys], {}
         if custom:
@@ -175,8 +177,8 @@ class TrainFeed:
                 opt.iterations += 1
                 rows = _inputs.rows(xa)
                 loss_sum, seen = loss_sum + loss * rows, seen + rows
-                training._accumulate(stats, batch)
-                logs = training._logs(keys, loss_sum, seen, stats)
+                _epoch.accumulate(stats, batch)
+                logs = _epoch.logs_of(keys, loss_sum, seen, stats)
             cbs.on_train_batch_end(step, logs)
             if model.stop_training:
                 break
@@ -195,15 +197,21 @@ class TrainFeed:
 
 def evaluate(model: Any, ds: Dataset, steps: Any, cbs: Any = None, what: str = "evaluate"):
     """Loss and metrics over the dataset's batches (an overridden test_step if there is one)."""
-    from rustgrad.keras import training  # training imports this module
+    return evaluate_elements(model, _batches(ds, steps, what), cbs, what)
 
+
+def evaluate_elements(model: Any, elements: Any, cbs: Any = None, what: str = "evaluate") -> dict:
+    """Loss and metrics over batches given as dataset elements ((x, y[, sw]) each), with the
+    test batch hooks; a generator or PyDataset comes this way too."""
     custom = custom_step.overridden(model, "test_step")
     core, keys = model._engine(), model._metric_keys
     loss_sum, seen, stats, logs = 0.0, 0, [[0.0, 0.0] for _ in keys], {}
     if custom:
         model.reset_metrics()
     need_y = model._losses is not None and not custom
-    for step, element in enumerate(_batches(ds, steps, what)):
+    for step, element in enumerate(elements):
+        if cbs is not None:
+            cbs.on_test_batch_begin(step)
         xa, ya, sw = _arrays(model, element, None, need_y, f"{what} batch {step}")
         if custom:
             data = (custom_step._tensors(xa), custom_step._tensors(ya))
@@ -213,11 +221,13 @@ def evaluate(model: Any, ds: Dataset, steps: Any, cbs: Any = None, what: str = "
             loss, batch = core.eval_batch(xa, ya, sample_weight=sw)
             rows = _inputs.rows(xa)
             loss_sum, seen = loss_sum + loss * rows, seen + rows
-            training._accumulate(stats, batch)
-            logs = training._logs(keys, loss_sum, seen, stats)
+            _epoch.accumulate(stats, batch)
+            logs = _epoch.logs_of(keys, loss_sum, seen, stats)
         if cbs is not None:
             cbs.on_test_batch_end(step, logs)
-    return logs if custom else training._logs(keys, loss_sum, seen, stats)
+        if getattr(model, "stop_evaluating", False):
+            break
+    return logs if custom else _epoch.logs_of(keys, loss_sum, seen, stats)
 
 
 def eval_steps(ds: Dataset, steps: Any) -> int:
@@ -225,10 +235,21 @@ def eval_steps(ds: Dataset, steps: Any) -> int:
     return steps if steps is not None else max(ds._node.card, 0)
 
 
-def predict(model: Any, ds: Dataset, steps: Any) -> list:
+def predict(model: Any, ds: Dataset, steps: Any, cbs: Any = None) -> list:
     """The engine's outputs per batch; elements are x, or (x, y[, sw]) whose x is used."""
-    core = model._engine()
-    return [
-        core.predict_batch(_inputs.as_x(model, _split(element, "predict")[0]))
-        for element in _batches(ds, steps, "predict")
-    ]
+    return predict_elements(model, _batches(ds, steps, "predict"), cbs)
+
+
+def predict_elements(model: Any, elements: Any, cbs: Any = None) -> list:
+    """The engine's outputs per element, with the predict batch hooks (logs {"outputs": ...})."""
+    core, outs = model._engine(), []
+    for step, element in enumerate(elements):
+        if cbs is not None:
+            cbs.on_predict_batch_begin(step)
+        out = core.predict_batch(_inputs.as_x(model, _split(element, "predict")[0]))
+        outs.append(out)
+        if cbs is not None:
+            cbs.on_predict_batch_end(step, {"outputs": out})
+        if getattr(model, "stop_predicting", False):
+            break
+    return outs

@@ -1,4 +1,5 @@
-"""Keras utilities: to_categorical (integer labels to one-hot rows), plot_history (curves), and
+"""Keras utilities: to_categorical (integer labels to one-hot rows), normalize, set_random_seed,
+PyDataset / Sequence (batches by index, in _pydataset.py), plot_history (curves), and
 plot_model / model_to_dot (the model graph, with pydot and Graphviz; in _plot.py)."""
 
 from __future__ import annotations
@@ -8,8 +9,40 @@ from typing import Any
 import numpy as np
 
 from rustgrad.keras._plot import model_to_dot, plot_model
+from rustgrad.keras._pydataset import PyDataset, Sequence
 
-__all__ = ["model_to_dot", "plot_history", "plot_model", "to_categorical"]
+__all__ = [
+    "PyDataset",
+    "Sequence",
+    "model_to_dot",
+    "normalize",
+    "plot_history",
+    "plot_model",
+    "set_random_seed",
+    "to_categorical",
+]
+
+
+def set_random_seed(seed: int) -> None:
+    """Seed Python's `random`, NumPy's global generator (weight initialisers, Dropout, fit's
+    shuffles) and rustgrad's own (tf.random, rand/randn), as Keras seeds all it uses."""
+    import random
+
+    from rustgrad import random as rg_random
+
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+        raise TypeError(f"set_random_seed: seed must be an integer, got {seed!r}")
+    random.seed(int(seed))
+    np.random.seed(int(seed) % 2**32)
+    rg_random.set_seed(int(seed))
+
+
+def normalize(x: Any, axis: int = -1, order: int = 2) -> np.ndarray:
+    """x divided by its `order`-norm along `axis` (rows of norm 0 are left as they are)."""
+    arr = np.asarray(x.numpy() if hasattr(x, "numpy") else x, dtype=np.float64)
+    norm = np.atleast_1d(np.linalg.norm(arr, order, axis))
+    norm[norm == 0] = 1
+    return (arr / np.expand_dims(norm, axis)).astype(np.float32)
 
 
 def to_categorical(y: Any, num_classes: int | None = None, dtype: Any = "float32") -> np.ndarray:

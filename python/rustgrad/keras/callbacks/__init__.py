@@ -1,9 +1,11 @@
-"""Keras callbacks: hooks into fit for stopping early, checkpoints, learning rates and logs."""
+"""Keras callbacks: hooks into fit, evaluate and predict for stopping early, checkpoints and
+backups, learning rates, logs and TensorBoard."""
 
 from __future__ import annotations
 
 from rustgrad.keras.callbacks.base import Callback, CallbackList, History
-from rustgrad.keras.callbacks.monitor import EarlyStopping, ModelCheckpoint, ReduceLROnPlateau
+from rustgrad.keras.callbacks.checkpoint import BackupAndRestore, ModelCheckpoint
+from rustgrad.keras.callbacks.monitor import EarlyStopping, ReduceLROnPlateau
 from rustgrad.keras.callbacks.progress import ProgbarLogger
 from rustgrad.keras.callbacks.simple import (
     CSVLogger,
@@ -11,8 +13,10 @@ from rustgrad.keras.callbacks.simple import (
     LearningRateScheduler,
     TerminateOnNaN,
 )
+from rustgrad.keras.callbacks.tensorboard import TensorBoard
 
 __all__ = [
+    "BackupAndRestore",
     "CSVLogger",
     "Callback",
     "CallbackList",
@@ -23,5 +27,6 @@ __all__ = [
     "ModelCheckpoint",
     "ProgbarLogger",
     "ReduceLROnPlateau",
+    "TensorBoard",
     "TerminateOnNaN",
 ]

@@ -4,9 +4,34 @@ from __future__ import annotations
 
 from typing import Any
 
+# Keras' hooks; the batch ones are the hooks whose callbacks make fit run one batch per call.
+HOOKS = (
+    "on_train_begin",
+    "on_train_end",
+    "on_epoch_begin",
+    "on_epoch_end",
+    "on_batch_begin",
+    "on_batch_end",
+    "on_train_batch_begin",
+    "on_train_batch_end",
+    "on_test_begin",
+    "on_test_end",
+    "on_test_batch_begin",
+    "on_test_batch_end",
+    "on_predict_begin",
+    "on_predict_end",
+    "on_predict_batch_begin",
+    "on_predict_batch_end",
+)
+TRAIN_BATCH_HOOKS = ("on_batch_begin", "on_batch_end", "on_train_batch_begin", "on_train_batch_end")
+
 
 class Callback:
-    """Hooks the fit/evaluate/predict loops call; override the ones you need. `self.model` is set."""
+    """Hooks the fit/evaluate/predict loops call; override the ones you need. `self.model` is set.
+
+    As in Keras every hook gets a dict as `logs` (`{}` where there is nothing to report), and
+    on_train_batch_begin/end also call the older on_batch_begin/end.
+    """
 
     def __init__(self) -> None:
         self.model: Any = None
@@ -22,36 +47,104 @@ class Callback:
     def on_train_end(self, logs: dict | None = None) -> None: ...
     def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None: ...
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None: ...
-    def on_train_batch_begin(self, batch: int, logs: dict | None = None) -> None: ...
-    def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None: ...
+    def on_batch_begin(self, batch: int, logs: dict | None = None) -> None: ...
+    def on_batch_end(self, batch: int, logs: dict | None = None) -> None: ...
+
+    def on_train_batch_begin(self, batch: int, logs: dict | None = None) -> None:
+        self.on_batch_begin(batch, logs=logs)
+
+    def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
+        self.on_batch_end(batch, logs=logs)
+
     def on_test_begin(self, logs: dict | None = None) -> None: ...
     def on_test_end(self, logs: dict | None = None) -> None: ...
     def on_test_batch_begin(self, batch: int, logs: dict | None = None) -> None: ...
     def on_test_batch_end(self, batch: int, logs: dict | None = None) -> None: ...
     def on_predict_begin(self, logs: dict | None = None) -> None: ...
     def on_predict_end(self, logs: dict | None = None) -> None: ...
+    def on_predict_batch_begin(self, batch: int, logs: dict | None = None) -> None: ...
+    def on_predict_batch_end(self, batch: int, logs: dict | None = None) -> None: ...
+
+    def wants_batches(self) -> bool:
+        """Whether fit must call the train batch hooks once per batch (else batches may run in
+        chunks, much faster): true when a subclass overrides one of them."""
+        return any(
+            getattr(type(self), hook) is not getattr(Callback, hook) for hook in TRAIN_BATCH_HOOKS
+        )
 
 
-class CallbackList:
-    """Forwards each event to every callback, in order."""
+class CallbackList(Callback):
+    """Forwards each event to every callback, in order, with `{}` for logs not given (as Keras).
 
-    def __init__(self, callbacks: list, model: Any, params: dict):
-        self.callbacks = list(callbacks)
+    `CallbackList(callbacks, add_history=False, add_progbar=False, model=None, **params)` as in
+    Keras, for custom loops too.
+    """
+
+    def __init__(
+        self,
+        callbacks: Any = None,
+        add_history: bool = False,
+        add_progbar: bool = False,
+        model: Any = None,
+        **params: Any,
+    ):
+        super().__init__()
+        self.callbacks = list(callbacks or [])
         for c in self.callbacks:
             if not isinstance(c, Callback):
                 raise TypeError(f"callbacks must be Callback instances, got {c!r}")
+        if add_progbar and not any(type(c).__name__ == "ProgbarLogger" for c in self.callbacks):
+            from rustgrad.keras.callbacks.progress import ProgbarLogger
+
+            self.callbacks.insert(0, ProgbarLogger())
+        if add_history and not any(isinstance(c, History) for c in self.callbacks):
+            self.callbacks.append(History())
+        self.params = params
+        for c in self.callbacks:
+            c.set_params(params)
+            if model is not None:
+                c.set_model(model)
+        self.model = model
+
+    def append(self, callback: Callback) -> None:
+        self.callbacks.append(callback)
+
+    def set_model(self, model: Any) -> None:
+        self.model = model
+        for c in self.callbacks:
             c.set_model(model)
+
+    def set_params(self, params: dict) -> None:
+        self.params = params
+        for c in self.callbacks:
             c.set_params(params)
 
-    def __getattr__(self, event: str):
-        if not event.startswith("on_"):
-            raise AttributeError(event)
+    def wants_batches(self) -> bool:
+        return any(c.wants_batches() for c in self.callbacks)
 
-        def call(*args: Any) -> None:
-            for c in self.callbacks:
-                getattr(c, event)(*args)
 
-        return call
+def _each(callbacks: list, hook: str, args: tuple, logs: Any) -> None:
+    logs = {} if logs is None else logs
+    for c in callbacks:
+        getattr(c, hook)(*args, logs)
+
+
+def _forward(hook: str) -> Any:
+    if "batch" in hook or "epoch" in hook:
+
+        def indexed(self: CallbackList, index: int, logs: dict | None = None) -> None:
+            _each(self.callbacks, hook, (index,), logs)
+
+        return indexed
+
+    def whole(self: CallbackList, logs: dict | None = None) -> None:
+        _each(self.callbacks, hook, (), logs)
+
+    return whole
+
+
+for _hook in HOOKS:
+    setattr(CallbackList, _hook, _forward(_hook))
 
 
 class History(Callback):

@@ -1,13 +1,12 @@
-"""Callbacks that watch a logged quantity: EarlyStopping, ReduceLROnPlateau, ModelCheckpoint."""
+"""Callbacks that watch a logged quantity: EarlyStopping, ReduceLROnPlateau (and the _Monitor that
+ModelCheckpoint in checkpoint.py shares)."""
 
 from __future__ import annotations
 
 import math
-import os
 import warnings
 from typing import Any
 
-from rustgrad.keras import saving
 from rustgrad.keras.callbacks.base import Callback
 
 
@@ -140,44 +139,3 @@ class ReduceLROnPlateau(_Monitor):
                         f"\nEpoch {epoch + 1}: ReduceLROnPlateau reducing learning rate to {new_lr}."
                     )
                 self.cooldown_counter, self.wait = self.cooldown, 0
-
-
-class ModelCheckpoint(_Monitor):
-    """Save the weights after every epoch (or only when `monitor` improves) to `filepath`, which may
-    hold format fields such as '{epoch:02d}' or '{val_loss:.2f}'. Files end in .npz or .safetensors;
-    the architecture is the code that builds the model, so weights are what is stored."""
-
-    def __init__(
-        self,
-        filepath: Any,
-        monitor: str = "val_loss",
-        verbose: int = 0,
-        save_best_only: bool = False,
-        save_weights_only: bool = False,
-        mode: str = "auto",
-        save_freq: Any = "epoch",
-        initial_value_threshold: float | None = None,
-    ):
-        super().__init__(monitor, mode, 0.0)
-        if save_freq != "epoch":
-            raise ValueError("ModelCheckpoint: only save_freq='epoch' is supported")
-        self.filepath = os.fspath(filepath)
-        saving.check_format(self.filepath)
-        self.verbose, self.save_best_only = verbose, save_best_only
-        self.save_weights_only = save_weights_only
-        if initial_value_threshold is not None:
-            self.best = float(initial_value_threshold)
-
-    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
-        logs = logs or {}
-        path = self.filepath.format(epoch=epoch + 1, **logs)
-        if self.save_best_only:
-            current = self.current(logs)
-            if current is None or not self.improved(current, self.best):
-                return
-            if self.verbose:
-                print(
-                    f"\nEpoch {epoch + 1}: {self.monitor} improved from {self.best:.5f} to {current:.5f}, saving to {path}"
-                )
-            self.best = current
-        self.model.save_weights(path)

@@ -41,13 +41,35 @@ def per_step(seconds: float, steps: int) -> str:
 
 
 class ProgbarLogger(Callback):
-    """Prints progress for fit (and evaluate when verbose); Keras' layout and number formats."""
+    """Prints progress for fit (and evaluate when verbose); Keras' layout and number formats.
 
-    def __init__(self, verbose: int = 1, steps: int = 0, epochs: int = 1, stream=None):
+    `ProgbarLogger()` as Keras takes it reads verbose, steps and epochs from the loop's params;
+    fit adds one itself unless one is in `callbacks`. During fit's validation it stays quiet."""
+
+    def __init__(self, verbose=None, steps=None, epochs=None, stream=None):
         super().__init__()
-        self.verbose, self.steps, self.epochs = verbose, steps, epochs
-        self.stream = stream
-        self.width = len(str(steps))
+        self._given = (verbose, steps, epochs)
+        self.verbose, self.steps = (1 if verbose is None else verbose), steps or 0
+        self.epochs = 1 if epochs is None else epochs
+        self.stream, self._in_fit = stream, False
+        self.width = len(str(self.steps))
+
+    def set_params(self, params: dict) -> None:
+        super().set_params(params)
+        verbose, steps, epochs = self._given
+        self.verbose = params.get("verbose", 1) if verbose is None else verbose
+        self.steps = (params.get("steps") or 0) if steps is None else steps
+        self.epochs = params.get("epochs", 0) if epochs is None else epochs
+        self.width = len(str(self.steps))
+
+    def wants_batches(self) -> bool:
+        return False  # fit's chunked loop feeds it directly
+
+    def on_train_begin(self, logs: dict | None = None) -> None:
+        self._in_fit = True
+
+    def on_train_end(self, logs: dict | None = None) -> None:
+        self._in_fit = False
 
     def _write(self, text: str) -> None:
         out = self.stream or sys.stdout
@@ -61,7 +83,8 @@ class ProgbarLogger(Callback):
             self._write(f"Epoch {epoch + 1}/{self.epochs}\n")
 
     def on_test_begin(self, logs: dict | None = None) -> None:
-        self.on_epoch_begin(0, logs)
+        if not self._in_fit:
+            self.on_epoch_begin(0, logs)
 
     def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
         self.seen = batch + 1
@@ -73,7 +96,9 @@ class ProgbarLogger(Callback):
         eta_s = f"{eta:.0f}s" if eta < 3600 else f"{eta // 3600:.0f}:{eta % 3600 // 60:02.0f}:00"
         self._write(f"\r{self._bar(self.seen)} - ETA: {eta_s}{format_logs(logs or {})}")
 
-    on_test_batch_end = on_train_batch_end
+    def on_test_batch_end(self, batch: int, logs: dict | None = None) -> None:
+        if not self._in_fit:
+            self.on_train_batch_end(batch, logs)
 
     def _bar(self, done: int) -> str:
         filled = int(30 * done / max(self.steps, 1))
@@ -97,7 +122,8 @@ class ProgbarLogger(Callback):
         self._finish(logs)
 
     def on_test_end(self, logs: dict | None = None) -> None:
-        self._finish(logs)
+        if not self._in_fit:
+            self._finish(logs)
 
     def interrupted(self) -> None:
         """End the half-drawn bar line so the traceback starts on a fresh line."""

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from rustgrad.keras import _compile, _summary, optimizers, saving, training
+from rustgrad.keras._on_batch import OnBatchMixin
 from rustgrad.keras.custom_step import StepMixin
 from rustgrad.keras.layers.base import Layer
 from rustgrad.keras.layers.naming import auto_name, snake
@@ -23,7 +24,7 @@ from rustgrad.keras.models import subclassed
 __all__ = ["Model"]
 
 
-class Model(StepMixin, Layer):
+class Model(OnBatchMixin, StepMixin, Layer):
     """A model is a layer: it has weights and can be called on tensors, including inside another
     model. `keras.Model(inputs, outputs)` builds a functional model from traced KerasTensors."""
 
@@ -264,7 +265,7 @@ class Model(StepMixin, Layer):
 
     def predict(self, x: Any, batch_size: Any = None, verbose: Any = 0, **kwargs: Any) -> Any:
         """The model's outputs for x: a float32 array, or a list (dict) of them for several."""
-        return training.predict(self, x, batch_size, verbose, steps=kwargs.get("steps"))
+        return training.predict(self, x, batch_size, verbose, **kwargs)
 
     def __call__(self, x: Any, training: bool = False) -> Any:
         """On KerasTensors: the model used as a layer. On data: the forward pass as rustgrad

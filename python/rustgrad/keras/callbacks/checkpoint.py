@@ -1,0 +1,200 @@
+"""Callbacks that write training state to files: ModelCheckpoint (weights per epoch or per N
+batches, Keras' templates and messages) and BackupAndRestore (resume an interrupted fit)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+import warnings
+from typing import Any
+
+from rustgrad.keras import saving
+from rustgrad.keras.callbacks.base import Callback
+from rustgrad.keras.callbacks.monitor import _Monitor
+
+
+class ModelCheckpoint(_Monitor):
+    """Save the weights after every epoch (or every `save_freq` batches), or only when `monitor`
+    improves, to `filepath`, which may hold fields such as '{epoch:02d}' or '{val_loss:.2f}'.
+    Files end in .npz or .safetensors (save_weights' formats): the architecture is the code that
+    builds the model, so weights are what is stored, with or without save_weights_only."""
+
+    def __init__(
+        self,
+        filepath: Any,
+        monitor: str = "val_loss",
+        verbose: int = 0,
+        save_best_only: bool = False,
+        save_weights_only: bool = False,
+        mode: str = "auto",
+        save_freq: Any = "epoch",
+        initial_value_threshold: float | None = None,
+    ):
+        super().__init__(monitor, mode, 0.0)
+        if save_freq != "epoch" and (
+            isinstance(save_freq, bool) or not isinstance(save_freq, int) or save_freq <= 0
+        ):
+            raise ValueError(
+                f"ModelCheckpoint: save_freq must be 'epoch' or a positive integer (batches), "
+                f"got {save_freq!r}"
+            )
+        self.filepath = os.fspath(filepath)
+        saving.check_format(self.filepath)
+        self.verbose, self.save_best_only = verbose, save_best_only
+        self.save_weights_only, self.save_freq = save_weights_only, save_freq
+        self.initial_value_threshold = initial_value_threshold
+        if initial_value_threshold is not None:
+            self.best = float(initial_value_threshold)
+        self._epoch, self._since_save = 0, 0
+
+    def wants_batches(self) -> bool:
+        return self.save_freq != "epoch"
+
+    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
+        self._epoch = epoch
+
+    def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
+        if self.save_freq == "epoch":
+            return
+        self._since_save += 1
+        if self._since_save >= self.save_freq:
+            self._since_save = 0
+            self._save(self._epoch, batch, logs or {})
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        if self.save_freq == "epoch":
+            self._save(epoch, None, logs or {})
+
+    def _path(self, epoch: int, batch: Any, logs: dict) -> str:
+        fields = dict(logs) if batch is None or "batch" in logs else {**logs, "batch": batch + 1}
+        try:
+            return self.filepath.format(epoch=epoch + 1, **fields)
+        except KeyError as exc:
+            raise KeyError(
+                f"ModelCheckpoint: filepath {self.filepath!r} names {exc}, which is not in the "
+                f"logs; available: epoch, {', '.join(fields)}"
+            ) from None
+
+    def _save(self, epoch: int, batch: Any, logs: dict) -> None:
+        path = self._path(epoch, batch, logs)
+        if self.save_best_only:
+            current = logs.get(self.monitor)
+            if current is None:
+                warnings.warn(
+                    f"Can save best model only with {self.monitor} available, skipping.",
+                    stacklevel=3,
+                )
+                return
+            if not self.improved(float(current), self.best):
+                if self.verbose > 0:
+                    print(
+                        f"\nEpoch {epoch + 1}: {self.monitor} did not improve from {self.best:.5f}"
+                    )
+                return
+            if self.verbose > 0:
+                print(
+                    f"\nEpoch {epoch + 1}: {self.monitor} improved from {self.best:.5f} to "
+                    f"{float(current):.5f}, saving model to {path}"
+                )
+            self.best = float(current)
+        elif self.verbose > 0:
+            print(f"\nEpoch {epoch + 1}: saving model to {path}")
+        self.model.save_weights(path)
+
+
+def _write_json(path: str, value: dict) -> None:
+    """Written to a temporary beside `path`, fsynced and renamed: the old file or the new one."""
+    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".meta.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w") as f:
+            json.dump(value, f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+class BackupAndRestore(Callback):
+    """Back up the weights, the optimizer's step count and the epoch reached after every epoch to
+    `backup_dir`; a later fit with the same callback resumes at that epoch (the same shuffles,
+    as the backup keeps fit's shuffle seed) and the backup is deleted when fit ends normally.
+
+    Each backup writes a new weights file (atomically, by save_weights), then the metadata that
+    names it (atomically), then removes the previous one, so a crash at any moment leaves one
+    consistent backup. The optimizer's slots (momentum, Adam's moments) live inside the Rust
+    engine, which does not expose them yet: they restart from zero on resume, with a warning, so
+    only a slot-free optimizer (plain SGD) resumes bit for bit."""
+
+    def __init__(
+        self,
+        backup_dir: Any,
+        save_freq: Any = "epoch",
+        double_checkpoint: bool = False,
+        delete_checkpoint: bool = True,
+    ):
+        super().__init__()
+        if not backup_dir:
+            raise ValueError("BackupAndRestore: empty `backup_dir` argument passed")
+        if save_freq != "epoch":
+            raise NotImplementedError(
+                f"BackupAndRestore: save_freq={save_freq!r} (mid-epoch backups) is not supported; "
+                "use save_freq='epoch'"
+            )
+        if double_checkpoint:
+            raise NotImplementedError(
+                "BackupAndRestore: double_checkpoint=True is not supported (each backup is "
+                "already written atomically, so the previous one is never left half-written)"
+            )
+        self.backup_dir, self.save_freq = os.fspath(backup_dir), save_freq
+        self.delete_checkpoint = delete_checkpoint
+        self._meta = os.path.join(self.backup_dir, "training_metadata.json")
+
+    def on_train_begin(self, logs: dict | None = None) -> None:
+        if not os.path.exists(self._meta):
+            return
+        with open(self._meta) as f:
+            meta = json.load(f)
+        try:
+            self.model.load_weights(os.path.join(self.backup_dir, meta["weights"]))
+            epoch, iterations, seed = int(meta["epoch"]), int(meta["iterations"]), meta["seed"]
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ValueError(
+                f"BackupAndRestore: the backup in {self.backup_dir} is unreadable ({exc}); "
+                "delete the folder to start afresh"
+            ) from exc
+        opt = self.model.optimizer
+        opt.iterations, self.model._initial_epoch = iterations, epoch
+        self.model._fit_seed = int(seed)
+        if type(opt).__name__ != "SGD" or getattr(opt, "momentum", 0.0):
+            warnings.warn(
+                f"BackupAndRestore: resumed at epoch {epoch + 1} with the weights and step count; "
+                f"{type(opt).__name__}'s slot state (momenta/moments) restarts from zero",
+                stacklevel=2,
+            )
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        os.makedirs(self.backup_dir, exist_ok=True)
+        old = None
+        if os.path.exists(self._meta):
+            with open(self._meta) as f:
+                old = json.load(f).get("weights")
+        name = f"weights_epoch{epoch + 1}.npz"
+        self.model.save_weights(os.path.join(self.backup_dir, name))
+        meta = {
+            "epoch": epoch + 1,
+            "iterations": int(self.model.optimizer.iterations),
+            "seed": int(getattr(self.model, "_fit_seed", 0)),
+            "weights": name,
+        }
+        _write_json(self._meta, meta)
+        if old and old != name and os.path.exists(os.path.join(self.backup_dir, old)):
+            os.unlink(os.path.join(self.backup_dir, old))
+
+    def on_train_end(self, logs: dict | None = None) -> None:
+        if self.delete_checkpoint and os.path.isdir(self.backup_dir):
+            shutil.rmtree(self.backup_dir)
