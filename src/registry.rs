@@ -3,7 +3,10 @@
 use crate::error::{Error, Result};
 use crate::losses::Loss;
 use crate::metrics::Metric;
-use crate::optimizers::{Adagrad, Adam, Clip, Optimizer, OptimizerState, RMSprop, Sgd};
+use crate::optimizers::{
+    Adadelta, Adagrad, Adam, Adamax, Clip, Ema, Ftrl, Lamb, Lion, Nadam, Optimizer, OptimizerState,
+    RMSprop, Sgd,
+};
 use std::collections::HashMap;
 
 pub const LOSSES: &[&str] = &[
@@ -23,10 +26,13 @@ pub const METRICS: &[&str] = &[
     "mean_absolute_error",
 ];
 
-pub const OPTIMIZERS: &[&str] = &["sgd", "adam", "adamw", "rmsprop", "adagrad"];
+pub const OPTIMIZERS: &[&str] = &[
+    "sgd", "adam", "adamw", "rmsprop", "adagrad", "adadelta", "adamax", "nadam", "ftrl", "lion",
+    "lamb",
+];
 
 /// An optimizer by its Keras name with its keywords (Keras' defaults for those not given):
-/// numbers in `num`, flags (nesterov, amsgrad, centered) in `flags`.
+/// numbers in `num`, flags (nesterov, amsgrad, centered, use_ema) in `flags`.
 pub fn optimizer(
     name: &str,
     num: &HashMap<String, f32>,
@@ -52,6 +58,31 @@ pub fn optimizer(
             f("initial_accumulator_value", 0.1),
             f("epsilon", 1e-7),
         )),
+        "adadelta" => Box::new(Adadelta::new(f("rho", 0.95), f("epsilon", 1e-7))),
+        "adamax" => Box::new(Adamax::new(
+            f("beta_1", 0.9),
+            f("beta_2", 0.999),
+            f("epsilon", 1e-7),
+        )),
+        "nadam" => Box::new(Nadam::new(
+            f("beta_1", 0.9),
+            f("beta_2", 0.999),
+            f("epsilon", 1e-7),
+        )),
+        "ftrl" => Box::new(Ftrl::new(
+            f("learning_rate_power", -0.5),
+            f("initial_accumulator_value", 0.1),
+            f("l1_regularization_strength", 0.0),
+            f("l2_regularization_strength", 0.0),
+            f("l2_shrinkage_regularization_strength", 0.0),
+            f("beta", 0.0),
+        )),
+        "lion" => Box::new(Lion::new(f("beta_1", 0.9), f("beta_2", 0.99))),
+        "lamb" => Box::new(Lamb::new(
+            f("beta_1", 0.9),
+            f("beta_2", 0.999),
+            f("epsilon", 1e-7),
+        )),
         _ => return Err(unknown("optimizer", name, OPTIMIZERS)),
     };
     let clip = Clip {
@@ -59,7 +90,15 @@ pub fn optimizer(
         clipvalue: num.get("clipvalue").copied(),
         global_clipnorm: num.get("global_clipnorm").copied(),
     };
-    OptimizerState::new(rule, clip, f("weight_decay", 0.0))
+    let ema = b("use_ema")
+        .then(|| {
+            Ema::new(
+                f("ema_momentum", 0.99),
+                num.get("ema_overwrite_frequency").copied(),
+            )
+        })
+        .transpose()?;
+    Ok(OptimizerState::new(rule, clip, f("weight_decay", 0.0))?.with_ema(ema))
 }
 
 /// The valid names of one kind: "loss", "metric", "optimizer", "activation" or "merge".

@@ -367,6 +367,8 @@ class Model:
         """Core loss (one, or one per output), metrics as (core name, threshold) (a list, or a list
         per output), the optimizer's name and Keras keywords; `frozen` layer indices do not train."""
     def params(self) -> list[Tensor]: ...
+    def finalize_variable_values(self) -> None:
+        """The weights take the optimizer's moving average when it keeps one (use_ema)."""
     def train_batch(
         self,
         x: _Arrays,
@@ -410,6 +412,8 @@ class Optimizer:
         """`name` is a core optimizer name ("sgd", "adam", ...); keywords as for Model.compile."""
     def step(self, params: Sequence[Tensor | None], lr: float) -> None:
         """Update every tensor whose .grad is set and clear it; slot i keeps its state for None."""
+    def finalize(self, params: Sequence[Tensor]) -> None:
+        """Replace each tensor by its moving average (use_ema); position i as in step."""
     @property
     def iterations(self) -> int: ...
 

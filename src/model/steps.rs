@@ -84,6 +84,13 @@ impl Compiled {
             .collect()
     }
 
+    /// Keras' `finalize_variable_values` at the end of fit: the weights take their moving average
+    /// when the optimizer keeps one (use_ema), else nothing changes.
+    pub fn finalize_variable_values(&mut self, graph: &Graph) {
+        let params = self.trainable(graph);
+        self.opt.finalize(&params);
+    }
+
     /// Whether layer `l` runs in training mode during a train step: a frozen layer that says so
     /// (BatchNormalization) runs in inference mode, as in Keras.
     fn mode(&self, graph: &Graph, l: usize) -> bool {

@@ -1,12 +1,27 @@
 //! Optimizers: the trait, gradient clipping shared by all, and the step that applies one update to
 //! every parameter. One file per optimizer holds its config, state and update rule.
+mod adadelta;
 mod adagrad;
 mod adam;
+mod adamax;
+mod elementwise;
+mod ema;
+mod ftrl;
+mod lamb;
+mod lion;
+mod nadam;
 mod rmsprop;
 mod sgd;
 
+pub use adadelta::Adadelta;
 pub use adagrad::Adagrad;
 pub use adam::Adam;
+pub use adamax::Adamax;
+pub use ema::Ema;
+pub use ftrl::Ftrl;
+pub use lamb::Lamb;
+pub use lion::Lion;
+pub use nadam::Nadam;
 pub use rmsprop::RMSprop;
 pub use sgd::Sgd;
 
@@ -28,11 +43,12 @@ pub struct Clip {
     pub global_clipnorm: Option<f32>,
 }
 
-/// An optimizer with its clipping, decoupled weight decay and step counter.
+/// An optimizer with its clipping, decoupled weight decay, weight average and step counter.
 pub struct OptimizerState {
     pub rule: Box<dyn Optimizer>,
     pub clip: Clip,
     pub weight_decay: f32,
+    pub ema: Option<Ema>,
     pub iterations: u64,
 }
 
@@ -90,12 +106,32 @@ impl OptimizerState {
                 "clipnorm and global_clipnorm cannot both be set",
             ));
         }
+        if weight_decay.is_nan() || weight_decay < 0.0 {
+            return Err(Error::invalid(
+                rule.name(),
+                format!("weight_decay must be >= 0, got {weight_decay}"),
+            ));
+        }
         Ok(OptimizerState {
             rule,
             clip,
             weight_decay,
+            ema: None,
             iterations: 0,
         })
+    }
+
+    /// Keep an exponential moving average of the weights (Keras' `use_ema`).
+    pub fn with_ema(mut self, ema: Option<Ema>) -> Self {
+        self.ema = ema;
+        self
+    }
+
+    /// Replace the weights by their moving average when there is one (end of fit).
+    pub fn finalize(&mut self, params: &[Tensor]) {
+        if let Some(e) = self.ema.as_mut() {
+            e.finalize(params);
+        }
     }
 
     /// Apply one update to every parameter that has a gradient, then clear the gradients.
@@ -136,6 +172,9 @@ impl OptimizerState {
             drop(w);
             drop(gd);
             p.zero_grad();
+        }
+        if let Some(e) = self.ema.as_mut() {
+            e.after_step(params, t);
         }
         Ok(())
     }
@@ -182,5 +221,9 @@ impl Slots {
             self.0[i] = vec![init; n];
         }
         &mut self.0[i]
+    }
+
+    pub fn peek(&self, i: usize) -> Option<&[f32]> {
+        self.0.get(i).map(|v| v.as_slice())
     }
 }

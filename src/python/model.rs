@@ -236,6 +236,15 @@ impl PyModel {
         .py_err()
     }
 
+    /// The weights take the optimizer's moving average when it keeps one (end of fit, use_ema).
+    fn finalize_variable_values(&self, py: Python<'_>) {
+        self.with_write(py, |s| {
+            if let Some(c) = s.compiled.as_mut() {
+                c.finalize_variable_values(&s.model);
+            }
+        })
+    }
+
     fn params(&self, py: Python<'_>) -> Vec<PyTensor> {
         self.with_read(py, |s| s.model.params())
             .into_iter()

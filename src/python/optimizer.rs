@@ -45,6 +45,12 @@ impl PyOptimizer {
         py.detach(|| self.state.lock().step(&ts, lr)).py_err()
     }
 
+    /// Replace each tensor by its moving average (use_ema); position i as in `step`.
+    fn finalize(&self, py: Python<'_>, params: Vec<PyRef<'_, PyTensor>>) {
+        let ts: Vec<Tensor> = params.iter().map(|p| p.t.clone()).collect();
+        py.detach(|| self.state.lock().finalize(&ts))
+    }
+
     #[getter]
     fn iterations(&self) -> u64 {
         self.state.lock().iterations

@@ -84,6 +84,10 @@ class EagerEngine:
     def params(self) -> list:
         return list(self._weights())
 
+    def finalize_variable_values(self) -> None:
+        if self._opt is not None:
+            self._opt.finalize(self._params)
+
     def forward(self, x: Any, training: bool = False) -> Any:
         xs = list(x) if isinstance(x, (list, tuple)) else [x]
         outs = self._forward([_as_tensor(v) for v in xs], training)

@@ -257,7 +257,9 @@ class Model(OnBatchMixin, StepMixin, Layer):
     def fit(self, x: Any = None, y: Any = None, **kwargs: Any) -> Any:
         """Train for `epochs` over (x, y) in batches; returns a History (see training.fit)."""
         with self._fit_lock:
-            return training.fit(self, x, y, **kwargs)
+            history = training.fit(self, x, y, **kwargs)
+            self.optimizer._finalize_fit(self, kwargs.get("epochs", 1))  # use_ema's averages
+            return history
 
     def evaluate(self, x: Any = None, y: Any = None, **kwargs: Any) -> Any:
         """Loss, or [loss, *metrics], over (x, y); a dict with return_dict=True."""

@@ -6,14 +6,35 @@ from typing import Any
 
 from rustgrad.keras._names import unknown_name
 from rustgrad.keras.optimizers import schedules
+from rustgrad.keras.optimizers.adadelta import Adadelta
 from rustgrad.keras.optimizers.adagrad import Adagrad
 from rustgrad.keras.optimizers.adam import Adam
+from rustgrad.keras.optimizers.adamax import Adamax
 from rustgrad.keras.optimizers.adamw import AdamW
+from rustgrad.keras.optimizers.ftrl import Ftrl
+from rustgrad.keras.optimizers.lamb import Lamb
+from rustgrad.keras.optimizers.lion import Lion
+from rustgrad.keras.optimizers.nadam import Nadam
 from rustgrad.keras.optimizers.optimizer import Optimizer
 from rustgrad.keras.optimizers.rmsprop import RMSprop
 from rustgrad.keras.optimizers.sgd import SGD
 
-__all__ = ["SGD", "Adagrad", "Adam", "AdamW", "Optimizer", "RMSprop", "get", "schedules"]
+__all__ = [
+    "SGD",
+    "Adadelta",
+    "Adagrad",
+    "Adam",
+    "AdamW",
+    "Adamax",
+    "Ftrl",
+    "Lamb",
+    "Lion",
+    "Nadam",
+    "Optimizer",
+    "RMSprop",
+    "get",
+    "schedules",
+]
 
 _BY_NAME: dict[str, type[Optimizer]] = {
     "sgd": SGD,
@@ -21,6 +42,12 @@ _BY_NAME: dict[str, type[Optimizer]] = {
     "adamw": AdamW,
     "rmsprop": RMSprop,
     "adagrad": Adagrad,
+    "adadelta": Adadelta,
+    "adamax": Adamax,
+    "nadam": Nadam,
+    "ftrl": Ftrl,
+    "lion": Lion,
+    "lamb": Lamb,
 }
 
 

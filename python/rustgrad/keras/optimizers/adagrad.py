@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from rustgrad.keras.optimizers import _checks
 from rustgrad.keras.optimizers.optimizer import Optimizer
 
 
@@ -20,8 +21,10 @@ class Adagrad(Optimizer):
         **kwargs,
     ):
         super().__init__(learning_rate=learning_rate, **kwargs)
-        self.initial_accumulator_value = float(initial_accumulator_value)
-        self.epsilon = float(epsilon)
+        self.initial_accumulator_value = _checks.number(
+            self, "initial_accumulator_value", initial_accumulator_value, lo=0
+        )
+        self.epsilon = _checks.number(self, "epsilon", epsilon, lo=0)
 
     def core_kwargs(self) -> dict:
         return {

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from rustgrad.keras.optimizers import _checks
 from rustgrad.keras.optimizers.optimizer import Optimizer
 
 
@@ -22,7 +23,9 @@ class Adam(Optimizer):
         **kwargs,
     ):
         super().__init__(learning_rate=learning_rate, **kwargs)
-        self.beta_1, self.beta_2, self.epsilon = float(beta_1), float(beta_2), float(epsilon)
+        self.beta_1 = _checks.number(self, "beta_1", beta_1, 0, 1, hi_open=True)
+        self.beta_2 = _checks.number(self, "beta_2", beta_2, 0, 1, hi_open=True)
+        self.epsilon = _checks.number(self, "epsilon", epsilon, lo=0)
         self.amsgrad = bool(amsgrad)
 
     def core_kwargs(self) -> dict:

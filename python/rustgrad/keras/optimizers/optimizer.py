@@ -12,6 +12,7 @@ from typing import Any
 
 from rustgrad import _core
 from rustgrad._core import Tensor
+from rustgrad.keras.optimizers import _checks
 from rustgrad.keras.optimizers.schedules import LearningRateSchedule
 
 
@@ -23,37 +24,61 @@ class Optimizer:
     def __init__(
         self,
         learning_rate: Any = 0.001,
+        weight_decay: float | None = None,
         clipnorm: float | None = None,
         clipvalue: float | None = None,
         global_clipnorm: float | None = None,
-        weight_decay: float | None = None,
+        use_ema: bool = False,
+        ema_momentum: float = 0.99,
+        ema_overwrite_frequency: int | None = None,
         name: str | None = None,
         **kwargs,
     ):
-        if "lr" in kwargs:  # Keras 2 spelling
+        if "lr" in kwargs:  # tf.keras 2's spelling, accepted with its warning
             learning_rate = kwargs.pop("lr")
-        for key in ("use_ema", "ema_momentum", "ema_overwrite_frequency", "jit_compile"):
-            kwargs.pop(key, None)
+            _checks.warn_legacy("The `lr` argument is deprecated, use `learning_rate` instead.")
+        decay = kwargs.pop("decay", None)
+        kwargs.pop("jit_compile", None)  # there is nothing to compile: the rule is already Rust
+        for key in ("loss_scale_factor", "gradient_accumulation_steps"):
+            if kwargs.pop(key, None) is not None:
+                raise NotImplementedError(f"{type(self).__name__}: {key} is not supported")
         if kwargs:
             raise TypeError(f"{type(self).__name__} got unexpected arguments {sorted(kwargs)}")
         if clipnorm is not None and global_clipnorm is not None:
-            raise ValueError("clipnorm and global_clipnorm cannot both be set")
+            raise ValueError(
+                f"{type(self).__name__}: clipnorm and global_clipnorm cannot both be set"
+            )
         for key, v in (
             ("clipnorm", clipnorm),
             ("clipvalue", clipvalue),
             ("global_clipnorm", global_clipnorm),
         ):
-            if v is not None and not float(v) > 0:
-                raise ValueError(f"{key} must be a positive number, got {v}")
+            if v is not None:
+                _checks.number(self, key, v, lo=0, lo_open=True)
         self.clipnorm, self.clipvalue, self.global_clipnorm = clipnorm, clipvalue, global_clipnorm
+        if weight_decay is not None:
+            weight_decay = _checks.number(self, "weight_decay", weight_decay, lo=0)
         self.weight_decay = weight_decay
+        self.use_ema = bool(use_ema)
+        self.ema_momentum = _checks.number(self, "ema_momentum", ema_momentum, 0, 1)
+        self.ema_overwrite_frequency = _checks.overwrite_frequency(self, ema_overwrite_frequency)
         self.name = name or type(self).__name__.lower()
         self.iterations = 0
         self._core: Any = None  # the Rust rule for apply_gradients, made on first use
         self._slots: dict[int, int] = {}  # hash(tensor) -> its state slot in self._core
         self._variables: list[Any] = []
         self._lr: Any = None
+        self._decay = 0.0
         self.learning_rate = learning_rate
+        if decay is not None:
+            self._decay = _checks.number(self, "decay", decay, lo=0)
+            _checks.warn_legacy(
+                "`decay` is a tf.keras 2 argument (Keras 3 ignores it); as in tf.keras 2 the rate "
+                "becomes learning_rate / (1 + decay * iterations). Use "
+                "keras.optimizers.schedules.InverseTimeDecay instead."
+            )
+            if self._decay:
+                self._lr = _checks.DecayedRate(self._lr, self._decay)
 
     @property
     def learning_rate(self) -> float:
@@ -62,17 +87,19 @@ class Optimizer:
 
     @learning_rate.setter
     def learning_rate(self, value: Any) -> None:
-        if isinstance(self._lr, LearningRateSchedule) and not isinstance(
+        if isinstance(self._base_lr(), LearningRateSchedule) and not isinstance(
             value, LearningRateSchedule
         ):
             raise TypeError(
                 "this optimizer's learning rate is a schedule; it cannot be set to a number"
             )
         if not isinstance(value, LearningRateSchedule) and not callable(value):
-            value = float(value)
-            if not value >= 0:
-                raise ValueError(f"learning_rate must be a non-negative number, got {value}")
-        self._lr = value
+            value = _checks.number(self, "learning_rate", value, lo=0)
+        self._lr = _checks.DecayedRate(value, self._decay) if self._decay else value
+
+    def _base_lr(self) -> Any:
+        """The rate as given, without tf.keras 2's decay."""
+        return self._lr.base if isinstance(self._lr, _checks.DecayedRate) else self._lr
 
     lr = learning_rate
 
@@ -88,6 +115,10 @@ class Optimizer:
         }
         if self.weight_decay:
             kw["weight_decay"] = float(self.weight_decay)
+        if self.use_ema:
+            kw["use_ema"] = True
+            kw["ema_momentum"] = self.ema_momentum
+            kw["ema_overwrite_frequency"] = self.ema_overwrite_frequency
         return kw
 
     def apply_gradients(self, grads_and_vars: Iterable[tuple[Any, Any]]) -> int:
@@ -130,8 +161,40 @@ class Optimizer:
         value.backward()
         return self.apply_gradients([(v.grad, v) for v in var_list])
 
+    def finalize_variable_values(self, var_list: Any = None) -> None:
+        """With use_ema, the variables this optimizer updated take their moving average (Keras
+        does this at the end of fit). The variables are those of apply_gradients, in the order
+        they were first seen, whatever `var_list` holds."""
+        if self.use_ema and self._core is not None:
+            self._core.finalize(self._variables)
+
+    def _finalize_fit(self, model: Any, epochs: Any) -> None:
+        """The end of `fit`: both the engine's weights (fit's steps) and those of a custom
+        train_step (apply_gradients) take their averages, as Keras' fit does when epochs > 0."""
+        if self.use_ema and int(epochs) > 0:
+            model._engine().finalize_variable_values()
+            self.finalize_variable_values()
+
     def get_config(self) -> dict:
-        return {"name": self.name, "learning_rate": self._lr, **self.core_kwargs()}
+        config = {
+            "name": self.name,
+            "learning_rate": self._base_lr(),
+            "weight_decay": self.weight_decay,
+            "clipnorm": self.clipnorm,
+            "global_clipnorm": self.global_clipnorm,
+            "clipvalue": self.clipvalue,
+            "use_ema": self.use_ema,
+            "ema_momentum": self.ema_momentum,
+            "ema_overwrite_frequency": self.ema_overwrite_frequency,
+        }
+        config.update({k: v for k, v in self.core_kwargs().items() if k not in config})
+        if self._decay:
+            config["decay"] = self._decay
+        return config
+
+    @classmethod
+    def from_config(cls, config: dict) -> Optimizer:
+        return cls(**config)
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}(learning_rate={self._lr!r})"
+        return f"{type(self).__name__}(learning_rate={self._base_lr()!r})"

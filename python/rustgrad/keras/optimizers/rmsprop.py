@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from rustgrad.keras.optimizers import _checks
 from rustgrad.keras.optimizers.optimizer import Optimizer
 
 
@@ -22,7 +23,9 @@ class RMSprop(Optimizer):
         **kwargs,
     ):
         super().__init__(learning_rate=learning_rate, **kwargs)
-        self.rho, self.momentum, self.epsilon = float(rho), float(momentum), float(epsilon)
+        self.rho = _checks.number(self, "rho", rho, 0, 1)
+        self.momentum = _checks.number(self, "momentum", momentum, 0, 1)
+        self.epsilon = _checks.number(self, "epsilon", epsilon, lo=0)
         self.centered = bool(centered)
 
     def core_kwargs(self) -> dict:

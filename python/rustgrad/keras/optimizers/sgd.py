@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from rustgrad.keras.optimizers import _checks
 from rustgrad.keras.optimizers.optimizer import Optimizer
 
 
@@ -16,9 +17,8 @@ class SGD(Optimizer):
         self, learning_rate: Any = 0.01, momentum: float = 0.0, nesterov: bool = False, **kwargs
     ):
         super().__init__(learning_rate=learning_rate, **kwargs)
-        if not 0.0 <= float(momentum) <= 1.0:
-            raise ValueError(f"momentum must be in [0, 1], got {momentum}")
-        self.momentum, self.nesterov = float(momentum), bool(nesterov)
+        self.momentum = _checks.number(self, "momentum", momentum, 0, 1)
+        self.nesterov = bool(nesterov)
 
     def core_kwargs(self) -> dict:
         return {**super().core_kwargs(), "momentum": self.momentum, "nesterov": self.nesterov}
