@@ -16,6 +16,15 @@ pub const LOSSES: &[&str] = &[
     "binary_crossentropy",
     "categorical_crossentropy",
     "sparse_categorical_crossentropy",
+    "hinge",
+    "squared_hinge",
+    "categorical_hinge",
+    "kl_divergence",
+    "poisson",
+    "log_cosh",
+    "cosine_similarity",
+    "categorical_focal_crossentropy",
+    "binary_focal_crossentropy",
 ];
 
 pub const METRICS: &[&str] = &[
@@ -24,6 +33,8 @@ pub const METRICS: &[&str] = &[
     "sparse_categorical_accuracy",
     "mean_squared_error",
     "mean_absolute_error",
+    "top_k_categorical_accuracy",
+    "sparse_top_k_categorical_accuracy",
 ];
 
 pub const OPTIMIZERS: &[&str] = &[
@@ -126,13 +137,58 @@ fn unknown(kind: &str, name: &str, valid: &[&str]) -> Error {
     )
 }
 
-/// A loss by its Keras name, with its from_logits flag and label smoothing (cross-entropies) and
-/// delta (huber).
-pub fn loss(name: &str, from_logits: bool, delta: f32, label_smoothing: f32) -> Result<Loss> {
+/// A loss's keywords besides its name, with Keras' defaults: from_logits and label_smoothing
+/// (cross-entropies), delta (huber), alpha, gamma and apply_class_balancing (focal losses).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct LossArgs {
+    pub from_logits: bool,
+    pub delta: f32,
+    pub label_smoothing: f32,
+    pub alpha: f32,
+    pub gamma: f32,
+    pub apply_class_balancing: bool,
+}
+
+impl Default for LossArgs {
+    fn default() -> LossArgs {
+        LossArgs {
+            from_logits: false,
+            delta: 1.0,
+            label_smoothing: 0.0,
+            alpha: 0.25,
+            gamma: 2.0,
+            apply_class_balancing: false,
+        }
+    }
+}
+
+/// A loss by its Keras name with its keywords, each checked (the message names the loss).
+pub fn loss(name: &str, a: &LossArgs) -> Result<Loss> {
+    let LossArgs {
+        from_logits,
+        delta,
+        label_smoothing,
+        alpha,
+        gamma,
+        apply_class_balancing,
+    } = *a;
     if !(0.0..=1.0).contains(&label_smoothing) {
         return Err(Error::invalid(
             name,
             format!("label_smoothing must be in [0, 1], got {label_smoothing}"),
+        ));
+    }
+    let focal = name.ends_with("focal_crossentropy");
+    if focal && !(gamma >= 0.0 && gamma.is_finite()) {
+        return Err(Error::invalid(
+            name,
+            format!("gamma must be a finite number >= 0, got {gamma}"),
+        ));
+    }
+    if focal && !alpha.is_finite() {
+        return Err(Error::invalid(
+            name,
+            format!("alpha must be a finite number, got {alpha}"),
         ));
     }
     Ok(match name {
@@ -148,16 +204,36 @@ pub fn loss(name: &str, from_logits: bool, delta: f32, label_smoothing: f32) -> 
             label_smoothing,
         },
         "sparse_categorical_crossentropy" => Loss::SparseCategoricalCrossentropy { from_logits },
+        "hinge" => Loss::Hinge,
+        "squared_hinge" => Loss::SquaredHinge,
+        "categorical_hinge" => Loss::CategoricalHinge,
+        "kl_divergence" => Loss::KLDivergence,
+        "poisson" => Loss::Poisson,
+        "log_cosh" => Loss::LogCosh,
+        "cosine_similarity" => Loss::CosineSimilarity,
+        "categorical_focal_crossentropy" => Loss::CategoricalFocalCrossentropy {
+            alpha,
+            gamma,
+            from_logits,
+            label_smoothing,
+        },
+        "binary_focal_crossentropy" => Loss::BinaryFocalCrossentropy {
+            apply_class_balancing,
+            alpha,
+            gamma,
+            from_logits,
+            label_smoothing,
+        },
         _ => return Err(unknown("loss", name, LOSSES)),
     })
 }
 
-/// A metric by its Keras name; `threshold` is binary_accuracy's (checked there).
-pub fn metric(name: &str, threshold: f32) -> Result<Metric> {
+/// A metric by its Keras name; `arg` is binary_accuracy's threshold or top-k's k (checked there).
+pub fn metric(name: &str, arg: f32) -> Result<Metric> {
     if !METRICS.contains(&name) {
         return Err(unknown("metric", name, METRICS));
     }
-    Metric::from_name(name, threshold)
+    Metric::from_name(name, arg)
 }
 
 #[cfg(test)]
@@ -166,8 +242,10 @@ mod tests {
 
     #[test]
     fn every_listed_name_resolves_and_a_typo_lists_them() {
-        assert!(LOSSES.iter().all(|n| loss(n, false, 1.0, 0.0).is_ok()));
-        assert!(METRICS.iter().all(|n| metric(n, 0.5).is_ok()));
+        assert!(LOSSES.iter().all(|n| loss(n, &LossArgs::default()).is_ok()));
+        assert!(METRICS
+            .iter()
+            .all(|n| metric(n, 0.5).is_ok() || metric(n, 5.0).is_ok()));
         let none = HashMap::new();
         assert!(OPTIMIZERS
             .iter()
@@ -177,7 +255,7 @@ mod tests {
             .unwrap()
             .to_string();
         assert!(e.contains("adamm") && e.contains("rmsprop"), "{e}");
-        let e = loss("msee", false, 1.0, 0.0).unwrap_err().to_string();
+        let e = loss("msee", &LossArgs::default()).unwrap_err().to_string();
         assert!(
             e.contains("msee") && e.contains("mean_squared_error"),
             "{e}"

@@ -362,6 +362,7 @@ class Model:
         label_smoothing: float | Sequence[float] | None = None,
         loss_weights: Sequence[float] | None = None,
         frozen: Sequence[int] | None = None,
+        focal: Sequence[tuple[float, float, bool]] | None = None,
         **kwargs: float | bool | None,
     ) -> None:
         """Core loss (one, or one per output), metrics as (core name, threshold) (a list, or a list
@@ -542,6 +543,9 @@ def loss(
     label_smoothing: float = 0.0,
     sample_weight: _TensorLike | None = None,
     reduction: str = "sum_over_batch_size",
+    alpha: float = 0.25,
+    gamma: float = 2.0,
+    apply_class_balancing: bool = False,
 ) -> Tensor:
     """The loss `name` (a core loss name) reduced as Keras' `reduction` says (0-d, or one value per
     sample for "none"), as a Tensor recording the graph when y_pred requires grad."""
@@ -556,6 +560,9 @@ def loss_values(
     from_logits: bool = False,
     delta: float = 1.0,
     label_smoothing: float = 0.0,
+    alpha: float = 0.25,
+    gamma: float = 2.0,
+    apply_class_balancing: bool = False,
 ) -> Tensor:
     """The loss `name` of each sample (Keras' loss functions), unreduced, as a Tensor recording the
     graph when y_pred requires grad."""
@@ -574,3 +581,29 @@ def mean_batch(
     values: _TensorLike, sample_weight: _TensorLike | None = None
 ) -> tuple[float, float]:
     """(sum, count) of one batch of values as Keras' `Mean.update_state` adds them."""
+
+def reduce_loss(
+    values: _TensorLike,
+    sample_weight: _TensorLike | None = None,
+    reduction: str = "sum_over_batch_size",
+) -> Tensor:
+    """Per-sample losses computed in Python weighted and reduced by Keras' rules (with the graph)."""
+
+def confusion_batch(
+    name: str,
+    y_true: _TensorLike,
+    y_pred: _TensorLike,
+    thresholds: Sequence[float],
+    top_k: int | None = None,
+    class_id: int | None = None,
+    sample_weight: _TensorLike | None = None,
+) -> tuple[list[float], list[float], list[float], list[float]]:
+    """(tp, fp, tn, fn) per threshold of one batch, as Keras' Precision, Recall and AUC add them."""
+
+def f1_batch(
+    y_true: _TensorLike,
+    y_pred: _TensorLike,
+    threshold: float | None = None,
+    sample_weight: _TensorLike | None = None,
+) -> list[list[float]]:
+    """Per class [tp, fp, fn, support] of one batch, as Keras' F1Score adds them."""

@@ -7,9 +7,10 @@ use crate::error::{Error, Result};
 use crate::sample_weight::{self, match_ranks};
 use crate::tensor::Tensor;
 
+mod more;
 mod reduce;
 mod rows;
-pub use reduce::{reduce, Reduction};
+pub use reduce::{reduce, reduce_values, Reduction};
 pub use rows::per_row;
 
 pub const EPSILON: f32 = 1e-7;
@@ -34,6 +35,34 @@ pub enum Loss {
     SparseCategoricalCrossentropy {
         from_logits: bool,
     },
+    /// mean(max(1 − y·p, 0)); labels in {0, 1} become {−1, 1} first (when all of them are).
+    Hinge,
+    SquaredHinge,
+    /// max(max((1 − y)·p) − Σ y·p + 1, 0).
+    CategoricalHinge,
+    /// Σ y·log(y / p), both clipped to [1e-7, 1].
+    KLDivergence,
+    /// mean(p − y·log(p + 1e-7)).
+    Poisson,
+    /// mean(log cosh(p − y)).
+    LogCosh,
+    /// −Σ ŷ·p̂ with x̂ = x / sqrt(max(Σx², 1e-7)).
+    CosineSimilarity,
+    /// Σ −α·(1 − q)^γ · y·log q, q the normalised (or softmax) clipped probabilities.
+    CategoricalFocalCrossentropy {
+        alpha: f32,
+        gamma: f32,
+        from_logits: bool,
+        label_smoothing: f32,
+    },
+    /// mean((1 − p_t)^γ · bce), p_t = y·p + (1 − y)(1 − p), times y·α + (1 − y)(1 − α) if balanced.
+    BinaryFocalCrossentropy {
+        apply_class_balancing: bool,
+        alpha: f32,
+        gamma: f32,
+        from_logits: bool,
+        label_smoothing: f32,
+    },
 }
 
 impl Loss {
@@ -45,6 +74,15 @@ impl Loss {
             Loss::BinaryCrossentropy { .. } => "binary_crossentropy",
             Loss::CategoricalCrossentropy { .. } => "categorical_crossentropy",
             Loss::SparseCategoricalCrossentropy { .. } => "sparse_categorical_crossentropy",
+            Loss::Hinge => "hinge",
+            Loss::SquaredHinge => "squared_hinge",
+            Loss::CategoricalHinge => "categorical_hinge",
+            Loss::KLDivergence => "kl_divergence",
+            Loss::Poisson => "poisson",
+            Loss::LogCosh => "log_cosh",
+            Loss::CosineSimilarity => "cosine_similarity",
+            Loss::CategoricalFocalCrossentropy { .. } => "categorical_focal_crossentropy",
+            Loss::BinaryFocalCrossentropy { .. } => "binary_focal_crossentropy",
         }
     }
     pub fn is_sparse(self) -> bool {

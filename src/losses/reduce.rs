@@ -78,6 +78,32 @@ pub fn reduce(
     values.reshape(&dims(vs))?.mul(&w.reshape(&dims(ws))?)
 }
 
+/// Per-sample losses a Python `Loss.call` computed, weighted and reduced as Keras'
+/// `reduce_weighted_values` does, composed of Tensor ops so the graph reaches the values.
+pub fn reduce_values(
+    values: &Tensor,
+    sample_weight: Option<&Tensor>,
+    reduction: Reduction,
+) -> Result<Tensor> {
+    let weighted = match sample_weight {
+        None => values.clone(),
+        Some(w) => {
+            let (vs, ws) = match_ranks(values.shape(), w.shape());
+            let dims = |s: Vec<usize>| s.into_iter().map(|d| d as isize).collect::<Vec<_>>();
+            values.reshape(&dims(vs))?.mul(&w.reshape(&dims(ws))?)?
+        }
+    };
+    if reduction == Reduction::None {
+        return Ok(weighted);
+    }
+    let n = weighted.numel().max(1) as f32;
+    let d = reduction.divisor(n, sample_weight);
+    let total = weighted.sum();
+    // Keras' divide_no_nan: a zero divisor gives 0.
+    let scale = if d == 0.0 { 0.0 } else { 1.0 / d };
+    total.mul(&Tensor::scalar(scale))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -117,6 +143,22 @@ mod tests {
         let (v, g) = run("mean_with_sample_weight", Some(&zero));
         assert_eq!((v[0], g.iter().sum::<f32>()), (0.0, 0.0));
         assert!(Reduction::from_name("avg").is_err());
+    }
+    #[test]
+    fn reduce_values_matches_the_fused_reductions() {
+        let y = t(&[1., 9., 2., -5., -2., 6.], &[2, 3]);
+        let p = t(&[4., 8., 12., 8., 1., 3.], &[2, 3]);
+        let w = t(&[1.2, 3.4], &[2]);
+        let v = per_sample(Loss::MeanSquaredError, &y, &p).unwrap();
+        for r in ["sum", "sum_over_batch_size", "mean_with_sample_weight"] {
+            let r = Reduction::from_name(r).unwrap();
+            let a = reduce_values(&v, Some(&w), r).unwrap().item().unwrap();
+            let b = reduce(Loss::MeanSquaredError, &y, &p, Some(&w), r)
+                .unwrap()
+                .item()
+                .unwrap();
+            assert!((a - b).abs() < 1e-3, "{r:?}: {a} vs {b}");
+        }
     }
     #[test]
     fn per_sample_gradient_is_each_rows_slope() {

@@ -21,6 +21,14 @@ pub fn per_row(
     let mut l = vec![0.0f32; rows];
     let mut d = vec![0.0f32; y_pred.len()];
     let c = cols as f32;
+    let hinge_labels;
+    let y_true = match super::more::hinge_labels(loss, y_true) {
+        Some(v) => {
+            hinge_labels = v;
+            &hinge_labels[..]
+        }
+        None => y_true,
+    };
     for r in 0..rows {
         let p = &y_pred[r * cols..(r + 1) * cols];
         let dr = &mut d[r * cols..(r + 1) * cols];
@@ -55,6 +63,14 @@ fn smoothing(loss: Loss, cols: usize) -> Option<(f32, f32)> {
             ..
         } if ls != 0.0 => Some((1.0 - ls, 0.5 * ls)),
         Loss::CategoricalCrossentropy {
+            label_smoothing: ls,
+            ..
+        } if ls != 0.0 => Some((1.0 - ls, ls / cols.max(1) as f32)),
+        Loss::BinaryFocalCrossentropy {
+            label_smoothing: ls,
+            ..
+        } if ls != 0.0 => Some((1.0 - ls, 0.5 * ls)),
+        Loss::CategoricalFocalCrossentropy {
             label_smoothing: ls,
             ..
         } if ls != 0.0 => Some((1.0 - ls, ls / cols.max(1) as f32)),
@@ -179,5 +195,6 @@ fn row_loss(loss: Loss, t: &[f32], p: &[f32], d: &mut [f32], c: f32) -> f32 {
             d.iter_mut().for_each(|dj| *dj = (*dj - a_dot_q) / s);
             val
         }
+        other => super::more::row_loss(other, t, p, d, c),
     }
 }

@@ -202,7 +202,8 @@ impl PyModel {
     /// list per output), loss weights per output, frozen layer indices, the optimizer's keywords.
     #[allow(clippy::too_many_arguments)]
     #[pyo3(signature = (loss, metrics, optimizer, from_logits = None, delta = None,
-                        label_smoothing = None, loss_weights = None, frozen = None, **kwargs))]
+                        label_smoothing = None, loss_weights = None, frozen = None, focal = None,
+                        **kwargs))]
     fn compile(
         &self,
         py: Python<'_>,
@@ -214,6 +215,7 @@ impl PyModel {
         label_smoothing: Option<&Bound<'_, PyAny>>,
         loss_weights: Option<Vec<f32>>,
         frozen: Option<Vec<usize>>,
+        focal: Option<&Bound<'_, PyAny>>,
         kwargs: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<()> {
         let kw = kwargs.cloned().unwrap_or_else(|| PyDict::new(py));
@@ -226,6 +228,7 @@ impl PyModel {
             from_logits,
             delta,
             label_smoothing,
+            focal,
             loss_weights,
         )?;
         let frozen = frozen.unwrap_or_default();

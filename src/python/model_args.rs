@@ -126,6 +126,7 @@ fn per_output<T: Clone>(
 }
 
 /// One head per output from compile's arguments (each a single value or a list per output).
+#[allow(clippy::too_many_arguments)]
 pub(super) fn compile_heads(
     outputs: usize,
     loss: &Bound<'_, PyAny>,
@@ -133,8 +134,13 @@ pub(super) fn compile_heads(
     from_logits: Option<&Bound<'_, PyAny>>,
     delta: Option<&Bound<'_, PyAny>>,
     label_smoothing: Option<&Bound<'_, PyAny>>,
+    focal: Option<&Bound<'_, PyAny>>,
     loss_weights: Option<Vec<f32>>,
 ) -> PyResult<Vec<Head>> {
+    // The focal losses' (alpha, gamma, apply_class_balancing): a list with one per output.
+    let focal = per_output(focal, outputs, "focal", (0.25f32, 2.0f32, false), |v| {
+        v.extract()
+    })?;
     let names = per_output(Some(loss), outputs, "loss", String::new(), |v| v.extract())?;
     let logits = per_output(from_logits, outputs, "from_logits", false, |v| {
         v.is_truthy()
@@ -185,7 +191,18 @@ pub(super) fn compile_heads(
     (0..outputs)
         .map(|k| {
             Ok(Head {
-                loss: registry::loss(&names[k], logits[k], deltas[k], smooth[k]).py_err()?,
+                loss: registry::loss(
+                    &names[k],
+                    &registry::LossArgs {
+                        from_logits: logits[k],
+                        delta: deltas[k],
+                        label_smoothing: smooth[k],
+                        alpha: focal[k].0,
+                        gamma: focal[k].1,
+                        apply_class_balancing: focal[k].2,
+                    },
+                )
+                .py_err()?,
                 weight: weights[k],
                 metrics: metric_names[k]
                     .iter()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from rustgrad.keras import losses
+from rustgrad.keras import custom_step, losses
 from rustgrad.keras import metrics as metrics_mod
 
 
@@ -101,7 +101,8 @@ def check_metric_names(specs: list[list], loss_list: list | None) -> None:
     for k, output_specs in enumerate(specs):
         loss_name = loss_list[k].core_name if loss_list else ""
         for m in output_specs:
-            metrics_mod.resolve(m, loss_name, None)
+            if not metrics_mod.stateful(m):
+                metrics_mod.resolve(m, loss_name, None)
 
 
 def output_dim(shape: tuple) -> int:
@@ -112,6 +113,9 @@ def compile_engine(model: Any) -> None:
     """Hand the model's compile state to its engine: a loss, weight and metrics per output (core
     names), the optimizer's keywords, and the layers frozen at compile."""
     engine, names, shapes = model._engine(), model.output_names, model._output_shapes()
+    if custom_step.python_step(model):  # fit runs train_step per batch: the engine is not compiled
+        model._metric_keys = [m.name for m in model.metrics[1:]]
+        return
     resolved = [
         [metrics_mod.resolve(m, loss.core_name, output_dim(shape)) for m in ms]
         for loss, ms, shape in zip(model._losses, model._metric_specs, shapes)
@@ -148,5 +152,9 @@ def compile_engine(model: Any) -> None:
                 loss.compile_args().get("label_smoothing", 0.0) for loss in model._losses
             ],
             loss_weights=model._loss_weights,
+            focal=[
+                loss.focal() if hasattr(loss, "focal") else (0.25, 2.0, False)
+                for loss in model._losses
+            ],
             **kwargs,
         )

@@ -12,6 +12,7 @@ import numpy as np
 from rustgrad import _core
 from rustgrad.autograd import no_grad
 from rustgrad.keras import _compile, _inputs
+from rustgrad.keras import losses as losses_mod
 from rustgrad.keras import metrics as metrics_mod
 from rustgrad.tape import GradientTape
 
@@ -82,9 +83,7 @@ class StepMixin:
         ps = y_pred if isinstance(y_pred, (list, tuple)) else [y_pred]
         total = None
         for loss, w, t, p in zip(self._losses, self._loss_weights, ys, ps):
-            value = _core.loss(
-                loss.core_name, t, p, sample_weight=sample_weight, **loss.compile_args()
-            )
+            value = loss(t, p, sample_weight)
             term = value if w == 1.0 else value * w
             total = term if total is None else total + term
         for extra in self._take_losses():
@@ -109,6 +108,13 @@ def _compiled_metrics(model: Any) -> list:
         zip(model._losses or [], model._metric_specs, shapes)
     ):
         for spec in specs:
+            if metrics_mod.stateful(spec):  # a Precision, AUC, a custom Metric: the object itself
+                m = metrics_mod.get(spec)
+                if len(names) > 1:
+                    m.name = f"{names[out]}_{m.name}"
+                objects.append(m)
+                outputs.append(out)
+                continue
             key, core, threshold = metrics_mod.resolve(
                 spec, loss.core_name, _compile.output_dim(shape)
             )
@@ -116,6 +122,8 @@ def _compiled_metrics(model: Any) -> list:
             m.name = key if len(names) == 1 else f"{names[out]}_{key}"
             if hasattr(m, "threshold"):
                 m.threshold = threshold
+            if hasattr(m, "k"):
+                m.k = int(threshold)
             objects.append(m)
             outputs.append(out)
     model._metric_outputs = outputs
@@ -125,7 +133,7 @@ def _compiled_metrics(model: Any) -> list:
 def targets(model: Any, y: Any, n: int, x_shape: tuple, what: str = "y") -> Any:
     """y checked against the compiled losses (and the engine compiled); without a loss (a custom
     train_step computing its own) y is taken as float32 arrays as given."""
-    if model._losses is not None:
+    if model._losses is not None and not python_step(model):
         model._ensure_compiled()
         return _inputs.as_y(model, y, n, x_shape, what)
     if y is None:
@@ -136,11 +144,42 @@ def targets(model: Any, y: Any, n: int, x_shape: tuple, what: str = "y") -> Any:
 
 
 def overridden(model: Any, name: str) -> bool:
-    return not getattr(getattr(type(model), name), "_builtin", False)
+    """Whether fit/evaluate call `train_step`/`test_step` once per batch: the model overrides it,
+    or compile was given what only Python computes (see python_step)."""
+    return not getattr(getattr(type(model), name), "_builtin", False) or python_step(model)
+
+
+def _flat(spec: Any) -> list:
+    if isinstance(spec, dict):
+        return [v for item in spec.values() for v in _flat(item)]
+    if isinstance(spec, (list, tuple)):
+        return [v for item in spec for v in _flat(item)]
+    return [] if spec is None else [spec]
+
+
+def python_step(model: Any) -> bool:
+    """True when compile's loss or metrics run in Python: a Loss subclass with its own `call`, a
+    loss function, a stateful metric (Precision, Recall, AUC, F1Score, RootMeanSquaredError, Sum,
+    a custom Metric). Such a model trains on the eager path, one `train_step` per batch (tape,
+    the same Rust optimizer kernel), instead of the Rust train step; results are the same."""
+    spec = getattr(model, "_compile_spec", None)
+    if spec is None:
+        return False
+    loss, _, metrics = spec
+    if any(losses_mod.get(v).runs_in_python for v in _flat(loss)):
+        return True
+    return any(metrics_mod.stateful(m) for m in _flat(metrics))
 
 
 def _floats(logs: dict) -> dict:
-    return {k: float(v.item() if hasattr(v, "item") else v) for k, v in logs.items()}
+    """Scalars as floats; a metric with one value per class/threshold (F1Score(average=None),
+    Precision(thresholds=[...])) stays an array, as in Keras' logs."""
+
+    def one(v: Any) -> Any:
+        a = np.asarray(v.numpy() if hasattr(v, "numpy") else v, dtype=np.float64)
+        return float(a) if a.size == 1 else a
+
+    return {k: one(v) for k, v in logs.items()}
 
 
 def _batch(a: Any, idx: np.ndarray) -> Any:

@@ -65,6 +65,7 @@ class EagerEngine:
         label_smoothing: Any = None,
         loss_weights: Any = None,
         frozen: Any = None,  # the model's trainable() already leaves frozen layers out
+        focal: Any = None,
         **kwargs: Any,
     ) -> None:
         names = list(loss) if isinstance(loss, (list, tuple)) else [loss]
@@ -72,6 +73,8 @@ class EagerEngine:
         flags, deltas = _listed(from_logits, n, False), _listed(delta, n, 1.0)
         smooth, weights = _listed(label_smoothing, n, 0.0), _listed(loss_weights, n, 1.0)
         heads = [_Head(*args) for args in zip(names, flags, deltas, smooth, weights)]
+        for h, (alpha, gamma, balance) in zip(heads, focal or [(0.25, 2.0, False)] * n):
+            h.args.update(alpha=alpha, gamma=gamma, apply_class_balancing=bool(balance))
         nested = bool(metrics) and isinstance(metrics[0], list)
         per = metrics if nested else [metrics] * n
         for h, ms in zip(heads, per):

@@ -4,29 +4,55 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from rustgrad import _core
-from rustgrad.keras._names import unknown_name
 
 EPSILON = 1e-7  # Keras' clip for probability inputs
 
 __all__ = [
+    "KLD",
+    "MAE",
+    "MSE",
     "BinaryCrossentropy",
+    "BinaryFocalCrossentropy",
     "CategoricalCrossentropy",
+    "CategoricalFocalCrossentropy",
+    "CategoricalHinge",
+    "CosineSimilarity",
+    "Hinge",
     "Huber",
+    "KLDivergence",
+    "LogCosh",
     "Loss",
+    "LossFunctionWrapper",
     "MeanAbsoluteError",
     "MeanSquaredError",
+    "Poisson",
     "Reduction",
     "SparseCategoricalCrossentropy",
+    "SquaredHinge",
     "binary_crossentropy",
+    "binary_focal_crossentropy",
     "categorical_crossentropy",
+    "categorical_focal_crossentropy",
+    "categorical_hinge",
+    "cosine_similarity",
     "get",
+    "hinge",
     "huber",
+    "kl_divergence",
+    "kld",
+    "kullback_leibler_divergence",
+    "log_cosh",
+    "logcosh",
     "mae",
     "mean_absolute_error",
     "mean_squared_error",
     "mse",
+    "poisson",
     "sparse_categorical_crossentropy",
+    "squared_hinge",
 ]
 
 
@@ -53,25 +79,36 @@ def _reduction(r: Any) -> str:
 
 
 class Loss:
-    """A loss the Rust core knows by `core_name`. Calling it gives a Tensor: the weighted losses
-    reduced as `reduction` says (a 0-d Tensor; one value per sample for "none"), with its graph
-    when y_pred requires grad, so a training loop can differentiate it as with Keras' tensors."""
+    """Keras' Loss. Calling it gives a Tensor: the weighted losses reduced as `reduction` says (a
+    0-d Tensor; one value per sample for "none"), with its graph when y_pred requires grad.
+
+    A built-in loss is the Rust core's (`core_name`, one fused op). A subclass that overrides
+    `call(y_true, y_pred)` (per-sample losses from Tensor ops) is honoured: its values are
+    weighted and reduced by the core's Keras rules. A model compiled with such a loss (or with a
+    plain Python function, see `LossFunctionWrapper`) trains on the eager path: fit calls
+    `train_step` once per batch (GradientTape over the model's Tensors) instead of the Rust step.
+    """
 
     core_name = ""
 
     def __init__(
         self,
-        from_logits: bool = False,
         name: str | None = None,
-        delta: float = 1.0,
         reduction: str | None = "sum_over_batch_size",
         dtype: Any = None,
+        from_logits: bool = False,
+        delta: float = 1.0,
     ):
         self.from_logits = bool(from_logits)
         self.delta = float(delta)
         self.label_smoothing = 0.0  # set by the cross-entropies, the losses Keras smooths
         self.reduction = _reduction(reduction)
-        self.name = name or self.core_name
+        self.name = name or self.core_name or _snake(type(self).__name__)
+
+    @property
+    def runs_in_python(self) -> bool:
+        """True for a loss only Python computes (an overridden `call`): fit takes the eager path."""
+        return type(self).call is not Loss.call or not self.core_name
 
     def compile_args(self) -> dict:
         """What `_core.Model.compile` needs besides the name."""
@@ -80,7 +117,18 @@ class Loss:
             args["label_smoothing"] = self.label_smoothing
         return args
 
+    def core_kwargs(self) -> dict:
+        """The keywords of `_core.loss` / `_core.loss_values` for this loss."""
+        return self.compile_args()
+
+    def call(self, y_true: Any, y_pred: Any) -> Any:
+        """The loss of each sample (a Tensor): the core's `core_name`; subclasses override it."""
+        return _core.loss_values(self.core_name, y_true, y_pred, **self.core_kwargs())
+
     def __call__(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> Any:
+        if self.runs_in_python:
+            values = self.call(_tensor(y_true), _tensor(y_pred))
+            return _core.reduce_loss(_tensor(values), sample_weight, reduction=self.reduction)
         # The weight keeps its shape: the core broadcasts it against the losses by Keras' rules.
         return _core.loss(
             self.core_name,
@@ -88,14 +136,24 @@ class Loss:
             y_pred,
             sample_weight=sample_weight,
             reduction=self.reduction,
-            **self.compile_args(),
+            **self.core_kwargs(),
         )
 
     def get_config(self) -> dict:
-        return {"name": self.name, "reduction": self.reduction, **self.compile_args()}
+        return {"name": self.name, "reduction": self.reduction, **self.core_kwargs()}
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.get_config()})"
+
+
+def _snake(name: str) -> str:
+    return "".join("_" + c.lower() if c.isupper() else c for c in name).lstrip("_")
+
+
+def _tensor(v: Any) -> Any:
+    if isinstance(v, _core.Tensor):
+        return v
+    return _core.tensor(np.ascontiguousarray(v, dtype=np.float32))
 
 
 class MeanSquaredError(Loss):
@@ -175,108 +233,58 @@ class SparseCategoricalCrossentropy(Loss):
 
     core_name = "sparse_categorical_crossentropy"
 
-
-# Per-sample functions, as keras.losses.mse(y_true, y_pred) gives one value per sample: Tensors with
-# y_pred's shape without its last axis, recording the graph when y_pred requires grad.
-
-
-def _values(name: str, y_true: Any, y_pred: Any, **args: Any) -> Any:
-    """The core's per-sample losses `name` (the same rows `fit` reduces)."""
-    return _core.loss_values(name, y_true, y_pred, **args)
-
-
-def mean_squared_error(y_true: Any, y_pred: Any) -> Any:
-    """mean((y_true - y_pred)**2) over the last axis, per sample."""
-    return _values("mean_squared_error", y_true, y_pred)
-
-
-def mean_absolute_error(y_true: Any, y_pred: Any) -> Any:
-    """mean(|y_true - y_pred|) over the last axis, per sample."""
-    return _values("mean_absolute_error", y_true, y_pred)
+    def __init__(
+        self,
+        from_logits: bool = False,
+        ignore_class: Any = None,
+        reduction: str | None = "sum_over_batch_size",
+        name: str | None = None,
+        dtype: Any = None,
+    ):
+        if ignore_class is not None:
+            raise NotImplementedError(
+                f"SparseCategoricalCrossentropy: ignore_class={ignore_class!r} is not supported"
+            )
+        super().__init__(name=name, reduction=reduction, from_logits=from_logits)
 
 
-def huber(y_true: Any, y_pred: Any, delta: float = 1.0) -> Any:
-    """Huber loss over the last axis, per sample: quadratic within `delta`, linear outside."""
-    return _values("huber", y_true, y_pred, delta=float(delta))
+# The per-sample functions, the losses added in Keras 3 and the name tables live beside this file.
+from rustgrad.keras import _loss_table
+from rustgrad.keras._loss_table import (
+    KLD,
+    MAE,
+    MSE,
+    BinaryFocalCrossentropy,
+    CategoricalFocalCrossentropy,
+    CategoricalHinge,
+    CosineSimilarity,
+    Hinge,
+    KLDivergence,
+    LogCosh,
+    LossFunctionWrapper,
+    Poisson,
+    SquaredHinge,
+    binary_crossentropy,
+    binary_focal_crossentropy,
+    categorical_crossentropy,
+    categorical_focal_crossentropy,
+    categorical_hinge,
+    cosine_similarity,
+    get,
+    hinge,
+    huber,
+    kl_divergence,
+    kld,
+    kullback_leibler_divergence,
+    log_cosh,
+    logcosh,
+    mae,
+    mean_absolute_error,
+    mean_squared_error,
+    mse,
+    poisson,
+    sparse_categorical_crossentropy,
+    squared_hinge,
+)
 
-
-def binary_crossentropy(
-    y_true: Any, y_pred: Any, from_logits: bool = False, label_smoothing: float = 0.0
-) -> Any:
-    """Binary cross-entropy over the last axis, per sample (probabilities clipped to 1e-7)."""
-    return _values(
-        "binary_crossentropy",
-        y_true,
-        y_pred,
-        from_logits=bool(from_logits),
-        label_smoothing=_smoothing(label_smoothing),
-    )
-
-
-def categorical_crossentropy(
-    y_true: Any, y_pred: Any, from_logits: bool = False, label_smoothing: float = 0.0
-) -> Any:
-    """Categorical cross-entropy per sample (probabilities normalised and clipped, as Keras)."""
-    return _values(
-        "categorical_crossentropy",
-        y_true,
-        y_pred,
-        from_logits=bool(from_logits),
-        label_smoothing=_smoothing(label_smoothing),
-    )
-
-
-def sparse_categorical_crossentropy(y_true: Any, y_pred: Any, from_logits: bool = False) -> Any:
-    """Cross-entropy per sample with integer labels."""
-    return _values("sparse_categorical_crossentropy", y_true, y_pred, from_logits=bool(from_logits))
-
-
-mse = MSE = mean_squared_error
-mae = MAE = mean_absolute_error
-
-_CLASSES: dict[str, type[Loss]] = {
-    "mean_squared_error": MeanSquaredError,
-    "mean_absolute_error": MeanAbsoluteError,
-    "huber": Huber,
-    "binary_crossentropy": BinaryCrossentropy,
-    "categorical_crossentropy": CategoricalCrossentropy,
-    "sparse_categorical_crossentropy": SparseCategoricalCrossentropy,
-}
-_ALIASES = {"mse": "mean_squared_error", "mae": "mean_absolute_error", "huber_loss": "huber"}
-_FUNCTIONS = {
-    mean_squared_error: "mean_squared_error",
-    mean_absolute_error: "mean_absolute_error",
-    huber: "huber",
-    binary_crossentropy: "binary_crossentropy",
-    categorical_crossentropy: "categorical_crossentropy",
-    sparse_categorical_crossentropy: "sparse_categorical_crossentropy",
-}
-
-
-def _by_name(name: str) -> type[Loss] | None:
-    key = _ALIASES.get(name.lower(), name)
-    if key in _CLASSES:
-        return _CLASSES[key]
-    for cls in _CLASSES.values():  # class names work too: 'MeanSquaredError'
-        if cls.__name__ == name:
-            return cls
-    return None
-
-
-def get(identifier: Any) -> Loss:
-    """A Loss from a Loss object, a name ('mse', 'categorical_crossentropy', ...) or a loss function."""
-    if isinstance(identifier, Loss):
-        return identifier
-    if isinstance(identifier, type) and issubclass(identifier, Loss):
-        return identifier()
-    if isinstance(identifier, str):
-        cls = _by_name(identifier)
-        if cls is None:
-            raise unknown_name("loss", identifier, [*_CLASSES, *_ALIASES])
-        return cls(name=identifier)
-    if callable(identifier) and identifier in _FUNCTIONS:
-        return _CLASSES[_FUNCTIONS[identifier]]()
-    raise ValueError(
-        f"Unsupported loss {identifier!r}: custom Python losses cannot run inside the Rust step; "
-        f"use one of: {', '.join(sorted([*_CLASSES, *_ALIASES]))}"
-    )
+_CLASSES = _loss_table._CLASSES  # the names get() resolves

@@ -4,19 +4,30 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from rustgrad import _core
 from rustgrad.keras._names import unknown_name
 
 __all__ = [
+    "AUC",
     "BinaryAccuracy",
     "CategoricalAccuracy",
+    "F1Score",
     "Mean",
     "MeanAbsoluteError",
     "MeanSquaredError",
     "Metric",
+    "Precision",
+    "Recall",
+    "RootMeanSquaredError",
     "SparseCategoricalAccuracy",
+    "SparseTopKCategoricalAccuracy",
+    "Sum",
+    "TopKCategoricalAccuracy",
     "get",
     "resolve",
+    "stateful",
 ]
 
 
@@ -32,11 +43,38 @@ class Metric:
     core_name = ""
 
     def __init__(self, name: str | None = None, dtype: Any = None):
-        self.name = name or self.core_name
-        self.reset_state()
+        self.name = name or self.core_name or _snake(type(self).__name__)
+        self.total, self.count = 0.0, 0.0
+        self._variables: list = []
+
+    def add_weight(
+        self, name: str | None = None, shape: Any = (), initializer: Any = "zeros", dtype=None
+    ) -> Any:
+        """A state Variable (not trained), as Keras' Metric.add_weight; reset_state zeroes it."""
+        shape = () if shape is None else tuple(shape)
+        init = {"zeros": 0.0, "ones": 1.0}.get(initializer, initializer)
+        if not isinstance(init, (int, float)):
+            raise TypeError(
+                f"{type(self).__name__}.add_weight: initializer must be 'zeros', 'ones' or a "
+                f"number, got {initializer!r}"
+            )
+        value = np.full(shape, float(init), dtype=np.float32)
+        name = name or f"variable_{len(self.variables)}"
+        v = _core.Variable(value, trainable=False, name=name)
+        self.variables.append(v)
+        return v
+
+    @property
+    def variables(self) -> list:
+        if "_variables" not in self.__dict__:  # a subclass that skipped super().__init__
+            self._variables = []
+        return self._variables
 
     def reset_state(self) -> None:
+        """Clear the running state: the mean's sums and every add_weight variable (to zeros)."""
         self.total, self.count = 0.0, 0.0
+        for v in self.variables:
+            v.assign(np.zeros(tuple(v.shape), dtype=np.float32))
 
     def reset_states(self) -> None:
         """tf.keras 2's name for reset_state."""
@@ -45,6 +83,10 @@ class Metric:
     def core_args(self) -> dict:
         """What the core metric reads besides its name (binary_accuracy: the threshold)."""
         return {}
+
+    def core_arg(self) -> float:
+        """The one number the Rust step's metric reads (a threshold, top-k's k; else 0.5)."""
+        return float(self.core_args().get("threshold", 0.5))
 
     def update_state(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> None:
         total, count = _core.metric_batch(
@@ -113,6 +155,36 @@ class MeanAbsoluteError(Metric):
     core_name = "mean_absolute_error"
 
 
+def _snake(name: str) -> str:
+    out = "".join("_" + c.lower() if c.isupper() else c for c in name).lstrip("_")
+    return {"a_u_c": "auc", "f1_score": "f1_score", "root_mean_squared_error": out}.get(out, out)
+
+
+class _TopK(Metric):
+    """Share of rows whose label is among the k largest predictions (k a positive integer)."""
+
+    def __init__(self, k: int = 5, name: str | None = None, dtype: Any = None):
+        if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
+            raise ValueError(f"{type(self).__name__}: k must be a positive integer, got {k!r}")
+        self.k = int(k)
+        super().__init__(name, dtype)
+
+    def core_args(self) -> dict:
+        return {"threshold": float(self.k)}
+
+
+class TopKCategoricalAccuracy(_TopK):
+    """Share of rows whose one-hot label is among the k largest predictions (k=5)."""
+
+    core_name = "top_k_categorical_accuracy"
+
+
+class SparseTopKCategoricalAccuracy(_TopK):
+    """Share of rows whose integer label is among the k largest predictions (k=5)."""
+
+    core_name = "sparse_top_k_categorical_accuracy"
+
+
 _CLASSES = {
     c.core_name: c
     for c in (
@@ -121,6 +193,8 @@ _CLASSES = {
         SparseCategoricalAccuracy,
         MeanSquaredError,
         MeanAbsoluteError,
+        TopKCategoricalAccuracy,
+        SparseTopKCategoricalAccuracy,
     )
 }
 _ALIASES = {"mse": "mean_squared_error", "mae": "mean_absolute_error"}
@@ -140,14 +214,42 @@ class Mean(Metric):
 
 
 def get(identifier: Any) -> Metric:
-    """A Metric object from an instance or a concrete name ('mae', 'binary_accuracy', ...)."""
+    """A Metric object from an instance or a name as Keras 3 resolves it: snake_case names and
+    class names ('mae', 'top_k_categorical_accuracy', 'precision', 'AUC', ...)."""
     if isinstance(identifier, Metric):
         return identifier
+    if isinstance(identifier, type) and issubclass(identifier, Metric):
+        return identifier()
     if isinstance(identifier, str):
         key = _ALIASES.get(identifier, identifier)
         if key in _CLASSES:
             return _CLASSES[key](name=identifier)
-    raise unknown_name("metric", identifier, [*_CLASSES, *_ALIASES, *_ACCURACY])
+        for cls in [*_CLASSES.values(), *_stateful_classes()]:
+            if identifier in (cls.__name__, _snake(cls.__name__)):
+                return cls()
+    names = [*_CLASSES, *_ALIASES, *_ACCURACY, *(_snake(c.__name__) for c in _stateful_classes())]
+    raise unknown_name("metric", identifier, names)
+
+
+def _stateful_classes() -> list:
+    from rustgrad.keras import _metrics_more
+
+    return [getattr(_metrics_more, n) for n in _metrics_more.__all__]
+
+
+def stateful(identifier: Any) -> bool:
+    """True for a metric the Rust step cannot compute as Σ values / Σ weights (Precision, AUC,
+    RootMeanSquaredError, a custom Metric subclass...): a model compiled with one trains and
+    evaluates on the eager path, calling the metric's update_state once per batch."""
+    if isinstance(identifier, str) and identifier in _ACCURACY:
+        return False
+    if not isinstance(identifier, (str, Metric, type)):
+        return False  # a metric function: resolved by name below
+    try:
+        m = get(identifier)
+    except ValueError:
+        return False
+    return type(m) not in _CLASSES.values() and type(m) is not Mean
 
 
 def resolve(identifier: Any, loss_name: str, output_dim: int | None) -> tuple[str, str, float]:
@@ -169,4 +271,14 @@ def resolve(identifier: Any, loss_name: str, output_dim: int | None) -> tuple[st
         if fn_name in _CLASSES or fn_name in _ALIASES:
             identifier = fn_name
     m = get(identifier)
-    return m.name, m.core_name, float(getattr(m, "threshold", 0.5))
+    return m.name, m.core_name, m.core_arg()
+
+
+from rustgrad.keras._metrics_more import (
+    AUC,
+    F1Score,
+    Precision,
+    Recall,
+    RootMeanSquaredError,
+    Sum,
+)

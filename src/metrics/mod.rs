@@ -5,6 +5,9 @@ use crate::error::{Error, Result};
 use crate::sample_weight::{self, match_ranks};
 use crate::tensor::Tensor;
 
+mod confusion;
+pub use confusion::{confusion, f1_counts, Confusion};
+
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Metric {
     /// y_true == (y_pred > threshold), averaged over the last axis.
@@ -15,6 +18,13 @@ pub enum Metric {
     SparseCategoricalAccuracy,
     MeanSquaredError,
     MeanAbsoluteError,
+    /// Whether the one-hot label's class is among the k largest predictions (ties count in, as TF).
+    TopKCategoricalAccuracy {
+        k: usize,
+    },
+    SparseTopKCategoricalAccuracy {
+        k: usize,
+    },
 }
 
 impl Metric {
@@ -25,11 +35,25 @@ impl Metric {
             Metric::SparseCategoricalAccuracy => "sparse_categorical_accuracy",
             Metric::MeanSquaredError => "mean_squared_error",
             Metric::MeanAbsoluteError => "mean_absolute_error",
+            Metric::TopKCategoricalAccuracy { .. } => "top_k_categorical_accuracy",
+            Metric::SparseTopKCategoricalAccuracy { .. } => "sparse_top_k_categorical_accuracy",
         }
     }
 
-    /// Keras' metric by name; `threshold` is read by binary_accuracy only and must lie in (0, 1).
-    pub fn from_name(name: &str, threshold: f32) -> Result<Metric> {
+    /// Keras' metric by name; `arg` is binary_accuracy's threshold (in (0, 1)) or the top-k
+    /// metrics' k (a positive integer), unread by the others.
+    pub fn from_name(name: &str, arg: f32) -> Result<Metric> {
+        let threshold = arg;
+        let k = || -> Result<usize> {
+            if arg >= 1.0 && arg.fract() == 0.0 && arg.is_finite() {
+                Ok(arg as usize)
+            } else {
+                Err(Error::invalid(
+                    name,
+                    format!("k must be a positive integer, got {arg}"),
+                ))
+            }
+        };
         Ok(match name {
             "binary_accuracy" => {
                 if !(threshold > 0.0 && threshold < 1.0) {
@@ -44,6 +68,10 @@ impl Metric {
             "sparse_categorical_accuracy" => Metric::SparseCategoricalAccuracy,
             "mean_squared_error" => Metric::MeanSquaredError,
             "mean_absolute_error" => Metric::MeanAbsoluteError,
+            "top_k_categorical_accuracy" => Metric::TopKCategoricalAccuracy { k: k()? },
+            "sparse_top_k_categorical_accuracy" => {
+                Metric::SparseTopKCategoricalAccuracy { k: k()? }
+            }
             _ => return Err(Error::invalid("metric", format!("unknown metric '{name}'"))),
         })
     }
@@ -57,6 +85,12 @@ fn argmax(row: &[f32]) -> usize {
         }
     }
     best
+}
+
+/// Whether class `c` is among the k largest of `row`: fewer than k values beat it.
+fn in_top_k(row: &[f32], c: usize, k: usize) -> bool {
+    row.get(c)
+        .is_some_and(|v| row.iter().filter(|x| *x > v).count() < k)
 }
 
 fn mismatch(metric: Metric, t: &[usize], p: &[usize], why: &str) -> Error {
@@ -105,7 +139,20 @@ fn values(metric: Metric, t: &[f32], ts: &[usize], p: &[f32], ps: &[usize]) -> R
             let v = t.chunks(cols).zip(p.chunks(cols)).map(hit).collect();
             Ok((v, lead(ps)))
         }
-        Metric::SparseCategoricalAccuracy => {
+        Metric::TopKCategoricalAccuracy { k } => {
+            if t.len() != p.len() {
+                return Err(mismatch(
+                    metric,
+                    ts,
+                    ps,
+                    "differ: y_true must be one-hot like y_pred",
+                ));
+            }
+            let hit = |(t, p): (&[f32], &[f32])| in_top_k(p, argmax(t), k) as u8 as f64;
+            let v = t.chunks(cols).zip(p.chunks(cols)).map(hit).collect();
+            Ok((v, lead(ps)))
+        }
+        Metric::SparseCategoricalAccuracy | Metric::SparseTopKCategoricalAccuracy { .. } => {
             if t.len() != p.len() / cols {
                 return Err(mismatch(
                     metric,
@@ -114,7 +161,12 @@ fn values(metric: Metric, t: &[f32], ts: &[usize], p: &[f32], ps: &[usize]) -> R
                     "do not fit: one label per row of y_pred",
                 ));
             }
-            let hit = |(t, p): (&f32, &[f32])| (*t == argmax(p) as f32) as u8 as f64;
+            let hit = |(t, p): (&f32, &[f32])| match metric {
+                Metric::SparseTopKCategoricalAccuracy { k } => {
+                    (t.fract() == 0.0 && *t >= 0.0 && in_top_k(p, *t as usize, k)) as u8 as f64
+                }
+                _ => (*t == argmax(p) as f32) as u8 as f64,
+            };
             let v = t.iter().zip(p.chunks(cols)).map(hit).collect();
             // The labels' shape without a trailing 1, as Keras squeezes it.
             let mut shape = ts.to_vec();
@@ -186,5 +238,19 @@ mod tests {
         let low = Metric::from_name("binary_accuracy", 0.5).unwrap();
         assert_eq!(result(low, &y, &p, None), 0.5);
         assert!(Metric::from_name("binary_accuracy", 1.0).is_err());
+    }
+    #[test]
+    fn top_k_as_keras_documents() {
+        // keras.metrics.TopKCategoricalAccuracy(k=1) and SparseTopK(k=1) docstring: 0.5, and
+        // with sample_weight [0.7, 0.3]: 0.3.
+        let y = t(&[0., 0., 1., 0., 1., 0.], &[2, 3]);
+        let p = t(&[0.1, 0.9, 0.8, 0.05, 0.95, 0.], &[2, 3]);
+        let top1 = Metric::from_name("top_k_categorical_accuracy", 1.0).unwrap();
+        assert_eq!(result(top1, &y, &p, None), 0.5);
+        let w = t(&[0.7, 0.3], &[2]);
+        assert!((result(top1, &y, &p, Some(&w)) - 0.3).abs() < 1e-6);
+        let sparse = Metric::from_name("sparse_top_k_categorical_accuracy", 2.0).unwrap();
+        assert_eq!(result(sparse, &t(&[2., 1.], &[2]), &p, None), 1.0);
+        assert!(Metric::from_name("top_k_categorical_accuracy", 0.5).is_err());
     }
 }
