@@ -325,6 +325,32 @@ class Layer:
     @staticmethod
     def reshape(target: Sequence[int]) -> Layer:
         """Reshape each sample to `target` (one entry may be -1)."""
+    @staticmethod
+    def softmax(axis: int) -> Layer: ...
+    @staticmethod
+    def elu(alpha: float) -> Layer: ...
+    @staticmethod
+    def relu(max_value: float | None, negative_slope: float, threshold: float) -> Layer:
+        """Keras' ReLU(max_value, negative_slope, threshold) (LeakyReLU when only the slope is set)."""
+    @staticmethod
+    def prelu(alpha: _TensorLike) -> Layer:
+        """PReLU whose trainable slope starts at a copy of `alpha`."""
+    @staticmethod
+    def rescaling(scale: _TensorLike, offset: _TensorLike) -> Layer: ...
+    @staticmethod
+    def permute(dims: Sequence[int]) -> Layer: ...
+    @staticmethod
+    def repeat_vector(n: int) -> Layer: ...
+    @staticmethod
+    def gaussian_noise(amount: float, seed: int, multiplicative: bool) -> Layer:
+        """GaussianNoise(stddev=amount), or GaussianDropout(rate=amount) when multiplicative."""
+    @staticmethod
+    def global_pool(spatial_dims: int, max: bool, keepdims: bool) -> Layer: ...
+    def regularized(
+        self, kernel: tuple[float, float] | None = None, bias: tuple[float, float] | None = None
+    ) -> Layer:
+        """This layer with (l1, l2) penalties on its kernel and bias added to the loss."""
+    def penalty(self) -> Tensor | None: ...
     def state(self) -> list[Tensor]:
         """Non-trainable weights (BatchNormalization's moving mean and variance)."""
     @property

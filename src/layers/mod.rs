@@ -1,5 +1,6 @@
 //! Layers: the Layer trait and one layer per file, each composed of ops.
 mod activation;
+mod activation_layers;
 mod batchnorm;
 mod conv2d;
 mod dense;
@@ -7,9 +8,12 @@ mod dropout;
 mod flatten;
 mod merge;
 mod pooling;
+mod regularizer;
 mod reshape;
+mod utility;
 
 pub use activation::{Activation, ActivationLayer, NAMES as ACTIVATION_NAMES};
+pub use activation_layers::{PRelu, ReluLayer, SoftmaxLayer};
 pub use batchnorm::BatchNormalization;
 pub use conv2d::Conv2D;
 pub use dense::Dense;
@@ -17,7 +21,9 @@ pub use dropout::Dropout;
 pub use flatten::Flatten;
 pub use merge::{Merge, MergeKind, NAMES as MERGE_NAMES};
 pub use pooling::{GlobalAveragePooling2D, Pooling2D};
+pub use regularizer::{Regularized, Regularizer};
 pub use reshape::Reshape;
+pub use utility::{GaussianNoise, GlobalPool, Permute, RepeatVector, Rescaling};
 
 use crate::error::{Error, Result};
 use crate::tensor::Tensor;
@@ -54,5 +60,10 @@ pub trait Layer: Send + Sync {
     /// in Keras' order; saved and loaded with the trainable ones.
     fn state(&self) -> Vec<Tensor> {
         Vec::new()
+    }
+    /// The regularization term this layer adds to the training loss (kernel and bias
+    /// regularizers), if any.
+    fn penalty(&self) -> Result<Option<Tensor>> {
+        Ok(None)
     }
 }

@@ -178,6 +178,17 @@ fn total_loss(
 }
 
 impl Graph {
+    /// `loss` plus every layer's regularization penalty, as Keras adds `model.losses`.
+    fn with_penalties(&self, loss: Tensor) -> Result<Tensor> {
+        let mut total = loss;
+        for layer in &self.layers {
+            if let Some(p) = layer.penalty()? {
+                total = total.add(&p)?;
+            }
+        }
+        Ok(total)
+    }
+
     /// One optimisation step on a batch. Weights change only after every check has passed.
     /// Runs on a pool thread so that its parallel products fork from there (`within_pool`).
     pub fn train_step(
@@ -194,6 +205,7 @@ impl Graph {
             params.iter().for_each(|p| p.zero_grad());
             let outs = self.run(xs, &|l| c.mode(self, l), true)?;
             let (l, stats) = total_loss(&c.heads, &outs, ys, sw)?;
+            let l = self.with_penalties(l)?;
             l.backward(None, false)?;
             c.opt.step(&params, lr)?;
             Ok(StepOut {
@@ -215,6 +227,7 @@ impl Graph {
             let _g = NoGradGuard::new();
             let outs = self.run(xs, &|_| false, true)?;
             let (l, stats) = total_loss(heads, &outs, ys, sw)?;
+            let l = self.with_penalties(l)?;
             Ok(StepOut {
                 loss: l.item()?,
                 stats,

@@ -7,12 +7,14 @@ from rustgrad.keras import (
     backend,
     callbacks,
     datasets,
+    initializers,
     layers,
     losses,
     metrics,
     models,
     ops,
     optimizers,
+    regularizers,
     utils,
 )
 from rustgrad.keras.layers import Input
@@ -26,11 +28,13 @@ __all__ = [
     "backend",
     "callbacks",
     "datasets",
+    "initializers",
     "layers",
     "losses",
     "metrics",
     "models",
     "ops",
     "optimizers",
+    "regularizers",
     "utils",
 ]

@@ -7,6 +7,8 @@ before it, so there is no import cycle.
 
 from __future__ import annotations
 
+# Issue 13, activation and utility layers (one block, for easy merges).
+from rustgrad.keras.layers.activation import ELU, LeakyReLU, PReLU, ReLU, Softmax
 from rustgrad.keras.layers.base import Input, InputLayer, Layer
 from rustgrad.keras.layers.conv import (
     AveragePooling2D,
@@ -42,6 +44,19 @@ from rustgrad.keras.layers.merge import (
     subtract,
 )
 from rustgrad.keras.layers.node import KerasTensor
+from rustgrad.keras.layers.utility import (
+    ActivityRegularization,
+    GaussianDropout,
+    GaussianNoise,
+    GlobalAveragePooling1D,
+    GlobalMaxPooling1D,
+    GlobalMaxPooling2D,
+    Identity,
+    Lambda,
+    Permute,
+    RepeatVector,
+    Rescaling,
+)
 
 __all__ = [
     "ACTIVATIONS",
@@ -75,4 +90,23 @@ __all__ = [
     "multiply",
     "resolve_activation",
     "subtract",
+]
+# Issue 13, activation and utility layers.
+__all__ += [
+    "ELU",
+    "ActivityRegularization",
+    "GaussianDropout",
+    "GaussianNoise",
+    "GlobalAveragePooling1D",
+    "GlobalMaxPooling1D",
+    "GlobalMaxPooling2D",
+    "Identity",
+    "Lambda",
+    "LeakyReLU",
+    "PReLU",
+    "Permute",
+    "ReLU",
+    "RepeatVector",
+    "Rescaling",
+    "Softmax",
 ]

@@ -13,6 +13,7 @@ from rustgrad import _core
 from rustgrad.keras.layers.base import Layer
 from rustgrad.keras.layers.core import Dropout, resolve_activation
 from rustgrad.keras.layers.variables import named_weight
+from rustgrad.keras.layers.weight_options import WeightOptions
 
 __all__ = [
     "AveragePooling2D",
@@ -95,10 +96,7 @@ class Conv2D(Layer):
         use_bias: bool = True,
         **kwargs,
     ):
-        for key in ("kernel_initializer", "bias_initializer"):
-            init = kwargs.pop(key, None)
-            if init not in (None, "glorot_uniform", "zeros"):
-                raise ValueError(f"Conv2D: {key}={init!r} is not supported yet")
+        self._weight_options = WeightOptions("Conv2D", kwargs)
         if data_format not in (None, "channels_last"):
             raise ValueError("Conv2D: only data_format='channels_last' is supported")
         super().__init__(**kwargs)
@@ -116,7 +114,7 @@ class Conv2D(Layer):
         _window_out(
             self, input_shape, self.kernel_size, self.strides, self.dilation_rate, self.padding
         )
-        return _core.Layer.conv2d(
+        core = _core.Layer.conv2d(
             int(input_shape[-1]),
             self.filters,
             list(self.kernel_size),
@@ -126,6 +124,7 @@ class Conv2D(Layer):
             self.activation,
             self.use_bias,
         )
+        return self._weight_options.apply(core)
 
     def compute_output_shape(self, input_shape: tuple) -> tuple:
         h, w = _window_out(

@@ -11,6 +11,7 @@ from rustgrad import _core
 from rustgrad.keras._names import unknown_name
 from rustgrad.keras.layers.base import Layer
 from rustgrad.keras.layers.variables import named_weight
+from rustgrad.keras.layers.weight_options import WeightOptions
 
 __all__ = ["ACTIVATIONS", "Activation", "Dense", "Dropout", "Flatten", "resolve_activation"]
 
@@ -29,17 +30,14 @@ def resolve_activation(activation: Any) -> str:
 
 class Dense(Layer):
     """act(x @ kernel + bias) over the last axis of any-rank input; glorot-uniform kernel, zero
-    bias; the activation fused in Rust."""
+    bias unless kernel_/bias_initializer say otherwise; the activation fused in Rust."""
 
     _param_names = ("kernel", "bias")
     kernel = named_weight("kernel")
     bias = named_weight("bias")
 
     def __init__(self, units: int, activation: Any = None, use_bias: bool = True, **kwargs):
-        for key in ("kernel_initializer", "bias_initializer"):
-            init = kwargs.pop(key, None)
-            if init not in (None, "glorot_uniform", "zeros"):
-                raise ValueError(f"Dense: {key}={init!r} is not supported yet")
+        self._weight_options = WeightOptions("Dense", kwargs)
         super().__init__(**kwargs)
         if isinstance(units, bool) or not isinstance(units, (int, np.integer)) or units <= 0:
             raise ValueError(f"Dense: units must be a positive integer, got {units!r}")
@@ -54,7 +52,17 @@ class Dense(Layer):
                 f"Dense layer '{self.name}' needs input with a batch axis and a feature axis, "
                 f"got shape {input_shape}"
             )
-        return _core.Layer.dense(int(input_shape[-1]), self.units, self.activation, self.use_bias)
+        core = _core.Layer.dense(int(input_shape[-1]), self.units, self.activation, self.use_bias)
+        return self._weight_options.apply(core)
+
+    def get_config(self) -> dict:
+        return {
+            **super().get_config(),
+            "units": self.units,
+            "activation": self.activation,
+            "use_bias": self.use_bias,
+            **self._weight_options.config(),
+        }
 
     def compute_output_shape(self, input_shape: tuple) -> tuple:
         return (*input_shape[:-1], self.units)

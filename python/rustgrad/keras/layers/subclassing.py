@@ -5,74 +5,22 @@ The Layer base class (base.py) calls these for layers whose forward pass is Pyth
 from __future__ import annotations
 
 import inspect
-import math
 from typing import Any, Callable
 
 import numpy as np
 
 from rustgrad import _core
 from rustgrad.autograd import no_grad
+from rustgrad.keras import initializers, regularizers
 from rustgrad.keras.layers.node import KerasTensor, Node
 
-INITIALIZERS = (
-    "zeros",
-    "ones",
-    "glorot_uniform",
-    "glorot_normal",
-    "he_uniform",
-    "he_normal",
-    "lecun_uniform",
-    "lecun_normal",
-    "random_uniform",
-    "random_normal",
-)
-
-
-def _fans(shape: tuple) -> tuple[int, int]:
-    """Keras' fan-in and fan-out: a kernel's last two axes, times the receptive field."""
-    if len(shape) == 0:
-        return 1, 1
-    if len(shape) == 1:
-        return shape[0], shape[0]
-    field = math.prod(shape[:-2]) if len(shape) > 2 else 1
-    return shape[-2] * field, shape[-1] * field
+INITIALIZERS = initializers.NAMES
 
 
 def initial_values(initializer: Any, shape: tuple) -> np.ndarray:
-    """A weight's first values; random draws use NumPy's global state (np.random.seed repeats)."""
-    if callable(initializer) and not isinstance(initializer, str):
-        return np.asarray(initializer(shape), dtype=np.float32).reshape(shape)
-    name = "glorot_uniform" if initializer is None else str(initializer).lower()
-    fan_in, fan_out = _fans(shape)
-    draw = {
-        "zeros": lambda: np.zeros(shape),
-        "ones": lambda: np.ones(shape),
-        "glorot_uniform": lambda: _uniform(shape, math.sqrt(6.0 / (fan_in + fan_out))),
-        "glorot_normal": lambda: _normal(shape, math.sqrt(2.0 / (fan_in + fan_out))),
-        "he_uniform": lambda: _uniform(shape, math.sqrt(6.0 / fan_in)),
-        "he_normal": lambda: _normal(shape, math.sqrt(2.0 / fan_in)),
-        "lecun_uniform": lambda: _uniform(shape, math.sqrt(3.0 / fan_in)),
-        "lecun_normal": lambda: _normal(shape, math.sqrt(1.0 / fan_in)),
-        "random_uniform": lambda: _uniform(shape, 0.05),
-        "random_normal": lambda: np.random.normal(0.0, 0.05, shape),
-    }.get(name)
-    if draw is None:
-        raise ValueError(f"unknown initializer {initializer!r}; valid names: {list(INITIALIZERS)}")
-    return np.asarray(draw(), dtype=np.float32)
-
-
-def _uniform(shape: tuple, limit: float) -> np.ndarray:
-    return np.random.uniform(-limit, limit, shape)
-
-
-def _normal(shape: tuple, stddev: float) -> np.ndarray:
-    # Keras' truncated normal: redraw values beyond two standard deviations.
-    v = np.random.normal(0.0, stddev, shape)
-    bad = np.abs(v) > 2 * stddev
-    while bad.any():
-        v[bad] = np.random.normal(0.0, stddev, int(bad.sum()))
-        bad = np.abs(v) > 2 * stddev
-    return v
+    """A weight's first values, through keras.initializers' one table (None: glorot_uniform)."""
+    init = initializers.get("glorot_uniform" if initializer is None else initializer)
+    return init(tuple(shape))
 
 
 class Weight:
@@ -90,6 +38,8 @@ class Weight:
 def make_weight(
     shape: Any, initializer: Any, trainable: bool, name: str, regularizer: Any, path: str
 ) -> Weight:
+    if isinstance(regularizer, (str, dict)):
+        regularizer = regularizers.get(regularizer)
     if regularizer is not None and not callable(regularizer):
         raise ValueError(
             f"add_weight: regularizer must be a callable taking the weight (e.g. "
@@ -205,9 +155,13 @@ class CustomLayerMixin:
         self._added_losses.append(loss)
 
     def _own_losses(self) -> list:
-        return list(self._added_losses) + [
-            w.regularizer(w.tensor) for w in self._made if w.regularizer
-        ]
+        core = getattr(self, "core", None)
+        penalty = core.penalty() if core is not None else None  # a built-in layer's regularizers
+        return (
+            list(self._added_losses)
+            + [w.regularizer(w.tensor) for w in self._made if w.regularizer]
+            + ([penalty] if penalty is not None else [])
+        )
 
     @property
     def losses(self) -> list:

@@ -1,0 +1,276 @@
+"""keras.initializers: every Keras 3 initializer as a class (with `seed`), their snake_case names, and
+`get`, the one table that Dense, Conv2D, PReLU and add_weight resolve initializers through."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+__all__ = [
+    "Constant",
+    "GlorotNormal",
+    "GlorotUniform",
+    "HeNormal",
+    "HeUniform",
+    "Identity",
+    "Initializer",
+    "LecunNormal",
+    "LecunUniform",
+    "Ones",
+    "Orthogonal",
+    "RandomNormal",
+    "RandomUniform",
+    "TruncatedNormal",
+    "VarianceScaling",
+    "Zeros",
+    "get",
+    "serialize",
+]
+
+
+def _fans(shape: tuple) -> tuple[int, int]:
+    """Keras' fan-in and fan-out: a kernel's last two axes, times the receptive field."""
+    if len(shape) == 0:
+        return 1, 1
+    if len(shape) == 1:
+        return shape[0], shape[0]
+    field = math.prod(shape[:-2]) if len(shape) > 2 else 1
+    return shape[-2] * field, shape[-1] * field
+
+
+class Initializer:
+    """Base class: `init(shape)` -> float32 array. With an int `seed` every call gives the same
+    values (Keras 3); without one, draws come from NumPy's global state (np.random.seed repeats)."""
+
+    seed: Any = None
+
+    def __call__(self, shape: Any, dtype: Any = None) -> np.ndarray:
+        shape = tuple(int(d) for d in (shape if isinstance(shape, (tuple, list)) else (shape,)))
+        rng = np.random if self.seed is None else np.random.default_rng(int(self.seed))
+        return np.asarray(self._draw(shape, rng), dtype=np.float32).reshape(shape)
+
+    def _draw(self, shape: tuple, rng: Any) -> np.ndarray:
+        raise NotImplementedError(f"{type(self).__name__} must define _draw(shape, rng)")
+
+    def get_config(self) -> dict:
+        return {k: v for k, v in vars(self).items() if not k.startswith("_")}
+
+    @classmethod
+    def from_config(cls, config: dict) -> Initializer:
+        return cls(**config)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.get_config()})"
+
+
+def _check_seed(cls: str, seed: Any) -> Any:
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer))):
+        raise ValueError(f"{cls}: seed must be an int or None, got {seed!r}")
+    return seed
+
+
+class Constant(Initializer):
+    def __init__(self, value: float = 0.0):
+        self.value = float(value)
+
+    def _draw(self, shape: tuple, rng: Any) -> np.ndarray:
+        return np.full(shape, self.value)
+
+
+class Zeros(Constant):
+    def __init__(self):
+        super().__init__(0.0)
+
+    def get_config(self) -> dict:
+        return {}
+
+
+class Ones(Constant):
+    def __init__(self):
+        super().__init__(1.0)
+
+    def get_config(self) -> dict:
+        return {}
+
+
+class RandomNormal(Initializer):
+    def __init__(self, mean: float = 0.0, stddev: float = 0.05, seed: Any = None):
+        self.mean, self.stddev = float(mean), float(stddev)
+        self.seed = _check_seed(type(self).__name__, seed)
+
+    def _draw(self, shape: tuple, rng: Any) -> np.ndarray:
+        return rng.normal(self.mean, self.stddev, shape)
+
+
+class RandomUniform(Initializer):
+    def __init__(self, minval: float = -0.05, maxval: float = 0.05, seed: Any = None):
+        self.minval, self.maxval = float(minval), float(maxval)
+        self.seed = _check_seed("RandomUniform", seed)
+
+    def _draw(self, shape: tuple, rng: Any) -> np.ndarray:
+        return rng.uniform(self.minval, self.maxval, shape)
+
+
+def _truncated(rng: Any, mean: float, stddev: float, shape: tuple) -> np.ndarray:
+    # Keras' truncated normal: values beyond two standard deviations are redrawn.
+    v = rng.normal(0.0, stddev, shape)
+    bad = np.abs(v) > 2 * stddev
+    while bad.any():
+        v[bad] = rng.normal(0.0, stddev, int(bad.sum()))
+        bad = np.abs(v) > 2 * stddev
+    return v + mean
+
+
+class TruncatedNormal(RandomNormal):
+    def _draw(self, shape: tuple, rng: Any) -> np.ndarray:
+        return _truncated(rng, self.mean, self.stddev, shape)
+
+
+_MODES = ("fan_in", "fan_out", "fan_avg")
+_DISTRIBUTIONS = ("truncated_normal", "untruncated_normal", "uniform")
+
+
+class VarianceScaling(Initializer):
+    """Variance scale / n (n the fan of `mode`): uniform in ±sqrt(3·scale/n), or a normal of that
+    variance (the truncated one widened by 1/0.8796, as Keras, so its variance stays scale/n)."""
+
+    def __init__(
+        self,
+        scale: float = 1.0,
+        mode: str = "fan_in",
+        distribution: str = "truncated_normal",
+        seed: Any = None,
+    ):
+        name = type(self).__name__
+        if not float(scale) > 0.0:
+            raise ValueError(f"{name}: scale must be positive, got {scale!r}")
+        if mode not in _MODES:
+            raise ValueError(f"{name}: mode must be one of {list(_MODES)}, got {mode!r}")
+        distribution = "truncated_normal" if distribution == "normal" else distribution
+        if distribution not in _DISTRIBUTIONS:
+            raise ValueError(
+                f"{name}: distribution must be one of {list(_DISTRIBUTIONS)}, got {distribution!r}"
+            )
+        self.scale, self.mode, self.distribution = float(scale), mode, distribution
+        self.seed = _check_seed(name, seed)
+
+    def _draw(self, shape: tuple, rng: Any) -> np.ndarray:
+        fan_in, fan_out = _fans(shape)
+        n = {"fan_in": fan_in, "fan_out": fan_out, "fan_avg": (fan_in + fan_out) / 2}[self.mode]
+        var = self.scale / max(1.0, n)
+        if self.distribution == "uniform":
+            limit = math.sqrt(3.0 * var)
+            return rng.uniform(-limit, limit, shape)
+        if self.distribution == "untruncated_normal":
+            return rng.normal(0.0, math.sqrt(var), shape)
+        return _truncated(rng, 0.0, math.sqrt(var) / 0.87962566103423978, shape)
+
+
+def _preset(name: str, scale: float, mode: str, distribution: str) -> type:
+    def __init__(self, seed: Any = None):
+        VarianceScaling.__init__(self, scale, mode, distribution, seed)
+
+    def get_config(self) -> dict:
+        return {"seed": self.seed}
+
+    doc = f"VarianceScaling(scale={scale}, mode='{mode}', distribution='{distribution}')."
+    attrs = {"__init__": __init__, "get_config": get_config, "__doc__": doc}
+    return type(name, (VarianceScaling,), {**attrs, "__module__": __name__})
+
+
+GlorotUniform = _preset("GlorotUniform", 1.0, "fan_avg", "uniform")
+GlorotNormal = _preset("GlorotNormal", 1.0, "fan_avg", "truncated_normal")
+HeUniform = _preset("HeUniform", 2.0, "fan_in", "uniform")
+HeNormal = _preset("HeNormal", 2.0, "fan_in", "truncated_normal")
+LecunUniform = _preset("LecunUniform", 1.0, "fan_in", "uniform")
+LecunNormal = _preset("LecunNormal", 1.0, "fan_in", "truncated_normal")
+
+
+class Orthogonal(Initializer):
+    """An orthogonal matrix (QR of a normal draw, signs fixed) over the last axis, times `gain`."""
+
+    def __init__(self, gain: float = 1.0, seed: Any = None):
+        self.gain = float(gain)
+        self.seed = _check_seed("Orthogonal", seed)
+
+    def _draw(self, shape: tuple, rng: Any) -> np.ndarray:
+        if len(shape) < 2:
+            raise ValueError(f"Orthogonal: needs a shape of rank >= 2, got {shape}")
+        rows, cols = math.prod(shape[:-1]), shape[-1]
+        a = rng.normal(0.0, 1.0, (max(rows, cols), min(rows, cols)))
+        q, r = np.linalg.qr(a)
+        q = q * np.sign(np.diag(r))
+        if rows < cols:
+            q = q.T
+        return self.gain * q.reshape(shape)
+
+
+class Identity(Initializer):
+    """`gain` times the identity matrix (2-D shapes only)."""
+
+    def __init__(self, gain: float = 1.0):
+        self.gain = float(gain)
+
+    def _draw(self, shape: tuple, rng: Any) -> np.ndarray:
+        if len(shape) != 2:
+            raise ValueError(f"Identity: needs a 2-D shape, got {shape}")
+        return self.gain * np.eye(*shape)
+
+
+_BY_NAME: dict[str, type] = {
+    "zeros": Zeros,
+    "ones": Ones,
+    "constant": Constant,
+    "random_normal": RandomNormal,
+    "random_uniform": RandomUniform,
+    "truncated_normal": TruncatedNormal,
+    "variance_scaling": VarianceScaling,
+    "glorot_uniform": GlorotUniform,
+    "glorot_normal": GlorotNormal,
+    "he_uniform": HeUniform,
+    "he_normal": HeNormal,
+    "lecun_uniform": LecunUniform,
+    "lecun_normal": LecunNormal,
+    "orthogonal": Orthogonal,
+    "identity": Identity,
+}
+NAMES = tuple(_BY_NAME)
+_BY_CLASS = {cls.__name__: cls for cls in _BY_NAME.values()}
+
+
+class _Callable(Initializer):
+    """A plain function `f(shape[, dtype])` used as an initializer."""
+
+    def __init__(self, fn: Any):
+        self._fn = fn
+
+    def __call__(self, shape: Any, dtype: Any = None) -> np.ndarray:
+        shape = tuple(int(d) for d in shape)
+        return np.asarray(self._fn(shape), dtype=np.float32).reshape(shape)
+
+
+def get(identifier: Any) -> Initializer:
+    """An initializer from a name ('he_normal', 'HeNormal'), a config dict, an instance or a function."""
+    if isinstance(identifier, Initializer):
+        return identifier
+    if isinstance(identifier, dict) and "class_name" in identifier:
+        cls = _BY_CLASS.get(identifier["class_name"]) or _BY_NAME.get(identifier["class_name"])
+        if cls is None:
+            raise ValueError(f"unknown initializer {identifier['class_name']!r}")
+        return cls.from_config(identifier.get("config", {}))
+    if isinstance(identifier, str):
+        cls = _BY_NAME.get(identifier.lower()) or _BY_CLASS.get(identifier)
+        if cls is None:
+            raise ValueError(f"unknown initializer {identifier!r}; valid names: {list(NAMES)}")
+        return cls()
+    if isinstance(identifier, type) and issubclass(identifier, Initializer):
+        return identifier()
+    if callable(identifier):
+        return _Callable(identifier)
+    raise ValueError(f"unknown initializer {identifier!r}; valid names: {list(NAMES)}")
+
+
+def serialize(initializer: Initializer) -> dict:
+    return {"class_name": type(initializer).__name__, "config": initializer.get_config()}

@@ -1,0 +1,162 @@
+"""Keras' activation layers: Softmax, ReLU, LeakyReLU, ELU (Rust ops, no weights) and PReLU (a
+learned slope), as thin Python halves of Rust layers."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from rustgrad import _core
+from rustgrad.keras import initializers, regularizers
+from rustgrad.keras.layers.base import Layer
+from rustgrad.keras.layers.variables import named_weight
+
+__all__ = ["ELU", "LeakyReLU", "PReLU", "ReLU", "Softmax"]
+
+
+def _number(layer: str, what: str, v: Any, lo: float | None = 0.0) -> float:
+    try:
+        f = float(v)
+    except (TypeError, ValueError):
+        raise ValueError(f"{layer}: {what} must be a number, got {v!r}") from None
+    if not math.isfinite(f) or (lo is not None and f < lo):
+        bound = "finite" if lo is None else f"a finite number >= {lo:g}"
+        raise ValueError(f"{layer}: {what} must be {bound}, got {v!r}")
+    return f
+
+
+class Softmax(Layer):
+    """softmax(x) along `axis` (log-sum-exp stable); a final Softmax folds into cross-entropy."""
+
+    def __init__(self, axis: int = -1, **kwargs):
+        if isinstance(axis, (list, tuple)):
+            raise NotImplementedError("Softmax: a tuple of axes is not supported; pass one int")
+        super().__init__(**kwargs)
+        self.axis = int(axis)
+
+    def _make_core(self, input_shape: tuple) -> Any:
+        if not -len(input_shape) <= self.axis < len(input_shape):
+            raise ValueError(
+                f"Softmax layer '{self.name}': axis {self.axis} is out of range for input shape "
+                f"{input_shape}"
+            )
+        return _core.Layer.softmax(self.axis)
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "axis": self.axis}
+
+
+class ReLU(Layer):
+    """max_value if x >= max_value, x if threshold < x < max_value, else negative_slope·(x − threshold)."""
+
+    def __init__(
+        self,
+        max_value: float | None = None,
+        negative_slope: float = 0.0,
+        threshold: float = 0.0,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        self.max_value = None if max_value is None else _number("ReLU", "max_value", max_value)
+        self.negative_slope = _number("ReLU", "negative_slope", negative_slope)
+        self.threshold = _number("ReLU", "threshold", threshold, lo=None)
+
+    def _make_core(self, input_shape: tuple) -> Any:
+        return _core.Layer.relu(self.max_value, self.negative_slope, self.threshold)
+
+    def get_config(self) -> dict:
+        keys = ("max_value", "negative_slope", "threshold")
+        return {**super().get_config(), **{k: getattr(self, k) for k in keys}}
+
+
+class LeakyReLU(Layer):
+    """x for x >= 0, negative_slope·x below (Keras 3 default 0.3; tf.keras 2's `alpha` accepted)."""
+
+    def __init__(self, negative_slope: float = 0.3, **kwargs):
+        if "alpha" in kwargs:
+            negative_slope = kwargs.pop("alpha")
+        super().__init__(**kwargs)
+        self.negative_slope = _number("LeakyReLU", "negative_slope", negative_slope)
+
+    def _make_core(self, input_shape: tuple) -> Any:
+        return _core.Layer.relu(None, self.negative_slope, 0.0)
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "negative_slope": self.negative_slope}
+
+
+class ELU(Layer):
+    """x for x > 0, alpha·(exp(x) − 1) below."""
+
+    def __init__(self, alpha: float = 1.0, **kwargs):
+        super().__init__(**kwargs)
+        self.alpha = _number("ELU", "alpha", alpha, lo=None)
+
+    def _make_core(self, input_shape: tuple) -> Any:
+        return _core.Layer.elu(self.alpha)
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "alpha": self.alpha}
+
+
+class PReLU(Layer):
+    """relu(x) + alpha·min(x, 0) with `alpha` learned, one per input value (shared over
+    `shared_axes`, 1-based as in Keras); alpha starts at zeros."""
+
+    _param_names = ("alpha",)
+    alpha = named_weight("alpha")
+
+    def __init__(
+        self,
+        alpha_initializer: Any = "zeros",
+        alpha_regularizer: Any = None,
+        alpha_constraint: Any = None,
+        shared_axes: Any = None,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        if alpha_constraint is not None:
+            raise NotImplementedError("PReLU: alpha_constraint is not supported yet")
+        try:
+            self.alpha_initializer = initializers.get(alpha_initializer)
+        except ValueError as e:
+            raise ValueError(f"PReLU: alpha_initializer: {e}") from None
+        reg = regularizers.get(alpha_regularizer)
+        if reg is not None and not isinstance(reg, regularizers.L1L2):
+            raise NotImplementedError(f"PReLU: alpha_regularizer={reg!r} is not supported")
+        self.alpha_regularizer = reg
+        if shared_axes is None:
+            shared_axes = []
+        elif isinstance(shared_axes, (int, np.integer)):
+            shared_axes = [shared_axes]
+        self.shared_axes = [int(a) for a in shared_axes]
+
+    def _make_core(self, input_shape: tuple) -> Any:
+        shape = list(input_shape[1:])
+        for a in self.shared_axes:
+            if not 1 <= a <= len(shape):
+                raise ValueError(
+                    f"PReLU layer '{self.name}': shared axis {a} is out of range for input "
+                    f"shape {input_shape}"
+                )
+            shape[a - 1] = 1
+        if any(d is None for d in shape):
+            raise ValueError(
+                f"PReLU layer '{self.name}': input shape {input_shape} has an unknown axis; "
+                "share it with shared_axes"
+            )
+        core = _core.Layer.prelu(self.alpha_initializer(tuple(shape)))
+        if self.alpha_regularizer is not None:
+            core = core.regularized(kernel=self.alpha_regularizer.factors())
+        return core
+
+    def get_config(self) -> dict:
+        return {
+            **super().get_config(),
+            "alpha_initializer": initializers.serialize(self.alpha_initializer),
+            "alpha_regularizer": regularizers.serialize(self.alpha_regularizer),
+            "alpha_constraint": None,
+            "shared_axes": self.shared_axes or None,
+        }

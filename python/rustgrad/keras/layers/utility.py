@@ -1,0 +1,247 @@
+"""Keras' utility layers: Identity, Rescaling, Permute, RepeatVector, GaussianNoise, GaussianDropout,
+the global poolings (Rust layers), and ActivityRegularization and Lambda (Python `call`, so a model
+holding one runs on the eager engine)."""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Callable
+
+import numpy as np
+
+from rustgrad import _core
+from rustgrad.keras.layers.base import Layer
+
+__all__ = [
+    "ActivityRegularization",
+    "GaussianDropout",
+    "GaussianNoise",
+    "GlobalAveragePooling1D",
+    "GlobalMaxPooling1D",
+    "GlobalMaxPooling2D",
+    "Identity",
+    "Lambda",
+    "Permute",
+    "RepeatVector",
+    "Rescaling",
+]
+
+
+def _seed(seed: Any) -> int:
+    # Without a seed, draw one from NumPy's global state so np.random.seed makes runs repeatable.
+    return int(np.random.randint(0, 2**31 - 1)) if seed is None else int(seed)
+
+
+class Identity(Layer):
+    """Returns its input unchanged."""
+
+    def _make_core(self, input_shape: tuple) -> Any:
+        return _core.Layer.activation("linear")
+
+
+class Rescaling(Layer):
+    """x · scale + offset (scale and offset: numbers or per-channel arrays), e.g. Rescaling(1/255)."""
+
+    def __init__(self, scale: Any, offset: Any = 0.0, **kwargs):
+        super().__init__(**kwargs)
+        self.scale, self.offset = scale, offset
+        for what, v in (("scale", scale), ("offset", offset)):
+            a = np.asarray(v, dtype=np.float64) if not isinstance(v, str) else None
+            if a is None or not np.all(np.isfinite(a)):
+                raise ValueError(f"Rescaling: {what} must be a finite number or array, got {v!r}")
+
+    def _make_core(self, input_shape: tuple) -> Any:
+        f = [np.asarray(v, dtype=np.float32) for v in (self.scale, self.offset)]
+        return _core.Layer.rescaling(_core.tensor(f[0]), _core.tensor(f[1]))
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "scale": self.scale, "offset": self.offset}
+
+
+class Permute(Layer):
+    """Reorder the non-batch axes: Permute((2, 1)) swaps the two axes of (batch, a, b)."""
+
+    def __init__(self, dims: Any, **kwargs):
+        super().__init__(**kwargs)
+        self.dims = tuple(int(d) for d in dims)
+        if sorted(self.dims) != list(range(1, len(self.dims) + 1)):
+            raise ValueError(
+                f"Permute: dims must be a permutation of 1..{len(self.dims)} (axis 0 is the "
+                f"batch), got {dims!r}"
+            )
+
+    def _make_core(self, input_shape: tuple) -> Any:
+        if len(input_shape) != len(self.dims) + 1:
+            raise ValueError(
+                f"Permute layer '{self.name}': dims {self.dims} do not fit input shape {input_shape}"
+            )
+        return _core.Layer.permute(list(self.dims))
+
+    def compute_output_shape(self, input_shape: tuple) -> tuple:
+        return (input_shape[0], *(input_shape[d] for d in self.dims))
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "dims": self.dims}
+
+
+class RepeatVector(Layer):
+    """(batch, features) -> (batch, n, features)."""
+
+    def __init__(self, n: int, **kwargs):
+        super().__init__(**kwargs)
+        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n <= 0:
+            raise ValueError(f"RepeatVector: n must be a positive integer, got {n!r}")
+        self.n = int(n)
+
+    def _make_core(self, input_shape: tuple) -> Any:
+        if len(input_shape) != 2:
+            raise ValueError(
+                f"RepeatVector layer '{self.name}' needs 2-D input (batch, features), got "
+                f"shape {input_shape}"
+            )
+        return _core.Layer.repeat_vector(self.n)
+
+    def compute_output_shape(self, input_shape: tuple) -> tuple:
+        return (input_shape[0], self.n, input_shape[1])
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "n": self.n}
+
+
+class GaussianNoise(Layer):
+    """x + N(0, stddev²) while training; the identity at inference."""
+
+    _multiplicative = False
+    _what = "stddev"
+
+    def __init__(self, stddev: float, seed: int | None = None, **kwargs):
+        super().__init__(**kwargs)
+        v = float(stddev)
+        ok = 0.0 <= v < 1.0 if self._multiplicative else v >= 0.0 and math.isfinite(v)
+        if not ok:
+            bound = "in [0, 1)" if self._multiplicative else ">= 0"
+            raise ValueError(f"{type(self).__name__}: {self._what} must be {bound}, got {stddev!r}")
+        setattr(self, self._what, v)
+        self.seed = _seed(seed)
+
+    def _make_core(self, input_shape: tuple) -> Any:
+        amount = getattr(self, self._what)
+        return _core.Layer.gaussian_noise(amount, self.seed, self._multiplicative)
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), self._what: getattr(self, self._what), "seed": self.seed}
+
+
+class GaussianDropout(GaussianNoise):
+    """x · N(1, rate / (1 − rate)) while training; the identity at inference."""
+
+    _multiplicative = True
+    _what = "rate"
+
+    def __init__(self, rate: float, seed: int | None = None, **kwargs):
+        super().__init__(rate, seed=seed, **kwargs)
+
+
+class _GlobalPooling(Layer):
+    _dims, _max = 1, False
+
+    def __init__(self, data_format: Any = None, keepdims: bool = False, **kwargs):
+        if data_format not in (None, "channels_last"):
+            raise NotImplementedError(
+                f"{type(self).__name__}: data_format={data_format!r} is not supported; only 'channels_last'"
+            )
+        super().__init__(**kwargs)
+        self.keepdims = bool(keepdims)
+
+    def _make_core(self, input_shape: tuple) -> Any:
+        if len(input_shape) != self._dims + 2:
+            axes = "steps" if self._dims == 1 else "height, width"
+            raise ValueError(
+                f"{type(self).__name__} layer '{self.name}' needs {self._dims + 2}-D input "
+                f"(batch, {axes}, channels), got shape {input_shape}"
+            )
+        return _core.Layer.global_pool(self._dims, self._max, self.keepdims)
+
+    def compute_output_shape(self, input_shape: tuple) -> tuple:
+        if self.keepdims:
+            return (input_shape[0], *[1] * self._dims, input_shape[-1])
+        return (input_shape[0], input_shape[-1])
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "data_format": "channels_last", "keepdims": self.keepdims}
+
+
+class GlobalMaxPooling2D(_GlobalPooling):
+    """Max over height and width: (batch, h, w, c) -> (batch, c)."""
+
+    _dims, _max = 2, True
+
+
+class GlobalAveragePooling1D(_GlobalPooling):
+    """Mean over steps: (batch, steps, c) -> (batch, c)."""
+
+    def __call__(self, x: Any, training: bool = False, mask: Any = None) -> Any:
+        if mask is not None:
+            raise NotImplementedError("GlobalAveragePooling1D: mask is not supported")
+        return super().__call__(x, training=training)
+
+
+class GlobalMaxPooling1D(_GlobalPooling):
+    """Max over steps: (batch, steps, c) -> (batch, c)."""
+
+    _max = True
+
+
+class ActivityRegularization(Layer):
+    """The identity, adding (l1·Σ|x| + l2·Σx²) / batch size to the loss (Keras 3); runs in Python."""
+
+    def __init__(self, l1: float = 0.0, l2: float = 0.0, **kwargs):
+        super().__init__(**kwargs)
+        for what, v in (("l1", l1), ("l2", l2)):
+            if not (float(v) >= 0.0 and math.isfinite(float(v))):
+                raise ValueError(f"ActivityRegularization: {what} must be >= 0, got {v!r}")
+        self.l1, self.l2 = float(l1), float(l2)
+
+    def call(self, inputs: Any) -> Any:
+        rows = max(1, inputs.shape[0]) if inputs.shape else 1
+        penalty = (self.l1 * inputs.abs().sum() + self.l2 * inputs.square().sum()) * (1.0 / rows)
+        self.add_loss(penalty)
+        return inputs
+
+    def compute_output_shape(self, input_shape: Any) -> Any:
+        return input_shape
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "l1": self.l1, "l2": self.l2}
+
+
+class Lambda(Layer):
+    """A function of Tensors as a layer: Lambda(lambda x: x * 2). Runs in Python (eager engine)."""
+
+    def __init__(
+        self,
+        function: Callable,
+        output_shape: Any = None,
+        mask: Any = None,
+        arguments: dict | None = None,
+        **kwargs,
+    ):
+        if mask is not None:
+            raise NotImplementedError("Lambda: mask is not supported")
+        if not callable(function):
+            raise TypeError(f"Lambda: function must be callable, got {function!r}")
+        super().__init__(**kwargs)
+        self.function, self.arguments = function, dict(arguments or {})
+        # The output shape is found by running the function; a given one is kept for get_config.
+        self.output_shape_arg = output_shape
+
+    def call(self, inputs: Any) -> Any:
+        return self.function(inputs, **self.arguments)
+
+    def get_config(self) -> dict:
+        return {
+            **super().get_config(),
+            "function": self.function,
+            "output_shape": self.output_shape_arg,
+            "arguments": self.arguments,
+        }

@@ -1,0 +1,98 @@
+//! `_core.Layer` constructors of the activation and utility layers (Softmax, ReLU, PReLU,
+//! Rescaling, Permute, RepeatVector, GaussianNoise/Dropout, global poolings) and of regularized
+//! layers, plus the penalty a layer adds to the loss.
+use super::convert::to_tensor;
+use super::errors::IntoPy;
+use super::model::PyLayer;
+use super::tensor::PyTensor;
+use crate::layers::{
+    Activation, ActivationLayer, GaussianNoise, GlobalPool, PRelu, Permute, Regularized,
+    Regularizer, ReluLayer, RepeatVector, Rescaling, SoftmaxLayer,
+};
+use crate::ops::Unary;
+use pyo3::prelude::*;
+use std::sync::Arc;
+
+fn layer(l: impl crate::layers::Layer + 'static) -> PyLayer {
+    PyLayer { inner: Arc::new(l) }
+}
+
+fn reg(l1l2: Option<(f32, f32)>) -> Option<Regularizer> {
+    l1l2.map(|(l1, l2)| Regularizer { l1, l2 })
+}
+
+#[pymethods]
+impl PyLayer {
+    #[staticmethod]
+    fn softmax(axis: isize) -> Self {
+        layer(SoftmaxLayer { axis })
+    }
+    #[staticmethod]
+    fn elu(alpha: f32) -> Self {
+        layer(ActivationLayer(Activation::Elementwise(Unary::Elu(alpha))))
+    }
+    #[staticmethod]
+    #[pyo3(signature = (max_value, negative_slope, threshold))]
+    fn relu(max_value: Option<f32>, negative_slope: f32, threshold: f32) -> PyResult<Self> {
+        Ok(layer(
+            ReluLayer::new(max_value, negative_slope, threshold).py_err()?,
+        ))
+    }
+    /// PReLU with the slope `alpha` (its values are copied into a new trainable weight).
+    #[staticmethod]
+    fn prelu(alpha: &Bound<'_, PyAny>) -> PyResult<Self> {
+        let a = to_tensor(alpha, "PReLU")?;
+        let alpha = crate::tensor::Tensor::new(a.to_vec(), a.shape().to_vec())
+            .py_err()?
+            .with_grad();
+        Ok(layer(PRelu { alpha }))
+    }
+    #[staticmethod]
+    fn rescaling(scale: &Bound<'_, PyAny>, offset: &Bound<'_, PyAny>) -> PyResult<Self> {
+        Ok(layer(Rescaling {
+            scale: to_tensor(scale, "Rescaling")?.detach(),
+            offset: to_tensor(offset, "Rescaling")?.detach(),
+        }))
+    }
+    #[staticmethod]
+    fn permute(dims: Vec<usize>) -> Self {
+        layer(Permute { dims })
+    }
+    #[staticmethod]
+    fn repeat_vector(n: usize) -> Self {
+        layer(RepeatVector { n })
+    }
+    /// GaussianDropout when `multiplicative` (`amount` is the rate), else GaussianNoise (stddev).
+    #[staticmethod]
+    fn gaussian_noise(amount: f32, seed: u64, multiplicative: bool) -> PyResult<Self> {
+        let l = if multiplicative {
+            GaussianNoise::dropout(amount, seed)
+        } else {
+            GaussianNoise::additive(amount, seed)
+        };
+        Ok(layer(l.py_err()?))
+    }
+    #[staticmethod]
+    fn global_pool(spatial_dims: usize, max: bool, keepdims: bool) -> Self {
+        layer(GlobalPool {
+            spatial_dims,
+            max,
+            keepdims,
+        })
+    }
+    /// This layer with (l1, l2) regularizers on its kernel and bias.
+    #[pyo3(signature = (kernel = None, bias = None))]
+    fn regularized(&self, kernel: Option<(f32, f32)>, bias: Option<(f32, f32)>) -> Self {
+        PyLayer {
+            inner: Arc::new(Regularized {
+                inner: self.inner.clone(),
+                kernel: reg(kernel),
+                bias: reg(bias),
+            }),
+        }
+    }
+    /// The regularization term the layer adds to the loss, or None.
+    fn penalty(&self) -> PyResult<Option<PyTensor>> {
+        Ok(self.inner.penalty().py_err()?.map(PyTensor::wrap))
+    }
+}
