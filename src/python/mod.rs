@@ -6,6 +6,7 @@ mod creation;
 mod dtype;
 pub mod errors;
 mod layers;
+mod layers_more;
 mod metrics;
 mod model;
 mod model_args;

@@ -17,6 +17,19 @@ from rustgrad.keras.layers.conv import (
     Reshape,
     SpatialDropout2D,
 )
+
+# issue 13, layers B: embedding/normalisation and the extra conv family.
+from rustgrad.keras.layers.conv_more import (
+    AveragePooling1D,
+    Conv1D,
+    Cropping2D,
+    MaxPooling1D,
+    UpSampling2D,
+    ZeroPadding2D,
+)
+from rustgrad.keras.layers.embedding_norm import Embedding, LayerNormalization
+
+# end of issue 13 layers B
 from rustgrad.keras.layers.core import (
     ACTIVATIONS,
     Activation,
@@ -75,4 +88,13 @@ __all__ = [
     "multiply",
     "resolve_activation",
     "subtract",
+    # issue 13, layers B
+    "AveragePooling1D",
+    "Conv1D",
+    "Cropping2D",
+    "Embedding",
+    "LayerNormalization",
+    "MaxPooling1D",
+    "UpSampling2D",
+    "ZeroPadding2D",
 ]
