@@ -27,7 +27,6 @@ from rustgrad.keras.layers.conv_more import (
     UpSampling2D,
     ZeroPadding2D,
 )
-from rustgrad.keras.layers.embedding_norm import Embedding, LayerNormalization
 
 # end of issue 13 layers B
 from rustgrad.keras.layers.core import (
@@ -38,6 +37,7 @@ from rustgrad.keras.layers.core import (
     Flatten,
     resolve_activation,
 )
+from rustgrad.keras.layers.embedding_norm import Embedding, LayerNormalization
 from rustgrad.keras.layers.merge import (
     Add,
     Average,
@@ -88,7 +88,10 @@ __all__ = [
     "multiply",
     "resolve_activation",
     "subtract",
-    # issue 13, layers B
+]
+
+# issue 13, layers B
+__all__ += [
     "AveragePooling1D",
     "Conv1D",
     "Cropping2D",
