@@ -50,7 +50,7 @@ def test_conv1d_matches_numpy_with_gradients(stride, dil, padding):
     k, b = (w.numpy().astype(np.float64) for w in conv.weights)
     assert k.shape == (3, 3, 4) and y.shape == (2, *want_shape[1:])
     np.testing.assert_allclose(y, conv1d_ref(x, k, b, stride, dil, padding), atol=1e-4)
-    f = lambda kk: (conv1d_ref(x, kk, b, stride, dil, padding) * c).sum()  # noqa: E731
+    f = lambda kk: (conv1d_ref(x, kk, b, stride, dil, padding) * c).sum()
     num = np.zeros_like(k)
     for i in np.ndindex(k.shape):
         e = np.zeros_like(k)

@@ -111,14 +111,8 @@ class Conv1D(Layer):
         self.use_bias = bool(use_bias)
 
     def _geom(self, input_shape: tuple) -> Any:
-        return _length_out(
-            self,
-            input_shape,
-            self.kernel_size[0],
-            self.strides[0],
-            self.dilation_rate[0],
-            self.padding,
-        )
+        k, s, d = self.kernel_size[0], self.strides[0], self.dilation_rate[0]
+        return _length_out(self, input_shape, k, s, d, self.padding)
 
     def _make_core(self, input_shape: tuple) -> Any:
         self._geom(input_shape)
@@ -220,7 +214,7 @@ class UpSampling2D(Layer):
     def compute_output_shape(self, input_shape: tuple) -> tuple:
         _rank(self, input_shape, 4, "(batch, height, width, channels)")
         b, h, w, c = input_shape
-        mul = lambda n, s: None if n is None else n * s  # noqa: E731
+        mul = lambda n, s: None if n is None else n * s
         return (b, mul(h, self.size[0]), mul(w, self.size[1]), c)
 
     def get_config(self) -> dict:
@@ -239,7 +233,7 @@ def _edges(value: Any, what: str, layer: str) -> tuple:
             out = ((value, value), (value, value))
         else:
             a, b = value
-            pair = lambda v: (v, v) if isinstance(v, (int, np.integer)) else tuple(v)  # noqa: E731
+            pair = lambda v: (v, v) if isinstance(v, (int, np.integer)) else tuple(v)
             out = (pair(a), pair(b))
         out = tuple(tuple(int(v) for v in p) for p in out)
         if any(len(p) != 2 for p in out):
