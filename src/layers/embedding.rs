@@ -69,7 +69,7 @@ pub struct LayerNormalization {
 impl LayerNormalization {
     /// `param_shape`: the sizes of the normalised (trailing) axes.
     pub fn new(param_shape: &[usize], epsilon: f32, center: bool, scale: bool) -> Result<Self> {
-        if param_shape.is_empty() || !(epsilon > 0.0) {
+        if param_shape.is_empty() || epsilon.is_nan() || epsilon <= 0.0 {
             return Err(Error::invalid(
                 "LayerNormalization",
                 format!("needs at least one axis and epsilon > 0, got {param_shape:?}, {epsilon}"),
