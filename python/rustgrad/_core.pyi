@@ -351,6 +351,35 @@ class Layer:
     ) -> Layer:
         """This layer with (l1, l2) penalties on its kernel and bias added to the loss."""
     def penalty(self) -> Tensor | None: ...
+    @staticmethod
+    def embedding(input_dim: int, output_dim: int) -> Layer:
+        """Embedding: rows of an (input_dim, output_dim) table picked by integer ids."""
+    @staticmethod
+    def layer_normalization(
+        param_shape: Sequence[int], epsilon: float, center: bool, scale: bool
+    ) -> Layer:
+        """LayerNormalization over the trailing axes whose sizes are `param_shape`."""
+    @staticmethod
+    def up_sampling2d(size: Sequence[int]) -> Layer: ...
+    @staticmethod
+    def zero_padding2d(padding: Sequence[Sequence[int]]) -> Layer: ...
+    @staticmethod
+    def cropping2d(cropping: Sequence[Sequence[int]]) -> Layer: ...
+    @staticmethod
+    def pooling1d(pool_size: int, strides: int, padding: str, average: bool) -> Layer:
+        """MaxPooling1D, or AveragePooling1D when `average` is set."""
+    @staticmethod
+    def conv1d(
+        in_channels: int,
+        filters: int,
+        kernel_size: int,
+        strides: int,
+        padding: str,
+        dilation: int,
+        activation: str = "linear",
+        use_bias: bool = True,
+    ) -> Layer:
+        """Conv1D over (N, L, C) input with a (k, C, F) kernel."""
     def state(self) -> list[Tensor]:
         """Non-trainable weights (BatchNormalization's moving mean and variance)."""
     @property

@@ -5,11 +5,13 @@ mod batchnorm;
 mod conv2d;
 mod dense;
 mod dropout;
+mod embedding;
 mod flatten;
 mod merge;
 mod pooling;
 mod regularizer;
 mod reshape;
+mod spatial;
 mod utility;
 
 pub use activation::{Activation, ActivationLayer, NAMES as ACTIVATION_NAMES};
@@ -18,11 +20,13 @@ pub use batchnorm::BatchNormalization;
 pub use conv2d::Conv2D;
 pub use dense::Dense;
 pub use dropout::Dropout;
+pub use embedding::{Embedding, LayerNormalization};
 pub use flatten::Flatten;
 pub use merge::{Merge, MergeKind, NAMES as MERGE_NAMES};
 pub use pooling::{GlobalAveragePooling2D, Pooling2D};
 pub use regularizer::{Regularized, Regularizer};
 pub use reshape::Reshape;
+pub use spatial::{Conv1D, Cropping2D, Pooling1D, UpSampling2D, ZeroPadding2D};
 pub use utility::{GaussianNoise, GlobalPool, Permute, RepeatVector, Rescaling};
 
 use crate::error::{Error, Result};

@@ -7,6 +7,7 @@ mod dtype;
 pub mod errors;
 mod layers;
 mod layers_extra;
+mod layers_more;
 mod metrics;
 mod model;
 mod model_args;

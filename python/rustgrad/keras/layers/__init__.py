@@ -19,6 +19,18 @@ from rustgrad.keras.layers.conv import (
     Reshape,
     SpatialDropout2D,
 )
+
+# issue 13, layers B: embedding/normalisation and the extra conv family.
+from rustgrad.keras.layers.conv_more import (
+    AveragePooling1D,
+    Conv1D,
+    Cropping2D,
+    MaxPooling1D,
+    UpSampling2D,
+    ZeroPadding2D,
+)
+
+# end of issue 13 layers B
 from rustgrad.keras.layers.core import (
     ACTIVATIONS,
     Activation,
@@ -27,6 +39,7 @@ from rustgrad.keras.layers.core import (
     Flatten,
     resolve_activation,
 )
+from rustgrad.keras.layers.embedding_norm import Embedding, LayerNormalization
 from rustgrad.keras.layers.merge import (
     Add,
     Average,
@@ -109,4 +122,16 @@ __all__ += [
     "RepeatVector",
     "Rescaling",
     "Softmax",
+]
+
+# issue 13, layers B
+__all__ += [
+    "AveragePooling1D",
+    "Conv1D",
+    "Cropping2D",
+    "Embedding",
+    "LayerNormalization",
+    "MaxPooling1D",
+    "UpSampling2D",
+    "ZeroPadding2D",
 ]

@@ -1,0 +1,147 @@
+"""Keras' Embedding and LayerNormalization, thin Python halves of Rust layers (src/layers/embedding.rs)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from rustgrad import _core
+from rustgrad.keras.layers.base import Layer
+from rustgrad.keras.layers.variables import named_weight
+
+__all__ = ["Embedding", "LayerNormalization"]
+
+
+def _positive_int(value: Any, what: str, layer: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
+        raise ValueError(f"{layer}: {what} must be a positive integer, got {value!r}")
+    return int(value)
+
+
+def _only_default(kwargs: dict, key: str, default: Any, layer: str) -> None:
+    value = kwargs.pop(key, default)
+    if value != default:
+        raise NotImplementedError(f"{layer}: {key}={value!r} is not supported (only {default!r})")
+
+
+class Embedding(Layer):
+    """Integer ids (batch, ...) -> rows of an (input_dim, output_dim) table (batch, ..., output_dim).
+    The gradient reaches only the rows that were looked up."""
+
+    _param_names = ("embeddings",)
+    embeddings = named_weight("embeddings")
+
+    def __init__(
+        self,
+        input_dim: int,
+        output_dim: int,
+        embeddings_initializer: Any = "uniform",
+        mask_zero: bool = False,
+        input_length: Any = None,
+        **kwargs,
+    ):
+        for key in ("embeddings_regularizer", "embeddings_constraint", "activity_regularizer"):
+            _only_default(kwargs, key, None, "Embedding")
+        if kwargs.pop("sparse", False):
+            raise NotImplementedError("Embedding: sparse=True is not supported")
+        if kwargs.pop("lora_rank", None) is not None:
+            raise NotImplementedError("Embedding: lora_rank is not supported")
+        if embeddings_initializer not in ("uniform", "random_uniform"):
+            raise NotImplementedError(
+                f"Embedding: embeddings_initializer={embeddings_initializer!r} is not supported "
+                "(only 'uniform')"
+            )
+        if mask_zero:
+            raise NotImplementedError(
+                "Embedding: mask_zero=True is not supported (no layer consumes masks yet)"
+            )
+        if input_length is not None and "input_shape" not in kwargs:
+            kwargs["input_shape"] = (input_length,)
+        super().__init__(**kwargs)
+        self.input_dim = _positive_int(input_dim, "input_dim", "Embedding")
+        self.output_dim = _positive_int(output_dim, "output_dim", "Embedding")
+        self.mask_zero = False
+
+    def _make_core(self, input_shape: tuple) -> Any:
+        return _core.Layer.embedding(self.input_dim, self.output_dim)
+
+    def compute_output_shape(self, input_shape: tuple) -> tuple:
+        return (*input_shape, self.output_dim)
+
+    def get_config(self) -> dict:
+        return {
+            **super().get_config(),
+            "input_dim": self.input_dim,
+            "output_dim": self.output_dim,
+            "embeddings_initializer": "uniform",
+            "mask_zero": self.mask_zero,
+        }
+
+
+class LayerNormalization(Layer):
+    """Per sample, (x - mean) / sqrt(var + epsilon) over `axis`, then * gamma + beta (Keras 3
+    defaults: axis=-1, epsilon=1e-3, center and scale on)."""
+
+    gamma = named_weight("gamma")
+    beta = named_weight("beta")
+
+    def __init__(
+        self,
+        axis: Any = -1,
+        epsilon: float = 1e-3,
+        center: bool = True,
+        scale: bool = True,
+        rms_scaling: bool = False,
+        **kwargs,
+    ):
+        _only_default(kwargs, "beta_initializer", "zeros", "LayerNormalization")
+        _only_default(kwargs, "gamma_initializer", "ones", "LayerNormalization")
+        for key in ("beta_regularizer", "gamma_regularizer", "beta_constraint", "gamma_constraint"):
+            _only_default(kwargs, key, None, "LayerNormalization")
+        if rms_scaling:
+            raise NotImplementedError("LayerNormalization: rms_scaling=True is not supported")
+        super().__init__(**kwargs)
+        axes = [axis] if isinstance(axis, (int, np.integer)) else list(axis)
+        if not axes or any(
+            isinstance(a, bool) or not isinstance(a, (int, np.integer)) for a in axes
+        ):
+            raise ValueError(
+                f"LayerNormalization: axis must be an int or a list of ints, got {axis!r}"
+            )
+        self.axis = int(axis) if isinstance(axis, (int, np.integer)) else [int(a) for a in axes]
+        self._axes = [int(a) for a in axes]
+        self.epsilon = float(epsilon)
+        if not self.epsilon > 0:
+            raise ValueError(f"LayerNormalization: epsilon must be positive, got {epsilon!r}")
+        self.center, self.scale = bool(center), bool(scale)
+
+    def _make_core(self, input_shape: tuple) -> Any:
+        rank = len(input_shape)
+        norm = sorted({a % rank if -rank <= a < rank else -1 for a in self._axes})
+        if -1 in norm or 0 in norm:
+            raise ValueError(
+                f"LayerNormalization layer '{self.name}': axis {self.axis!r} is out of range "
+                f"for input shape {input_shape} (the batch axis cannot be normalised)"
+            )
+        if norm != list(range(rank - len(norm), rank)):
+            raise NotImplementedError(
+                f"LayerNormalization: axis={self.axis!r} must be the trailing axes of the input "
+                f"(shape {input_shape})"
+            )
+        shape = [int(input_shape[a]) for a in norm]
+        return _core.Layer.layer_normalization(shape, self.epsilon, self.center, self.scale)
+
+    @property
+    def _param_names(self) -> tuple:  # type: ignore[override]
+        return tuple(n for n, on in (("gamma", self.scale), ("beta", self.center)) if on)
+
+    def get_config(self) -> dict:
+        return {
+            **super().get_config(),
+            "axis": self.axis,
+            "epsilon": self.epsilon,
+            "center": self.center,
+            "scale": self.scale,
+            "rms_scaling": False,
+        }
