@@ -391,6 +391,8 @@ class Layer:
         """The layer on a Tensor, or on a list of Tensors for a merge layer."""
 
 _Arrays: TypeAlias = NDArray[np.float32] | Sequence[NDArray[np.float32]]
+# {"iterations": int, "slots": {Keras slot name: [array, or None before its first update]}}
+_OptimizerState: TypeAlias = dict[str, Any]
 
 class Model:
     """A graph of layers (a chain for Sequential) and the one-batch steps fit, evaluate and predict
@@ -425,6 +427,10 @@ class Model:
     def params(self) -> list[Tensor]: ...
     def finalize_variable_values(self) -> None:
         """The weights take the optimizer's moving average when it keeps one (use_ema)."""
+    def optimizer_state(self) -> _OptimizerState:
+        """The compiled optimizer's step count and slots; positions follow the trainable weights."""
+    def set_optimizer_state(self, state: _OptimizerState) -> None:
+        """Continue from a state made by optimizer_state; every slot is checked against the weights."""
     def train_batch(
         self,
         x: _Arrays,
@@ -472,6 +478,9 @@ class Optimizer:
         """Replace each tensor by its moving average (use_ema); position i as in step."""
     @property
     def iterations(self) -> int: ...
+    def state(self) -> _OptimizerState:
+        """The step count and slots of step's updates (positions as in step)."""
+    def set_state(self, state: _OptimizerState) -> None: ...
 
 def tensor(
     data: _TensorLike, *, dtype: _DType = None, device: _Device = None, requires_grad: bool = False

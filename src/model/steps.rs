@@ -7,7 +7,7 @@ use crate::kernels::parallel::{within_pool, DenormalGuard};
 use crate::layers::Activation;
 use crate::losses::{self, Loss};
 use crate::metrics::{self, Metric};
-use crate::optimizers::OptimizerState;
+use crate::optimizers::{OptimizerState, Snapshot};
 use crate::tensor::Tensor;
 
 /// What one output is trained on: its loss, that loss's weight in the total, and its metrics.
@@ -89,6 +89,17 @@ impl Compiled {
     pub fn finalize_variable_values(&mut self, graph: &Graph) {
         let params = self.trainable(graph);
         self.opt.finalize(&params);
+    }
+
+    /// The optimizer's step count and slots, parameter positions as in `trainable`.
+    pub fn optimizer_state(&mut self) -> Snapshot {
+        self.opt.snapshot()
+    }
+
+    /// Continue from a saved optimizer state, checked against this graph's trainable parameters.
+    pub fn set_optimizer_state(&mut self, graph: &Graph, snap: Snapshot) -> Result<()> {
+        let sizes: Vec<usize> = self.trainable(graph).iter().map(|p| p.numel()).collect();
+        self.opt.restore(snap, Some(&sizes))
     }
 
     /// Whether layer `l` runs in training mode during a train step: a frozen layer that says so

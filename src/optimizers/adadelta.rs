@@ -25,6 +25,12 @@ impl Optimizer for Adadelta {
     fn name(&self) -> &'static str {
         "Adadelta"
     }
+    fn slots(&mut self) -> Vec<(&'static str, &mut Slots)> {
+        vec![
+            ("accumulated_grad", &mut self.acc_grad),
+            ("accumulated_delta_var", &mut self.acc_delta),
+        ]
+    }
     fn update(&mut self, i: usize, w: &mut [f32], g: &[f32], lr: f32, _t: u64) {
         let (rho, eps, n) = (self.rho, self.epsilon, w.len());
         let a = self.acc_grad.get(i, n, 0.0);

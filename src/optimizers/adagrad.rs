@@ -21,6 +21,9 @@ impl Optimizer for Adagrad {
     fn name(&self) -> &'static str {
         "Adagrad"
     }
+    fn slots(&mut self) -> Vec<(&'static str, &mut Slots)> {
+        vec![("accumulator", &mut self.acc)]
+    }
     fn update(&mut self, i: usize, w: &mut [f32], g: &[f32], lr: f32, _t: u64) {
         let eps = self.epsilon;
         let a = self.acc.get(i, w.len(), self.initial_accumulator_value);

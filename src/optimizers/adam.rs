@@ -33,6 +33,13 @@ impl Optimizer for Adam {
     fn name(&self) -> &'static str {
         "Adam"
     }
+    fn slots(&mut self) -> Vec<(&'static str, &mut Slots)> {
+        vec![
+            ("momentum", &mut self.m),
+            ("velocity", &mut self.v),
+            ("velocity_hat", &mut self.vhat),
+        ]
+    }
     fn update(&mut self, i: usize, w: &mut [f32], g: &[f32], lr: f32, t: u64) {
         let (b1, b2, eps, ams) = (self.beta_1, self.beta_2, self.epsilon, self.amsgrad);
         let t = t as i32;

@@ -26,6 +26,9 @@ impl Optimizer for Adamax {
     fn name(&self) -> &'static str {
         "Adamax"
     }
+    fn slots(&mut self) -> Vec<(&'static str, &mut Slots)> {
+        vec![("momentum", &mut self.m), ("norm", &mut self.u)]
+    }
     fn update(&mut self, i: usize, w: &mut [f32], g: &[f32], lr: f32, t: u64) {
         let (b1, b2, eps, n) = (self.beta_1, self.beta_2, self.epsilon, w.len());
         let alpha = lr / (1.0 - b1.powi(t as i32));

@@ -7,7 +7,7 @@ use crate::tensor::Tensor;
 pub struct Ema {
     pub momentum: f32,
     pub overwrite_every: Option<u64>,
-    avg: Slots,
+    pub(super) avg: Slots,
 }
 
 impl Ema {

@@ -41,6 +41,12 @@ impl Optimizer for Ftrl {
     fn name(&self) -> &'static str {
         "Ftrl"
     }
+    fn slots(&mut self) -> Vec<(&'static str, &mut Slots)> {
+        vec![
+            ("accumulator", &mut self.accum),
+            ("linear", &mut self.linear),
+        ]
+    }
     fn update(&mut self, i: usize, w: &mut [f32], g: &[f32], lr: f32, _t: u64) {
         let (p, l1, shrink, n) = (
             self.learning_rate_power,

@@ -61,6 +61,9 @@ impl Optimizer for Lamb {
     fn name(&self) -> &'static str {
         "Lamb"
     }
+    fn slots(&mut self) -> Vec<(&'static str, &mut Slots)> {
+        vec![("momentum", &mut self.m), ("velocity", &mut self.v)]
+    }
     fn update(&mut self, i: usize, w: &mut [f32], g: &[f32], lr: f32, t: u64) {
         let (b1, b2, n) = (self.beta_1, self.beta_2, w.len());
         let t = t as i32;

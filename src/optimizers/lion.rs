@@ -33,6 +33,9 @@ impl Optimizer for Lion {
     fn name(&self) -> &'static str {
         "Lion"
     }
+    fn slots(&mut self) -> Vec<(&'static str, &mut Slots)> {
+        vec![("momentum", &mut self.m)]
+    }
     fn update(&mut self, i: usize, w: &mut [f32], g: &[f32], lr: f32, _t: u64) {
         let (b1, b2) = (self.beta_1, self.beta_2);
         let m = self.m.get(i, w.len(), 0.0);

@@ -33,7 +33,23 @@ use crate::tensor::Tensor;
 pub trait Optimizer: Send + Sync {
     fn name(&self) -> &'static str;
     fn update(&mut self, i: usize, w: &mut [f32], g: &[f32], lr: f32, t: u64);
+    /// The rule's per-parameter state under Keras' variable names ("momentum", "velocity", ...),
+    /// for saving and restoring it; a stateless rule has none.
+    fn slots(&mut self) -> Vec<(&'static str, &mut Slots)> {
+        Vec::new()
+    }
 }
+
+/// Everything an optimizer carries between steps: the step count and each named slot, one vector
+/// per parameter position (empty where that parameter has had no update yet).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Snapshot {
+    pub iterations: u64,
+    pub slots: Vec<(String, Vec<Vec<f32>>)>,
+}
+
+/// The name the weight average of `use_ema` is saved under (Keras: "average").
+const EMA_SLOT: &str = "average";
 
 /// Keras' clipping options, applied before the update rule.
 #[derive(Clone, Copy, Debug, Default)]
@@ -134,6 +150,87 @@ impl OptimizerState {
         }
     }
 
+    /// A copy of the step count and every slot (with use_ema, the averages too).
+    pub fn snapshot(&mut self) -> Snapshot {
+        let mut slots: Vec<(String, Vec<Vec<f32>>)> = self
+            .rule
+            .slots()
+            .into_iter()
+            .map(|(name, s)| (name.to_string(), s.0.clone()))
+            .collect();
+        if let Some(e) = self.ema.as_ref() {
+            slots.push((EMA_SLOT.to_string(), e.avg.0.clone()));
+        }
+        Snapshot {
+            iterations: self.iterations,
+            slots,
+        }
+    }
+
+    /// Continue from `snap`. Every slot name must be one this optimizer has; `sizes`, when given,
+    /// are the parameters' element counts, which each non-empty vector must match (a slot of the
+    /// wrong size would otherwise be silently reset to its initial value at the next step).
+    /// Nothing changes unless the whole snapshot fits.
+    pub fn restore(&mut self, snap: Snapshot, sizes: Option<&[usize]>) -> Result<()> {
+        let name = self.rule.name();
+        let mut known: Vec<&'static str> = self.rule.slots().iter().map(|(n, _)| *n).collect();
+        if self.ema.is_some() {
+            known.push(EMA_SLOT);
+        }
+        for (slot, vecs) in &snap.slots {
+            if !known.contains(&slot.as_str()) {
+                return Err(Error::invalid(
+                    name,
+                    format!("has no slot {slot:?}; its slots are {known:?}"),
+                ));
+            }
+            if let Some(sizes) = sizes {
+                if vecs.len() > sizes.len() {
+                    return Err(Error::invalid(
+                        name,
+                        format!(
+                            "slot {slot:?} holds {} parameters but the model has {}",
+                            vecs.len(),
+                            sizes.len()
+                        ),
+                    ));
+                }
+                if let Some((i, v)) = vecs
+                    .iter()
+                    .enumerate()
+                    .find(|(i, v)| !v.is_empty() && v.len() != sizes[*i])
+                {
+                    return Err(Error::invalid(
+                        name,
+                        format!(
+                            "slot {slot:?} of parameter {i} has {} values, the parameter {}",
+                            v.len(),
+                            sizes[i]
+                        ),
+                    ));
+                }
+            }
+        }
+        // A slot the snapshot leaves out starts afresh, as it would in a new optimizer.
+        self.rule.slots().into_iter().for_each(|(_, s)| s.0.clear());
+        if let Some(e) = self.ema.as_mut() {
+            e.avg.0.clear();
+        }
+        self.iterations = snap.iterations;
+        for (slot, vecs) in snap.slots {
+            if slot == EMA_SLOT {
+                if let Some(e) = self.ema.as_mut() {
+                    e.avg.0 = vecs;
+                }
+                continue;
+            }
+            if let Some((_, s)) = self.rule.slots().into_iter().find(|(n, _)| *n == slot) {
+                s.0 = vecs;
+            }
+        }
+        Ok(())
+    }
+
     /// Apply one update to every parameter that has a gradient, then clear the gradients.
     pub fn step(&mut self, params: &[Tensor], lr: f32) -> Result<()> {
         if !lr.is_finite() {
@@ -210,7 +307,7 @@ impl OptimizerState {
 
 /// Per-parameter state vectors, created lazily at the parameter's size.
 #[derive(Default)]
-pub(crate) struct Slots(Vec<Vec<f32>>);
+pub struct Slots(Vec<Vec<f32>>);
 
 impl Slots {
     pub fn get(&mut self, i: usize, n: usize, init: f32) -> &mut Vec<f32> {

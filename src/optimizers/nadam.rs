@@ -47,6 +47,9 @@ impl Optimizer for Nadam {
     fn name(&self) -> &'static str {
         "Nadam"
     }
+    fn slots(&mut self) -> Vec<(&'static str, &mut Slots)> {
+        vec![("momentum", &mut self.m), ("velocity", &mut self.v)]
+    }
     fn update(&mut self, i: usize, w: &mut [f32], g: &[f32], lr: f32, t: u64) {
         let p = self.product(t);
         let (mu_t, mu_next) = (self.mu(t), self.mu(t + 1));

@@ -30,6 +30,13 @@ impl Optimizer for RMSprop {
     fn name(&self) -> &'static str {
         "RMSprop"
     }
+    fn slots(&mut self) -> Vec<(&'static str, &mut Slots)> {
+        vec![
+            ("velocity", &mut self.s),
+            ("average_gradient", &mut self.gbar),
+            ("momentum", &mut self.buf),
+        ]
+    }
     fn update(&mut self, i: usize, w: &mut [f32], g: &[f32], lr: f32, _t: u64) {
         let (rho, mu, eps, centered) = (self.rho, self.momentum, self.epsilon, self.centered);
         let n = w.len();

@@ -23,6 +23,9 @@ impl Optimizer for Sgd {
     fn name(&self) -> &'static str {
         "SGD"
     }
+    fn slots(&mut self) -> Vec<(&'static str, &mut Slots)> {
+        vec![("momentum", &mut self.velocity)]
+    }
     fn update(&mut self, i: usize, w: &mut [f32], g: &[f32], lr: f32, _t: u64) {
         let (mu, nesterov) = (self.momentum, self.nesterov);
         if mu == 0.0 {

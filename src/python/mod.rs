@@ -13,6 +13,7 @@ mod model;
 mod model_args;
 mod model_epoch;
 mod optimizer;
+mod optimizer_state;
 mod tensor;
 mod tensor_device;
 mod tensor_inplace;

@@ -135,7 +135,7 @@ impl PyModel {
     }
 }
 
-fn not_compiled(what: &str) -> crate::error::Error {
+pub(super) fn not_compiled(what: &str) -> crate::error::Error {
     crate::error::Error::invalid(what, "the model must be compiled first")
 }
 

@@ -11,7 +11,7 @@ use pyo3::types::PyDict;
 
 #[pyclass(name = "Optimizer", module = "rustgrad._core", frozen)]
 pub struct PyOptimizer {
-    state: Mutex<OptimizerState>,
+    pub(super) state: Mutex<OptimizerState>,
 }
 
 #[pymethods]

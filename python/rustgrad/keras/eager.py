@@ -91,6 +91,26 @@ class EagerEngine:
         if self._opt is not None:
             self._opt.finalize(self._params)
 
+    def optimizer_state(self) -> dict:
+        """The optimizer's step count and slots, as `_core.Model.optimizer_state`."""
+        if self._opt is None:
+            raise ValueError("optimizer_state: the model must be compiled first")
+        return self._opt.state()
+
+    def set_optimizer_state(self, state: dict) -> None:
+        if self._opt is None:
+            raise ValueError("set_optimizer_state: the model must be compiled first")
+        sizes = [int(np.prod(p.shape)) for p in self._params]
+        for name, vecs in state["slots"].items():
+            if len(vecs) > len(sizes) or any(
+                v is not None and np.size(v) != n for v, n in zip(vecs, sizes)
+            ):
+                raise ValueError(
+                    f"optimizer state: slot {name!r} does not fit the model's trainable weights "
+                    f"(sizes {sizes})"
+                )
+        self._opt.set_state(state)
+
     def forward(self, x: Any, training: bool = False) -> Any:
         xs = list(x) if isinstance(x, (list, tuple)) else [x]
         outs = self._forward([_as_tensor(v) for v in xs], training)

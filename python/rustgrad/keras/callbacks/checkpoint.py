@@ -10,7 +10,9 @@ import tempfile
 import warnings
 from typing import Any
 
-from rustgrad.keras import saving
+import numpy as np
+
+from rustgrad.keras import _opt_state, saving
 from rustgrad.keras.callbacks.base import Callback
 from rustgrad.keras.callbacks.monitor import _Monitor
 
@@ -104,12 +106,12 @@ class ModelCheckpoint(_Monitor):
         self.model.save_weights(path)
 
 
-def _write_json(path: str, value: dict) -> None:
-    """Written to a temporary beside `path`, fsynced and renamed: the old file or the new one."""
+def _write_atomic(path: str, write: Any, mode: str = "w") -> None:
+    """`write(file)` to a temporary beside `path`, fsynced and renamed: the old file or the new."""
     fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".meta.", suffix=".tmp")
     try:
-        with os.fdopen(fd, "w") as f:
-            json.dump(value, f)
+        with os.fdopen(fd, mode) as f:
+            write(f)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
@@ -119,6 +121,10 @@ def _write_json(path: str, value: dict) -> None:
         raise
 
 
+def _write_json(path: str, value: dict) -> None:
+    _write_atomic(path, lambda f: json.dump(value, f))
+
+
 class BackupAndRestore(Callback):
     """Back up the weights, the optimizer's step count and the epoch reached after every epoch to
     `backup_dir`; a later fit with the same callback resumes at that epoch (the same shuffles,
@@ -126,9 +132,9 @@ class BackupAndRestore(Callback):
 
     Each backup writes a new weights file (atomically, by save_weights), then the metadata that
     names it (atomically), then removes the previous one, so a crash at any moment leaves one
-    consistent backup. The optimizer's slots (momentum, Adam's moments) live inside the Rust
-    engine, which does not expose them yet: they restart from zero on resume, with a warning, so
-    only a slot-free optimizer (plain SGD) resumes bit for bit."""
+    consistent backup. The optimizer's whole state (its step count and slots: momenta, Adam's
+    moments, the use_ema averages) is backed up beside the weights, so a resumed fit continues
+    exactly as the uninterrupted one would have."""
 
     def __init__(
         self,
@@ -167,33 +173,46 @@ class BackupAndRestore(Callback):
                 f"BackupAndRestore: the backup in {self.backup_dir} is unreadable ({exc}); "
                 "delete the folder to start afresh"
             ) from exc
-        opt = self.model.optimizer
-        opt.iterations, self.model._initial_epoch = iterations, epoch
+        state = meta.get("optimizer")
+        if state is not None:
+            try:
+                with np.load(os.path.join(self.backup_dir, state), allow_pickle=False) as z:
+                    _opt_state.restore(self.model, {k: z[k] for k in z.files})
+            except (OSError, ValueError, KeyError) as exc:
+                raise ValueError(
+                    f"BackupAndRestore: the optimizer state in {self.backup_dir} is unreadable or "
+                    f"does not fit this model ({exc}); delete the folder to start afresh"
+                ) from exc
+        else:  # a backup from before optimizer states were saved: the step count only
+            self.model.optimizer.iterations = iterations
+        self.model._initial_epoch = epoch
         self.model._fit_seed = int(seed)
-        if type(opt).__name__ != "SGD" or getattr(opt, "momentum", 0.0):
-            warnings.warn(
-                f"BackupAndRestore: resumed at epoch {epoch + 1} with the weights and step count; "
-                f"{type(opt).__name__}'s slot state (momenta/moments) restarts from zero",
-                stacklevel=2,
-            )
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
         os.makedirs(self.backup_dir, exist_ok=True)
-        old = None
+        old: list[str] = []
         if os.path.exists(self._meta):
             with open(self._meta) as f:
-                old = json.load(f).get("weights")
+                previous = json.load(f)
+            old = [previous[k] for k in ("weights", "optimizer") if previous.get(k)]
         name = f"weights_epoch{epoch + 1}.npz"
         self.model.save_weights(os.path.join(self.backup_dir, name))
+        state = f"optimizer_epoch{epoch + 1}.npz"
+        arrays = _opt_state.arrays(self.model)
+        _write_atomic(os.path.join(self.backup_dir, state), lambda f: np.savez(f, **arrays), "wb")
         meta = {
             "epoch": epoch + 1,
             "iterations": int(self.model.optimizer.iterations),
             "seed": int(getattr(self.model, "_fit_seed", 0)),
             "weights": name,
+            "optimizer": state,
         }
         _write_json(self._meta, meta)
-        if old and old != name and os.path.exists(os.path.join(self.backup_dir, old)):
-            os.unlink(os.path.join(self.backup_dir, old))
+        for previous in old:
+            if previous not in (name, state):
+                path = os.path.join(self.backup_dir, previous)
+                if os.path.exists(path):
+                    os.unlink(path)
 
     def on_train_end(self, logs: dict | None = None) -> None:
         if self.delete_checkpoint and os.path.isdir(self.backup_dir):

@@ -168,6 +168,20 @@ class Optimizer:
         if self.use_ema and self._core is not None:
             self._core.finalize(self._variables)
 
+    def _loop_state(self) -> dict | None:
+        """apply_gradients' step count and slots (None before its first update). Its parameter
+        positions are the order in which variables were first updated, which the same code
+        repeats in a new process."""
+        return None if self._core is None else self._core.state()
+
+    def _set_loop_state(self, state: dict | None) -> None:
+        if state is None:
+            self._core = None
+            return
+        if self._core is None:
+            self._core = _core.Optimizer(self.core_name, **self.core_kwargs())
+        self._core.set_state(state)
+
     def _finalize_fit(self, model: Any, epochs: Any) -> None:
         """The end of `fit`: both the engine's weights (fit's steps) and those of a custom
         train_step (apply_gradients) take their averages, as Keras' fit does when epochs > 0."""
