@@ -617,20 +617,6 @@ def loss(
 def registry_names(kind: str) -> list[str]:
     """The core's valid names of one kind: "loss", "metric", "optimizer", "activation", "merge"."""
 
-def loss_values(
-    name: str,
-    y_true: _TensorLike,
-    y_pred: _TensorLike,
-    from_logits: bool = False,
-    delta: float = 1.0,
-    label_smoothing: float = 0.0,
-    alpha: float = 0.25,
-    gamma: float = 2.0,
-    apply_class_balancing: bool = False,
-) -> Tensor:
-    """The loss `name` of each sample (Keras' loss functions), unreduced, as a Tensor recording the
-    graph when y_pred requires grad."""
-
 def metric_batch(
     name: str,
     y_true: _TensorLike,

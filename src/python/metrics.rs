@@ -1,5 +1,5 @@
 //! `_core.metric_batch`, `_core.mean_batch`, `_core.confusion_batch`, `_core.f1_batch`,
-//! `_core.loss`, `_core.loss_values` and `_core.reduce_loss`: a Keras metric object's batch and
+//! `_core.loss` and `_core.reduce_loss`: a Keras metric object's batch and
 //! losses on Tensors, computed by the core functions `fit` runs.
 use super::convert::to_tensor;
 use super::errors::IntoPy;
@@ -79,37 +79,6 @@ pub fn loss(
     let w = sample_weight.map(|w| to_tensor(w, name)).transpose()?;
     Ok(PyTensor::wrap(
         crate::losses::reduce(l, &t, &p, w.as_ref(), r).py_err()?,
-    ))
-}
-
-/// Keras' loss functions: the loss of each sample (no reduction) as a Tensor, recording the graph
-/// when y_pred requires grad.
-#[pyfunction]
-#[pyo3(signature = (name, y_true, y_pred, from_logits = false, delta = 1.0, label_smoothing = 0.0,
-                    alpha = 0.25, gamma = 2.0, apply_class_balancing = false))]
-#[allow(clippy::too_many_arguments)]
-pub fn loss_values(
-    name: &str,
-    y_true: &Bound<'_, PyAny>,
-    y_pred: &Bound<'_, PyAny>,
-    from_logits: bool,
-    delta: f32,
-    label_smoothing: f32,
-    alpha: f32,
-    gamma: f32,
-    apply_class_balancing: bool,
-) -> PyResult<PyTensor> {
-    let args = LossArgs {
-        from_logits,
-        delta,
-        label_smoothing,
-        alpha,
-        gamma,
-        apply_class_balancing,
-    };
-    let (l, t, p) = loss_args(name, y_true, y_pred, &args)?;
-    Ok(PyTensor::wrap(
-        crate::losses::per_sample(l, &t, &p).py_err()?,
     ))
 }
 

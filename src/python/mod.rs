@@ -170,7 +170,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(metrics::metric_batch, m)?)?;
     m.add_function(wrap_pyfunction!(metrics::mean_batch, m)?)?;
     m.add_function(wrap_pyfunction!(metrics::loss, m)?)?;
-    m.add_function(wrap_pyfunction!(metrics::loss_values, m)?)?;
     m.add_function(wrap_pyfunction!(metrics::reduce_loss, m)?)?;
     m.add_function(wrap_pyfunction!(metrics::confusion_batch, m)?)?;
     m.add_function(wrap_pyfunction!(metrics::f1_batch, m)?)?;

@@ -89,7 +89,7 @@ class LossFunctionWrapper(Loss):
 
 def _values(name: str, y_true: Any, y_pred: Any, **args: Any) -> Any:
     """The core's per-sample losses `name` (the same rows `fit` reduces)."""
-    return _core.loss_values(name, y_true, y_pred, **args)
+    return _core.loss(name, y_true, y_pred, reduction="none", **args)
 
 
 def mean_squared_error(y_true: Any, y_pred: Any) -> Any:

@@ -118,12 +118,12 @@ class Loss:
         return args
 
     def core_kwargs(self) -> dict:
-        """The keywords of `_core.loss` / `_core.loss_values` for this loss."""
+        """The keywords of `_core.loss` for this loss."""
         return self.compile_args()
 
     def call(self, y_true: Any, y_pred: Any) -> Any:
         """The loss of each sample (a Tensor): the core's `core_name`; subclasses override it."""
-        return _core.loss_values(self.core_name, y_true, y_pred, **self.core_kwargs())
+        return _core.loss(self.core_name, y_true, y_pred, reduction="none", **self.core_kwargs())
 
     def __call__(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> Any:
         if self.runs_in_python:
