@@ -5,10 +5,11 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+
+from rustgrad import _files
 
 from .errors import DatasetCorruptError
 from .paths import cache_dir
@@ -208,18 +209,8 @@ _VERIFIED = _VerifiedCache()
 
 
 def atomic_write_text(path: Path, text: str) -> None:
-    """Write a temp file in the same folder, fsync, rename: readers see old or new, never half."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    """Readers see the old file or the new one, never half (rustgrad._files.atomic_write)."""
+    _files.atomic_write(path, lambda f: f.write(text), "w")
 
 
 def write_manifest(folder: Path, digests: dict[str, str], source: str) -> None:

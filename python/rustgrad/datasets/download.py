@@ -16,6 +16,8 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Callable
 
+from rustgrad._files import fsync_dir
+
 from .errors import DatasetCorruptError, DatasetDownloadError
 from .paths import ENV_MIRROR, ENV_TIMEOUT
 
@@ -110,20 +112,6 @@ def _stream(url: str, out_path: Path) -> None:
         raise DatasetDownloadError(f"timed out after {seconds:g} s ({ENV_TIMEOUT})") from exc
     except (http.client.HTTPException, OSError) as exc:
         raise DatasetDownloadError(f"transfer failed: {type(exc).__name__}: {exc}") from exc
-
-
-def fsync_dir(folder: Path) -> None:
-    """Make a rename in `folder` durable; some file systems cannot, which is not an error."""
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 def remove_stale(folder: Path) -> None:

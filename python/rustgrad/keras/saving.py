@@ -1,15 +1,16 @@
-"""Weights to and from files (.npz or .safetensors): atomic writes, no pickle, checked before assigning."""
+"""Weights to and from files (.npz or .safetensors): atomic sealed writes, no pickle, every
+shape checked before assigning."""
 
 from __future__ import annotations
 
-import json
-import math
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from rustgrad import _files
+from rustgrad.keras import _weights_format
 
 FORMATS = (".npz", ".safetensors")
 
@@ -65,76 +66,15 @@ def _keys(model: Any) -> list[str]:
     return [f"{k:04d}.{layer.name}.{j}" for k, (layer, j, _) in enumerate(_slots(model))]
 
 
-def _safetensors_bytes(named: dict[str, np.ndarray]) -> bytes:
-    header: dict[str, Any] = {"__metadata__": {"format": "rustgrad"}}
-    offset, blobs = 0, []
-    for key, a in named.items():
-        blob = np.ascontiguousarray(a, dtype="<f4").tobytes()
-        header[key] = {
-            "dtype": "F32",
-            "shape": list(a.shape),
-            "data_offsets": [offset, offset + len(blob)],
-        }
-        offset += len(blob)
-        blobs.append(blob)
-    head = json.dumps(header, separators=(",", ":")).encode()
-    head += b" " * (-len(head) % 8)  # the format pads the header to 8 bytes
-    return len(head).to_bytes(8, "little") + head + b"".join(blobs)
-
-
 def save_weights(model: Any, filepath: Any, overwrite: bool = True) -> None:
-    """Write all weights to a temporary file beside `filepath`, fsync it, then rename it into place,
-    so a crash leaves the old file or the new one, never a partial one."""
+    """Write all weights, sealed with their SHA-256 (see _weights_format), atomically: a crash
+    leaves the old file or the new one, never a partial one."""
     path = Path(os.fspath(filepath))
     fmt = _format(path)
     if path.exists() and not overwrite:
         raise FileExistsError(f"{path} exists and overwrite=False")
-    named = dict(zip(_keys(model), model.get_weights()))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            if fmt == ".npz":
-                np.savez(f, **named)
-            else:
-                f.write(_safetensors_bytes(named))
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    try:  # make the rename itself durable; not every platform allows opening a directory
-        dir_fd = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
-    except OSError:
-        pass
-
-
-def _read_safetensors(path: Path) -> dict[str, np.ndarray]:
-    raw = path.read_bytes()
-    if len(raw) < 8:
-        raise ValueError("shorter than the 8-byte header length")
-    n = int.from_bytes(raw[:8], "little")
-    if 8 + n > len(raw):
-        raise ValueError(f"header of {n} bytes runs past the end of the {len(raw)}-byte file")
-    header = json.loads(raw[8 : 8 + n])
-    body = memoryview(raw)[8 + n :]
-    out = {}
-    for key, info in header.items():
-        if key == "__metadata__":
-            continue
-        if info.get("dtype") != "F32":
-            raise ValueError(f"tensor '{key}' has dtype {info.get('dtype')}, expected F32")
-        start, stop = info["data_offsets"]
-        shape = tuple(int(d) for d in info["shape"])
-        if stop > len(body) or stop - start != 4 * math.prod(shape):
-            raise ValueError(f"tensor '{key}' of shape {shape} does not fit the file's data")
-        out[key] = np.frombuffer(body[start:stop], dtype="<f4").reshape(shape).astype(np.float32)
-    return out
+    raw = _weights_format.encode(dict(zip(_keys(model), model.get_weights())), fmt)
+    _files.atomic_write(path, lambda f: f.write(raw))
 
 
 def _read(path: Path) -> dict[str, np.ndarray]:
@@ -142,10 +82,9 @@ def _read(path: Path) -> dict[str, np.ndarray]:
     if not path.exists():
         raise FileNotFoundError(f"no weights file at {path}")
     try:
-        if fmt == ".safetensors":
-            return _read_safetensors(path)
-        with np.load(path, allow_pickle=False) as z:  # never unpickle a file's contents
-            return {k: z[k] for k in z.files}
+        return _weights_format.decode(path.read_bytes(), fmt)
+    except _weights_format.DamagedFile as e:
+        raise ValueError(f"cannot read weights from '{path}': {e}") from e
     except Exception as e:
         raise ValueError(
             f"cannot read weights from '{path}': {type(e).__name__}: {e} "

@@ -6,12 +6,12 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import tempfile
 import warnings
 from typing import Any
 
 import numpy as np
 
+from rustgrad import _files
 from rustgrad.keras import _opt_state, saving
 from rustgrad.keras.callbacks.base import Callback
 from rustgrad.keras.callbacks.monitor import _Monitor
@@ -106,23 +106,8 @@ class ModelCheckpoint(_Monitor):
         self.model.save_weights(path)
 
 
-def _write_atomic(path: str, write: Any, mode: str = "w") -> None:
-    """`write(file)` to a temporary beside `path`, fsynced and renamed: the old file or the new."""
-    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".meta.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, mode) as f:
-            write(f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
 def _write_json(path: str, value: dict) -> None:
-    _write_atomic(path, lambda f: json.dump(value, f))
+    _files.atomic_write(path, lambda f: json.dump(value, f), "w")
 
 
 class BackupAndRestore(Callback):
@@ -199,7 +184,7 @@ class BackupAndRestore(Callback):
         self.model.save_weights(os.path.join(self.backup_dir, name))
         state = f"optimizer_epoch{epoch + 1}.npz"
         arrays = _opt_state.arrays(self.model)
-        _write_atomic(os.path.join(self.backup_dir, state), lambda f: np.savez(f, **arrays), "wb")
+        _files.atomic_write(os.path.join(self.backup_dir, state), lambda f: np.savez(f, **arrays))
         meta = {
             "epoch": epoch + 1,
             "iterations": int(self.model.optimizer.iterations),
