@@ -199,6 +199,19 @@ class Model(OnBatchMixin, StepMixin, Layer):
     def load_weights(self, filepath: Any, **kwargs: Any) -> None:
         saving.load_weights(self, filepath)
 
+    def export(
+        self,
+        filepath: Any,
+        format: str = "tf_saved_model",
+        verbose: Any = True,
+        input_signature: Any = None,
+        **kwargs: Any,
+    ) -> None:
+        """Keras 3's export for serving; rustgrad writes format='onnx' (see keras/export/)."""
+        from rustgrad.keras.export import export
+
+        export(self, filepath, format, verbose, input_signature, **kwargs)
+
     # ---- compile ---------------------------------------------------------------------------
     def compile(
         self,
