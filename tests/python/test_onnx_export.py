@@ -4,8 +4,9 @@ batch 1 and batch 7. Whole models and the errors are in test_onnx_export_models.
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
-from onnx_helpers import check_matches, randomise
+from onnx_helpers import check_matches, export, randomise, session
 from rustgrad import keras
 from rustgrad.keras.export.onnx_activations import ACTIVATIONS
 
@@ -147,3 +148,13 @@ def test_shared_layer_and_nested_model(tmp_path):
     model = keras.Model([a, b], out)
     randomise(model)
     check_matches(model, tmp_path)
+
+
+@pytest.mark.parametrize("name", keras.layers.ACTIVATIONS)
+def test_activations_far_from_zero(name, tmp_path):
+    """Overflow-prone inputs (softplus, mish, sigmoid, elu at ±100) give what the core gives."""
+    model = seq((9,), L.Activation(name))
+    path = export(model, tmp_path)
+    x = np.array([[-100, -30, -5, -1e-3, 0, 1e-3, 5, 30, 100]], np.float32)
+    got = session(path).run(None, {model.input_names[0]: x})[0]
+    np.testing.assert_allclose(got, model.predict(x, verbose=0), atol=1e-5, rtol=1e-5)

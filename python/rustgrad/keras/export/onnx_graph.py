@@ -163,7 +163,8 @@ def build_onnx(model: Any) -> Any:
     onnx = _onnx()
     b = Builder(onnx)
     in_names = _unique(list(model.input_names))
-    out_names = _unique(list(model.output_names))
+    # An output named as an input (the input itself returned) gets a suffix: ONNX names are unique.
+    out_names = _unique(in_names + list(model.output_names))[len(in_names) :]
     for n in in_names + out_names:
         b.reserve(n)
     outs = _emit(b, model, in_names)

@@ -97,7 +97,7 @@ def global_pooling(b: Any, layer: Any, xs: list) -> str:
 @converts(L.UpSampling2D)
 def up_sampling2d(b: Any, layer: Any, xs: list) -> str:
     """Nearest neighbour: (n, h, w, c) -> (n, h, 1, w, 1, c), tiled, folded back."""
-    _, h, w, c = (int(d) if d is not None else 0 for d in layer.input_shape)
+    h, w, c = (int(d) for d in layer.input_shape[1:])
     sh, sw = layer.size
     y = b.op("Reshape", [xs[0], b.ints([0, h, 1, w, 1, c])])
     y = b.op("Tile", [y, b.ints([1, 1, sh, 1, sw, 1], "repeats")])
