@@ -75,13 +75,16 @@ def test_two_inputs_two_outputs(tmp_path):
     assert [o.name for o in sess.get_outputs()] == ["label", "score"]
 
 
-def test_dict_outputs_are_named_by_their_keys(tmp_path):
-    x = keras.Input((3,), name="x")
-    model = keras.Model(x, {"mean": L.Dense(2)(x), "spread": L.Dense(1)(x)})
+def test_dicts_of_inputs_and_outputs_are_named_by_their_keys(tmp_path):
+    x, z = keras.Input((3,), name="x"), keras.Input((3,), name="z")
+    h = L.Add()([x, z])
+    model = keras.Model({"a": x, "b": z}, {"mean": L.Dense(2)(h), "spread": L.Dense(1)(h)})
     path = export(model, tmp_path)
-    assert [o.name for o in session(path).get_outputs()] == ["mean", "spread"]
-    data = np.ones((2, 3), np.float32)
-    got = session(path).run(["spread"], {"x": data})[0]
+    sess = session(path)
+    assert [i.name for i in sess.get_inputs()] == ["a", "b"]
+    assert [o.name for o in sess.get_outputs()] == ["mean", "spread"]
+    data = {"a": np.ones((2, 3), np.float32), "b": np.full((2, 3), 0.5, np.float32)}
+    got = sess.run(["spread"], data)[0]
     np.testing.assert_allclose(got, model.predict(data, verbose=0)["spread"], atol=ATOL)
 
 

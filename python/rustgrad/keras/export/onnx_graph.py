@@ -9,8 +9,10 @@ from typing import Any
 import numpy as np
 
 from rustgrad import _files
+from rustgrad.keras.export import onnx_spatial  # noqa: F401  (registers the conv family)
+from rustgrad.keras.export.onnx_layers import CONVERTERS
 
-__all__ = ["OPSET", "Builder", "export_onnx", "unsupported_layers"]
+__all__ = ["CONVERTERS", "OPSET", "Builder", "build_onnx", "export_onnx", "unsupported_layers"]
 
 # ONNX opset 18 (2022): Reduce* take their axes as an input, Mish exists; onnxruntime >= 1.14 runs it.
 OPSET = 18
@@ -82,9 +84,6 @@ class Builder:
 
 
 def _converter(layer: Any) -> Any:
-    from rustgrad.keras.export import onnx_spatial  # noqa: F401  (registers the conv family)
-    from rustgrad.keras.export.onnx_layers import CONVERTERS
-
     return CONVERTERS.get(type(layer))
 
 
