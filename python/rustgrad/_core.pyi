@@ -249,6 +249,8 @@ class Tensor:
     def copy_(self, src: _TensorLike) -> Tensor:
         """Copy `src` (broadcast to this shape) into this tensor; returns it."""
     def clamp_(self, min: float | None = None, max: float | None = None) -> Tensor: ...
+    def _constrained(self, name: str, args: Sequence[float], axes: Sequence[int]) -> Tensor:
+        """These values projected onto a keras constraint (max_norm, ...), as a new Tensor."""
 
 class Variable(Tensor):
     """tf.Variable: a Tensor with a name and a trainable flag, changed in place by assign*."""
@@ -259,12 +261,22 @@ class Variable(Tensor):
         trainable: bool = True,
         name: str | None = None,
         dtype: Any = None,
+        constraint: Any = None,
     ) -> None: ...
     @staticmethod
     def _share(
-        tensor: Tensor, trainable: bool = True, name: str | None = None, path: str | None = None
+        tensor: Tensor,
+        trainable: bool = True,
+        name: str | None = None,
+        path: str | None = None,
+        constraint: Any = None,
     ) -> Variable:
         """A Variable over `tensor`'s own storage (no copy): how layers hand out their weights."""
+    @property
+    def constraint(self) -> Any:
+        """Keras' `variable.constraint`: applied by the optimizer after each update."""
+    @constraint.setter
+    def constraint(self, value: Any) -> None: ...
     @property
     def name(self) -> str: ...
     @property
@@ -351,6 +363,18 @@ class Layer:
     ) -> Layer:
         """This layer with (l1, l2) penalties on its kernel and bias added to the loss."""
     def penalty(self) -> Tensor | None: ...
+    def weighted(
+        self,
+        regularizers: Sequence[tuple[float, float] | None] = ...,
+        constraints: Sequence[tuple[str, Sequence[float], Sequence[int]] | None] = ...,
+        activity: tuple[float, float] | None = None,
+    ) -> Layer:
+        """This layer with per-parameter (l1, l2) penalties and constraints (name, numbers,
+        axes), and an (l1, l2) penalty of its output divided by the batch size."""
+    def constrain(self) -> None:
+        """Project the weights onto their constraints, in place."""
+    def activity_penalty(self, y: Tensor) -> Tensor | None:
+        """The activity penalty of `y` (this layer's output) / batch size, or None."""
     @staticmethod
     def embedding(input_dim: int, output_dim: int) -> Layer:
         """Embedding: rows of an (input_dim, output_dim) table picked by integer ids."""

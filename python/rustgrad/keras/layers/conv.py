@@ -211,14 +211,12 @@ class BatchNormalization(Layer):
         scale: bool = True,
         **kwargs,
     ):
-        for key, default in (
-            ("beta_initializer", "zeros"),
-            ("gamma_initializer", "ones"),
-            ("moving_mean_initializer", "zeros"),
-            ("moving_variance_initializer", "ones"),
-        ):
-            if kwargs.pop(key, default) != default:
-                raise ValueError(f"BatchNormalization: only {key}={default!r} is supported")
+        self._weight_options = WeightOptions(
+            "BatchNormalization",
+            kwargs,
+            weights=(("gamma", "ones"), ("beta", "zeros")),
+            state=(("moving_mean", "zeros"), ("moving_variance", "ones")),
+        )
         super().__init__(**kwargs)
         if axis not in (-1,) or not center or not scale:
             raise ValueError(
@@ -232,7 +230,19 @@ class BatchNormalization(Layer):
                 f"BatchNormalization layer '{self.name}' needs inputs with a channel axis, "
                 f"got shape {input_shape}"
             )
-        return _core.Layer.batch_normalization(int(input_shape[-1]), self.momentum, self.epsilon)
+        core = _core.Layer.batch_normalization(int(input_shape[-1]), self.momentum, self.epsilon)
+        return self._weight_options.apply(core)
+
+    def get_config(self) -> dict:
+        return {
+            **super().get_config(),
+            "axis": self.axis,
+            "momentum": self.momentum,
+            "epsilon": self.epsilon,
+            "center": True,
+            "scale": True,
+            **self._weight_options.config(),
+        }
 
 
 class SpatialDropout2D(Dropout):
