@@ -226,8 +226,10 @@ class Tensor:
         moving_mean: Sequence[_float] | None = None,
         moving_variance: Sequence[_float] | None = None,
         epsilon: _float = 1e-3,
+        axis: int = -1,
     ) -> Tensor:
-        """Batch normalisation over the last axis; batch statistics unless moving ones are given."""
+        """Batch normalisation over the channel `axis` (the last by default); batch statistics
+        unless moving ones are given."""
     def argmin(self, axis: int | None = None, keepdims: bool = False) -> Tensor: ...
 
     # In place: the tensor keeps its identity; recorded for backward when gradients flow
@@ -333,7 +335,9 @@ class Layer:
     def merge(kind: str, axis: int = -1) -> Layer:
         """A merge layer: add, subtract, multiply, average, maximum, minimum or concatenate."""
     @staticmethod
-    def batch_normalization(channels: int, momentum: float, epsilon: float) -> Layer: ...
+    def batch_normalization(
+        channels: int, momentum: float, epsilon: float, axis: int = -1
+    ) -> Layer: ...
     @staticmethod
     def reshape(target: Sequence[int]) -> Layer:
         """Reshape each sample to `target` (one entry may be -1)."""
