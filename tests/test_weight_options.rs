@@ -88,3 +88,23 @@ fn activity_penalty_is_added_per_sample_in_train_and_eval() {
     // dL/dw = Σ (2/2)·y·x + 0.5·2·Σ y·x / 2 = 20 + 10 = 30.
     assert!((kernel.to_vec()[0] - (2.0 - 0.3)).abs() < 1e-5);
 }
+
+#[test]
+fn a_frozen_layer_is_not_projected() {
+    // Keras projects only the variables the optimizer updated: layer 0 is frozen.
+    let d = Dense::new(2, 2, Activation::Linear, false);
+    d.kernel.data_mut().copy_from_slice(&[-1.0, 2.0, 0.5, -0.5]);
+    let frozen = d.kernel.clone();
+    let e = Dense::new(2, 1, Activation::Linear, false);
+    e.kernel.data_mut().copy_from_slice(&[-1.0, -2.0]);
+    let trained = e.kernel.clone();
+    let g = Graph::chain(vec![
+        weighted(d, Some(Constraint::NonNeg), None) as Arc<dyn Layer>,
+        weighted(e, Some(Constraint::NonNeg), None),
+    ]);
+    let mut comp = Compiled::new(&g, mse(), sgd(), &[0]).unwrap();
+    let (x, y) = (t(&[1.0, 1.0], &[1, 2]), t(&[0.0], &[1, 1]));
+    g.train_step(&mut comp, &[x], &[y], None, 0.01).unwrap();
+    assert_eq!(frozen.to_vec(), vec![-1.0, 2.0, 0.5, -0.5]);
+    assert!(trained.to_vec().iter().all(|&v| v >= 0.0));
+}

@@ -118,6 +118,10 @@ def test_custom_layer_activity_regularizer_on_the_eager_engine():
     assert np.isclose(model.evaluate(x, y, verbose=0), want, rtol=1e-5)
     layer(rg.tensor(x))
     assert len(layer.losses) == 1
+    # A custom layer takes any callable, as Keras does.
+    other = Double(activity_regularizer=lambda t: rg.reduce_sum(t) * 0.5)
+    out = other(rg.tensor(x))
+    assert np.isclose(float(other.losses[0].item()), 0.5 * out.numpy().sum() / 8, rtol=1e-5)
 
 
 def test_config_and_bad_arguments():

@@ -50,8 +50,13 @@ class Layer(VariablesMixin, CustomLayerMixin):
         kwargs.pop("dtype", None)  # float32 is the only dtype; accepted for Keras compatibility
         self._trainable = bool(kwargs.pop("trainable", True))
         # Layers with weight options (Dense, ...) took theirs already; any other layer's here.
+        # A built-in layer computes an l1/l2 activity penalty in Rust; a custom `call` takes any
+        # callable too (its penalty is computed in Python on the eager engine).
         act = kwargs.pop("activity_regularizer", None)
-        self._activity_factors = l1l2(type(self).__name__, "activity_regularizer", act)
+        custom = self._is_custom()
+        self._activity_factors = (
+            None if custom else l1l2(type(self).__name__, "activity_regularizer", act)
+        )
         self._activity_reg = regularizers.get(act)
         if kwargs:
             raise TypeError(f"{type(self).__name__} got unexpected arguments {sorted(kwargs)}")
