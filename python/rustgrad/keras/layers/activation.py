@@ -153,7 +153,7 @@ class PReLU(Layer):
 
     @property
     def alpha_regularizer(self) -> Any:
-        return self._weight_options.regs["alpha"]
+        return self._weight_options.regs["alpha_regularizer"]
 
     def get_config(self) -> dict:
         return {

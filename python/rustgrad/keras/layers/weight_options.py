@@ -75,10 +75,10 @@ class WeightOptions:
             init = _initializer(layer, key, default if value is None else value)
             # The defaults by name keep the core's own (seeded-by-rustgrad) initialisation.
             self.inits[key] = None if value in (None, default) else init
-        self.factors = {
-            n: l1l2(layer, f"{n}_regularizer", kwargs.get(f"{n}_regularizer")) for n in self.names
-        }
-        self.regs = {n: regularizers.get(kwargs.pop(f"{n}_regularizer", None)) for n in self.names}
+        # Keyed by option name ("kernel_regularizer"), as before the options were generalised.
+        keys = [f"{n}_regularizer" for n in self.names]
+        self.factors = {k: l1l2(layer, k, kwargs.get(k)) for k in keys}
+        self.regs = {k: regularizers.get(kwargs.pop(k, None)) for k in keys}
         self.constraints = {
             n: _constraint(layer, f"{n}_constraint", kwargs.pop(f"{n}_constraint", None))
             for n in self.names
@@ -113,7 +113,7 @@ class WeightOptions:
             if init is not None:
                 values = w.numpy()
                 np.copyto(values, init(values.shape))
-        regs = [self.factors[n] for n in names]
+        regs = [self.factors[f"{n}_regularizer"] for n in names]
         cons = [constraints.core_spec(self.constraints[n]) for n in names]
         act = self.activity_factors
         if all(r is None for r in regs) and all(c is None for c in cons) and act is None:
@@ -125,7 +125,7 @@ class WeightOptions:
             k: initializers.serialize(v or _initializer(self.layer, k, self._defaults[k]))
             for k, v in self.inits.items()
         }
-        out.update({f"{n}_regularizer": regularizers.serialize(v) for n, v in self.regs.items()})
+        out.update({k: regularizers.serialize(v) for k, v in self.regs.items()})
         if self.has_activity:
             out["activity_regularizer"] = regularizers.serialize(self.activity)
         out.update(
