@@ -226,8 +226,10 @@ class Tensor:
         moving_mean: Sequence[_float] | None = None,
         moving_variance: Sequence[_float] | None = None,
         epsilon: _float = 1e-3,
+        axis: int = -1,
     ) -> Tensor:
-        """Batch normalisation over the last axis; batch statistics unless moving ones are given."""
+        """Batch normalisation over the channel `axis` (the last by default); batch statistics
+        unless moving ones are given."""
     def argmin(self, axis: int | None = None, keepdims: bool = False) -> Tensor: ...
 
     # In place: the tensor keeps its identity; recorded for backward when gradients flow
@@ -249,6 +251,8 @@ class Tensor:
     def copy_(self, src: _TensorLike) -> Tensor:
         """Copy `src` (broadcast to this shape) into this tensor; returns it."""
     def clamp_(self, min: float | None = None, max: float | None = None) -> Tensor: ...
+    def _constrained(self, name: str, args: Sequence[float], axes: Sequence[int]) -> Tensor:
+        """These values projected onto a keras constraint (max_norm, ...), as a new Tensor."""
 
 class Variable(Tensor):
     """tf.Variable: a Tensor with a name and a trainable flag, changed in place by assign*."""
@@ -259,12 +263,22 @@ class Variable(Tensor):
         trainable: bool = True,
         name: str | None = None,
         dtype: Any = None,
+        constraint: Any = None,
     ) -> None: ...
     @staticmethod
     def _share(
-        tensor: Tensor, trainable: bool = True, name: str | None = None, path: str | None = None
+        tensor: Tensor,
+        trainable: bool = True,
+        name: str | None = None,
+        path: str | None = None,
+        constraint: Any = None,
     ) -> Variable:
         """A Variable over `tensor`'s own storage (no copy): how layers hand out their weights."""
+    @property
+    def constraint(self) -> Any:
+        """Keras' `variable.constraint`: applied by the optimizer after each update."""
+    @constraint.setter
+    def constraint(self, value: Any) -> None: ...
     @property
     def name(self) -> str: ...
     @property
@@ -321,7 +335,9 @@ class Layer:
     def merge(kind: str, axis: int = -1) -> Layer:
         """A merge layer: add, subtract, multiply, average, maximum, minimum or concatenate."""
     @staticmethod
-    def batch_normalization(channels: int, momentum: float, epsilon: float) -> Layer: ...
+    def batch_normalization(
+        channels: int, momentum: float, epsilon: float, axis: int = -1
+    ) -> Layer: ...
     @staticmethod
     def reshape(target: Sequence[int]) -> Layer:
         """Reshape each sample to `target` (one entry may be -1)."""
@@ -351,6 +367,18 @@ class Layer:
     ) -> Layer:
         """This layer with (l1, l2) penalties on its kernel and bias added to the loss."""
     def penalty(self) -> Tensor | None: ...
+    def weighted(
+        self,
+        regularizers: Sequence[tuple[float, float] | None] = ...,
+        constraints: Sequence[tuple[str, Sequence[float], Sequence[int]] | None] = ...,
+        activity: tuple[float, float] | None = None,
+    ) -> Layer:
+        """This layer with per-parameter (l1, l2) penalties and constraints (name, numbers,
+        axes), and an (l1, l2) penalty of its output divided by the batch size."""
+    def constrain(self) -> None:
+        """Project the weights onto their constraints, in place."""
+    def activity_penalty(self, y: Tensor) -> Tensor | None:
+        """The activity penalty of `y` (this layer's output) / batch size, or None."""
     @staticmethod
     def embedding(input_dim: int, output_dim: int) -> Layer:
         """Embedding: rows of an (input_dim, output_dim) table picked by integer ids."""

@@ -1,5 +1,6 @@
-//! BatchNormalization over the last axis: batch statistics while training (and an update of the
-//! moving statistics, Keras' momentum rule), the moving statistics at inference.
+//! BatchNormalization over a channel axis (the last by default, Keras' -1): batch statistics while
+//! training (and an update of the moving statistics, Keras' momentum rule), the moving statistics
+//! at inference.
 use super::Layer;
 use crate::error::{Error, Result};
 use crate::tensor::Tensor;
@@ -11,6 +12,8 @@ pub struct BatchNormalization {
     pub moving_variance: Tensor,
     pub momentum: f32,
     pub epsilon: f32,
+    /// The channel axis (negative counts from the end); -1 is the channels-last fast path.
+    pub axis: isize,
 }
 
 impl BatchNormalization {
@@ -30,7 +33,14 @@ impl BatchNormalization {
             moving_variance: Tensor::ones(&[channels]),
             momentum,
             epsilon,
+            axis: -1,
         })
+    }
+
+    /// The same layer normalising over `axis` (e.g. 1 for (N, C, H, W) inputs).
+    pub fn with_axis(mut self, axis: isize) -> BatchNormalization {
+        self.axis = axis;
+        self
     }
 }
 
@@ -44,9 +54,17 @@ impl Layer for BatchNormalization {
     fn forward(&self, x: &Tensor, training: bool) -> Result<Tensor> {
         if !training {
             let (mm, mv) = (self.moving_mean.data(), self.moving_variance.data());
-            return x.batch_norm_infer(&self.gamma, &self.beta, &mm, &mv, self.epsilon);
+            return x.batch_norm_infer_axis(
+                &self.gamma,
+                &self.beta,
+                &mm,
+                &mv,
+                self.epsilon,
+                self.axis,
+            );
         }
-        let (y, mean, var) = x.batch_norm_train(&self.gamma, &self.beta, self.epsilon)?;
+        let (y, mean, var) =
+            x.batch_norm_train_axis(&self.gamma, &self.beta, self.epsilon, self.axis)?;
         // moving = moving·momentum + batch·(1 − momentum), as Keras updates them.
         let m = self.momentum;
         for (t, batch) in [(&self.moving_mean, mean), (&self.moving_variance, var)] {

@@ -2,6 +2,7 @@
 mod activation;
 mod activation_layers;
 mod batchnorm;
+mod constraint;
 mod conv2d;
 mod dense;
 mod dropout;
@@ -17,6 +18,7 @@ mod utility;
 pub use activation::{Activation, ActivationLayer, NAMES as ACTIVATION_NAMES};
 pub use activation_layers::{PRelu, ReluLayer, SoftmaxLayer};
 pub use batchnorm::BatchNormalization;
+pub use constraint::{Constraint, NAMES as CONSTRAINT_NAMES};
 pub use conv2d::Conv2D;
 pub use dense::Dense;
 pub use dropout::Dropout;
@@ -24,7 +26,7 @@ pub use embedding::{Embedding, LayerNormalization};
 pub use flatten::Flatten;
 pub use merge::{Merge, MergeKind, NAMES as MERGE_NAMES};
 pub use pooling::{GlobalAveragePooling2D, Pooling2D};
-pub use regularizer::{Regularized, Regularizer};
+pub use regularizer::{Regularizer, Weighted};
 pub use reshape::Reshape;
 pub use spatial::{Conv1D, Cropping2D, Pooling1D, UpSampling2D, ZeroPadding2D};
 pub use utility::{GaussianNoise, GlobalPool, Permute, RepeatVector, Rescaling};
@@ -69,5 +71,14 @@ pub trait Layer: Send + Sync {
     /// regularizers), if any.
     fn penalty(&self) -> Result<Option<Tensor>> {
         Ok(None)
+    }
+    /// Project the weights onto their constraints (kernel_constraint, ...); the train step calls
+    /// this after each optimizer update, as Keras' optimizer applies `variable.constraint`.
+    fn constrain(&self) -> Result<()> {
+        Ok(())
+    }
+    /// The regularizer of the layer's output (Keras' `activity_regularizer`), if any.
+    fn activity(&self) -> Option<Regularizer> {
+        None
     }
 }

@@ -1,6 +1,7 @@
-//! Weight regularizers (Keras' l1, l2, l1_l2) and the layer wrapper that adds their penalty on a
-//! layer's kernel and bias to the training loss.
-use super::{Activation, Layer};
+//! Weight regularizers (Keras' l1, l2, l1_l2) and `Weighted`, the layer wrapper carrying a layer's
+//! weight options: the penalties of its weights and of its output, and its weights' constraints.
+use super::{Activation, Constraint, Layer};
+use crate::autograd::NoGradGuard;
 use crate::error::Result;
 use crate::ops::unary::unary;
 use crate::ops::Unary;
@@ -28,17 +29,44 @@ impl Regularizer {
         }
         Ok(p)
     }
+
+    /// The penalty of a layer's output `y`, divided by its batch size (its first axis) as Keras 3
+    /// does since 3.x's `Layer.__call__` (tf.keras 2 divided too; Keras 3.0 did not).
+    pub fn activity_penalty(&self, y: &Tensor) -> Result<Tensor> {
+        let p = self.penalty(y)?;
+        match y.shape().first() {
+            Some(&n) if n > 0 => Ok(unary(&p, Unary::MulScalar(1.0 / n as f32))),
+            _ => Ok(p),
+        }
+    }
 }
 
-/// A layer whose first two parameters (kernel, bias) carry regularizers; the rest is the inner
-/// layer's.
-pub struct Regularized {
+/// A layer carrying Keras' weight options: per parameter (in `params()` order: kernel, bias;
+/// gamma, beta; embeddings; alpha) a regularizer and a constraint, and a regularizer of its output.
+pub struct Weighted {
     pub inner: Arc<dyn Layer>,
-    pub kernel: Option<Regularizer>,
-    pub bias: Option<Regularizer>,
+    pub regularizers: Vec<Option<Regularizer>>,
+    pub constraints: Vec<Option<Constraint>>,
+    pub activity: Option<Regularizer>,
 }
 
-impl Layer for Regularized {
+impl Weighted {
+    /// Kernel and bias regularizers only (what `regularized` built before constraints).
+    pub fn regularized(
+        inner: Arc<dyn Layer>,
+        kernel: Option<Regularizer>,
+        bias: Option<Regularizer>,
+    ) -> Weighted {
+        Weighted {
+            inner,
+            regularizers: vec![kernel, bias],
+            constraints: Vec::new(),
+            activity: None,
+        }
+    }
+}
+
+impl Layer for Weighted {
     fn kind(&self) -> &'static str {
         self.inner.kind()
     }
@@ -62,9 +90,9 @@ impl Layer for Regularized {
     }
     fn penalty(&self) -> Result<Option<Tensor>> {
         let params = self.inner.params();
-        let mut total: Option<Tensor> = None;
+        let mut total = self.inner.penalty()?;
         // Only trainable weights count, as Keras 3: a frozen layer's weights ask for no gradient.
-        for (reg, w) in [self.kernel, self.bias].iter().zip(&params) {
+        for (reg, w) in self.regularizers.iter().zip(&params) {
             if let (Some(r), true) = (reg, w.requires_grad()) {
                 let p = r.penalty(w)?;
                 total = Some(match total {
@@ -74,6 +102,19 @@ impl Layer for Regularized {
             }
         }
         Ok(total)
+    }
+    fn constrain(&self) -> Result<()> {
+        self.inner.constrain()?;
+        let _g = NoGradGuard::new();
+        for (c, w) in self.constraints.iter().zip(self.inner.params()) {
+            if let Some(c) = c {
+                c.apply(&w)?;
+            }
+        }
+        Ok(())
+    }
+    fn activity(&self) -> Option<Regularizer> {
+        self.activity.or_else(|| self.inner.activity())
     }
 }
 
@@ -90,11 +131,11 @@ mod tests {
             .unwrap()
             .data_mut()
             .copy_from_slice(&[1.0, -1.0]);
-        let r = Regularized {
-            inner: Arc::new(d),
-            kernel: Some(Regularizer { l1: 0.1, l2: 0.01 }),
-            bias: Some(Regularizer { l1: 0.0, l2: 1.0 }),
-        };
+        let r = Weighted::regularized(
+            Arc::new(d),
+            Some(Regularizer { l1: 0.1, l2: 0.01 }),
+            Some(Regularizer { l1: 0.0, l2: 1.0 }),
+        );
         let p = r.penalty().unwrap().unwrap().item().unwrap();
         let want = 0.1 * 6.5 + 0.01 * (1.0 + 4.0 + 9.0 + 0.25) + 2.0;
         assert!((p - want).abs() < 1e-5, "{p} vs {want}");

@@ -142,7 +142,20 @@ impl Graph {
         training: &dyn Fn(usize) -> bool,
         logits: bool,
     ) -> Result<Vec<OutputValue>> {
+        Ok(self.run_collecting(xs, training, logits, false)?.0)
+    }
+
+    /// `run`, and (when `activity`) the sum of the activity penalties of the outputs of the
+    /// layers that carry an activity regularizer, each divided by its batch size (Keras 3).
+    pub fn run_collecting(
+        &self,
+        xs: &[Tensor],
+        training: &dyn Fn(usize) -> bool,
+        logits: bool,
+        activity: bool,
+    ) -> Result<(Vec<OutputValue>, Option<Tensor>)> {
         self.check_inputs(xs)?;
+        let mut penalty: Option<Tensor> = None;
         let mut values: Vec<Option<Tensor>> = vec![None; self.nodes.len()];
         let mut held: Vec<Option<OutputValue>> = (0..self.nodes.len()).map(|_| None).collect();
         for (k, &i) in self.inputs.iter().enumerate() {
@@ -163,7 +176,13 @@ impl Graph {
                 .collect::<Option<Vec<Tensor>>>()
                 .ok_or_else(|| Error::invalid("Model", format!("node {i} reads an unset node")))?;
             let mode = training(l);
-            let hold = logits && readers[i] == 0 && ins.len() == 1 && self.outputs.contains(&i);
+            let reg = if activity { layer.activity() } else { None };
+            // A layer whose output is regularized hands on its activated output, not its logits.
+            let hold = logits
+                && reg.is_none()
+                && readers[i] == 0
+                && ins.len() == 1
+                && self.outputs.contains(&i);
             if hold {
                 let (z, act) = layer
                     .forward_logits(&ins[0], mode)
@@ -173,10 +192,18 @@ impl Graph {
                 let v = layer
                     .forward_many(&ins, mode)
                     .map_err(|e| e.context(&at(i, layer)))?;
+                if let Some(r) = reg {
+                    let p = r.activity_penalty(&v)?;
+                    penalty = Some(match penalty {
+                        None => p,
+                        Some(t) => t.add(&p)?,
+                    });
+                }
                 values[i] = Some(v);
             }
         }
-        self.outputs
+        let outs = self
+            .outputs
             .iter()
             .map(|&o| {
                 if let Some(h) = held[o].clone() {
@@ -190,7 +217,8 @@ impl Graph {
                     act: Activation::Linear,
                 })
             })
-            .collect()
+            .collect::<Result<Vec<_>>>()?;
+        Ok((outs, penalty))
     }
 
     /// The outputs, every layer in the same mode.

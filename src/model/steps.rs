@@ -189,9 +189,13 @@ fn total_loss(
 }
 
 impl Graph {
-    /// `loss` plus every layer's regularization penalty, as Keras adds `model.losses`.
-    fn with_penalties(&self, loss: Tensor) -> Result<Tensor> {
-        let mut total = loss;
+    /// `loss` plus the activity penalties of this batch's outputs and every layer's weight
+    /// penalty, as Keras adds `model.losses`.
+    fn with_penalties(&self, loss: Tensor, activity: Option<Tensor>) -> Result<Tensor> {
+        let mut total = match activity {
+            Some(a) => loss.add(&a)?,
+            None => loss,
+        };
         for layer in &self.layers {
             if let Some(p) = layer.penalty()? {
                 total = total.add(&p)?;
@@ -214,11 +218,15 @@ impl Graph {
             let _ftz = DenormalGuard::new();
             let params = c.trainable(self);
             params.iter().for_each(|p| p.zero_grad());
-            let outs = self.run(xs, &|l| c.mode(self, l), true)?;
+            let (outs, act) = self.run_collecting(xs, &|l| c.mode(self, l), true, true)?;
             let (l, stats) = total_loss(&c.heads, &outs, ys, sw)?;
-            let l = self.with_penalties(l)?;
+            let l = self.with_penalties(l, act)?;
             l.backward(None, false)?;
             c.opt.step(&params, lr)?;
+            // Then each updated layer's weights are projected onto their constraints (Keras).
+            for (layer, _) in self.layers.iter().zip(&c.frozen).filter(|(_, &off)| !off) {
+                layer.constrain()?;
+            }
             Ok(StepOut {
                 loss: l.item()?,
                 stats,
@@ -236,9 +244,9 @@ impl Graph {
     ) -> Result<StepOut> {
         within_pool(|| {
             let _g = NoGradGuard::new();
-            let outs = self.run(xs, &|_| false, true)?;
+            let (outs, act) = self.run_collecting(xs, &|_| false, true, true)?;
             let (l, stats) = total_loss(heads, &outs, ys, sw)?;
-            let l = self.with_penalties(l)?;
+            let l = self.with_penalties(l, act)?;
             Ok(StepOut {
                 loss: l.item()?,
                 stats,

@@ -1,5 +1,6 @@
 //! Differentiable ops, one family per file; each file holds the forward, its `Backward` and its tests.
 pub mod batchnorm;
+pub mod batchnorm_axis;
 pub mod binary;
 pub mod conv;
 pub mod index;

@@ -85,9 +85,17 @@ impl PyLayer {
         layer(GlobalAveragePooling2D)
     }
     #[staticmethod]
-    fn batch_normalization(channels: usize, momentum: f32, epsilon: f32) -> PyResult<Self> {
+    #[pyo3(signature = (channels, momentum, epsilon, axis = -1))]
+    fn batch_normalization(
+        channels: usize,
+        momentum: f32,
+        epsilon: f32,
+        axis: isize,
+    ) -> PyResult<Self> {
         Ok(layer(
-            BatchNormalization::new(channels, momentum, epsilon).py_err()?,
+            BatchNormalization::new(channels, momentum, epsilon)
+                .py_err()?
+                .with_axis(axis),
         ))
     }
     #[staticmethod]
@@ -161,9 +169,10 @@ impl PyTensor {
     fn global_avg_pool2d(&self) -> PyResult<PyTensor> {
         Ok(PyTensor::wrap(self.t.global_avg_pool2d().py_err()?))
     }
-    /// Batch normalisation over the last axis: batch statistics when `moving_mean` and
-    /// `moving_variance` are None, else those fixed statistics.
-    #[pyo3(signature = (gamma, beta, moving_mean = None, moving_variance = None, epsilon = 1e-3))]
+    /// Batch normalisation over the channel `axis` (the last by default): batch statistics when
+    /// `moving_mean` and `moving_variance` are None, else those fixed statistics.
+    #[pyo3(signature = (gamma, beta, moving_mean = None, moving_variance = None, epsilon = 1e-3, axis = -1))]
+    #[allow(clippy::too_many_arguments)]
     fn batch_norm(
         &self,
         gamma: &Bound<'_, PyAny>,
@@ -171,12 +180,16 @@ impl PyTensor {
         moving_mean: Option<Vec<f32>>,
         moving_variance: Option<Vec<f32>>,
         epsilon: f32,
+        axis: isize,
     ) -> PyResult<PyTensor> {
         let g = to_tensor(gamma, "batch_norm")?;
         let b = to_tensor(beta, "batch_norm")?;
         let y = match (moving_mean, moving_variance) {
-            (Some(m), Some(v)) => self.t.batch_norm_infer(&g, &b, &m, &v, epsilon),
-            _ => self.t.batch_norm_train(&g, &b, epsilon).map(|r| r.0),
+            (Some(m), Some(v)) => self.t.batch_norm_infer_axis(&g, &b, &m, &v, epsilon, axis),
+            _ => self
+                .t
+                .batch_norm_train_axis(&g, &b, epsilon, axis)
+                .map(|r| r.0),
         };
         Ok(PyTensor::wrap(y.py_err()?))
     }

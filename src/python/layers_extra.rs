@@ -1,13 +1,14 @@
 //! `_core.Layer` constructors of the activation and utility layers (Softmax, ReLU, PReLU,
-//! Rescaling, Permute, RepeatVector, GaussianNoise/Dropout, global poolings) and of regularized
-//! layers, plus the penalty a layer adds to the loss.
+//! Rescaling, Permute, RepeatVector, GaussianNoise/Dropout, global poolings) and of layers with
+//! weight options (regularizers, constraints, activity regularizer), plus the penalty a layer
+//! adds to the loss.
 use super::convert::to_tensor;
 use super::errors::IntoPy;
 use super::model::PyLayer;
 use super::tensor::PyTensor;
 use crate::layers::{
-    Activation, ActivationLayer, GaussianNoise, GlobalPool, PRelu, Permute, Regularized,
-    Regularizer, ReluLayer, RepeatVector, Rescaling, SoftmaxLayer,
+    Activation, ActivationLayer, Constraint, GaussianNoise, GlobalPool, PRelu, Permute,
+    Regularizer, ReluLayer, RepeatVector, Rescaling, SoftmaxLayer, Weighted,
 };
 use crate::ops::Unary;
 use pyo3::prelude::*;
@@ -19,6 +20,14 @@ fn layer(l: impl crate::layers::Layer + 'static) -> PyLayer {
 
 fn reg(l1l2: Option<(f32, f32)>) -> Option<Regularizer> {
     l1l2.map(|(l1, l2)| Regularizer { l1, l2 })
+}
+
+/// A constraint as Python spells it: (name, numbers, axes), e.g. ("max_norm", [2.0], [0]).
+type ConstraintSpec = (String, Vec<f32>, Vec<isize>);
+
+fn constraint(spec: Option<ConstraintSpec>) -> PyResult<Option<Constraint>> {
+    spec.map(|(name, args, axes)| Constraint::from_parts(&name, &args, axes).py_err())
+        .transpose()
 }
 
 #[pymethods]
@@ -84,15 +93,61 @@ impl PyLayer {
     #[pyo3(signature = (kernel = None, bias = None))]
     fn regularized(&self, kernel: Option<(f32, f32)>, bias: Option<(f32, f32)>) -> Self {
         PyLayer {
-            inner: Arc::new(Regularized {
-                inner: self.inner.clone(),
-                kernel: reg(kernel),
-                bias: reg(bias),
-            }),
+            inner: Arc::new(Weighted::regularized(
+                self.inner.clone(),
+                reg(kernel),
+                reg(bias),
+            )),
         }
+    }
+    /// This layer with weight options: per parameter (params() order) an (l1, l2) regularizer
+    /// and a constraint, and an (l1, l2) regularizer of its output.
+    #[pyo3(signature = (regularizers = vec![], constraints = vec![], activity = None))]
+    fn weighted(
+        &self,
+        regularizers: Vec<Option<(f32, f32)>>,
+        constraints: Vec<Option<ConstraintSpec>>,
+        activity: Option<(f32, f32)>,
+    ) -> PyResult<Self> {
+        Ok(PyLayer {
+            inner: Arc::new(Weighted {
+                inner: self.inner.clone(),
+                regularizers: regularizers.into_iter().map(reg).collect(),
+                constraints: constraints
+                    .into_iter()
+                    .map(constraint)
+                    .collect::<PyResult<_>>()?,
+                activity: reg(activity),
+            }),
+        })
+    }
+    /// Project the weights onto their constraints, in place.
+    fn constrain(&self) -> PyResult<()> {
+        self.inner.constrain().py_err()
+    }
+    /// The activity penalty of `y` (this layer's output), divided by its batch size; None when
+    /// the layer has no activity regularizer. Recorded, so its gradient reaches the weights.
+    fn activity_penalty(&self, y: &PyTensor) -> PyResult<Option<PyTensor>> {
+        self.inner
+            .activity()
+            .map(|r| r.activity_penalty(&y.t).py_err().map(PyTensor::wrap))
+            .transpose()
     }
     /// The regularization term the layer adds to the loss, or None.
     fn penalty(&self) -> PyResult<Option<PyTensor>> {
         Ok(self.inner.penalty().py_err()?.map(PyTensor::wrap))
+    }
+}
+
+#[pymethods]
+impl PyTensor {
+    /// A new Tensor: these values projected onto a constraint (name, numbers, axes), unrecorded.
+    fn _constrained(&self, name: &str, args: Vec<f32>, axes: Vec<isize>) -> PyResult<PyTensor> {
+        let c = Constraint::from_parts(name, &args, axes).py_err()?;
+        let out = c.project(&self.t.data(), self.t.shape()).py_err()?;
+        Ok(PyTensor::wrap(crate::tensor::Tensor::from_parts(
+            out,
+            self.t.shape().to_vec(),
+        )))
     }
 }

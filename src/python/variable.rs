@@ -11,19 +11,39 @@ use crate::tensor::Tensor;
 use pyo3::prelude::*;
 use pyo3::types::PyTuple;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Mutex;
 
 #[pyclass(name = "Variable", module = "rustgrad", extends = PyTensor, frozen)]
 pub struct PyVariable {
     name: String,
     path: String,
     trainable: AtomicBool,
+    /// Keras' `variable.constraint`: a callable the optimizer applies after each update.
+    constraint: Mutex<Option<Py<PyAny>>>,
 }
 
-fn variable(name: String, path: Option<String>, trainable: bool) -> PyVariable {
+fn variable(
+    name: String,
+    path: Option<String>,
+    trainable: bool,
+    constraint: Option<Py<PyAny>>,
+) -> PyVariable {
     PyVariable {
         path: path.unwrap_or_else(|| name.clone()),
         name,
         trainable: AtomicBool::new(trainable),
+        constraint: Mutex::new(constraint),
+    }
+}
+
+fn callable_or_none(c: Option<&Bound<'_, PyAny>>) -> PyResult<Option<Py<PyAny>>> {
+    match c.filter(|c| !c.is_none()) {
+        None => Ok(None),
+        Some(c) if c.is_callable() => Ok(Some(c.clone().unbind())),
+        Some(c) => Err(pyo3::exceptions::PyTypeError::new_err(format!(
+            "Variable: constraint must be a callable taking the variable, got {}",
+            c.repr()?
+        ))),
     }
 }
 
@@ -60,13 +80,15 @@ fn assign_with<'py>(
 #[pymethods]
 impl PyVariable {
     #[new]
-    #[pyo3(signature = (initial_value, trainable = true, name = None, dtype = None))]
+    #[pyo3(signature = (initial_value, trainable = true, name = None, dtype = None, constraint = None))]
     fn py_new(
         initial_value: &Bound<'_, PyAny>,
         trainable: bool,
         name: Option<String>,
         dtype: Option<&Bound<'_, PyAny>>,
+        constraint: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<PyClassInitializer<Self>> {
+        let constraint = callable_or_none(constraint)?;
         if let Some(d) = dtype.filter(|d| !d.is_none()) {
             let np = d.py().import("numpy")?;
             let dt = np.getattr("dtype")?.call1((d,))?;
@@ -81,22 +103,24 @@ impl PyVariable {
         t.set_requires_grad(trainable).py_err()?;
         let name = name.unwrap_or_else(|| "Variable".to_string());
         Ok(PyClassInitializer::from(PyTensor::wrap(t))
-            .add_subclass(variable(name, None, trainable)))
+            .add_subclass(variable(name, None, trainable, constraint)))
     }
 
     /// A Variable over `tensor`'s own storage (no copy): how layers hand out their weights.
     #[staticmethod]
-    #[pyo3(signature = (tensor, trainable = true, name = None, path = None))]
+    #[pyo3(signature = (tensor, trainable = true, name = None, path = None, constraint = None))]
     fn _share(
         py: Python<'_>,
         tensor: &PyTensor,
         trainable: bool,
         name: Option<String>,
         path: Option<String>,
+        constraint: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Py<PyVariable>> {
         let name = name.unwrap_or_else(|| "Variable".to_string());
+        let constraint = callable_or_none(constraint)?;
         let init = PyClassInitializer::from(PyTensor::wrap(tensor.t.clone()))
-            .add_subclass(variable(name, path, trainable));
+            .add_subclass(variable(name, path, trainable, constraint));
         Py::new(py, init)
     }
 
@@ -118,6 +142,17 @@ impl PyVariable {
     fn set_trainable(slf: &Bound<'_, Self>, flag: bool) -> PyResult<()> {
         slf.as_super().get().t.set_requires_grad(flag).py_err()?;
         slf.get().trainable.store(flag, Ordering::Relaxed);
+        Ok(())
+    }
+    #[getter]
+    fn get_constraint(&self, py: Python<'_>) -> Option<Py<PyAny>> {
+        let c = self.constraint.lock().unwrap_or_else(|e| e.into_inner());
+        c.as_ref().map(|c| c.clone_ref(py))
+    }
+    #[setter]
+    fn set_constraint(&self, value: Option<&Bound<'_, PyAny>>) -> PyResult<()> {
+        let c = callable_or_none(value)?;
+        *self.constraint.lock().unwrap_or_else(|e| e.into_inner()) = c;
         Ok(())
     }
     /// `v.assign(value)`: overwrite in place (same shape); returns the variable.

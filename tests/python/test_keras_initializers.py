@@ -162,8 +162,12 @@ def test_regularizer_objects_and_names():
         ),
         ({"bias_regularizer": "l3"}, ValueError, ["Dense", "bias_regularizer", "l3"]),
         ({"kernel_regularizer": lambda w: 0.0}, NotImplementedError, ["kernel_regularizer"]),
-        ({"activity_regularizer": "l2"}, NotImplementedError, ["activity_regularizer"]),
-        ({"kernel_constraint": "max_norm"}, NotImplementedError, ["kernel_constraint"]),
+        (
+            {"activity_regularizer": lambda y: 0.0},
+            NotImplementedError,
+            ["activity_regularizer"],
+        ),
+        ({"kernel_constraint": "max_nrm"}, ValueError, ["kernel_constraint", "max_norm"]),
     ],
 )
 def test_bad_weight_options(kw, err, words):

@@ -144,5 +144,5 @@ def test_softmax_bad_axis_and_unsupported_arguments():
         layers.Softmax(axis=3)(np.zeros((2, 3), np.float32))
     with pytest.raises(NotImplementedError, match="Softmax"):
         layers.Softmax(axis=(1, 2))
-    with pytest.raises(NotImplementedError, match="alpha_constraint"):
-        layers.PReLU(alpha_constraint="non_neg")
+    with pytest.raises(ValueError, match="PReLU.*alpha_constraint.*non_negative"):
+        layers.PReLU(alpha_constraint="non_negative")

@@ -139,6 +139,7 @@ class EagerEngine:
         loss, stats = self._losses(x, y, idx, sample_weight, training=True)
         loss.backward()
         self._opt.step(self._params, float(lr))
+        apply_constraints(self._params)
         return float(loss.item()), stats
 
     def train_batches(
@@ -182,6 +183,16 @@ class EagerEngine:
             total = total + extra
         stats = own + metric_stats if len(self._heads) > 1 else metric_stats
         return total, stats
+
+
+def apply_constraints(variables: Any) -> None:
+    """Each Variable with a `constraint` takes its projection, as Keras' optimizer does after an
+    update (built-in constraints project in Rust, Python ones compose Tensor ops)."""
+    with no_grad():
+        for v in variables:
+            c = getattr(v, "constraint", None)
+            if v is not None and c is not None:
+                v.assign(c(v))
 
 
 def _as_tensor(v: Any) -> Any:

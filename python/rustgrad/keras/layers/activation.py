@@ -9,9 +9,9 @@ from typing import Any
 import numpy as np
 
 from rustgrad import _core
-from rustgrad.keras import initializers, regularizers
 from rustgrad.keras.layers.base import Layer
 from rustgrad.keras.layers.variables import named_weight
+from rustgrad.keras.layers.weight_options import WeightOptions
 
 __all__ = ["ELU", "LeakyReLU", "PReLU", "ReLU", "Softmax"]
 
@@ -116,17 +116,13 @@ class PReLU(Layer):
         shared_axes: Any = None,
         **kwargs,
     ):
+        kwargs.update(
+            alpha_initializer=alpha_initializer,
+            alpha_regularizer=alpha_regularizer,
+            alpha_constraint=alpha_constraint,
+        )
+        self._weight_options = WeightOptions("PReLU", kwargs, weights=(("alpha", "zeros"),))
         super().__init__(**kwargs)
-        if alpha_constraint is not None:
-            raise NotImplementedError("PReLU: alpha_constraint is not supported yet")
-        try:
-            self.alpha_initializer = initializers.get(alpha_initializer)
-        except ValueError as e:
-            raise ValueError(f"PReLU: alpha_initializer: {e}") from None
-        reg = regularizers.get(alpha_regularizer)
-        if reg is not None and not isinstance(reg, regularizers.L1L2):
-            raise NotImplementedError(f"PReLU: alpha_regularizer={reg!r} is not supported")
-        self.alpha_regularizer = reg
         if shared_axes is None:
             shared_axes = []
         elif isinstance(shared_axes, (int, np.integer)):
@@ -147,16 +143,21 @@ class PReLU(Layer):
                 f"PReLU layer '{self.name}': input shape {input_shape} has an unknown axis; "
                 "share it with shared_axes"
             )
-        core = _core.Layer.prelu(self.alpha_initializer(tuple(shape)))
-        if self.alpha_regularizer is not None:
-            core = core.regularized(kernel=self.alpha_regularizer.factors())
-        return core
+        # Zeros (the default); apply() writes any other initializer's values.
+        core = _core.Layer.prelu(np.zeros(tuple(shape), np.float32))
+        return self._weight_options.apply(core)
+
+    @property
+    def alpha_initializer(self) -> Any:
+        return self._weight_options.initializer("alpha")
+
+    @property
+    def alpha_regularizer(self) -> Any:
+        return self._weight_options.regs["alpha_regularizer"]
 
     def get_config(self) -> dict:
         return {
             **super().get_config(),
-            "alpha_initializer": initializers.serialize(self.alpha_initializer),
-            "alpha_regularizer": regularizers.serialize(self.alpha_regularizer),
-            "alpha_constraint": None,
+            **self._weight_options.config(),
             "shared_axes": self.shared_axes or None,
         }

@@ -8,11 +8,13 @@ from typing import Any
 import numpy as np
 
 from rustgrad import _core
+from rustgrad.keras import regularizers
 from rustgrad.keras.layers.naming import auto_name as _auto_name
 from rustgrad.keras.layers.naming import snake as _snake
 from rustgrad.keras.layers.node import KerasTensor, Node, is_symbolic
 from rustgrad.keras.layers.subclassing import CustomLayerMixin
 from rustgrad.keras.layers.variables import VariablesMixin
+from rustgrad.keras.layers.weight_options import l1l2
 
 __all__ = ["Input", "InputLayer", "KerasTensor", "Layer"]
 
@@ -47,6 +49,15 @@ class Layer(VariablesMixin, CustomLayerMixin):
     ):
         kwargs.pop("dtype", None)  # float32 is the only dtype; accepted for Keras compatibility
         self._trainable = bool(kwargs.pop("trainable", True))
+        # Layers with weight options (Dense, ...) took theirs already; any other layer's here.
+        # A built-in layer computes an l1/l2 activity penalty in Rust; a custom `call` takes any
+        # callable too (its penalty is computed in Python on the eager engine).
+        act = kwargs.pop("activity_regularizer", None)
+        custom = self._is_custom()
+        self._activity_factors = (
+            None if custom else l1l2(type(self).__name__, "activity_regularizer", act)
+        )
+        self._activity_reg = regularizers.get(act)
         if kwargs:
             raise TypeError(f"{type(self).__name__} got unexpected arguments {sorted(kwargs)}")
         self.name = name or _auto_name(_snake(type(self).__name__))
@@ -62,6 +73,7 @@ class Layer(VariablesMixin, CustomLayerMixin):
         self._built_custom = False
         self._made: list = []  # add_weight's weights (subclassing.Weight)
         self._added_losses: list = []
+        self._activity_losses: list = []  # the activity penalty of the last call
 
     def _is_custom(self) -> bool:
         """Whether the forward pass is Python: the class defines its own `call`."""
@@ -78,6 +90,9 @@ class Layer(VariablesMixin, CustomLayerMixin):
             return None
         self.input_shape = tuple(input_shape)
         self.core = self._make_core(self.input_shape)
+        act = self.__dict__.get("_activity_factors")
+        if act is not None and "_weight_options" not in self.__dict__:
+            self.core = self.core.weighted(activity=act)
         self.output_shape = self.compute_output_shape(self.input_shape)
         return self.output_shape
 
@@ -176,7 +191,17 @@ class Layer(VariablesMixin, CustomLayerMixin):
                 self.build((None, *np.shape(_values(x))[1:]))
         if self._multi_input:
             x = [t if isinstance(t, _core.Tensor) else _core.Tensor(_values(t)) for t in x]
-        return self.core(x, training=training)
+        out = self.core(x, training=training)
+        if self.activity_regularizer is not None:  # Keras 3: the penalty / batch size, in Rust
+            penalty = self.core.activity_penalty(out)
+            self._activity_losses = [] if penalty is None else [penalty]
+        return out
+
+    @property
+    def activity_regularizer(self) -> Any:
+        """The regularizer of this layer's output (Keras' `activity_regularizer`), or None."""
+        wo = self.__dict__.get("_weight_options")
+        return wo.activity if wo is not None else self.__dict__.get("_activity_reg")
 
     def _call_symbolic(self, x: Any) -> KerasTensor:
         """Build the layer for `x`'s shape if needed, check the shape, record the call."""

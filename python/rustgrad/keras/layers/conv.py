@@ -192,8 +192,9 @@ class GlobalAveragePooling2D(Layer):
 
 
 class BatchNormalization(Layer):
-    """Normalise over the last axis; batch statistics while training (updating the moving mean and
-    variance with `momentum`), the moving statistics at inference."""
+    """Normalise per channel of `axis` (-1: channels last; 1 for (N, C, ...) data); batch
+    statistics while training (updating the moving mean and variance with `momentum`), the moving
+    statistics at inference."""
 
     _param_names = ("gamma", "beta")
     _state_names = ("moving_mean", "moving_variance")
@@ -211,28 +212,58 @@ class BatchNormalization(Layer):
         scale: bool = True,
         **kwargs,
     ):
-        for key, default in (
-            ("beta_initializer", "zeros"),
-            ("gamma_initializer", "ones"),
-            ("moving_mean_initializer", "zeros"),
-            ("moving_variance_initializer", "ones"),
-        ):
-            if kwargs.pop(key, default) != default:
-                raise ValueError(f"BatchNormalization: only {key}={default!r} is supported")
+        self._weight_options = WeightOptions(
+            "BatchNormalization",
+            kwargs,
+            weights=(("gamma", "ones"), ("beta", "zeros")),
+            state=(("moving_mean", "zeros"), ("moving_variance", "ones")),
+        )
         super().__init__(**kwargs)
-        if axis not in (-1,) or not center or not scale:
-            raise ValueError(
-                "BatchNormalization: only axis=-1 (channels last) with center and scale is supported"
+        if isinstance(axis, (list, tuple)) and len(axis) == 1:
+            axis = axis[0]
+        if isinstance(axis, bool) or not isinstance(axis, (int, np.integer)):
+            raise TypeError(f"BatchNormalization: axis must be an int, got {axis!r}")
+        if not center or not scale:
+            raise NotImplementedError(
+                "BatchNormalization: center=False and scale=False are not supported"
             )
-        self.axis, self.momentum, self.epsilon = axis, float(momentum), float(epsilon)
+        self.axis, self.momentum, self.epsilon = int(axis), float(momentum), float(epsilon)
 
     def _make_core(self, input_shape: tuple) -> Any:
-        if len(input_shape) < 2:
+        rank = len(input_shape)
+        if rank < 2:
             raise ValueError(
                 f"BatchNormalization layer '{self.name}' needs inputs with a channel axis, "
                 f"got shape {input_shape}"
             )
-        return _core.Layer.batch_normalization(int(input_shape[-1]), self.momentum, self.epsilon)
+        if not -rank <= self.axis < rank or self.axis % rank == 0:
+            raise ValueError(
+                f"BatchNormalization layer '{self.name}': axis {self.axis} is out of range for "
+                f"input shape {input_shape} (axis 0 is the batch)"
+            )
+        axis = self.axis % rank
+        channels = input_shape[axis]
+        if channels is None:
+            raise ValueError(
+                f"BatchNormalization layer '{self.name}': the channel axis {self.axis} of input "
+                f"shape {input_shape} must have a known size"
+            )
+        # The last axis is the channels-last fast path; any other runs the strided kernel.
+        core = _core.Layer.batch_normalization(
+            int(channels), self.momentum, self.epsilon, -1 if axis == rank - 1 else axis
+        )
+        return self._weight_options.apply(core)
+
+    def get_config(self) -> dict:
+        return {
+            **super().get_config(),
+            "axis": self.axis,
+            "momentum": self.momentum,
+            "epsilon": self.epsilon,
+            "center": True,
+            "scale": True,
+            **self._weight_options.config(),
+        }
 
 
 class SpatialDropout2D(Dropout):

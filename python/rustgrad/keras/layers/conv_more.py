@@ -12,6 +12,7 @@ from rustgrad.keras.layers.base import Layer
 from rustgrad.keras.layers.conv import _pair, _spatial_out
 from rustgrad.keras.layers.core import resolve_activation
 from rustgrad.keras.layers.variables import named_weight
+from rustgrad.keras.layers.weight_options import WeightOptions
 
 __all__ = [
     "AveragePooling1D",
@@ -89,10 +90,7 @@ class Conv1D(Layer):
         use_bias: bool = True,
         **kwargs,
     ):
-        for key, ok in (("kernel_initializer", "glorot_uniform"), ("bias_initializer", "zeros")):
-            init = kwargs.pop(key, ok)
-            if init not in (None, ok):
-                raise NotImplementedError(f"Conv1D: {key}={init!r} is not supported")
+        self._weight_options = WeightOptions("Conv1D", kwargs)
         _channels_last(data_format, "Conv1D")
         if groups != 1:
             raise NotImplementedError(f"Conv1D: groups={groups!r} is not supported (only 1)")
@@ -116,7 +114,7 @@ class Conv1D(Layer):
 
     def _make_core(self, input_shape: tuple) -> Any:
         self._geom(input_shape)
-        return _core.Layer.conv1d(
+        core = _core.Layer.conv1d(
             int(input_shape[-1]),
             self.filters,
             self.kernel_size[0],
@@ -126,6 +124,7 @@ class Conv1D(Layer):
             self.activation,
             self.use_bias,
         )
+        return self._weight_options.apply(core)
 
     def compute_output_shape(self, input_shape: tuple) -> tuple:
         return (input_shape[0], self._geom(input_shape), self.filters)
@@ -141,6 +140,7 @@ class Conv1D(Layer):
             "dilation_rate": self.dilation_rate,
             "activation": self.activation,
             "use_bias": self.use_bias,
+            **self._weight_options.config(),
         }
 
 

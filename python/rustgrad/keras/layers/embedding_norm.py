@@ -9,6 +9,7 @@ import numpy as np
 from rustgrad import _core
 from rustgrad.keras.layers.base import Layer
 from rustgrad.keras.layers.variables import named_weight
+from rustgrad.keras.layers.weight_options import WeightOptions
 
 __all__ = ["Embedding", "LayerNormalization"]
 
@@ -17,12 +18,6 @@ def _positive_int(value: Any, what: str, layer: str) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
         raise ValueError(f"{layer}: {what} must be a positive integer, got {value!r}")
     return int(value)
-
-
-def _only_default(kwargs: dict, key: str, default: Any, layer: str) -> None:
-    value = kwargs.pop(key, default)
-    if value != default:
-        raise NotImplementedError(f"{layer}: {key}={value!r} is not supported (only {default!r})")
 
 
 class Embedding(Layer):
@@ -41,17 +36,14 @@ class Embedding(Layer):
         input_length: Any = None,
         **kwargs,
     ):
-        for key in ("embeddings_regularizer", "embeddings_constraint", "activity_regularizer"):
-            _only_default(kwargs, key, None, "Embedding")
+        kwargs["embeddings_initializer"] = embeddings_initializer
+        self._weight_options = WeightOptions(
+            "Embedding", kwargs, weights=(("embeddings", "uniform"),)
+        )
         if kwargs.pop("sparse", False):
             raise NotImplementedError("Embedding: sparse=True is not supported")
         if kwargs.pop("lora_rank", None) is not None:
             raise NotImplementedError("Embedding: lora_rank is not supported")
-        if embeddings_initializer not in ("uniform", "random_uniform"):
-            raise NotImplementedError(
-                f"Embedding: embeddings_initializer={embeddings_initializer!r} is not supported "
-                "(only 'uniform')"
-            )
         if mask_zero:
             raise NotImplementedError(
                 "Embedding: mask_zero=True is not supported (no layer consumes masks yet)"
@@ -64,7 +56,7 @@ class Embedding(Layer):
         self.mask_zero = False
 
     def _make_core(self, input_shape: tuple) -> Any:
-        return _core.Layer.embedding(self.input_dim, self.output_dim)
+        return self._weight_options.apply(_core.Layer.embedding(self.input_dim, self.output_dim))
 
     def compute_output_shape(self, input_shape: tuple) -> tuple:
         return (*input_shape, self.output_dim)
@@ -74,8 +66,8 @@ class Embedding(Layer):
             **super().get_config(),
             "input_dim": self.input_dim,
             "output_dim": self.output_dim,
-            "embeddings_initializer": "uniform",
             "mask_zero": self.mask_zero,
+            **self._weight_options.config(),
         }
 
 
@@ -95,10 +87,9 @@ class LayerNormalization(Layer):
         rms_scaling: bool = False,
         **kwargs,
     ):
-        _only_default(kwargs, "beta_initializer", "zeros", "LayerNormalization")
-        _only_default(kwargs, "gamma_initializer", "ones", "LayerNormalization")
-        for key in ("beta_regularizer", "gamma_regularizer", "beta_constraint", "gamma_constraint"):
-            _only_default(kwargs, key, None, "LayerNormalization")
+        self._weight_options = WeightOptions(
+            "LayerNormalization", kwargs, weights=(("gamma", "ones"), ("beta", "zeros"))
+        )
         if rms_scaling:
             raise NotImplementedError("LayerNormalization: rms_scaling=True is not supported")
         super().__init__(**kwargs)
@@ -130,7 +121,8 @@ class LayerNormalization(Layer):
                 f"(shape {input_shape})"
             )
         shape = [int(input_shape[a]) for a in norm]
-        return _core.Layer.layer_normalization(shape, self.epsilon, self.center, self.scale)
+        core = _core.Layer.layer_normalization(shape, self.epsilon, self.center, self.scale)
+        return self._weight_options.apply(core, self._param_names)
 
     @property
     def _param_names(self) -> tuple:  # type: ignore[override]
@@ -144,4 +136,5 @@ class LayerNormalization(Layer):
             "center": self.center,
             "scale": self.scale,
             "rms_scaling": False,
+            **self._weight_options.config(),
         }

@@ -11,7 +11,7 @@ import numpy as np
 
 from rustgrad import _core
 from rustgrad.autograd import no_grad
-from rustgrad.keras import initializers, regularizers
+from rustgrad.keras import constraints, initializers, regularizers
 from rustgrad.keras.layers.node import KerasTensor, Node
 
 INITIALIZERS = initializers.NAMES
@@ -143,10 +143,13 @@ class CustomLayerMixin:
             kwargs.pop(key, None)
         if kwargs:
             raise TypeError(f"add_weight got unexpected arguments {sorted(kwargs)}")
-        if constraint is not None:
-            raise ValueError(f"add_weight: constraint={constraint!r} is not supported")
+        try:
+            constraint = constraints.get(constraint)
+        except ValueError as e:
+            raise ValueError(f"add_weight: constraint: {e}") from None
         name = name or f"weight_{len(self._made)}"
         w = make_weight(shape, initializer, trainable, name, regularizer, f"{self.name}/{name}")
+        w.tensor.constraint = constraint  # applied after each update, as Keras' optimizer does
         self._made.append(w)
         return w.tensor
 
@@ -159,6 +162,7 @@ class CustomLayerMixin:
         penalty = core.penalty() if core is not None else None  # a built-in layer's regularizers
         return (
             list(self._added_losses)
+            + list(self.__dict__.get("_activity_losses", []))
             + [w.regularizer(w.tensor) for w in self._made if w.regularizer]
             + ([penalty] if penalty is not None else [])
         )
@@ -173,7 +177,7 @@ class CustomLayerMixin:
     def _take_losses(self) -> list:
         """This layer's and its sublayers' losses of the last call (cleared) and regularizers."""
         out = self._own_losses()
-        self._added_losses = []
+        self._added_losses, self._activity_losses = [], []
         for sub in self.__dict__.get("_tracked", []):
             out += sub._take_losses()
         return out
@@ -188,9 +192,15 @@ class CustomLayerMixin:
             self.build(shape)
             self._built_custom = True
         self._added_losses = []
-        if accepts_training(self.call):
-            return self.call(x, training=training)
-        return self.call(x)
+        out = self.call(x, training=training) if accepts_training(self.call) else self.call(x)
+        reg = getattr(self, "activity_regularizer", None)
+        if reg is not None:  # Keras 3: the penalty of each output / its batch size
+            self._activity_losses = [
+                reg(o) * (1.0 / max(1, o.shape[0]) if o.shape else 1.0)
+                for o in flat_tensors(out)
+                if isinstance(o, _core.Tensor)
+            ]
+        return out
 
     def get_config(self) -> dict:
         return {"name": self.name, "trainable": self.trainable, "dtype": "float32"}

@@ -1,5 +1,5 @@
 """Keras' utility layers: Identity, Rescaling, Permute, RepeatVector, GaussianNoise, GaussianDropout,
-the global poolings (Rust layers), and ActivityRegularization and Lambda (Python `call`, so a model
+the global poolings and ActivityRegularization (Rust layers), and Lambda (Python `call`, so a model
 holding one runs on the eager engine)."""
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from typing import Any, Callable
 import numpy as np
 
 from rustgrad import _core
+from rustgrad.keras import regularizers
 from rustgrad.keras.layers.base import Layer
 
 __all__ = [
@@ -193,23 +194,18 @@ class GlobalMaxPooling1D(_GlobalPooling):
 
 
 class ActivityRegularization(Layer):
-    """The identity, adding (l1·Σ|x| + l2·Σx²) / batch size to the loss (Keras 3); runs in Python."""
+    """The identity, adding (l1·Σ|x| + l2·Σx²) / batch size to the loss (Keras 3); a Rust layer
+    whose activity penalty the train step adds, as any layer's `activity_regularizer`."""
 
     def __init__(self, l1: float = 0.0, l2: float = 0.0, **kwargs):
-        super().__init__(**kwargs)
         for what, v in (("l1", l1), ("l2", l2)):
             if not (float(v) >= 0.0 and math.isfinite(float(v))):
                 raise ValueError(f"ActivityRegularization: {what} must be >= 0, got {v!r}")
         self.l1, self.l2 = float(l1), float(l2)
+        super().__init__(activity_regularizer=regularizers.L1L2(self.l1, self.l2), **kwargs)
 
-    def call(self, inputs: Any) -> Any:
-        rows = max(1, inputs.shape[0]) if inputs.shape else 1
-        penalty = (self.l1 * inputs.abs().sum() + self.l2 * inputs.square().sum()) * (1.0 / rows)
-        self.add_loss(penalty)
-        return inputs
-
-    def compute_output_shape(self, input_shape: Any) -> Any:
-        return input_shape
+    def _make_core(self, input_shape: tuple) -> Any:
+        return _core.Layer.activation("linear")
 
     def get_config(self) -> dict:
         return {**super().get_config(), "l1": self.l1, "l2": self.l2}

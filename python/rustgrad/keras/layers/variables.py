@@ -20,7 +20,9 @@ class VariablesMixin:
             v = cache.get(hash(t))
             if v is None:
                 name = names[i] if i < len(names) else f"weight_{i}"
-                v = _core.Variable._share(t, trainable, name, f"{self.name}/{name}")
+                wo = self.__dict__.get("_weight_options")
+                c = wo.constraint_for(name) if wo is not None else None
+                v = _core.Variable._share(t, trainable, name, f"{self.name}/{name}", constraint=c)
                 cache[hash(t)] = v
             out.append(v)
         return out

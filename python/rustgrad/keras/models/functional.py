@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from rustgrad import _core
+from rustgrad.keras.eager import _as_tensor
 from rustgrad.keras.layers.base import Layer, _compatible
 from rustgrad.keras.layers.naming import auto_name
 from rustgrad.keras.layers.node import KerasTensor, Node
@@ -120,6 +121,12 @@ class Functional(Model):
     def output_shape(self) -> Any:
         return self._pack([t.shape for t in self._outputs], None)
 
+    @property
+    def losses(self) -> list:
+        """The model's own add_loss terms, then every layer's (nested models opened): the
+        activity penalties of the last call and the weight penalties, as Keras' model.losses."""
+        return self._own_losses() + [v for la in self._flat_layers() for v in la.losses]
+
     def _output_shapes(self) -> list[tuple]:
         return [t.shape for t in self._outputs]
 
@@ -170,5 +177,11 @@ class Functional(Model):
         flat = self._flat_inputs(x, "the model's input")
         if len(flat) > 1:
             flat = [t if isinstance(t, _core.Tensor) else _core.tensor(t) for t in flat]
-        out = self._engine().forward(flat[0] if len(flat) == 1 else flat, training=training)
+        if any(la.activity_regularizer is not None for la in self._flat_layers()):
+            # Node by node (built-in layers still in Rust), so that each layer keeps the
+            # activity penalty of this call in its `losses`, as Keras' model(x) does.
+            engine = subclassed.graph_engine(self)
+            out = engine._forward([_as_tensor(v) for v in flat], training)
+        else:
+            out = self._engine().forward(flat[0] if len(flat) == 1 else flat, training=training)
         return self._pack_outputs(out if isinstance(out, list) else [out])

@@ -121,6 +121,8 @@ class Sequential(Functional):
 
     def _call_data(self, x: Any, training: bool) -> Any:
         self._ensure_built((None, *_shape_of(x)[1:]))
+        if any(la.activity_regularizer is not None for la in self._flat_layers()):
+            return super()._call_data(x, training)  # node by node: layers keep their losses
         return self._engine().forward(x, training=training)
 
     # ---- shapes ----------------------------------------------------------------------------

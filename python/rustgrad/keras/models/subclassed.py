@@ -94,14 +94,20 @@ def functional_class(cls: type, functional: type) -> type:
 
 # ---- functional models with a custom layer ------------------------------------------------------
 def needs_eager(model: Any) -> bool:
-    """Whether some layer of the functional graph (nested models opened) runs Python code."""
+    """Whether some layer of the functional graph (nested models opened) runs Python code: a
+    custom `call`, or a weight constraint written in Python (applied after each update)."""
     for layer in model.layers:
         if hasattr(layer, "_nodes"):
             if needs_eager(layer):
                 return True
-        elif layer._is_custom():
+        elif layer._is_custom() or python_constraints(layer):
             return True
     return False
+
+
+def python_constraints(layer: Any) -> list[str]:
+    wo = layer.__dict__.get("_weight_options")
+    return wo.python_constraints() if wo is not None else []
 
 
 def graph_engine(model: Any) -> EagerEngine:

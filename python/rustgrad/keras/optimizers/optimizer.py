@@ -12,6 +12,7 @@ from typing import Any
 
 from rustgrad import _core
 from rustgrad._core import Tensor
+from rustgrad.keras.eager import apply_constraints
 from rustgrad.keras.optimizers import _checks
 from rustgrad.keras.optimizers.schedules import LearningRateSchedule
 
@@ -146,6 +147,8 @@ class Optimizer:
             v.grad = g if isinstance(g, Tensor) else _core.tensor(g)
             params[self._slots[hash(v)]] = v
         self._core.step(params, self.learning_rate)
+        # Then each variable takes its constraint's projection, as Keras' optimizer does.
+        apply_constraints([v for _, v in pairs])
         self.iterations += 1
         return self.iterations
 
