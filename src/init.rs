@@ -18,6 +18,14 @@ impl Rng {
         };
         Rng([next(), next(), next(), next()])
     }
+    /// The generator's whole state, to save and later continue the same stream.
+    pub fn state(&self) -> [u64; 4] {
+        self.0
+    }
+    /// A generator continuing from a saved `state` (all zeros would be stuck at zero: refused).
+    pub fn from_state(state: [u64; 4]) -> Option<Rng> {
+        (state != [0; 4]).then_some(Rng(state))
+    }
     pub fn next_u64(&mut self) -> u64 {
         let s = &mut self.0;
         let r = (s[0].wrapping_add(s[3])).rotate_left(23).wrapping_add(s[0]);

@@ -367,6 +367,9 @@ class Layer:
     ) -> Layer:
         """This layer with (l1, l2) penalties on its kernel and bias added to the loss."""
     def penalty(self) -> Tensor | None: ...
+    def random_state(self) -> list[int] | None:
+        """The position of the layer's random stream (four 64-bit words), None if it draws none."""
+    def set_random_state(self, state: Sequence[int]) -> None: ...
     def weighted(
         self,
         regularizers: Sequence[tuple[float, float] | None] = ...,

@@ -39,6 +39,9 @@ impl Dropout {
 }
 
 impl Layer for Dropout {
+    fn rng(&self) -> Option<&Mutex<Rng>> {
+        Some(&self.rng)
+    }
     fn kind(&self) -> &'static str {
         if self.spatial {
             "SpatialDropout2D"

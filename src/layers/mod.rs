@@ -32,7 +32,9 @@ pub use spatial::{Conv1D, Cropping2D, Pooling1D, UpSampling2D, ZeroPadding2D};
 pub use utility::{GaussianNoise, GlobalPool, Permute, RepeatVector, Rescaling};
 
 use crate::error::{Error, Result};
+use crate::init::Rng;
 use crate::tensor::Tensor;
+use parking_lot::Mutex;
 
 pub trait Layer: Send + Sync {
     /// Keras' class name ("Dense", "Flatten", ...), used in messages and summaries.
@@ -71,6 +73,11 @@ pub trait Layer: Send + Sync {
     /// regularizers), if any.
     fn penalty(&self) -> Result<Option<Tensor>> {
         Ok(None)
+    }
+    /// The random generator a layer draws from in training (Dropout, noise, augmentation), so a
+    /// checkpoint can save its position and a resumed fit draw the same masks.
+    fn rng(&self) -> Option<&Mutex<Rng>> {
+        None
     }
     /// Project the weights onto their constraints (kernel_constraint, ...); the train step calls
     /// this after each optimizer update, as Keras' optimizer applies `variable.constraint`.

@@ -3,9 +3,11 @@
 use super::{Activation, Constraint, Layer};
 use crate::autograd::NoGradGuard;
 use crate::error::Result;
+use crate::init::Rng;
 use crate::ops::unary::unary;
 use crate::ops::Unary;
 use crate::tensor::Tensor;
+use parking_lot::Mutex;
 use std::sync::Arc;
 
 /// l1 · Σ|w| + l2 · Σw², Keras' L1L2.
@@ -115,6 +117,9 @@ impl Layer for Weighted {
     }
     fn activity(&self) -> Option<Regularizer> {
         self.activity.or_else(|| self.inner.activity())
+    }
+    fn rng(&self) -> Option<&Mutex<Rng>> {
+        self.inner.rng()
     }
 }
 

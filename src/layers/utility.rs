@@ -99,6 +99,9 @@ impl GaussianNoise {
 }
 
 impl Layer for GaussianNoise {
+    fn rng(&self) -> Option<&Mutex<Rng>> {
+        Some(&self.rng)
+    }
     fn kind(&self) -> &'static str {
         if self.multiplicative {
             "GaussianDropout"

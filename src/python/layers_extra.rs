@@ -11,6 +11,7 @@ use crate::layers::{
     Regularizer, ReluLayer, RepeatVector, Rescaling, SoftmaxLayer, Weighted,
 };
 use crate::ops::Unary;
+use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use std::sync::Arc;
 
@@ -136,6 +137,23 @@ impl PyLayer {
     /// The regularization term the layer adds to the loss, or None.
     fn penalty(&self) -> PyResult<Option<PyTensor>> {
         Ok(self.inner.penalty().py_err()?.map(PyTensor::wrap))
+    }
+    /// The position of the layer's random stream (Dropout, noise, augmentation), None for a
+    /// layer that draws nothing.
+    fn random_state(&self) -> Option<[u64; 4]> {
+        self.inner.rng().map(|r| r.lock().state())
+    }
+    /// Continue the layer's random stream from a `random_state`.
+    fn set_random_state(&self, state: [u64; 4]) -> PyResult<()> {
+        let Some(r) = self.inner.rng() else {
+            return Err(PyValueError::new_err(format!(
+                "{} draws no random numbers: it has no random state to set",
+                self.inner.kind()
+            )));
+        };
+        *r.lock() = crate::init::Rng::from_state(state)
+            .ok_or_else(|| PyValueError::new_err("a random state of all zeros is not valid"))?;
+        Ok(())
     }
 }
 

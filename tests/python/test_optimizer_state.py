@@ -69,7 +69,7 @@ def test_backup_and_restore_resumes_every_slot(tmp_path, name, subclassed):
         m.fit(x, y, batch_size=8, epochs=4, callbacks=[backup, Crash()], verbose=0)
     files = sorted(p.name for p in (tmp_path / "b").iterdir())
     # One backup: the weights and optimizer state of epoch 2 (epoch 1's were removed).
-    assert files == ["optimizer_epoch2.npz", "training_metadata.json", "weights_epoch2.npz"]
+    assert files == ["state_epoch2.npz", "training_metadata.json", "weights_epoch2.npz"]
     m2 = model(OPTIMIZERS[name](), subclassed)  # as a new process would rebuild it
     h = m2.fit(x, y, batch_size=8, epochs=4, callbacks=[backup], verbose=0)
     assert h.epoch == [2, 3]
@@ -160,3 +160,54 @@ def test_apply_gradients_state_round_trips_through_a_new_optimizer():
         step(second, w)
     np.testing.assert_array_equal(w.numpy(), w_ref.numpy())
     assert second._core.iterations == 6
+
+
+def test_backup_and_restore_resumes_dropout_and_noise_streams(tmp_path):
+    """The masks a resumed fit draws are those the uninterrupted fit drew: the layers' random
+    streams are in the backup, so the weights end bit-identical."""
+
+    def dropout_model():
+        keras.utils.set_random_seed(0)
+        m = keras.Sequential(
+            [
+                keras.Input((3,)),
+                keras.layers.Dense(16, activation="relu"),
+                keras.layers.Dropout(0.5),
+                keras.layers.GaussianNoise(0.3),
+                keras.layers.Dense(1),
+            ]
+        )
+        m.compile(keras.optimizers.Adam(0.01), "mse")
+        return m
+
+    x, y = data()
+    np.random.seed(5)
+    ref = dropout_model()
+    ref.fit(x, y, batch_size=8, epochs=4, verbose=0)
+    np.random.seed(5)
+    m = dropout_model()
+    backup = callbacks.BackupAndRestore(tmp_path / "b")
+    with pytest.raises(RuntimeError, match="interrupted"):
+        m.fit(x, y, batch_size=8, epochs=4, callbacks=[backup, Crash()], verbose=0)
+    m2 = dropout_model()
+    m2.fit(x, y, batch_size=8, epochs=4, callbacks=[backup], verbose=0)
+    for a, b in zip(ref.get_weights(), m2.get_weights()):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_random_state_round_trips_and_is_refused_where_there_is_none():
+    drop = keras.layers.Dropout(0.5, seed=3)
+    drop.build((None, 4))
+    state = drop.core.random_state()
+    assert len(state) == 4
+    x = np.ones((2, 4), np.float32)
+    first = drop(x, training=True).numpy()
+    drop.core.set_random_state(state)
+    np.testing.assert_array_equal(drop(x, training=True).numpy(), first)
+    dense = keras.layers.Dense(2)
+    dense.build((None, 4))
+    assert dense.core.random_state() is None
+    with pytest.raises(ValueError, match="no random state"):
+        dense.core.set_random_state(state)
+    with pytest.raises(ValueError, match="all zeros"):
+        drop.core.set_random_state([0, 0, 0, 0])

@@ -7,12 +7,11 @@ import json
 import os
 import shutil
 import warnings
+from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from rustgrad import _files
-from rustgrad.keras import _opt_state, saving
+from rustgrad.keras import _train_state, _weights_format, saving
 from rustgrad.keras.callbacks.base import Callback
 from rustgrad.keras.callbacks.monitor import _Monitor
 
@@ -111,15 +110,16 @@ def _write_json(path: str, value: dict) -> None:
 
 
 class BackupAndRestore(Callback):
-    """Back up the weights, the optimizer's step count and the epoch reached after every epoch to
+    """Back up the weights, the training state and the epoch reached after every epoch to
     `backup_dir`; a later fit with the same callback resumes at that epoch (the same shuffles,
     as the backup keeps fit's shuffle seed) and the backup is deleted when fit ends normally.
 
     Each backup writes a new weights file (atomically, by save_weights), then the metadata that
     names it (atomically), then removes the previous one, so a crash at any moment leaves one
-    consistent backup. The optimizer's whole state (its step count and slots: momenta, Adam's
-    moments, the use_ema averages) is backed up beside the weights, so a resumed fit continues
-    exactly as the uninterrupted one would have."""
+    consistent backup. The training state (the optimizer's step count and slots: momenta, Adam's
+    moments, the use_ema averages; each random layer's stream: Dropout masks, noise,
+    augmentation) is backed up beside the weights, sealed, so a resumed fit continues exactly as
+    the uninterrupted one would have."""
 
     def __init__(
         self,
@@ -158,18 +158,19 @@ class BackupAndRestore(Callback):
                 f"BackupAndRestore: the backup in {self.backup_dir} is unreadable ({exc}); "
                 "delete the folder to start afresh"
             ) from exc
-        state = meta.get("optimizer")
-        if state is not None:
-            try:
-                with np.load(os.path.join(self.backup_dir, state), allow_pickle=False) as z:
-                    _opt_state.restore(self.model, {k: z[k] for k in z.files})
-            except (OSError, ValueError, KeyError) as exc:
-                raise ValueError(
-                    f"BackupAndRestore: the optimizer state in {self.backup_dir} is unreadable or "
-                    f"does not fit this model ({exc}); delete the folder to start afresh"
-                ) from exc
-        else:  # a backup from before optimizer states were saved: the step count only
-            self.model.optimizer.iterations = iterations
+        try:
+            raw = Path(self.backup_dir, meta["state"]).read_bytes()
+            _train_state.restore(self.model, _weights_format.decode(raw, ".npz"))
+        except (OSError, ValueError, KeyError) as exc:
+            raise ValueError(
+                f"BackupAndRestore: the training state in {self.backup_dir} is unreadable, "
+                f"damaged or does not fit this model ({exc}); delete the folder to start afresh"
+            ) from exc
+        if self.model.optimizer.iterations != iterations:
+            raise ValueError(
+                f"BackupAndRestore: the backup in {self.backup_dir} is inconsistent (step "
+                f"{iterations} in its metadata, {self.model.optimizer.iterations} in its state)"
+            )
         self.model._initial_epoch = epoch
         self.model._fit_seed = int(seed)
 
@@ -179,18 +180,18 @@ class BackupAndRestore(Callback):
         if os.path.exists(self._meta):
             with open(self._meta) as f:
                 previous = json.load(f)
-            old = [previous[k] for k in ("weights", "optimizer") if previous.get(k)]
+            old = [previous[k] for k in ("weights", "state") if previous.get(k)]
         name = f"weights_epoch{epoch + 1}.npz"
         self.model.save_weights(os.path.join(self.backup_dir, name))
-        state = f"optimizer_epoch{epoch + 1}.npz"
-        arrays = _opt_state.arrays(self.model)
-        _files.atomic_write(os.path.join(self.backup_dir, state), lambda f: np.savez(f, **arrays))
+        state = f"state_epoch{epoch + 1}.npz"
+        raw = _weights_format.encode(_train_state.arrays(self.model), ".npz")  # sealed
+        _files.atomic_write(os.path.join(self.backup_dir, state), lambda f: f.write(raw))
         meta = {
             "epoch": epoch + 1,
             "iterations": int(self.model.optimizer.iterations),
             "seed": int(getattr(self.model, "_fit_seed", 0)),
             "weights": name,
-            "optimizer": state,
+            "state": state,
         }
         _write_json(self._meta, meta)
         for previous in old:
