@@ -31,6 +31,10 @@ from rustgrad.keras.layers.conv_more import (
 )
 
 # end of issue 13 layers B
+# issue 13, transposed convolution.
+from rustgrad.keras.layers.conv_transpose import Conv2DTranspose
+
+# end of issue 13 transposed convolution
 from rustgrad.keras.layers.core import (
     ACTIVATIONS,
     Activation,
@@ -135,3 +139,6 @@ __all__ += [
     "UpSampling2D",
     "ZeroPadding2D",
 ]
+
+# issue 13, transposed convolution
+__all__ += ["Conv2DTranspose"]
