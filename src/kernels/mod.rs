@@ -2,6 +2,7 @@
 pub mod adam;
 pub mod broadcast;
 pub mod conv_products;
+pub mod depthwise;
 pub mod fresh;
 pub mod gather;
 pub mod gemm;

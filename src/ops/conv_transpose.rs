@@ -2,7 +2,7 @@
 //! gradient of a conv2d, so its forward is conv2d's col2im(x·Wᵀ) product and its backward is
 //! conv2d's forward (dx) and weight-gradient (dW) products, on the same im2col + GEMM kernels.
 use crate::autograd::Backward;
-use crate::error::{fmt_shape, Error, Result};
+use crate::error::{Error, Result};
 use crate::kernels::conv_products::{
     add_kernel_grad, col_len, cols_times_kernel, columns, group_size, input_grad,
 };
@@ -11,91 +11,8 @@ use crate::kernels::im2col::Geom;
 use crate::kernels::parallel::over_batch;
 use crate::kernels::scratch::with_scratch;
 use crate::ops::conv::{add_bias_grad, bias_relu, sum_parts};
-use crate::ops::window::{Padding, Window};
+use crate::ops::window::{transpose_geom, Window};
 use crate::tensor::Tensor;
-
-/// Keras' transposed-convolution output length along one axis (`input` ≥ 1), and the padding
-/// before the first row of the conv2d whose input gradient this is (the output pixel of input `i`
-/// and tap `t` is `i·s + t·d − pad`). Lengths follow keras' compute_conv_transpose_output_shape,
-/// the padding its JAX backend's left pad (`eff − 1 − left_pad`), which TF's 'same' rule agrees
-/// with wherever TF defines the op.
-pub fn transpose_len(
-    input: usize,
-    k: usize,
-    s: usize,
-    d: usize,
-    same: bool,
-    out_pad: Option<usize>,
-) -> (usize, usize) {
-    let eff = (k - 1) * d + 1;
-    if !same {
-        let op = out_pad.unwrap_or(eff.max(s) - eff);
-        return ((input - 1) * s + eff + op, 0);
-    }
-    let (len, pad_len) = match out_pad {
-        None => (input * s, s + eff - 2),
-        Some(op) => ((input - 1) * s + eff % 2 + op, eff + eff % 2 - 2 + op),
-    };
-    let left = (pad_len / 2 + pad_len % 2).min(eff - 1);
-    (len, eff - 1 - left)
-}
-
-/// The geometry of the conv2d whose input gradient `conv2d_transpose` is: its input (h, w, c) is
-/// the transpose's output (OH, OW, filters), its output (oh, ow) the transpose's input (H, W).
-pub fn transpose_geom(
-    op: &str,
-    xs: &[usize],
-    ks: &[usize],
-    win: &Window,
-    out_pad: Option<[usize; 2]>,
-) -> Result<Geom> {
-    if ks.len() != 4 || xs.len() != 4 || xs[3] != ks[3] {
-        return Err(Error::shape_mismatch(op, xs, ks, "do not fit: the input (batch, height, width, channels) must have as many channels as the kernel (kh, kw, filters, in_channels) has input channels (its last axis)"));
-    }
-    let (s, d) = (win.strides, win.dilation);
-    if s.contains(&0) || d.contains(&0) || ks[..2].contains(&0) {
-        return Err(Error::invalid(
-            op,
-            format!(
-                "kernel {:?}, strides {s:?} and dilation {d:?} must all be positive",
-                &ks[..2]
-            ),
-        ));
-    }
-    if let Some(p) = out_pad.filter(|p| p[0] >= s[0] || p[1] >= s[1]) {
-        return Err(Error::invalid(
-            op,
-            format!("output_padding {p:?} must be smaller than the strides {s:?}"),
-        ));
-    }
-    if xs[1] == 0 || xs[2] == 0 {
-        return Err(Error::shape(
-            op,
-            format!("needs a non-empty image, got shape {}", fmt_shape(xs)),
-        ));
-    }
-    let same = win.padding == Padding::Same;
-    let axis = |i: usize| transpose_len(xs[1 + i], ks[i], s[i], d[i], same, out_pad.map(|p| p[i]));
-    let ((oh, pt), (ow, pl)) = (axis(0), axis(1));
-    if oh == 0 || ow == 0 {
-        return Err(Error::shape(op, format!("input of shape {} with kernel {:?} and output_padding {out_pad:?} gives an empty output", fmt_shape(xs), &ks[..2])));
-    }
-    Ok(Geom {
-        h: oh,
-        w: ow,
-        c: ks[2],
-        kh: ks[0],
-        kw: ks[1],
-        sh: s[0],
-        sw: s[1],
-        dh: d[0],
-        dw: d[1],
-        pt,
-        pl,
-        oh: xs[1],
-        ow: xs[2],
-    })
-}
 
 /// y = col2im(x·Wᵀ) + b, so for each group of samples: col = im2col(g); dx = col·W (conv2d of the
 /// gradient); dW += colᵀ·x; db += Σ_pixels g. Parts nobody needs are skipped.
@@ -220,6 +137,7 @@ impl Tensor {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ops::window::{transpose_len, Padding};
 
     fn ints(len: usize, mul: usize, modulo: usize) -> Vec<f32> {
         (0..len)

@@ -3,6 +3,7 @@ pub mod batchnorm;
 pub mod binary;
 pub mod conv;
 pub mod conv_transpose;
+pub mod depthwise;
 pub mod index;
 pub mod inplace;
 pub mod linear;

@@ -43,6 +43,9 @@ from rustgrad.keras.layers.core import (
     Flatten,
     resolve_activation,
 )
+
+# issue 13, depthwise convolutions.
+from rustgrad.keras.layers.depthwise import DepthwiseConv2D, SeparableConv2D
 from rustgrad.keras.layers.embedding_norm import Embedding, LayerNormalization
 from rustgrad.keras.layers.merge import (
     Add,
@@ -140,5 +143,5 @@ __all__ += [
     "ZeroPadding2D",
 ]
 
-# issue 13, transposed convolution
-__all__ += ["Conv2DTranspose"]
+# issue 13, transposed and depthwise convolutions
+__all__ += ["Conv2DTranspose", "DepthwiseConv2D", "SeparableConv2D"]
