@@ -1,21 +1,19 @@
 //! depthwise_conv2d over NHWC inputs with Keras' (kh, kw, in_channels, depth_multiplier) kernel:
 //! each input channel convolved with its own dm filters, output channel c·dm + m (TF's order).
-//! im2col (the conv2d geometry and loops) then the per-channel loops of kernels/depthwise.rs, a
-//! group of samples at a time on each thread.
+//! The conv2d geometry with the direct per-channel loops of kernels/depthwise.rs, a batch slice on
+//! each thread.
 use crate::autograd::Backward;
 use crate::error::{Error, Result};
-use crate::kernels::conv_products::{col_len, columns, group_size};
-use crate::kernels::depthwise::{add_kernel_grad, col_grad, forward};
+use crate::kernels::depthwise::{add_input_grad, add_kernel_grad, forward};
 use crate::kernels::fresh;
-use crate::kernels::im2col::{col2im_add, Geom};
+use crate::kernels::im2col::Geom;
 use crate::kernels::parallel::over_batch;
-use crate::kernels::scratch::with_scratch;
 use crate::ops::conv::{add_bias_grad, bias_relu, sum_parts};
 use crate::ops::window::Window;
 use crate::tensor::Tensor;
 
-/// For each group of samples: col = im2col(x); dW += Σ_rows col ⊙ dz (per channel); db += Σ dz;
-/// dx = col2im(dz · W per channel). Parts nobody needs are skipped.
+/// dW[t] += Σ_pixels x[tap t] ⊙ dz; db += Σ dz; dx[tap t] += dz ⊙ W[t] (summed over the dm filters
+/// of each channel). Parts nobody needs are skipped.
 struct DepthwiseBackward {
     g: Geom,
     n: usize,
@@ -32,39 +30,24 @@ impl Backward for DepthwiseBackward {
         let (need_dx, need_dw) = (x.requires_grad(), w.requires_grad());
         let need_db = inputs.get(2).is_some_and(|b| b.requires_grad());
         let (rows, taps, in_len, width) = (g.pixels(), g.kh * g.kw, g.in_len(), g.c * dm);
-        let group = group_size(rows);
         let (xd, wd) = (x.data(), w.data());
         let work = 2 * n * rows * taps * width;
-        // SAFETY: with `need_dx` every task writes the dx of each of its samples, group by group;
+        // SAFETY: with `need_dx` every task zeroes the dx of its samples before adding to it;
         // without it dx is empty.
         let (dx, parts) = unsafe {
             fresh::new_with(if need_dx { n * in_len } else { 0 }, |dx| {
                 over_batch(n, dx, work, |r, dxs| {
                     let mut dw = vec![0.0f32; if need_dw { taps * width } else { 0 }];
                     let mut db = vec![0.0f32; if need_db { width } else { 0 }];
-                    let span = group.min(r.len());
-                    let lc = if need_dw { col_len(&g, span) } else { 0 };
-                    let ld = if need_dx { span * rows * taps * g.c } else { 0 };
-                    with_scratch(lc + ld, |buf| {
-                        let (col, dcol) = buf.split_at_mut(lc);
-                        for s0 in r.clone().step_by(group) {
-                            let s1 = (s0 + group).min(r.end);
-                            let m = (s1 - s0) * rows;
-                            let dz = &grad[s0 * rows * width..s1 * rows * width];
-                            add_bias_grad(dz, &mut db);
-                            if need_dw {
-                                let cols = columns(&xd[s0 * in_len..s1 * in_len], &g, col);
-                                add_kernel_grad(cols, dz, taps, g.c, dm, &mut dw);
-                            }
-                            if need_dx {
-                                let dcol = &mut dcol[..m * taps * g.c];
-                                col_grad(dz, &wd, taps, g.c, dm, dcol);
-                                let dxg =
-                                    &mut dxs[(s0 - r.start) * in_len..(s1 - r.start) * in_len];
-                                col2im_add(dcol, &g, fresh::zeroed(dxg));
-                            }
-                        }
-                    });
+                    let dz = &grad[r.start * rows * width..r.end * rows * width];
+                    add_bias_grad(dz, &mut db);
+                    if need_dw {
+                        let xs = &xd[r.start * in_len..r.end * in_len];
+                        add_kernel_grad(xs, dz, &g, dm, &mut dw);
+                    }
+                    if need_dx {
+                        add_input_grad(dz, &wd, &g, dm, fresh::zeroed(dxs));
+                    }
                     (dw, db)
                 })
             })
@@ -105,25 +88,15 @@ impl Tensor {
         let g = win.geom("depthwise_conv2d", xs, [ks[0], ks[1]], c)?;
         let n = xs[0];
         let (rows, taps, in_len, width) = (g.pixels(), g.kh * g.kw, g.in_len(), c * dm);
-        let group = group_size(rows);
         let (xd, wd) = (self.data(), kernel.data());
         let bd = bias.map(|b| b.data());
-        // SAFETY: each task's groups cover its samples, and each group's outputs are zeroed before
-        // `forward` adds to them.
+        // SAFETY: each task zeroes all of its samples' outputs before `forward` adds to them.
         let (y, _) = unsafe {
             fresh::new_with(n * rows * width, |y| {
                 over_batch(n, y, n * rows * taps * width, |r, out| {
-                    with_scratch(col_len(&g, group.min(r.len())), |col| {
-                        for s0 in r.clone().step_by(group) {
-                            let s1 = (s0 + group).min(r.end);
-                            let cols = columns(&xd[s0 * in_len..s1 * in_len], &g, col);
-                            let o = &mut out
-                                [(s0 - r.start) * rows * width..(s1 - r.start) * rows * width];
-                            let o = fresh::zeroed(o);
-                            forward(cols, &wd, taps, c, dm, o);
-                            bias_relu(o, bd.as_deref(), false);
-                        }
-                    })
+                    let o = fresh::zeroed(out);
+                    forward(&xd[r.start * in_len..r.end * in_len], &wd, &g, dm, o);
+                    bias_relu(o, bd.as_deref(), false);
                 })
             })
         };
