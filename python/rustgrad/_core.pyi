@@ -206,6 +206,25 @@ class Tensor:
         relu: bool = False,
     ) -> Tensor:
         """relu?(conv2d(self, kernel) + bias): NHWC input, HWIO kernel."""
+    def conv2d_transpose(
+        self,
+        kernel: _TensorLike,
+        bias: _TensorLike | None = None,
+        strides: tuple[int, int] = (1, 1),
+        padding: str = "valid",
+        output_padding: tuple[int, int] | None = None,
+        dilation: tuple[int, int] = (1, 1),
+    ) -> Tensor:
+        """conv2d_transpose(self, kernel) + bias: NHWC input, (kh, kw, filters, in) kernel."""
+    def depthwise_conv2d(
+        self,
+        kernel: _TensorLike,
+        bias: _TensorLike | None = None,
+        strides: tuple[int, int] = (1, 1),
+        padding: str = "valid",
+        dilation: tuple[int, int] = (1, 1),
+    ) -> Tensor:
+        """depthwise_conv2d(self, kernel) + bias: NHWC input, (kh, kw, in, dm) kernel."""
     def max_pool2d(
         self,
         pool_size: tuple[int, int] = (2, 2),
@@ -411,6 +430,44 @@ class Layer:
         use_bias: bool = True,
     ) -> Layer:
         """Conv1D over (N, L, C) input with a (k, C, F) kernel."""
+    @staticmethod
+    def conv2d_transpose(
+        in_channels: int,
+        filters: int,
+        kernel_size: tuple[int, int],
+        strides: tuple[int, int],
+        padding: str,
+        output_padding: tuple[int, int] | None,
+        dilation: tuple[int, int],
+        activation: str = "linear",
+        use_bias: bool = True,
+    ) -> Layer:
+        """Conv2DTranspose over NHWC input with a (kh, kw, filters, in_channels) kernel."""
+    @staticmethod
+    def depthwise_conv2d(
+        in_channels: int,
+        depth_multiplier: int,
+        kernel_size: tuple[int, int],
+        strides: tuple[int, int],
+        padding: str,
+        dilation: tuple[int, int],
+        activation: str = "linear",
+        use_bias: bool = True,
+    ) -> Layer:
+        """DepthwiseConv2D with a (kh, kw, in_channels, depth_multiplier) kernel."""
+    @staticmethod
+    def separable_conv2d(
+        in_channels: int,
+        filters: int,
+        depth_multiplier: int,
+        kernel_size: tuple[int, int],
+        strides: tuple[int, int],
+        padding: str,
+        dilation: tuple[int, int],
+        activation: str = "linear",
+        use_bias: bool = True,
+    ) -> Layer:
+        """SeparableConv2D: depthwise (kh, kw, in, dm), then pointwise (1, 1, in*dm, filters)."""
     def state(self) -> list[Tensor]:
         """Non-trainable weights (BatchNormalization's moving mean and variance)."""
     @property

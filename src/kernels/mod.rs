@@ -1,6 +1,8 @@
 //! Plain loops over slices: no Tensor, no graph. Ops call these after checking shapes.
 pub mod adam;
 pub mod broadcast;
+pub mod conv_products;
+pub mod depthwise;
 pub mod fresh;
 pub mod gather;
 pub mod gemm;

@@ -3,6 +3,8 @@ pub mod batchnorm;
 pub mod batchnorm_axis;
 pub mod binary;
 pub mod conv;
+pub mod conv_transpose;
+pub mod depthwise;
 pub mod index;
 pub mod inplace;
 pub mod linear;

@@ -6,6 +6,7 @@ mod creation;
 mod dtype;
 pub mod errors;
 mod layers;
+mod layers_conv;
 mod layers_extra;
 mod layers_more;
 mod metrics;

@@ -31,6 +31,10 @@ from rustgrad.keras.layers.conv_more import (
 )
 
 # end of issue 13 layers B
+# issue 13, transposed convolution.
+from rustgrad.keras.layers.conv_transpose import Conv2DTranspose
+
+# end of issue 13 transposed convolution
 from rustgrad.keras.layers.core import (
     ACTIVATIONS,
     Activation,
@@ -39,6 +43,9 @@ from rustgrad.keras.layers.core import (
     Flatten,
     resolve_activation,
 )
+
+# issue 13, depthwise convolutions.
+from rustgrad.keras.layers.depthwise import DepthwiseConv2D, SeparableConv2D
 from rustgrad.keras.layers.embedding_norm import Embedding, LayerNormalization
 from rustgrad.keras.layers.merge import (
     Add,
@@ -135,3 +142,6 @@ __all__ += [
     "UpSampling2D",
     "ZeroPadding2D",
 ]
+
+# issue 13, transposed and depthwise convolutions
+__all__ += ["Conv2DTranspose", "DepthwiseConv2D", "SeparableConv2D"]
