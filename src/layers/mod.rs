@@ -71,3 +71,11 @@ pub trait Layer: Send + Sync {
         Ok(None)
     }
 }
+
+// Issue 13, the image augmentation layers (one block, for easy merges).
+mod augment;
+mod augment_affine;
+mod augment_contrast;
+pub use augment::{Bounds, FlipMode, ImageDims, RandomCrop, RandomFlip, FLIP_MODES};
+pub use augment_affine::{AffineKind, FillMode, Interp, RandomAffine, FILL_MODES, INTERPOLATIONS};
+pub use augment_contrast::RandomContrast;

@@ -135,3 +135,22 @@ __all__ += [
     "UpSampling2D",
     "ZeroPadding2D",
 ]
+
+# Issue 13, the image augmentation layers.
+from rustgrad.keras.layers.augment import (
+    RandomContrast,
+    RandomCrop,
+    RandomFlip,
+    RandomRotation,
+    RandomTranslation,
+    RandomZoom,
+)
+
+__all__ += [
+    "RandomContrast",
+    "RandomCrop",
+    "RandomFlip",
+    "RandomRotation",
+    "RandomTranslation",
+    "RandomZoom",
+]
