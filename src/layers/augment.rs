@@ -2,7 +2,7 @@
 //! (a window op: a crop, a flip, or both, whose backward puts each gradient back where its pixel
 //! came from), plus what all the augmentation layers share: image dimensions and factor ranges.
 //! RandomContrast is in augment_contrast.rs; translation, rotation, zoom in augment_affine.rs.
-use super::augment_affine::{warp_tensor, Affine, FillMode, Interp, Warp};
+use super::augment_warp::{warp_tensor, Affine, FillMode, Interp, Warp};
 use super::Layer;
 use crate::autograd::Backward;
 use crate::error::{fmt_shape, Error, Result};

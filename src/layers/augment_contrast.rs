@@ -50,19 +50,24 @@ impl RandomContrast {
     }
 }
 
-/// Per image and channel means of `x` (n × pixels × c), in f64.
-fn channel_means(x: &[f32], dims: &ImageDims) -> Vec<f64> {
+/// Per image and channel, (f, (1 − f) · mean): y = f · x + (1 − f) · mean before the clip. Both
+/// passes compute y this way, so the backward's clip mask is the forward's.
+fn coefficients(x: &[f32], dims: &ImageDims, factors: &[f64]) -> Vec<(f32, f32)> {
     let (c, per) = (dims.c, dims.h * dims.w);
     let mut means = vec![0.0f64; dims.n * c];
-    for (i, img) in x.chunks(per * c.max(1)).enumerate().take(dims.n) {
-        for px in img.chunks(c.max(1)) {
-            for (m, &v) in means[i * c..].iter_mut().zip(px) {
-                *m += v as f64;
-            }
+    for (m, img) in means.chunks_mut(c).zip(x.chunks(per * c)) {
+        for px in img.chunks(c) {
+            m.iter_mut().zip(px).for_each(|(m, &v)| *m += v as f64);
         }
     }
-    means.iter_mut().for_each(|m| *m /= per as f64);
     means
+        .iter()
+        .enumerate()
+        .map(|(k, m)| {
+            let f = factors[k / c];
+            (f as f32, ((1.0 - f) * m / per as f64) as f32)
+        })
+        .collect()
 }
 
 struct ContrastBackward {
@@ -71,8 +76,8 @@ struct ContrastBackward {
     value_range: (f32, f32),
 }
 
-/// y = f·x + (1 − f)·mean(x) before the clip, which passes the gradient where lo ≤ y ≤ hi:
-/// dL/dx = f·g + (1 − f)/(h·w) · Σ_pixels g, with g masked by the clip, per image and channel.
+/// The clip passes the gradient g where lo ≤ y ≤ hi; then, per image and channel,
+/// dL/dx = f · g + (1 − f) / (h · w) · Σ_pixels g.
 impl Backward for ContrastBackward {
     fn name(&self) -> &'static str {
         "RandomContrast"
@@ -80,30 +85,38 @@ impl Backward for ContrastBackward {
     fn backward(&self, grad: &[f32], inputs: &[Tensor], _out: &Tensor) -> Vec<Option<Vec<f32>>> {
         let x = inputs[0].data();
         let d = &self.dims;
-        let (c, per) = (d.c.max(1), d.h * d.w);
-        let means = channel_means(&x, d);
-        let (lo, hi) = (self.value_range.0 as f64, self.value_range.1 as f64);
-        let mut g = vec![0.0f32; x.len()];
-        for i in 0..d.n {
-            let f = self.factors[i];
-            let span = i * per * c..(i + 1) * per * c;
-            let mut sums = vec![0.0f64; c];
-            let masked: Vec<f64> = span
-                .clone()
-                .map(|k| {
-                    let (ch, m) = (k % c, means[i * c + k % c]);
-                    let pre = (x[k] as f64 - m) * f + m;
-                    let gk = if (lo..=hi).contains(&pre) {
-                        grad[k] as f64
+        let (c, per) = (d.c, d.pixels());
+        let (lo, hi) = self.value_range;
+        let coef = coefficients(&x, d, &self.factors);
+        let mut g: Vec<f32> = x
+            .chunks(c)
+            .zip(grad.chunks(c))
+            .enumerate()
+            .flat_map(|(p, (px, gp))| {
+                let ab = &coef[(p * c / per) * c..][..c];
+                px.iter().zip(gp).zip(ab).map(|((&v, &gv), &(a, b))| {
+                    if (lo..=hi).contains(&(a * v + b)) {
+                        gv
                     } else {
                         0.0
-                    };
-                    sums[ch] += gk;
-                    gk
+                    }
                 })
+            })
+            .collect();
+        for (i, img) in g.chunks_mut(per).enumerate() {
+            let mut sums = vec![0.0f64; c];
+            for px in img.chunks(c) {
+                sums.iter_mut().zip(px).for_each(|(s, &v)| *s += v as f64);
+            }
+            let f = self.factors[i];
+            let shift: Vec<f32> = sums
+                .iter()
+                .map(|s| ((1.0 - f) * s / (d.h * d.w) as f64) as f32)
                 .collect();
-            for (k, gk) in span.zip(masked) {
-                g[k] = (f * gk + (1.0 - f) * sums[k % c] / per as f64) as f32;
+            for px in img.chunks_mut(c) {
+                px.iter_mut()
+                    .zip(&shift)
+                    .for_each(|(v, &t)| *v = f as f32 * *v + t);
             }
         }
         vec![Some(g)]
@@ -116,23 +129,25 @@ impl Layer for RandomContrast {
     }
     fn forward(&self, x: &Tensor, training: bool) -> Result<Tensor> {
         let dims = ImageDims::of("RandomContrast", x.shape())?;
-        if !training {
+        if !training || x.numel() == 0 {
             return Ok(x.clone());
         }
         let factors: Vec<f64> = {
             let mut rng = self.rng.lock();
             (0..dims.n).map(|_| self.factor.draw(&mut rng)).collect()
         };
-        let (lo, hi) = (self.value_range.0 as f64, self.value_range.1 as f64);
+        let (lo, hi) = self.value_range;
         let out = {
             let src = x.data();
-            let means = channel_means(&src, &dims);
-            let (c, per) = (dims.c.max(1), dims.pixels());
-            src.iter()
+            let coef = coefficients(&src, &dims, &factors);
+            let (c, per) = (dims.c, dims.pixels());
+            src.chunks(c)
                 .enumerate()
-                .map(|(k, &v)| {
-                    let (i, m) = (k / per, means[(k / per) * dims.c + k % c]);
-                    ((v as f64 - m) * factors[i] + m).clamp(lo, hi) as f32
+                .flat_map(|(p, px)| {
+                    let ab = &coef[(p * c / per) * c..][..c];
+                    px.iter()
+                        .zip(ab)
+                        .map(|(&v, &(a, b))| (a * v + b).clamp(lo, hi))
                 })
                 .collect()
         };

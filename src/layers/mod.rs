@@ -76,6 +76,8 @@ pub trait Layer: Send + Sync {
 mod augment;
 mod augment_affine;
 mod augment_contrast;
+mod augment_warp;
 pub use augment::{Bounds, FlipMode, ImageDims, RandomCrop, RandomFlip, FLIP_MODES};
-pub use augment_affine::{AffineKind, FillMode, Interp, RandomAffine, FILL_MODES, INTERPOLATIONS};
+pub use augment_affine::{AffineKind, RandomAffine};
 pub use augment_contrast::RandomContrast;
+pub use augment_warp::{FillMode, Interp, FILL_MODES, INTERPOLATIONS};
