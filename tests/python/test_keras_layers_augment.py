@@ -183,6 +183,7 @@ def test_contrast_is_the_per_channel_formula_clipped():
         assert np.allclose(y[i], np.clip((x[i] - mean[i]) * f + mean[i], 0, 1), atol=1e-5)
         factors.append(f)
     assert len({round(f, 4) for f in factors}) == 6  # a draw per image
+    assert min(factors) < 1 < max(factors)  # factor=0.5 means [0.5, 1.5], not [1, 1.5]
     tight = train(layers.RandomContrast((0.0, 1.0), value_range=(0.3, 0.6)), x)
     assert tight.min() >= 0.3 and tight.max() <= 0.6
 
@@ -204,6 +205,7 @@ def test_identity_at_inference_and_a_draw_per_image():
     for layer in all_layers(seed=7)[:5]:
         assert np.array_equal(layer(x).numpy(), x), layer
         assert np.array_equal(layer(x, training=False).numpy(), x), layer
+        assert np.array_equal(layer(x, training=None).numpy(), x), layer
         y = train(layer, x)
         distinct = {y[i].tobytes() for i in range(8)}
         assert len(distinct) > 1, layer  # same input image, different draws
@@ -294,6 +296,51 @@ def test_augmented_cnn_fits_real_mnist_and_predicts_deterministically(real_datas
     assert losses[-1] < 0.7 * losses[0], losses
     p1, p2 = model.predict(x[:256], verbose=0), model.predict(x[:256], verbose=0)
     assert np.array_equal(p1, p2)
+
+
+class Augmented(keras.Model):
+    """The Sequential below as a subclass, so that it trains on the eager engine."""
+
+    def __init__(self):
+        super().__init__()
+        self.aug = layers.RandomTranslation(0.2, 0.2, seed=8)
+        self.flat, self.head = layers.Flatten(), layers.Dense(3)
+
+    def call(self, x, training=None):
+        return self.head(self.flat(self.aug(x, training=training)))
+
+
+def test_graph_and_eager_engines_draw_and_train_alike():
+    x, y = f32(64, 6, 6, 2), rng.integers(0, 3, 64)
+    plain = keras.Sequential([layers.Input((6, 6, 2)), layers.Flatten(), layers.Dense(3)])
+    aug = layers.RandomTranslation(0.2, 0.2, seed=8)
+    seq = keras.Sequential([layers.Input((6, 6, 2)), aug, layers.Flatten(), layers.Dense(3)])
+    seq.set_weights(plain.get_weights())
+    sub = Augmented()
+    sub(x[:1])
+    sub.set_weights(plain.get_weights())
+    loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+    for m in (plain, seq, sub):
+        m.compile(keras.optimizers.SGD(0.1), loss)
+        m.fit(x, y, batch_size=16, epochs=2, shuffle=False, verbose=0)
+    for a, b in zip(seq.get_weights(), sub.get_weights()):
+        assert np.allclose(a, b, atol=1e-5)
+    # The augmentation was active in fit: without it the same steps end elsewhere.
+    assert not np.allclose(seq.get_weights()[0], plain.get_weights()[0], atol=1e-3)
+
+
+def test_random_crop_in_a_functional_model_trains_and_resizes_at_predict():
+    inp = keras.Input((12, 12, 3))
+    out = layers.Dense(2)(layers.Flatten()(layers.RandomCrop(8, 8, seed=1)(inp)))
+    model = keras.Model(inp, out)
+    model.compile("adam", "mse")
+    x = f32(32, 12, 12, 3)
+    model.fit(x, f32(32, 2), batch_size=8, epochs=1, verbose=0)
+    kernel, bias = model.layers[-1].get_weights()
+    # At inference the largest 1:1 window of a 12x12 image is all of it, resized to 8x8.
+    resized = np.einsum("ab,nbcz,dc->nadz", resize_matrix(12, 8), x[:4], resize_matrix(12, 8))
+    want = resized.reshape(4, -1) @ kernel + bias
+    assert np.allclose(model.predict(x[:4], verbose=0), want, atol=1e-4)
 
 
 def test_config_keys_and_round_trip():

@@ -107,7 +107,7 @@ class _Augment(Layer):
                 f"{type(self).__name__}: dict inputs (images with labels, bounding boxes or "
                 "segmentation masks) are not supported; pass the images alone"
             )
-        return super().__call__(x, training=training)
+        return super().__call__(x, training=bool(training))  # None: inference, as in Keras
 
     def get_config(self) -> dict:
         return {**super().get_config(), "seed": self.seed, "data_format": "channels_last"}
