@@ -205,4 +205,52 @@ mod tests {
             "{e}"
         );
     }
+
+    #[test]
+    fn augment_affine_gradient_matches_finite_differences() {
+        // Each layer is built afresh with the same seed, so every evaluation draws the same map.
+        let (n, h, w, c) = (2, 4, 5, 2);
+        let mut rng = Rng::new(1);
+        let xs: Vec<f32> = (0..n * h * w * c).map(|_| rng.uniform()).collect();
+        let wts: Vec<f32> = (0..xs.len()).map(|_| rng.normal()).collect();
+        let kinds = [
+            AffineKind::Translation {
+                height: b(-0.3, 0.3),
+                width: b(-0.3, 0.3),
+            },
+            AffineKind::Rotation(b(-0.2, 0.2)),
+            AffineKind::Zoom {
+                height: b(-0.4, 0.4),
+                width: Some(b(-0.2, 0.3)),
+            },
+        ];
+        for kind in kinds {
+            let layer = || RandomAffine::new(kind, "reflect", "bilinear", 0.0, 7).unwrap();
+            let loss = |v: &[f32]| -> f64 {
+                let t = Tensor::new(v.to_vec(), vec![n, h, w, c]).unwrap();
+                let y = layer().forward(&t, true).unwrap().to_vec();
+                y.iter().zip(&wts).map(|(a, b)| (a * b) as f64).sum()
+            };
+            let x = Tensor::new(xs.clone(), vec![n, h, w, c])
+                .unwrap()
+                .with_grad();
+            layer()
+                .forward(&x, true)
+                .unwrap()
+                .backward(Some(wts.clone()), false)
+                .unwrap();
+            let g = x.grad().unwrap().to_vec();
+            for k in 0..xs.len() {
+                let (mut up, mut down) = (xs.clone(), xs.clone());
+                up[k] += 0.05;
+                down[k] -= 0.05;
+                let fd = (loss(&up) - loss(&down)) / 0.1;
+                assert!(
+                    (fd - g[k] as f64).abs() < 1e-3,
+                    "{kind:?} {k}: fd {fd} vs {}",
+                    g[k]
+                );
+            }
+        }
+    }
 }

@@ -96,6 +96,8 @@ def test_rotation_by_quarter_and_half_turns_is_np_rot90(fill, interp):
         layer = layers.RandomRotation((turns, turns), fill_mode=fill, interpolation=interp, seed=1)
         y = train(layer, x)
         assert np.allclose(y, np.rot90(x, k, axes=(1, 2)), atol=1e-5), (turns, fill, interp)
+    one = layers.RandomRotation((0.25, 0.25), fill_mode=fill, interpolation=interp)
+    assert np.allclose(train(one, x[1]), np.rot90(x[1]), atol=1e-5)  # one unbatched image
 
 
 @pytest.mark.parametrize("interp", ["nearest", "bilinear"])
@@ -166,6 +168,7 @@ def test_crop_at_inference_centres_and_resizes_as_keras():
     assert np.allclose(small, up, atol=1e-5)
     inp = keras.Input((10, 12, 3))
     assert layers.RandomCrop(6, 7)(inp).shape == (None, 6, 7, 3)
+    assert layers.RandomCrop(4, 6)(x[0]).numpy().shape == (4, 6, 1)  # one unbatched image
 
 
 def test_contrast_is_the_per_channel_formula_clipped():
