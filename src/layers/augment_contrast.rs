@@ -6,6 +6,7 @@ use super::Layer;
 use crate::autograd::Backward;
 use crate::error::{Error, Result};
 use crate::init::Rng;
+use crate::kernels::parallel::over_batch;
 use crate::tensor::Tensor;
 use parking_lot::Mutex;
 
@@ -50,23 +51,16 @@ impl RandomContrast {
     }
 }
 
-/// Per image and channel, (f, (1 − f) · mean): y = f · x + (1 − f) · mean before the clip. Both
+/// One image's (f, (1 − f) · mean) per channel: y = f · x + (1 − f) · mean before the clip. Both
 /// passes compute y this way, so the backward's clip mask is the forward's.
-fn coefficients(x: &[f32], dims: &ImageDims, factors: &[f64]) -> Vec<(f32, f32)> {
-    let (c, per) = (dims.c, dims.h * dims.w);
-    let mut means = vec![0.0f64; dims.n * c];
-    for (m, img) in means.chunks_mut(c).zip(x.chunks(per * c)) {
-        for px in img.chunks(c) {
-            m.iter_mut().zip(px).for_each(|(m, &v)| *m += v as f64);
-        }
+fn coefficients(img: &[f32], c: usize, f: f64) -> Vec<(f32, f32)> {
+    let mut sums = vec![0.0f64; c];
+    for px in img.chunks(c) {
+        sums.iter_mut().zip(px).for_each(|(s, &v)| *s += v as f64);
     }
-    means
-        .iter()
-        .enumerate()
-        .map(|(k, m)| {
-            let f = factors[k / c];
-            (f as f32, ((1.0 - f) * m / per as f64) as f32)
-        })
+    let pixels = (img.len() / c) as f64;
+    sums.iter()
+        .map(|s| (f as f32, ((1.0 - f) * s / pixels) as f32))
         .collect()
 }
 
@@ -76,49 +70,52 @@ struct ContrastBackward {
     value_range: (f32, f32),
 }
 
-/// The clip passes the gradient g where lo ≤ y ≤ hi; then, per image and channel,
-/// dL/dx = f · g + (1 − f) / (h · w) · Σ_pixels g.
+impl ContrastBackward {
+    /// The clip passes the gradient g where lo ≤ y ≤ hi; then, per channel,
+    /// dL/dx = f · g + (1 − f) / (h · w) · Σ_pixels g.
+    fn image(&self, img: &[f32], grad: &[f32], f: f64, dst: &mut [f32]) {
+        let (c, (lo, hi)) = (self.dims.c, self.value_range);
+        let ab = coefficients(img, c, f);
+        let mut sums = vec![0.0f64; c];
+        for ((d, px), g) in dst.chunks_mut(c).zip(img.chunks(c)).zip(grad.chunks(c)) {
+            for ch in 0..c {
+                let (a, b) = ab[ch];
+                d[ch] = if (lo..=hi).contains(&(a * px[ch] + b)) {
+                    g[ch]
+                } else {
+                    0.0
+                };
+                sums[ch] += d[ch] as f64;
+            }
+        }
+        let pixels = (self.dims.h * self.dims.w) as f64;
+        let shift: Vec<f32> = sums
+            .iter()
+            .map(|s| ((1.0 - f) * s / pixels) as f32)
+            .collect();
+        for d in dst.chunks_mut(c) {
+            d.iter_mut()
+                .zip(&shift)
+                .for_each(|(v, &t)| *v = f as f32 * *v + t);
+        }
+    }
+}
+
 impl Backward for ContrastBackward {
     fn name(&self) -> &'static str {
         "RandomContrast"
     }
     fn backward(&self, grad: &[f32], inputs: &[Tensor], _out: &Tensor) -> Vec<Option<Vec<f32>>> {
         let x = inputs[0].data();
-        let d = &self.dims;
-        let (c, per) = (d.c, d.pixels());
-        let (lo, hi) = self.value_range;
-        let coef = coefficients(&x, d, &self.factors);
-        let mut g: Vec<f32> = x
-            .chunks(c)
-            .zip(grad.chunks(c))
-            .enumerate()
-            .flat_map(|(p, (px, gp))| {
-                let ab = &coef[(p * c / per) * c..][..c];
-                px.iter().zip(gp).zip(ab).map(|((&v, &gv), &(a, b))| {
-                    if (lo..=hi).contains(&(a * v + b)) {
-                        gv
-                    } else {
-                        0.0
-                    }
-                })
-            })
-            .collect();
-        for (i, img) in g.chunks_mut(per).enumerate() {
-            let mut sums = vec![0.0f64; c];
-            for px in img.chunks(c) {
-                sums.iter_mut().zip(px).for_each(|(s, &v)| *s += v as f64);
+        let per = self.dims.pixels();
+        let mut g = vec![0.0f32; x.len()];
+        over_batch(self.dims.n, &mut g, x.len() * 4, |r, chunk| {
+            for (k, i) in r.enumerate() {
+                let span = i * per..(i + 1) * per;
+                let dst = &mut chunk[k * per..(k + 1) * per];
+                self.image(&x[span.clone()], &grad[span], self.factors[i], dst);
             }
-            let f = self.factors[i];
-            let shift: Vec<f32> = sums
-                .iter()
-                .map(|s| ((1.0 - f) * s / (d.h * d.w) as f64) as f32)
-                .collect();
-            for px in img.chunks_mut(c) {
-                px.iter_mut()
-                    .zip(&shift)
-                    .for_each(|(v, &t)| *v = f as f32 * *v + t);
-            }
-        }
+        });
         vec![Some(g)]
     }
 }
@@ -137,20 +134,25 @@ impl Layer for RandomContrast {
             (0..dims.n).map(|_| self.factor.draw(&mut rng)).collect()
         };
         let (lo, hi) = self.value_range;
-        let out = {
+        let (c, per) = (dims.c, dims.pixels());
+        let mut out = vec![0.0f32; x.numel()];
+        {
             let src = x.data();
-            let coef = coefficients(&src, &dims, &factors);
-            let (c, per) = (dims.c, dims.pixels());
-            src.chunks(c)
-                .enumerate()
-                .flat_map(|(p, px)| {
-                    let ab = &coef[(p * c / per) * c..][..c];
-                    px.iter()
-                        .zip(ab)
-                        .map(|(&v, &(a, b))| (a * v + b).clamp(lo, hi))
-                })
-                .collect()
-        };
+            over_batch(dims.n, &mut out, src.len() * 4, |r, chunk| {
+                for (k, i) in r.enumerate() {
+                    let img = &src[i * per..(i + 1) * per];
+                    let ab = coefficients(img, c, factors[i]);
+                    for (o, px) in chunk[k * per..(k + 1) * per]
+                        .chunks_mut(c)
+                        .zip(img.chunks(c))
+                    {
+                        for ((o, &v), &(a, b)) in o.iter_mut().zip(px).zip(&ab) {
+                            *o = (a * v + b).clamp(lo, hi);
+                        }
+                    }
+                }
+            });
+        }
         let bw = ContrastBackward {
             dims,
             factors,
