@@ -468,6 +468,44 @@ class Layer:
         use_bias: bool = True,
     ) -> Layer:
         """SeparableConv2D: depthwise (kh, kw, in, dm), then pointwise (1, 1, in*dm, filters)."""
+    # Issue 13, the image augmentation layers.
+    @staticmethod
+    def random_flip(mode: str, seed: int) -> Layer: ...
+    @staticmethod
+    def random_crop(height: int, width: int, seed: int) -> Layer: ...
+    @staticmethod
+    def random_contrast(
+        lower: float, upper: float, value_range: tuple[float, float], seed: int
+    ) -> Layer:
+        """The contrast factor is drawn from [1 - lower, 1 + upper]."""
+    @staticmethod
+    def random_translation(
+        height: tuple[float, float],
+        width: tuple[float, float],
+        fill_mode: str,
+        interpolation: str,
+        fill_value: float,
+        seed: int,
+    ) -> Layer: ...
+    @staticmethod
+    def random_rotation(
+        factor: tuple[float, float],
+        fill_mode: str,
+        interpolation: str,
+        fill_value: float,
+        seed: int,
+    ) -> Layer:
+        """`factor` is a fraction of a full turn; positive turns counter-clockwise."""
+    @staticmethod
+    def random_zoom(
+        height: tuple[float, float],
+        width: tuple[float, float] | None,
+        fill_mode: str,
+        interpolation: str,
+        fill_value: float,
+        seed: int,
+    ) -> Layer:
+        """Each axis scales by 1 + factor (negative zooms in); `width=None` keeps the aspect ratio."""
     def state(self) -> list[Tensor]:
         """Non-trainable weights (BatchNormalization's moving mean and variance)."""
     @property

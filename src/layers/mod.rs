@@ -93,3 +93,13 @@ pub trait Layer: Send + Sync {
         None
     }
 }
+
+// Issue 13, the image augmentation layers (one block, for easy merges).
+mod augment;
+mod augment_affine;
+mod augment_contrast;
+mod augment_warp;
+pub use augment::{Bounds, FlipMode, ImageDims, RandomCrop, RandomFlip, FLIP_MODES};
+pub use augment_affine::{AffineKind, RandomAffine};
+pub use augment_contrast::RandomContrast;
+pub use augment_warp::{FillMode, Interp, FILL_MODES, INTERPOLATIONS};

@@ -21,6 +21,9 @@ mod tensor_inplace;
 mod tensor_ops;
 mod variable;
 
+// Issue 13, the image augmentation layers' constructors.
+mod layers_augment;
+
 use convert::to_tensor;
 use errors::IntoPy;
 use pyo3::prelude::*;

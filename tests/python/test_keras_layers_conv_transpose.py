@@ -259,8 +259,8 @@ def test_autoencoder_on_real_mnist_learns(real_dataset_dir):
             "Conv2DTranspose: data_format='channels_first'",
         ),
         (
-            {"filters": 2, "kernel_size": 3, "kernel_constraint": "non_neg"},
-            NotImplementedError,
+            {"filters": 2, "kernel_size": 3, "kernel_constraint": "no_such"},
+            ValueError,
             "Conv2DTranspose: kernel_constraint",
         ),
     ],

@@ -166,22 +166,16 @@ def test_a_small_model_trains():
         ("DepthwiseConv2D", {"kernel_size": 3, "kernel_initializer": "ones"}, TypeError, "kernel"),
         (
             "DepthwiseConv2D",
-            {"kernel_size": 3, "depthwise_constraint": "non_neg"},
-            NotImplementedError,
-            "depthwise_constraint",
+            {"kernel_size": 3, "depthwise_constraint": "no_such"},
+            ValueError,
+            "DepthwiseConv2D: depthwise_constraint",
         ),
         ("SeparableConv2D", {"filters": 0, "kernel_size": 3}, ValueError, "filters must be"),
         (
             "SeparableConv2D",
-            {"filters": 2, "kernel_size": 3, "pointwise_initializer": "ones"},
-            NotImplementedError,
-            "SeparableConv2D: pointwise_initializer='ones'",
-        ),
-        (
-            "SeparableConv2D",
-            {"filters": 2, "kernel_size": 3, "bias_regularizer": "l2"},
-            NotImplementedError,
-            "bias_regularizer",
+            {"filters": 2, "kernel_size": 3, "pointwise_initializer": "no_such"},
+            ValueError,
+            "SeparableConv2D: pointwise_initializer",
         ),
         (
             "SeparableConv2D",
@@ -203,3 +197,35 @@ def test_a_window_larger_than_the_input_is_refused():
     x = tf.tensor(np.ones((1, 4, 4, 3), np.float32))
     with pytest.raises(ValueError, match=r"depthwise_conv2d.*\(3, 3, 2, 1\)"):
         x.depthwise_conv2d(np.ones((3, 3, 2, 1), np.float32))
+
+
+def test_every_weight_takes_its_keras_options():
+    """depthwise_/pointwise_/bias_ initializer, regularizer and constraint land on their weight."""
+    r = np.random.default_rng(0)
+    x = r.normal(size=(8, 6, 6, 2)).astype(np.float32)
+    y = r.normal(size=(8, 1)).astype(np.float32)
+    sep = L.SeparableConv2D(
+        3,
+        3,
+        pointwise_initializer="ones",
+        bias_initializer=keras.initializers.Constant(0.5),
+        depthwise_constraint="non_neg",
+        bias_regularizer=keras.regularizers.l2(0.1),
+    )
+    m = keras.Sequential([keras.Input((6, 6, 2)), sep, L.Flatten(), L.Dense(1)])
+    m.compile(keras.optimizers.SGD(0.5), "mse")
+    np.testing.assert_array_equal(sep.pointwise_kernel.numpy(), np.ones((1, 1, 2, 3)))
+    np.testing.assert_array_equal(sep.bias.numpy(), np.full(3, 0.5))
+    pred = m.predict(x, verbose=0)
+    plain = float(np.mean((pred - y) ** 2))
+    assert m.evaluate(x, y, verbose=0) == pytest.approx(plain + 0.1 * 3 * 0.25, rel=1e-5)
+    m.fit(x, y, epochs=3, verbose=0)
+    assert sep.depthwise_kernel.numpy().min() >= 0.0
+    cfg = sep.get_config()
+    assert cfg["pointwise_initializer"]["class_name"] == "Ones"
+    assert cfg["depthwise_constraint"]["class_name"] == "NonNeg"
+    dw = L.DepthwiseConv2D(3, depthwise_constraint="non_neg")
+    m = keras.Sequential([keras.Input((6, 6, 2)), dw, L.Flatten(), L.Dense(1)])
+    m.compile(keras.optimizers.SGD(0.5), "mse")
+    m.fit(x, y, epochs=3, verbose=0)
+    assert dw.kernel.numpy().min() >= 0.0

@@ -211,3 +211,23 @@ def test_random_state_round_trips_and_is_refused_where_there_is_none():
         dense.core.set_random_state(state)
     with pytest.raises(ValueError, match="all zeros"):
         drop.core.set_random_state([0, 0, 0, 0])
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: keras.layers.RandomFlip(seed=1),
+        lambda: keras.layers.RandomCrop(4, 4, seed=1),
+        lambda: keras.layers.RandomRotation(0.2, seed=1),
+        lambda: keras.layers.RandomContrast(0.5, seed=1),
+        lambda: keras.layers.GaussianDropout(0.3, seed=1),
+    ],
+)
+def test_every_random_layer_has_a_resumable_stream(make):
+    layer = make()
+    layer.build((None, 6, 6, 2))
+    state = layer.core.random_state()
+    x = np.random.default_rng(0).uniform(size=(3, 6, 6, 2)).astype(np.float32) * 255
+    first = layer(x, training=True).numpy()
+    layer.core.set_random_state(state)
+    np.testing.assert_array_equal(layer(x, training=True).numpy(), first)

@@ -145,3 +145,22 @@ __all__ += [
 
 # issue 13, transposed and depthwise convolutions
 __all__ += ["Conv2DTranspose", "DepthwiseConv2D", "SeparableConv2D"]
+
+# Issue 13, the image augmentation layers.
+from rustgrad.keras.layers.augment import (
+    RandomContrast,
+    RandomCrop,
+    RandomFlip,
+    RandomRotation,
+    RandomTranslation,
+    RandomZoom,
+)
+
+__all__ += [
+    "RandomContrast",
+    "RandomCrop",
+    "RandomFlip",
+    "RandomRotation",
+    "RandomTranslation",
+    "RandomZoom",
+]

@@ -154,7 +154,4 @@ class Conv2DTranspose(Layer):
             "activation": self.activation,
             "use_bias": self.use_bias,
             **self._weight_options.config(),
-            "activity_regularizer": None,
-            "kernel_constraint": None,
-            "bias_constraint": None,
         }

@@ -8,7 +8,6 @@ from typing import Any
 import numpy as np
 
 from rustgrad import _core
-from rustgrad.keras import initializers
 from rustgrad.keras.layers.base import Layer
 from rustgrad.keras.layers.conv import _padding, _pair, _window_out
 from rustgrad.keras.layers.conv_more import _channels_last
@@ -18,34 +17,9 @@ from rustgrad.keras.layers.weight_options import WeightOptions
 
 __all__ = ["DepthwiseConv2D", "SeparableConv2D"]
 
-# Keras' names of the depthwise kernel's options -> WeightOptions' names for a first weight.
-_DEPTHWISE_KEYS = {
-    "depthwise_initializer": "kernel_initializer",
-    "depthwise_regularizer": "kernel_regularizer",
-}
-
-
-def _depthwise_options(layer: str, kwargs: dict) -> WeightOptions:
-    """WeightOptions for a layer whose first weight is the depthwise kernel, read from Keras'
-    depthwise_* arguments (the kernel_* names are not Keras arguments of these layers)."""
-    if kwargs.pop("depthwise_constraint", None) is not None:
-        raise NotImplementedError(f"{layer}: depthwise_constraint is not supported yet")
-    wrong = sorted(k for k in (*_DEPTHWISE_KEYS.values(), "kernel_constraint") if k in kwargs)
-    if wrong:
-        raise TypeError(f"{layer} got unexpected arguments {wrong}")
-    for src, dst in _DEPTHWISE_KEYS.items():
-        if src in kwargs:
-            kwargs[dst] = kwargs.pop(src)
-    return WeightOptions(layer, kwargs)
-
-
-def _depthwise_config(options: WeightOptions) -> dict:
-    out = options.config()
-    return {
-        "depthwise_initializer": out.pop("kernel_initializer"),
-        "depthwise_regularizer": out.pop("kernel_regularizer"),
-        **out,
-    }
+# The weights whose Keras options (<name>_initializer / _regularizer / _constraint) each layer takes.
+_DEPTHWISE = (("depthwise", "glorot_uniform"), ("bias", "zeros"))
+_SEPARABLE = (("depthwise", "glorot_uniform"), ("pointwise", "glorot_uniform"), ("bias", "zeros"))
 
 
 def _positive(value: Any, what: str, layer: str) -> int:
@@ -107,7 +81,7 @@ class DepthwiseConv2D(_Depthwise):
     ):
         name = "DepthwiseConv2D"
         _channels_last(data_format, name)
-        self._weight_options = _depthwise_options(name, kwargs)
+        self._weight_options = WeightOptions(name, kwargs, weights=_DEPTHWISE)
         super().__init__(**kwargs)
         self._window(kernel_size, strides, padding, dilation_rate)
         self.depth_multiplier = _positive(depth_multiplier, "depth_multiplier", name)
@@ -137,23 +111,8 @@ class DepthwiseConv2D(_Depthwise):
             **super().get_config(),
             "depth_multiplier": self.depth_multiplier,
             **self._window_config(),
-            **_depthwise_config(self._weight_options),
-            "activity_regularizer": None,
-            "depthwise_constraint": None,
-            "bias_constraint": None,
+            **self._weight_options.config(),
         }
-
-
-# SeparableConv2D's options for its second and third weights, which WeightOptions (kernel and bias
-# of a two-weight layer) cannot carry: refused unless left at Keras' defaults.
-_SEPARABLE_FIXED = {
-    "pointwise_initializer": "glorot_uniform",
-    "bias_initializer": "zeros",
-    "pointwise_regularizer": None,
-    "bias_regularizer": None,
-    "pointwise_constraint": None,
-    "bias_constraint": None,
-}
 
 
 class SeparableConv2D(_Depthwise):
@@ -180,13 +139,7 @@ class SeparableConv2D(_Depthwise):
     ):
         name = "SeparableConv2D"
         _channels_last(data_format, name)
-        for key, default in _SEPARABLE_FIXED.items():
-            value = kwargs.pop(key, default)
-            if value not in (None, default):
-                raise NotImplementedError(
-                    f"{name}: {key}={value!r} is not supported yet (only {default!r})"
-                )
-        self._weight_options = _depthwise_options(name, kwargs)
+        self._weight_options = WeightOptions(name, kwargs, weights=_SEPARABLE)
         super().__init__(**kwargs)
         self._window(kernel_size, strides, padding, dilation_rate)
         self.filters = _positive(filters, "filters", name)
@@ -214,20 +167,10 @@ class SeparableConv2D(_Depthwise):
         return (input_shape[0], h, w, self.filters)
 
     def get_config(self) -> dict:
-        depthwise = _depthwise_config(self._weight_options)
         return {
             **super().get_config(),
             "depth_multiplier": self.depth_multiplier,
             "filters": self.filters,
             **self._window_config(),
-            "depthwise_initializer": depthwise["depthwise_initializer"],
-            "pointwise_initializer": initializers.serialize(initializers.get("glorot_uniform")),
-            "bias_initializer": initializers.serialize(initializers.get("zeros")),
-            "depthwise_regularizer": depthwise["depthwise_regularizer"],
-            "pointwise_regularizer": None,
-            "bias_regularizer": None,
-            "activity_regularizer": None,
-            "depthwise_constraint": None,
-            "pointwise_constraint": None,
-            "bias_constraint": None,
+            **self._weight_options.config(),
         }
