@@ -101,13 +101,13 @@ class _Augment(Layer):
     def _core(self) -> Any:
         raise NotImplementedError
 
-    def __call__(self, x: Any, training: bool = False) -> Any:
+    def __call__(self, x: Any, training: Any = None) -> Any:
         if isinstance(x, dict):
             raise NotImplementedError(
                 f"{type(self).__name__}: dict inputs (images with labels, bounding boxes or "
                 "segmentation masks) are not supported; pass the images alone"
             )
-        return super().__call__(x, training=bool(training))  # None: inference, as in Keras
+        return super().__call__(x, training=training)
 
     def get_config(self) -> dict:
         return {**super().get_config(), "seed": self.seed, "data_format": "channels_last"}

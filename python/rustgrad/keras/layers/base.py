@@ -9,6 +9,7 @@ import numpy as np
 
 from rustgrad import _core
 from rustgrad.keras import regularizers
+from rustgrad.keras.layers import call_context
 from rustgrad.keras.layers.naming import auto_name as _auto_name
 from rustgrad.keras.layers.naming import snake as _snake
 from rustgrad.keras.layers.node import KerasTensor, Node, is_symbolic
@@ -179,9 +180,10 @@ class Layer(VariablesMixin, CustomLayerMixin):
             np.copyto(t, v)
 
     # ---- calls -----------------------------------------------------------------------------
-    def __call__(self, x: Any, training: bool = False) -> Any:
+    def __call__(self, x: Any, training: Any = None) -> Any:
         if is_symbolic(x):
             return self._call_symbolic(x)
+        training = call_context.resolve(training)
         if self._is_custom():
             return self._call_custom(x, training)
         if not self.built:
@@ -191,7 +193,7 @@ class Layer(VariablesMixin, CustomLayerMixin):
                 self.build((None, *np.shape(_values(x))[1:]))
         if self._multi_input:
             x = [t if isinstance(t, _core.Tensor) else _core.Tensor(_values(t)) for t in x]
-        out = self.core(x, training=training)
+        out = self.core(x, training=bool(training))
         if self.activity_regularizer is not None:  # Keras 3: the penalty / batch size, in Rust
             penalty = self.core.activity_penalty(out)
             self._activity_losses = [] if penalty is None else [penalty]

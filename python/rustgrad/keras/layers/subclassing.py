@@ -12,6 +12,7 @@ import numpy as np
 from rustgrad import _core
 from rustgrad.autograd import no_grad
 from rustgrad.keras import constraints, initializers, regularizers
+from rustgrad.keras.layers import call_context
 from rustgrad.keras.layers.node import KerasTensor, Node
 
 INITIALIZERS = initializers.NAMES
@@ -192,7 +193,12 @@ class CustomLayerMixin:
             self.build(shape)
             self._built_custom = True
         self._added_losses = []
-        out = self.call(x, training=training) if accepts_training(self.call) else self.call(x)
+        training = call_context.resolve(training)
+        with call_context.scope(training):
+            if training is not None and accepts_training(self.call):
+                out = self.call(x, training=training)
+            else:  # as Keras: the call's own default when no one says
+                out = self.call(x)
         reg = getattr(self, "activity_regularizer", None)
         if reg is not None:  # Keras 3: the penalty of each output / its batch size
             self._activity_losses = [

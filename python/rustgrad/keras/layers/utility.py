@@ -181,7 +181,7 @@ class GlobalMaxPooling2D(_GlobalPooling):
 class GlobalAveragePooling1D(_GlobalPooling):
     """Mean over steps: (batch, steps, c) -> (batch, c)."""
 
-    def __call__(self, x: Any, training: bool = False, mask: Any = None) -> Any:
+    def __call__(self, x: Any, training: Any = None, mask: Any = None) -> Any:
         if mask is not None:
             raise NotImplementedError("GlobalAveragePooling1D: mask is not supported")
         return super().__call__(x, training=training)

@@ -16,6 +16,7 @@ import numpy as np
 from rustgrad.keras import _compile, _summary, optimizers, saving, training
 from rustgrad.keras._on_batch import OnBatchMixin
 from rustgrad.keras.custom_step import StepMixin
+from rustgrad.keras.layers import call_context
 from rustgrad.keras.layers.base import Layer
 from rustgrad.keras.layers.naming import auto_name, snake
 from rustgrad.keras.layers.node import is_symbolic
@@ -282,18 +283,19 @@ class Model(OnBatchMixin, StepMixin, Layer):
         """The model's outputs for x: a float32 array, or a list (dict) of them for several."""
         return training.predict(self, x, batch_size, verbose, **kwargs)
 
-    def __call__(self, x: Any, training: bool = False) -> Any:
+    def __call__(self, x: Any, training: Any = None) -> Any:
         """On KerasTensors: the model used as a layer. On data: the forward pass as rustgrad
         Tensors that record the graph (call .backward() on a loss)."""
         if is_symbolic(x):
             if self._is_custom():
                 return self._call_symbolic_custom(x, list(x) if isinstance(x, list) else [x])
             return self._call_symbolic(x)
+        training = call_context.resolve(training)
         if self._is_custom():
             out = self._call_custom(x, training)
             subclassed.record_shapes(self, out)
             return out
-        return self._call_data(x, training)
+        return self._call_data(x, bool(training))
 
     def _call_data(self, x: Any, training: bool) -> Any:
         return self._engine().forward(x, training=training)
