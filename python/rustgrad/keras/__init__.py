@@ -15,6 +15,7 @@ from rustgrad.keras import (
     ops,
     optimizers,
     regularizers,
+    saving,
     utils,
 )
 from rustgrad.keras.layers import Input
@@ -36,5 +37,6 @@ __all__ = [
     "ops",
     "optimizers",
     "regularizers",
+    "saving",
     "utils",
 ]

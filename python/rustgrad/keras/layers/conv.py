@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from rustgrad import _core
+from rustgrad.keras import initializers
 from rustgrad.keras.layers.base import Layer
 from rustgrad.keras.layers.core import Dropout, resolve_activation
 from rustgrad.keras.layers.variables import named_weight
@@ -132,6 +133,25 @@ class Conv2D(Layer):
         )
         return (input_shape[0], h, w, self.filters)
 
+    def get_config(self) -> dict:
+        options = self._weight_options.config()
+        return {
+            **super().get_config(),
+            "filters": self.filters,
+            "kernel_size": self.kernel_size,
+            "strides": self.strides,
+            "padding": self.padding,
+            "data_format": "channels_last",
+            "dilation_rate": self.dilation_rate,
+            "groups": 1,
+            "activation": self.activation,
+            "use_bias": self.use_bias,
+            **options,
+            "activity_regularizer": None,
+            "kernel_constraint": None,
+            "bias_constraint": None,
+        }
+
 
 class _Pooling2D(Layer):
     _average = False
@@ -164,6 +184,15 @@ class _Pooling2D(Layer):
         h, w = _window_out(self, input_shape, self.pool_size, self.strides, (1, 1), self.padding)
         return (input_shape[0], h, w, input_shape[3])
 
+    def get_config(self) -> dict:
+        return {
+            **super().get_config(),
+            "pool_size": self.pool_size,
+            "padding": self.padding,
+            "strides": self.strides,
+            "data_format": "channels_last",
+        }
+
 
 class MaxPooling2D(_Pooling2D):
     """Maximum over pool_size windows; strides default to pool_size."""
@@ -189,6 +218,9 @@ class GlobalAveragePooling2D(Layer):
 
     def compute_output_shape(self, input_shape: tuple) -> tuple:
         return (input_shape[0], input_shape[-1])
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "data_format": "channels_last", "keepdims": False}
 
 
 class BatchNormalization(Layer):
@@ -217,7 +249,7 @@ class BatchNormalization(Layer):
             ("moving_mean_initializer", "zeros"),
             ("moving_variance_initializer", "ones"),
         ):
-            if kwargs.pop(key, default) != default:
+            if not initializers.is_default(kwargs.pop(key, default), default):
                 raise ValueError(f"BatchNormalization: only {key}={default!r} is supported")
         super().__init__(**kwargs)
         if axis not in (-1,) or not center or not scale:
@@ -234,6 +266,29 @@ class BatchNormalization(Layer):
             )
         return _core.Layer.batch_normalization(int(input_shape[-1]), self.momentum, self.epsilon)
 
+    def get_config(self) -> dict:
+        init = lambda name: initializers.serialize(initializers.get(name))
+        return {
+            **super().get_config(),
+            "axis": self.axis,
+            "momentum": self.momentum,
+            "epsilon": self.epsilon,
+            "center": True,
+            "scale": True,
+            "beta_initializer": init("zeros"),
+            "gamma_initializer": init("ones"),
+            "moving_mean_initializer": init("zeros"),
+            "moving_variance_initializer": init("ones"),
+            "beta_regularizer": None,
+            "gamma_regularizer": None,
+            "beta_constraint": None,
+            "gamma_constraint": None,
+            "synchronized": False,
+            "renorm": False,
+            "renorm_clipping": None,
+            "renorm_momentum": 0.99,
+        }
+
 
 class SpatialDropout2D(Dropout):
     """Dropout of whole channels: while training, each channel of each sample is zeroed with
@@ -247,6 +302,16 @@ class SpatialDropout2D(Dropout):
     def _make_core(self, input_shape: tuple) -> Any:
         _check_4d(self, input_shape)
         return _core.Layer.dropout(self.rate, self.seed, spatial=True)
+
+    def get_config(self) -> dict:
+        # Keras 3's SpatialDropout2D config, which has no `trainable` and a plain dtype name.
+        return {
+            "rate": self.rate,
+            "seed": self._seed_arg,
+            "name": self.name,
+            "dtype": "float32",
+            "data_format": "channels_last",
+        }
 
 
 class Reshape(Layer):
@@ -268,6 +333,9 @@ class Reshape(Layer):
     def _make_core(self, input_shape: tuple) -> Any:
         self.compute_output_shape(input_shape)
         return _core.Layer.reshape(list(self.target_shape))
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "target_shape": self.target_shape}
 
     def compute_output_shape(self, input_shape: tuple) -> tuple:
         size = math.prod(input_shape[1:])

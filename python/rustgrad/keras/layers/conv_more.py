@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from rustgrad import _core
+from rustgrad.keras import initializers
 from rustgrad.keras.layers.base import Layer
 from rustgrad.keras.layers.conv import _pair, _spatial_out
 from rustgrad.keras.layers.core import resolve_activation
@@ -91,7 +92,7 @@ class Conv1D(Layer):
     ):
         for key, ok in (("kernel_initializer", "glorot_uniform"), ("bias_initializer", "zeros")):
             init = kwargs.pop(key, ok)
-            if init not in (None, ok):
+            if init is not None and not initializers.is_default(init, ok):
                 raise NotImplementedError(f"Conv1D: {key}={init!r} is not supported")
         _channels_last(data_format, "Conv1D")
         if groups != 1:
@@ -139,8 +140,16 @@ class Conv1D(Layer):
             "padding": self.padding,
             "data_format": "channels_last",
             "dilation_rate": self.dilation_rate,
+            "groups": 1,
             "activation": self.activation,
             "use_bias": self.use_bias,
+            "kernel_initializer": initializers.serialize(initializers.get("glorot_uniform")),
+            "bias_initializer": initializers.serialize(initializers.get("zeros")),
+            "kernel_regularizer": None,
+            "bias_regularizer": None,
+            "activity_regularizer": None,
+            "kernel_constraint": None,
+            "bias_constraint": None,
         }
 
 

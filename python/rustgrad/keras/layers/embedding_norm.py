@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 
 from rustgrad import _core
+from rustgrad.keras import initializers
 from rustgrad.keras.layers.base import Layer
 from rustgrad.keras.layers.variables import named_weight
 
@@ -21,7 +22,10 @@ def _positive_int(value: Any, what: str, layer: str) -> int:
 
 def _only_default(kwargs: dict, key: str, default: Any, layer: str) -> None:
     value = kwargs.pop(key, default)
-    if value != default:
+    same = value == default or (
+        isinstance(default, str) and initializers.is_default(value, default)
+    )
+    if not same:
         raise NotImplementedError(f"{layer}: {key}={value!r} is not supported (only {default!r})")
 
 
@@ -47,7 +51,9 @@ class Embedding(Layer):
             raise NotImplementedError("Embedding: sparse=True is not supported")
         if kwargs.pop("lora_rank", None) is not None:
             raise NotImplementedError("Embedding: lora_rank is not supported")
-        if embeddings_initializer not in ("uniform", "random_uniform"):
+        if embeddings_initializer != "uniform" and not initializers.is_default(
+            embeddings_initializer, "random_uniform"
+        ):
             raise NotImplementedError(
                 f"Embedding: embeddings_initializer={embeddings_initializer!r} is not supported "
                 "(only 'uniform')"
@@ -74,8 +80,12 @@ class Embedding(Layer):
             **super().get_config(),
             "input_dim": self.input_dim,
             "output_dim": self.output_dim,
-            "embeddings_initializer": "uniform",
+            "embeddings_initializer": initializers.serialize(initializers.get("random_uniform")),
+            "embeddings_regularizer": None,
+            "activity_regularizer": None,
+            "embeddings_constraint": None,
             "mask_zero": self.mask_zero,
+            "quantization_config": None,
         }
 
 
@@ -144,4 +154,10 @@ class LayerNormalization(Layer):
             "center": self.center,
             "scale": self.scale,
             "rms_scaling": False,
+            "beta_initializer": initializers.serialize(initializers.get("zeros")),
+            "gamma_initializer": initializers.serialize(initializers.get("ones")),
+            "beta_regularizer": None,
+            "gamma_regularizer": None,
+            "beta_constraint": None,
+            "gamma_constraint": None,
         }
