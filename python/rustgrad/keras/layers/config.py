@@ -45,6 +45,32 @@ KERAS_ONLY_DEFAULTS: dict[str, Any] = {
 }
 
 
+_WEIGHT_OPTIONS = (
+    "kernel_initializer",
+    "bias_initializer",
+    "kernel_regularizer",
+    "bias_regularizer",
+    "activity_regularizer",
+    "kernel_constraint",
+    "bias_constraint",
+)
+# Options layers take through **kwargs and check themselves (weight_options.py, _only_default).
+_CHECKED_BY_LAYER = {
+    "Dense": _WEIGHT_OPTIONS,
+    "Conv2D": _WEIGHT_OPTIONS,
+    "Conv1D": ("kernel_initializer", "bias_initializer"),
+    "Embedding": ("embeddings_regularizer", "embeddings_constraint", "activity_regularizer"),
+    "LayerNormalization": (
+        "beta_initializer",
+        "gamma_initializer",
+        "beta_regularizer",
+        "gamma_regularizer",
+        "beta_constraint",
+        "gamma_constraint",
+    ),
+}
+
+
 def dtype_name(dtype: Any) -> str:
     """'float32' from a dtype given as None, a name or Keras' DTypePolicy dict."""
     if dtype is None:
@@ -70,6 +96,8 @@ def _parameters(cls: type) -> set[str]:
         names |= {p.name for p in params if p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL)}
         if not any(p.kind is p.VAR_KEYWORD for p in params):
             break  # this __init__ does not pass unknown keywords up the chain
+    for klass in cls.__mro__:
+        names |= set(_CHECKED_BY_LAYER.get(klass.__name__, ()))
     return names
 
 

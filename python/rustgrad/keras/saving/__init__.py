@@ -8,6 +8,7 @@ model_config.py the JSON configs."""
 
 from __future__ import annotations
 
+import io
 import os
 from pathlib import Path
 from typing import Any
@@ -76,7 +77,8 @@ def save_weights(model: Any, filepath: Any, overwrite: bool = True) -> None:
     path = Path(os.fspath(filepath))
     if path.exists() and not overwrite:
         raise FileExistsError(f"{path} exists and overwrite=False")
-    _files.atomic_write(path, lambda f: f.write(archive._weights_bytes(model, True)))
+    raw = h5_weights.sealed_file_bytes(lambda h5: h5_weights.write(model, h5))
+    _files.atomic_write(path, lambda f: f.write(raw))
 
 
 def load_weights(model: Any, filepath: Any, skip_mismatch: bool = False) -> None:
@@ -94,10 +96,14 @@ def load_weights(model: Any, filepath: Any, skip_mismatch: bool = False) -> None
         if not path.exists():
             raise FileNotFoundError(f"no weights file at {path}")
         source = f"load_weights('{path}')"
+        raw = path.read_bytes()
+        h5_weights.check_file_bytes(raw, source)
         try:
-            h5 = h5_weights.open_file(path, "r")
-        except OSError as e:
-            raise ValueError(f"{source}: not a readable HDF5 file (truncated or damaged?): {e}")
+            h5 = h5_weights.open_file(io.BytesIO(raw), "r")
+        except Exception as e:
+            raise ValueError(
+                f"{source}: not a readable HDF5 file (truncated, damaged or another format): {e}"
+            ) from e
         with h5:
             h5_weights.read(model, h5, source, load_optimizer=False)
     elif name.endswith((".h5", ".hdf5")):

@@ -74,7 +74,7 @@ def _members(path: Path) -> dict[str, bytes]:
             if missing:
                 raise ValueError(f"the archive has no {', '.join(missing)}")
             data = {n: z.read(n) for n in ("metadata.json", *_MEMBERS)}
-    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as e:
+    except Exception as e:  # zipfile raises zlib.error, EOFError, ... for damaged bytes
         raise ValueError(
             f"cannot read model from '{path}': {e} (truncated, damaged, or not a .keras file)"
         ) from e
@@ -95,7 +95,7 @@ def _members(path: Path) -> dict[str, bytes]:
 def _read_h5(model: Any, raw: bytes, source: str, load_optimizer: bool) -> None:
     try:
         h5 = h5_weights.open_file(io.BytesIO(raw), "r")
-    except OSError as e:
+    except Exception as e:
         raise ValueError(f"{source}: model.weights.h5 is not a readable HDF5 file: {e}") from e
     with h5:
         h5_weights.read(model, h5, source, load_optimizer=load_optimizer)
@@ -115,6 +115,8 @@ def load_model(
         raise ValueError(f"{source}: config.json is damaged: {e}") from e
     if not compile:
         config.pop("compile_config", None)
+    if not isinstance(config, dict):
+        raise ValueError(f"{source}: config.json does not hold a model config")
     model = serialization.deserialize_keras_object(
         config, custom_objects=custom_objects, safe_mode=safe_mode
     )

@@ -165,7 +165,10 @@ def optimizer_arrays(model: Any) -> list[np.ndarray]:
     engine_order = model.trainable_weights
     position = {id(w): i for i, w in enumerate(engine_order)}
     keras = keras_trainable(model)
-    for block in blocks(opt, state["slots"]):
+    present = blocks(opt, state["slots"])
+    if any(len(state["slots"].get(n) or []) != len(engine_order) for b in present for n in b):
+        return out  # no step yet: Keras' unbuilt optimizer has these two variables only
+    for block in present:
         for w in keras:
             for name in block:
                 value = state["slots"][name][position[id(w)]]

@@ -15,6 +15,37 @@ from rustgrad.keras.saving import h5_layout
 __all__ = ["read", "write"]
 
 SEAL = "rustgrad_sha256"
+# A standalone .weights.h5 also carries the SHA-256 of its bytes in HDF5's user block (the
+# first 512 bytes, which HDF5 readers skip), so a change to any byte past it is found.
+USERBLOCK = 512
+_MARK = b"rustgrad-sha256:"
+
+
+def sealed_file_bytes(write_into: Any) -> bytes:
+    """The bytes of an HDF5 file made by `write_into(h5)`, its user block holding the seal."""
+    import io
+
+    buf = io.BytesIO()
+    with _h5py().File(buf, "w", userblock_size=USERBLOCK) as h5:
+        write_into(h5)
+    raw = buf.getvalue()
+    head = _MARK + hashlib.sha256(raw[USERBLOCK:]).hexdigest().encode()
+    return head + raw[len(head) : USERBLOCK] + raw[USERBLOCK:]
+
+
+def check_file_bytes(raw: bytes, source: str) -> None:
+    """Refuse a sealed file whose bytes changed (files without the seal pass)."""
+    n = len(_MARK)
+    if raw[:n] != _MARK:
+        return
+    if (
+        len(raw) <= USERBLOCK
+        or hashlib.sha256(raw[USERBLOCK:]).hexdigest().encode() != raw[n : n + 64]
+    ):
+        raise ValueError(
+            f"{source}: the file is damaged: its SHA-256 differs from the one it was written "
+            "with (a changed, truncated or partly overwritten copy)"
+        )
 
 
 def _h5py() -> Any:
@@ -139,7 +170,20 @@ def _optimizer_state(model: Any, h5: Any, source: str) -> Any:
 
 
 def read(model: Any, h5: Any, source: str, load_optimizer: bool = True) -> None:
-    """Load `h5` (an open h5py File) into the model; unchanged unless everything fits."""
+    """Load `h5` (an open h5py File) into the model; unchanged unless everything fits. A file
+    h5py cannot read through is refused as damaged, naming it."""
+    try:
+        _read(model, h5, source, load_optimizer)
+    except (ValueError, NotImplementedError):
+        raise
+    except Exception as e:
+        raise ValueError(
+            f"{source}: cannot read the HDF5 weights ({type(e).__name__}: {e}); the file is "
+            "truncated, damaged or not a Keras weights file"
+        ) from e
+
+
+def _read(model: Any, h5: Any, source: str, load_optimizer: bool) -> None:
     sealed = h5.attrs.get(SEAL)
     if sealed is not None:
         sealed = sealed.decode() if isinstance(sealed, bytes) else str(sealed)
