@@ -85,7 +85,7 @@ def test_functional_config_is_keras_json_and_rebuilds_the_same_graph():
     histories = [n["args"][0]["config"]["keras_history"] for n in shared_calls]
     assert histories[0] == ["a", 0, 0]
     assert histories[1][0].startswith("dense")
-    concat = entries[[n for n in entries if n.startswith("concatenate")][0]]["inbound_nodes"][0]
+    concat = entries[next(n for n in entries if n.startswith("concatenate"))]["inbound_nodes"][0]
     assert [t["config"]["keras_history"][:2] for t in concat["args"][0]] == [
         ["shared", 0],
         ["shared", 1],

@@ -116,7 +116,7 @@ def load_model(
     if not compile:
         config.pop("compile_config", None)
     if not isinstance(config, dict):
-        raise ValueError(f"{source}: config.json does not hold a model config")
+        raise ValueError(f"{source}: config.json does not hold a model config")  # noqa: TRY004
     model = serialization.deserialize_keras_object(
         config, custom_objects=custom_objects, safe_mode=safe_mode
     )
