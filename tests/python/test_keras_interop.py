@@ -4,6 +4,8 @@ continues from Keras' optimizer state (one more step on each side gives the same
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 from keras_interop_helpers import MODELS, keras_python, models_namespace, run_keras
 from rustgrad import keras
@@ -103,3 +105,107 @@ def test_keras_files_open_in_rustgrad_and_fit_continues(tmp_path):
     after = np.load(tmp_path / "keras_after.npz")
     for i, w in enumerate(fun.get_weights()):  # the momentum Keras saved was picked up
         np.testing.assert_allclose(w, after[f"arr_{i}"], atol=1e-5, err_msg=f"weight {i}")
+
+
+# Each built-in layer both libraries have, constructed the same way on both sides.
+LAYER_SPECS = [
+    "L.Dense(3)",
+    "L.Dense(3, activation='relu', use_bias=False, kernel_regularizer='l2')",
+    "L.Dense(2, kernel_initializer='he_normal', bias_initializer='ones')",
+    "L.Conv2D(2, 3)",
+    "L.Conv2D(4, (3, 2), strides=2, padding='same', dilation_rate=1, activation='tanh')",
+    "L.Conv1D(2, 3, padding='same', strides=2)",
+    "L.MaxPooling2D()",
+    "L.MaxPooling2D((3, 3), strides=1, padding='same')",
+    "L.AveragePooling2D(2)",
+    "L.MaxPooling1D()",
+    "L.AveragePooling1D(2)",
+    "L.GlobalAveragePooling2D()",
+    "L.GlobalMaxPooling2D()",
+    "L.GlobalAveragePooling1D()",
+    "L.GlobalMaxPooling1D()",
+    "L.BatchNormalization()",
+    "L.BatchNormalization(momentum=0.9, epsilon=1e-4)",
+    "L.LayerNormalization()",
+    "L.LayerNormalization(axis=[1, 2], epsilon=1e-5, center=False)",
+    "L.Embedding(10, 3)",
+    "L.Dropout(0.5)",
+    "L.Dropout(0.2, seed=3)",
+    "L.SpatialDropout2D(0.2)",
+    "L.GaussianNoise(0.1)",
+    "L.GaussianDropout(0.1)",
+    "L.Flatten()",
+    "L.Reshape((2, -1))",
+    "L.Permute((2, 1))",
+    "L.RepeatVector(3)",
+    "L.Activation('relu')",
+    "L.ReLU()",
+    "L.ReLU(max_value=6.0, negative_slope=0.1)",
+    "L.LeakyReLU()",
+    "L.ELU()",
+    "L.PReLU()",
+    "L.Softmax()",
+    "L.UpSampling2D()",
+    "L.ZeroPadding2D()",
+    "L.ZeroPadding2D(((1, 2), (0, 1)))",
+    "L.Cropping2D(((1, 0), (2, 1)))",
+    "L.Rescaling(0.5)",
+    "L.Identity()",
+    "L.ActivityRegularization()",
+    "L.Add()",
+    "L.Subtract()",
+    "L.Multiply()",
+    "L.Average()",
+    "L.Maximum()",
+    "L.Minimum()",
+    "L.Concatenate()",
+    "L.Concatenate(axis=1)",
+    "L.InputLayer(shape=(4,))",
+]
+
+KERAS_CONFIGS = """
+import json, sys, keras
+L = keras.layers
+print(json.dumps([eval(s).get_config() for s in json.loads(sys.argv[1])]))
+"""
+
+
+def _comparable(config: dict) -> dict:
+    out = json.loads(json.dumps(config))
+    out.pop("name", None)
+    return out
+
+
+def test_every_layer_config_equals_keras_and_loads_from_keras():
+    got = json.loads(run_keras(KERAS_CONFIGS, json.dumps(LAYER_SPECS)))
+    L = keras.layers
+    mismatches = []
+    for spec, want in zip(LAYER_SPECS, got):
+        layer = eval(spec)
+        if _comparable(layer.get_config()) != _comparable(want):
+            mismatches.append((spec, layer.get_config(), want))
+        rebuilt = type(layer).from_config(want)
+        assert _comparable(rebuilt.get_config()) == _comparable(want), spec
+    assert not mismatches, "\n".join(
+        f"{s}:\n  rustgrad {a}\n  keras    {b}" for s, a, b in mismatches
+    )
+
+
+KERAS_WEIGHTS = (
+    MODELS
+    + """
+import sys, numpy as np, keras
+img, lab, ids, feats, target = data(np)
+m = sequential(keras)
+m.load_weights(sys.argv[1])
+np.save(sys.argv[2], m.predict(img, verbose=0))
+"""
+)
+
+
+def test_weights_h5_files_load_into_keras(tmp_path):
+    keras_python()
+    m, x = _trained("sequential")
+    m.save_weights(tmp_path / "seq.weights.h5")
+    run_keras(KERAS_WEIGHTS, str(tmp_path / "seq.weights.h5"), str(tmp_path / "pred.npy"))
+    np.testing.assert_allclose(np.load(tmp_path / "pred.npy"), m.predict(x), atol=1e-5)
