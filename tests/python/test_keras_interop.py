@@ -178,10 +178,9 @@ def _comparable(config: dict) -> dict:
 
 def test_every_layer_config_equals_keras_and_loads_from_keras():
     got = json.loads(run_keras(KERAS_CONFIGS, json.dumps(LAYER_SPECS)))
-    L = keras.layers
     mismatches = []
     for spec, want in zip(LAYER_SPECS, got):
-        layer = eval(spec)
+        layer = eval(spec, {"L": keras.layers})
         if _comparable(layer.get_config()) != _comparable(want):
             mismatches.append((spec, layer.get_config(), want))
         rebuilt = type(layer).from_config(want)
