@@ -196,5 +196,5 @@ def load_weights(model: Any, filepath: Any) -> None:
     """`load_weights('x.h5')`: tf.keras 2's weights file (or a full model file's weights)."""
     h5, path = _open(filepath)
     with h5:
-        group = h5["model_weights"] if "model_weights" in h5 else h5
+        group = h5.get("model_weights", h5)
         _assign(model, group, f"load_weights('{path}')")
