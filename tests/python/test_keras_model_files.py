@@ -203,3 +203,27 @@ def test_save_refuses_what_it_cannot_write(tmp_path):
         m.save(tmp_path / "m.keras", overwrite=False)
     with pytest.raises(NotImplementedError, match="skip_mismatch"):
         m.load_weights(tmp_path / "m.keras", skip_mismatch=True)
+
+
+def test_model_checkpoint_writes_keras_archives_and_weights_h5(tmp_path):
+    x, y = _data()
+    m = _model()
+    m.fit(
+        x,
+        y,
+        epochs=2,
+        verbose=0,
+        callbacks=[
+            keras.callbacks.ModelCheckpoint(str(tmp_path / "m{epoch}.keras")),
+            keras.callbacks.ModelCheckpoint(
+                str(tmp_path / "w{epoch}.weights.h5"), save_weights_only=True
+            ),
+        ],
+    )
+    loaded = keras.models.load_model(tmp_path / "m2.keras")
+    np.testing.assert_allclose(loaded.predict(x), m.predict(x), atol=1e-6)
+    other = _model()
+    other.load_weights(tmp_path / "w2.weights.h5")
+    np.testing.assert_allclose(other.predict(x), m.predict(x), atol=1e-6)
+    with pytest.raises(ValueError, match="weights.h5"):
+        keras.callbacks.ModelCheckpoint(str(tmp_path / "m.keras"), save_weights_only=True)
