@@ -131,6 +131,7 @@ def keras_module(obj: Any) -> str:
     if not mod.startswith("rustgrad.keras."):
         return mod
     part = mod.split(".")[2]
+    part = {"_metrics_more": "metrics", "_losses_more": "losses"}.get(part, part)
     if part == "optimizers" and mod.endswith("schedules"):
         return "keras.optimizers.schedules"
     return f"keras.{part}" if part in _MODULES else "keras"
