@@ -41,7 +41,9 @@ s.compile(keras.optimizers.Adam(0.01), "sparse_categorical_crossentropy", metric
 s.fit(img, lab, batch_size=8, epochs=2, verbose=0)
 s.save(folder + "/seq.keras")
 f = functional(keras)
-f.compile(keras.optimizers.SGD(0.05, momentum=0.9), "mse")
+lr = keras.optimizers.schedules.ExponentialDecay(0.05, 10, 0.9)
+f.compile(keras.optimizers.SGD(lr, momentum=0.9), keras.losses.MeanSquaredError(name="mse_obj"),
+          metrics=[keras.metrics.MeanAbsoluteError()])
 f.fit([ids, feats], target, batch_size=8, epochs=2, verbose=0)
 f.save(folder + "/fun.keras")
 np.savez(folder + "/keras_out.npz", seq=s.predict(img, verbose=0),
@@ -100,6 +102,8 @@ def test_keras_files_open_in_rustgrad_and_fit_continues(tmp_path):
 
     fun = keras.models.load_model(tmp_path / "fun.keras")
     assert fun.input_names == ["ids", "feats"]
+    assert isinstance(fun.loss, keras.losses.MeanSquaredError) and fun.loss.name == "mse_obj"
+    assert isinstance(fun.optimizer._base_lr(), keras.optimizers.schedules.ExponentialDecay)
     np.testing.assert_allclose(fun.predict([ids, feats]), want["fun"], atol=1e-5)
     fun.fit([ids, feats], target, batch_size=16, epochs=1, shuffle=False, verbose=0)
     after = np.load(tmp_path / "keras_after.npz")

@@ -3,7 +3,7 @@
 made from the container ("layers") and the snake_case class name made unique (dense, dense_1, ...)
 in Keras' layer order, attributes by name for custom layers and subclassed models; each object
 is visited once (a shared layer under its first path). `optimizer/vars` holds the iteration
-count, the learning rate, then the optimizer's slots in Keras' variable order."""
+count, the learning rate (unless it is a schedule), then the optimizer's slots in Keras' order."""
 
 from __future__ import annotations
 
@@ -154,12 +154,21 @@ def _nadam_u_product(optimizer: Any, iterations: int) -> float:
     return u
 
 
+def has_lr_variable(optimizer: Any) -> bool:
+    """Keras keeps the learning rate as a variable unless it is a schedule (computed per step)."""
+    from rustgrad.keras.optimizers.schedules import LearningRateSchedule
+
+    return not isinstance(optimizer._base_lr(), LearningRateSchedule)
+
+
 def optimizer_arrays(model: Any) -> list[np.ndarray]:
     """`optimizer/vars/0..` of the model's optimizer, as Keras 3 writes them."""
     opt = model.optimizer
     state = model._engine().optimizer_state() if model._core_compiled else None
     iterations = int(opt.iterations)
-    out = [np.array(iterations, np.int64), np.array(float(opt.lr_at(iterations)), np.float32)]
+    out = [np.array(iterations, np.int64)]
+    if has_lr_variable(opt):
+        out.append(np.array(float(opt.lr_at(iterations)), np.float32))
     if state is None:
         return out
     engine_order = model.trainable_weights
@@ -167,7 +176,7 @@ def optimizer_arrays(model: Any) -> list[np.ndarray]:
     keras = keras_trainable(model)
     present = blocks(opt, state["slots"])
     if any(len(state["slots"].get(n) or []) != len(engine_order) for b in present for n in b):
-        return out  # no step yet: Keras' unbuilt optimizer has these two variables only
+        return out  # no step yet: Keras' unbuilt optimizer has no slot variables
     for block in present:
         for w in keras:
             for name in block:

@@ -143,8 +143,9 @@ def _optimizer_state(model: Any, h5: Any, source: str) -> Any:
     position = {id(w): i for i, w in enumerate(model.trainable_weights)}
     blocks = h5_layout.blocks(opt, template["slots"])
     extra = 1 if type(opt).__name__ == "Nadam" else 0
-    want = 2 + sum(len(b) for b in blocks) * len(keras) + extra
-    if len(values) == 2 and want > 2:
+    head = 1 + h5_layout.has_lr_variable(opt)  # iteration (and learning_rate)
+    want = head + sum(len(b) for b in blocks) * len(keras) + extra
+    if len(values) == head and want > head:
         return int(values[0]), None  # a file saved before the first step: no slots yet
     if len(values) != want:
         raise ValueError(
@@ -154,7 +155,7 @@ def _optimizer_state(model: Any, h5: Any, source: str) -> Any:
     slots = {k: list(v) for k, v in template["slots"].items()}
     for name in {k for b in blocks for k in b}:
         slots[name] = [None] * len(keras)
-    at = 2
+    at = head
     for block in blocks:
         for w in keras:
             for name in block:
