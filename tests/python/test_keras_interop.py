@@ -212,3 +212,37 @@ def test_weights_h5_files_load_into_keras(tmp_path):
     m.save_weights(tmp_path / "seq.weights.h5")
     run_keras(KERAS_WEIGHTS, str(tmp_path / "seq.weights.h5"), str(tmp_path / "pred.npy"))
     np.testing.assert_allclose(np.load(tmp_path / "pred.npy"), m.predict(x), atol=1e-5)
+
+
+KERAS_ROUND_TRIP = """
+import sys, numpy as np, keras
+m = keras.models.load_model(sys.argv[1])
+x = np.load(sys.argv[2])
+np.save(sys.argv[3], m.predict(x, verbose=0))
+m.save(sys.argv[4])
+"""
+
+
+def test_nested_models_go_to_keras_and_back(tmp_path):
+    keras_python()
+    L = keras.layers
+    np.random.seed(5)
+    inner = keras.Sequential(
+        [keras.Input((4,)), L.Dense(3, activation="relu"), L.Dense(3)], name="inner"
+    )
+    fin = keras.Input((3,), name="fin")
+    sub = keras.Model(fin, L.Dense(3, name="fd")(fin), name="subf")
+    a = keras.Input((4,), name="a")
+    h = inner(a)
+    m = keras.Model(a, L.Dense(2)(L.Add()([h, sub(h)])))
+    m.compile("adam", "mse")
+    x = np.random.rand(8, 4).astype("f4")
+    m.fit(x, np.random.rand(8, 2).astype("f4"), verbose=0)
+    m.save(tmp_path / "nest.keras")
+    np.save(tmp_path / "x.npy", x)
+    paths = [tmp_path / n for n in ("nest.keras", "x.npy", "pred.npy", "back.keras")]
+    run_keras(KERAS_ROUND_TRIP, *map(str, paths))
+    np.testing.assert_allclose(np.load(tmp_path / "pred.npy"), m.predict(x), atol=1e-5)
+    back = keras.models.load_model(tmp_path / "back.keras")
+    np.testing.assert_allclose(back.predict(x), m.predict(x), atol=1e-5)
+    assert [la.name for la in back.layers] == [la.name for la in m.layers]
