@@ -1,5 +1,8 @@
 # The README's commands. Each target sets up what it needs, so a fresh clone runs any of them directly.
 VENV        ?= .venv
+# Real Keras 3 (jax backend, CPU) for the interop tests, kept out of the project's venv (~700 MB).
+VENV_KERAS  ?= .venv-keras
+export RUSTGRAD_KERAS_PYTHON ?= $(abspath $(VENV_KERAS))/bin/python
 PY          := $(VENV)/bin/python
 PIP         := $(VENV)/bin/pip
 SHARED_DATA := $(abspath ../shared/datasets)
@@ -17,7 +20,13 @@ $(PY):
 
 $(VENV)/.deps: $(PY) pyproject.toml Makefile
 	$(PIP) install -q --upgrade pip
-	$(PIP) install -q "maturin>=1.5,<2" "numpy>=1.22" "pytest>=7" "hypothesis>=6" "ruff>=0.5" "matplotlib>=3.5" "pydot>=1.4" "tensorboardX>=2.6" "tensorboard>=2.10" "onnx>=1.13" "onnxruntime>=1.14"
+	$(PIP) install -q "maturin>=1.5,<2" "numpy>=1.22" "pytest>=7" "hypothesis>=6" "ruff>=0.5" "matplotlib>=3.5" "pydot>=1.4" "tensorboardX>=2.6" "tensorboard>=2.10" "h5py>=3.1" "onnx>=1.13" "onnxruntime>=1.14"
+	@touch $@
+
+$(VENV_KERAS)/.deps: Makefile
+	python3 -m venv $(VENV_KERAS)
+	$(VENV_KERAS)/bin/pip install -q --upgrade pip
+	$(VENV_KERAS)/bin/pip install -q keras jax scipy h5py
 	@touch $@
 
 system-deps: ## Debian packages the tests use (Fashion-MNIST, Graphviz); skipped when not root
@@ -39,7 +48,7 @@ build: setup ## same as setup
 demo: setup ## the main job: train the tutorial's MNIST model (EPOCHS=n)
 	$(PY) examples/demo.py --epochs $(EPOCHS)
 
-test: setup system-deps test-rust test-python ## cargo test + pytest (installs what it needs first)
+test: setup system-deps $(VENV_KERAS)/.deps test-rust test-python ## cargo test + pytest (installs what it needs first)
 
 test-rust:
 	cargo test --quiet
@@ -63,4 +72,4 @@ fmt: $(VENV)/.deps
 
 clean:
 	cargo clean
-	rm -rf $(VENV)
+	rm -rf $(VENV) $(VENV_KERAS)

@@ -66,8 +66,10 @@ def test_names_aliases_get_serialize_round_trip():
     c = constraints.MinMaxNorm(0.1, 3.0, 0.5, axis=[0, 1, 2])
     s = constraints.serialize(c)
     assert s == {
+        "module": "keras.constraints",
         "class_name": "MinMaxNorm",
         "config": {"min_value": 0.1, "max_value": 3.0, "rate": 0.5, "axis": [0, 1, 2]},
+        "registered_name": None,
     }
     back = constraints.deserialize(s)
     assert isinstance(back, constraints.MinMaxNorm) and back.get_config() == c.get_config()
@@ -229,8 +231,10 @@ def test_layer_configs_round_trip_constraints():
     d = layers.Dense(3, kernel_constraint=constraints.MaxNorm(2.5), bias_constraint="non_neg")
     cfg = d.get_config()
     assert cfg["kernel_constraint"] == {
+        "module": "keras.constraints",
         "class_name": "MaxNorm",
         "config": {"max_value": 2.5, "axis": 0},
+        "registered_name": None,
     }
     assert cfg["bias_constraint"]["class_name"] == "NonNeg"
     d2 = layers.Dense.from_config(cfg) if hasattr(layers.Dense, "from_config") else None

@@ -16,6 +16,7 @@ from rustgrad.keras import (
     ops,
     optimizers,
     regularizers,
+    saving,
     utils,
 )
 from rustgrad.keras.layers import Input
@@ -38,5 +39,6 @@ __all__ = [
     "ops",
     "optimizers",
     "regularizers",
+    "saving",
     "utils",
 ]

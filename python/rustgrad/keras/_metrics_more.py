@@ -132,6 +132,8 @@ class AUC(_Confusion):
     1 + 1e-7 at the ends), summed as Keras: 'interpolation' (trapezoids for ROC, Davis &
     Goadrich's interpolation for PR), 'minoring' or 'majoring'."""
 
+    _config_skip = ("thresholds",)  # the ones it computes; Keras writes num_thresholds
+
     def __init__(
         self,
         num_thresholds: int = 200,

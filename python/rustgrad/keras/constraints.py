@@ -203,7 +203,12 @@ def get(identifier: Any) -> Any:
 def serialize(constraint: Any) -> Any:
     if constraint is None:
         return None
-    return {"class_name": type(constraint).__name__, "config": constraint.get_config()}
+    return {
+        "module": "keras.constraints",
+        "class_name": type(constraint).__name__,
+        "config": constraint.get_config(),
+        "registered_name": None,
+    }
 
 
 def core_spec(constraint: Any) -> tuple | None:

@@ -173,7 +173,7 @@ def _preset(name: str, scale: float, mode: str, distribution: str) -> type:
         VarianceScaling.__init__(self, scale, mode, distribution, seed)
 
     def get_config(self) -> dict:
-        return {"seed": self.seed}
+        return {"seed": self.seed, "input_axes": None, "output_axes": None}  # Keras 3.15's keys
 
     doc = f"VarianceScaling(scale={scale}, mode='{mode}', distribution='{distribution}')."
     attrs = {"__init__": __init__, "get_config": get_config, "__doc__": doc}
@@ -259,7 +259,11 @@ def get(identifier: Any) -> Initializer:
         cls = _BY_CLASS.get(identifier["class_name"]) or _BY_NAME.get(identifier["class_name"])
         if cls is None:
             raise ValueError(f"unknown initializer {identifier['class_name']!r}")
-        return cls.from_config(identifier.get("config", {}))
+        config = dict(identifier.get("config") or {})
+        for key in ("input_axes", "output_axes"):  # Keras 3.15's fan axes: only the default
+            if config.pop(key, None) is not None:
+                raise NotImplementedError(f"{identifier['class_name']}: {key} is not supported")
+        return cls.from_config(config)
     if isinstance(identifier, str):
         cls = _BY_NAME.get(identifier.lower()) or _BY_CLASS.get(identifier)
         if cls is None:
@@ -273,4 +277,20 @@ def get(identifier: Any) -> Initializer:
 
 
 def serialize(initializer: Initializer) -> dict:
-    return {"class_name": type(initializer).__name__, "config": initializer.get_config()}
+    """Keras 3's form: {"module", "class_name", "config", "registered_name"}."""
+    return {
+        "module": "keras.initializers",
+        "class_name": type(initializer).__name__,
+        "config": initializer.get_config(),
+        "registered_name": None,
+    }
+
+
+def is_default(value: Any, default: str) -> bool:
+    """Whether `value` (a name, a config dict or an instance) is the initializer `default` with
+    its default arguments, e.g. is_default({"class_name": "Zeros", ...}, "zeros")."""
+    try:
+        got, want = get(value), get(default)
+    except (ValueError, NotImplementedError):
+        return False
+    return type(got) is type(want) and got.get_config() == want.get_config()

@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 
 from rustgrad import _core
+from rustgrad.keras import _config_args
 
 EPSILON = 1e-7  # Keras' clip for probability inputs
 
@@ -140,7 +141,17 @@ class Loss:
         )
 
     def get_config(self) -> dict:
-        return {"name": self.name, "reduction": self.reduction, **self.core_kwargs()}
+        """Keras 3's keys: name, reduction, then the constructor's own arguments."""
+        config = _config_args.init_config(
+            self, {"name": self.name, "reduction": self.reduction}, Loss
+        )
+        if "label_smoothing" in config and "axis" not in config:
+            config["axis"] = -1  # Keras' cross-entropies write their (class) axis
+        return config
+
+    @classmethod
+    def from_config(cls, config: dict) -> Loss:
+        return _config_args.from_init_config(cls, config)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.get_config()})"

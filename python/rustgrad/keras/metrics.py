@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 
 from rustgrad import _core
+from rustgrad.keras import _config_args
 from rustgrad.keras._names import unknown_name
 
 __all__ = [
@@ -46,6 +47,14 @@ class Metric:
         self.name = name or self.core_name or _snake(type(self).__name__)
         self.total, self.count = 0.0, 0.0
         self._variables: list = []
+
+    def get_config(self) -> dict:
+        """Keras 3's keys: name, dtype, then the constructor's own arguments."""
+        return _config_args.init_config(self, {"name": self.name, "dtype": "float32"}, Metric)
+
+    @classmethod
+    def from_config(cls, config: dict) -> Metric:
+        return _config_args.from_init_config(cls, config)
 
     def add_weight(
         self, name: str | None = None, shape: Any = (), initializer: Any = "zeros", dtype=None

@@ -101,4 +101,9 @@ def get(identifier: Any) -> Any:
 def serialize(regularizer: Any) -> Any:
     if regularizer is None:
         return None
-    return {"class_name": type(regularizer).__name__, "config": regularizer.get_config()}
+    return {
+        "module": "keras.regularizers",
+        "class_name": type(regularizer).__name__,
+        "config": regularizer.get_config(),
+        "registered_name": None,
+    }

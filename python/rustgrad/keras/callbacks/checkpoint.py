@@ -19,8 +19,8 @@ from rustgrad.keras.callbacks.monitor import _Monitor
 class ModelCheckpoint(_Monitor):
     """Save the weights after every epoch (or every `save_freq` batches), or only when `monitor`
     improves, to `filepath`, which may hold fields such as '{epoch:02d}' or '{val_loss:.2f}'.
-    Files end in .npz or .safetensors (save_weights' formats): the architecture is the code that
-    builds the model, so weights are what is stored, with or without save_weights_only."""
+    A `.keras` path saves the whole model (model.save); `.weights.h5`, `.npz` or `.safetensors`
+    save the weights (save_weights' formats)."""
 
     def __init__(
         self,
@@ -42,7 +42,14 @@ class ModelCheckpoint(_Monitor):
                 f"got {save_freq!r}"
             )
         self.filepath = os.fspath(filepath)
-        saving.check_format(self.filepath)
+        self._whole = self.filepath.lower().endswith(".keras")  # model.save, as Keras
+        if self._whole and save_weights_only:
+            raise ValueError(
+                "When using `save_weights_only=True` in `ModelCheckpoint`, the filepath provided "
+                f"must end in `.weights.h5` (Keras weights format). Received: filepath={filepath}"
+            )
+        if not self._whole:
+            saving.check_format(self.filepath)
         self.verbose, self.save_best_only = verbose, save_best_only
         self.save_weights_only, self.save_freq = save_weights_only, save_freq
         self.initial_value_threshold = initial_value_threshold
@@ -102,7 +109,10 @@ class ModelCheckpoint(_Monitor):
             self.best = float(current)
         elif self.verbose > 0:
             print(f"\nEpoch {epoch + 1}: saving model to {path}")
-        self.model.save_weights(path)
+        if self._whole:
+            self.model.save(path)
+        else:
+            self.model.save_weights(path)
 
 
 def _write_json(path: str, value: dict) -> None:

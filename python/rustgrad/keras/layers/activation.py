@@ -105,6 +105,8 @@ class PReLU(Layer):
     """relu(x) + alpha·min(x, 0) with `alpha` learned, one per input value (shared over
     `shared_axes`, 1-based as in Keras); alpha starts at zeros."""
 
+    _weight_spec = (("alpha", "zeros"),)
+
     _param_names = ("alpha",)
     alpha = named_weight("alpha")
 
@@ -121,7 +123,7 @@ class PReLU(Layer):
             alpha_regularizer=alpha_regularizer,
             alpha_constraint=alpha_constraint,
         )
-        self._weight_options = WeightOptions("PReLU", kwargs, weights=(("alpha", "zeros"),))
+        self._weight_options = WeightOptions("PReLU", kwargs, weights=self._weight_spec)
         super().__init__(**kwargs)
         if shared_axes is None:
             shared_axes = []
@@ -158,6 +160,6 @@ class PReLU(Layer):
     def get_config(self) -> dict:
         return {
             **super().get_config(),
-            **self._weight_options.config(),
+            **self._weight_options.config(activity_key=False),
             "shared_axes": self.shared_axes or None,
         }

@@ -10,6 +10,7 @@ import numpy as np
 from rustgrad import _core
 from rustgrad.keras import regularizers
 from rustgrad.keras.layers import call_context
+from rustgrad.keras.layers import config as _config
 from rustgrad.keras.layers.naming import auto_name as _auto_name
 from rustgrad.keras.layers.naming import snake as _snake
 from rustgrad.keras.layers.node import KerasTensor, Node, is_symbolic
@@ -115,6 +116,29 @@ class Layer(VariablesMixin, CustomLayerMixin):
         return tuple(input_shape)
 
     compute_output_shape._builtin = True  # type: ignore[attr-defined]
+
+    # ---- configs (Keras 3's keys; layers add their own) ---------------------------------------
+    def get_config(self) -> dict:
+        return _config.base_config(self)
+
+    @classmethod
+    def from_config(cls, config: dict) -> Any:
+        return _config.from_config(cls, config)
+
+    def _build_config(self) -> dict | None:
+        """Keras' build_config: the input shape the layer was built for."""
+        shape = self.input_shape if self.built else None
+        if shape is None:
+            return None
+        if shape and isinstance(shape[0], (list, tuple)):
+            return {"input_shape": [list(s) for s in shape]}
+        return {"input_shape": list(shape)}
+
+    def _build_from_config(self, build: dict) -> None:
+        shape = build.get("input_shape")
+        if shape is not None and not self.built:
+            nested = shape and isinstance(shape[0], (list, tuple))
+            self.build([tuple(s) for s in shape] if nested else tuple(shape))
 
     # ---- weights ---------------------------------------------------------------------------
     @property
@@ -305,6 +329,14 @@ class InputLayer(Layer):
 
     def __init__(self, shape: Any = None, batch_size: Any = None, name: str | None = None, **kw):
         shape = kw.pop("input_shape", shape)
+        batch_shape = kw.pop("batch_shape", None)
+        if batch_shape is not None:  # Keras 3's config: the shape with its batch axis
+            if shape is not None:
+                raise ValueError("Input: give shape or batch_shape, not both")
+            batch_size, shape = batch_shape[0], tuple(batch_shape[1:])
+        for key in ("sparse", "ragged", "optional"):
+            if kw.pop(key, False):
+                raise NotImplementedError(f"Input: {key}=True is not supported")
         if shape is None:
             raise ValueError("Input needs a shape, e.g. Input(shape=(784,))")
         dtype = kw.pop("dtype", None)
@@ -321,6 +353,19 @@ class InputLayer(Layer):
     @property
     def built(self) -> bool:
         return self.input_shape is not None
+
+    def _build_config(self) -> None:
+        return None
+
+    def get_config(self) -> dict:
+        return {
+            "batch_shape": list(self.input_shape),
+            "dtype": "float32",
+            "sparse": False,
+            "ragged": False,
+            "name": self.name,
+            "optional": False,
+        }
 
 
 def Input(

@@ -13,7 +13,7 @@ from rustgrad import _core
 from rustgrad.keras.layers.base import Layer
 from rustgrad.keras.layers.core import Dropout, resolve_activation
 from rustgrad.keras.layers.variables import named_weight
-from rustgrad.keras.layers.weight_options import WeightOptions
+from rustgrad.keras.layers.weight_options import KERNEL_BIAS, WeightOptions
 
 __all__ = [
     "AveragePooling2D",
@@ -80,6 +80,8 @@ def _window_out(layer: Layer, input_shape: tuple, k, s, d, padding: str) -> tupl
 class Conv2D(Layer):
     """act(conv2d(x, kernel) + bias) on (batch, h, w, channels); kernel (kh, kw, in, filters)."""
 
+    _weight_spec = KERNEL_BIAS
+
     _param_names = ("kernel", "bias")
     kernel = named_weight("kernel")
     bias = named_weight("bias")
@@ -132,6 +134,22 @@ class Conv2D(Layer):
         )
         return (input_shape[0], h, w, self.filters)
 
+    def get_config(self) -> dict:
+        options = self._weight_options.config()
+        return {
+            **super().get_config(),
+            "filters": self.filters,
+            "kernel_size": self.kernel_size,
+            "strides": self.strides,
+            "padding": self.padding,
+            "data_format": "channels_last",
+            "dilation_rate": self.dilation_rate,
+            "groups": 1,
+            "activation": self.activation,
+            "use_bias": self.use_bias,
+            **options,
+        }
+
 
 class _Pooling2D(Layer):
     _average = False
@@ -164,6 +182,15 @@ class _Pooling2D(Layer):
         h, w = _window_out(self, input_shape, self.pool_size, self.strides, (1, 1), self.padding)
         return (input_shape[0], h, w, input_shape[3])
 
+    def get_config(self) -> dict:
+        return {
+            **super().get_config(),
+            "pool_size": self.pool_size,
+            "padding": self.padding,
+            "strides": self.strides,
+            "data_format": "channels_last",
+        }
+
 
 class MaxPooling2D(_Pooling2D):
     """Maximum over pool_size windows; strides default to pool_size."""
@@ -190,11 +217,17 @@ class GlobalAveragePooling2D(Layer):
     def compute_output_shape(self, input_shape: tuple) -> tuple:
         return (input_shape[0], input_shape[-1])
 
+    def get_config(self) -> dict:
+        return {**super().get_config(), "data_format": "channels_last", "keepdims": False}
+
 
 class BatchNormalization(Layer):
     """Normalise per channel of `axis` (-1: channels last; 1 for (N, C, ...) data); batch
     statistics while training (updating the moving mean and variance with `momentum`), the moving
     statistics at inference."""
+
+    _weight_spec = (("gamma", "ones"), ("beta", "zeros"))
+    _state_spec = (("moving_mean", "zeros"), ("moving_variance", "ones"))
 
     _param_names = ("gamma", "beta")
     _state_names = ("moving_mean", "moving_variance")
@@ -215,8 +248,8 @@ class BatchNormalization(Layer):
         self._weight_options = WeightOptions(
             "BatchNormalization",
             kwargs,
-            weights=(("gamma", "ones"), ("beta", "zeros")),
-            state=(("moving_mean", "zeros"), ("moving_variance", "ones")),
+            weights=self._weight_spec,
+            state=self._state_spec,
         )
         super().__init__(**kwargs)
         if isinstance(axis, (list, tuple)) and len(axis) == 1:
@@ -262,7 +295,11 @@ class BatchNormalization(Layer):
             "epsilon": self.epsilon,
             "center": True,
             "scale": True,
-            **self._weight_options.config(),
+            **self._weight_options.config(activity_key=False),
+            "synchronized": False,
+            "renorm": False,
+            "renorm_clipping": None,
+            "renorm_momentum": 0.99,
         }
 
 
@@ -278,6 +315,16 @@ class SpatialDropout2D(Dropout):
     def _make_core(self, input_shape: tuple) -> Any:
         _check_4d(self, input_shape)
         return _core.Layer.dropout(self.rate, self.seed, spatial=True)
+
+    def get_config(self) -> dict:
+        # Keras 3's SpatialDropout2D config, which has no `trainable` and a plain dtype name.
+        return {
+            "rate": self.rate,
+            "seed": self._seed_arg,
+            "name": self.name,
+            "dtype": "float32",
+            "data_format": "channels_last",
+        }
 
 
 class Reshape(Layer):
@@ -299,6 +346,9 @@ class Reshape(Layer):
     def _make_core(self, input_shape: tuple) -> Any:
         self.compute_output_shape(input_shape)
         return _core.Layer.reshape(list(self.target_shape))
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "target_shape": self.target_shape}
 
     def compute_output_shape(self, input_shape: tuple) -> tuple:
         size = math.prod(input_shape[1:])

@@ -12,7 +12,7 @@ from rustgrad.keras.layers.base import Layer
 from rustgrad.keras.layers.conv import _pair, _spatial_out
 from rustgrad.keras.layers.core import resolve_activation
 from rustgrad.keras.layers.variables import named_weight
-from rustgrad.keras.layers.weight_options import WeightOptions
+from rustgrad.keras.layers.weight_options import KERNEL_BIAS, WeightOptions
 
 __all__ = [
     "AveragePooling1D",
@@ -72,6 +72,8 @@ def _length_out(layer: Layer, input_shape: tuple, k: int, s: int, d: int, paddin
 
 class Conv1D(Layer):
     """act(conv1d(x, kernel) + bias) on (batch, steps, channels); kernel (k, in, filters)."""
+
+    _weight_spec = KERNEL_BIAS
 
     _param_names = ("kernel", "bias")
     kernel = named_weight("kernel")
@@ -138,6 +140,7 @@ class Conv1D(Layer):
             "padding": self.padding,
             "data_format": "channels_last",
             "dilation_rate": self.dilation_rate,
+            "groups": 1,
             "activation": self.activation,
             "use_bias": self.use_bias,
             **self._weight_options.config(),

@@ -14,7 +14,7 @@ from rustgrad.keras.layers.conv_more import _channels_last
 from rustgrad.keras.layers.core import resolve_activation
 from rustgrad.keras.layers.naming import auto_name
 from rustgrad.keras.layers.variables import named_weight
-from rustgrad.keras.layers.weight_options import WeightOptions
+from rustgrad.keras.layers.weight_options import KERNEL_BIAS, WeightOptions
 
 __all__ = ["Conv2DTranspose", "transpose_output_length"]
 
@@ -58,6 +58,8 @@ def _output_padding(value: Any, strides: tuple, layer: str) -> tuple[int, int] |
 class Conv2DTranspose(Layer):
     """act(conv2d_transpose(x, kernel) + bias) on (batch, h, w, channels): the input gradient of
     a Conv2D, used to upsample; kernel (kh, kw, filters, in_channels), as in Keras."""
+
+    _weight_spec = KERNEL_BIAS
 
     _param_names = ("kernel", "bias")
     kernel = named_weight("kernel")

@@ -11,7 +11,7 @@ from rustgrad import _core
 from rustgrad.keras._names import unknown_name
 from rustgrad.keras.layers.base import Layer
 from rustgrad.keras.layers.variables import named_weight
-from rustgrad.keras.layers.weight_options import WeightOptions
+from rustgrad.keras.layers.weight_options import KERNEL_BIAS, WeightOptions
 
 __all__ = ["ACTIVATIONS", "Activation", "Dense", "Dropout", "Flatten", "resolve_activation"]
 
@@ -31,6 +31,8 @@ def resolve_activation(activation: Any) -> str:
 class Dense(Layer):
     """act(x @ kernel + bias) over the last axis of any-rank input; glorot-uniform kernel, zero
     bias unless kernel_/bias_initializer say otherwise; the activation fused in Rust."""
+
+    _weight_spec = KERNEL_BIAS
 
     _param_names = ("kernel", "bias")
     kernel = named_weight("kernel")
@@ -61,7 +63,8 @@ class Dense(Layer):
             "units": self.units,
             "activation": self.activation,
             "use_bias": self.use_bias,
-            **self._weight_options.config(),
+            **self._weight_options.config(activity_key=False),
+            "quantization_config": None,
         }
 
     def compute_output_shape(self, input_shape: tuple) -> tuple:
@@ -73,6 +76,9 @@ class Flatten(Layer):
 
     def _make_core(self, input_shape: tuple) -> Any:
         return _core.Layer.flatten()
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "data_format": "channels_last"}
 
     def compute_output_shape(self, input_shape: tuple) -> tuple:
         return (input_shape[0], math.prod(input_shape[1:]))
@@ -88,6 +94,9 @@ class Activation(Layer):
     def _make_core(self, input_shape: tuple) -> Any:
         return _core.Layer.activation(self.activation)
 
+    def get_config(self) -> dict:
+        return {**super().get_config(), "activation": self.activation}
+
 
 class Dropout(Layer):
     """Inverted dropout: zero a `rate` fraction while training, scale the rest; identity at inference."""
@@ -101,6 +110,15 @@ class Dropout(Layer):
         self.rate = float(rate)
         # Without a seed, draw one from NumPy's global state so np.random.seed makes runs repeatable.
         self.seed = int(np.random.randint(0, 2**31 - 1)) if seed is None else int(seed)
+        self._seed_arg = seed  # what get_config reports, as Keras (None: not seeded)
 
     def _make_core(self, input_shape: tuple) -> Any:
         return _core.Layer.dropout(self.rate, self.seed)
+
+    def get_config(self) -> dict:
+        return {
+            **super().get_config(),
+            "rate": self.rate,
+            "seed": self._seed_arg,
+            "noise_shape": None,
+        }

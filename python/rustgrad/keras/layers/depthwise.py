@@ -63,6 +63,8 @@ class DepthwiseConv2D(_Depthwise):
     """act(depthwise_conv2d(x, kernel) + bias): each input channel convolved with its own
     depth_multiplier filters; kernel (kh, kw, in, depth_multiplier), output channel c*dm + m."""
 
+    _weight_spec = _DEPTHWISE
+
     _param_names = ("kernel", "bias")
     kernel = named_weight("kernel")
     bias = named_weight("bias")
@@ -81,7 +83,7 @@ class DepthwiseConv2D(_Depthwise):
     ):
         name = "DepthwiseConv2D"
         _channels_last(data_format, name)
-        self._weight_options = WeightOptions(name, kwargs, weights=_DEPTHWISE)
+        self._weight_options = WeightOptions(name, kwargs, weights=self._weight_spec)
         super().__init__(**kwargs)
         self._window(kernel_size, strides, padding, dilation_rate)
         self.depth_multiplier = _positive(depth_multiplier, "depth_multiplier", name)
@@ -119,6 +121,8 @@ class SeparableConv2D(_Depthwise):
     """act(pointwise(depthwise(x)) + bias): DepthwiseConv2D without bias, then a 1x1 Conv2D with
     kernel (1, 1, in*depth_multiplier, filters) and bias (filters,)."""
 
+    _weight_spec = _SEPARABLE
+
     _param_names = ("depthwise_kernel", "pointwise_kernel", "bias")
     depthwise_kernel = named_weight("depthwise_kernel")
     pointwise_kernel = named_weight("pointwise_kernel")
@@ -139,7 +143,7 @@ class SeparableConv2D(_Depthwise):
     ):
         name = "SeparableConv2D"
         _channels_last(data_format, name)
-        self._weight_options = WeightOptions(name, kwargs, weights=_SEPARABLE)
+        self._weight_options = WeightOptions(name, kwargs, weights=self._weight_spec)
         super().__init__(**kwargs)
         self._window(kernel_size, strides, padding, dilation_rate)
         self.filters = _positive(filters, "filters", name)

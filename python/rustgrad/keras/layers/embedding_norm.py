@@ -24,6 +24,8 @@ class Embedding(Layer):
     """Integer ids (batch, ...) -> rows of an (input_dim, output_dim) table (batch, ..., output_dim).
     The gradient reaches only the rows that were looked up."""
 
+    _weight_spec = (("embeddings", "uniform"),)
+
     _param_names = ("embeddings",)
     embeddings = named_weight("embeddings")
 
@@ -37,9 +39,7 @@ class Embedding(Layer):
         **kwargs,
     ):
         kwargs["embeddings_initializer"] = embeddings_initializer
-        self._weight_options = WeightOptions(
-            "Embedding", kwargs, weights=(("embeddings", "uniform"),)
-        )
+        self._weight_options = WeightOptions("Embedding", kwargs, weights=self._weight_spec)
         if kwargs.pop("sparse", False):
             raise NotImplementedError("Embedding: sparse=True is not supported")
         if kwargs.pop("lora_rank", None) is not None:
@@ -68,12 +68,15 @@ class Embedding(Layer):
             "output_dim": self.output_dim,
             "mask_zero": self.mask_zero,
             **self._weight_options.config(),
+            "quantization_config": None,
         }
 
 
 class LayerNormalization(Layer):
     """Per sample, (x - mean) / sqrt(var + epsilon) over `axis`, then * gamma + beta (Keras 3
     defaults: axis=-1, epsilon=1e-3, center and scale on)."""
+
+    _weight_spec = (("gamma", "ones"), ("beta", "zeros"))
 
     gamma = named_weight("gamma")
     beta = named_weight("beta")
@@ -88,7 +91,7 @@ class LayerNormalization(Layer):
         **kwargs,
     ):
         self._weight_options = WeightOptions(
-            "LayerNormalization", kwargs, weights=(("gamma", "ones"), ("beta", "zeros"))
+            "LayerNormalization", kwargs, weights=self._weight_spec
         )
         if rms_scaling:
             raise NotImplementedError("LayerNormalization: rms_scaling=True is not supported")
@@ -136,5 +139,5 @@ class LayerNormalization(Layer):
             "center": self.center,
             "scale": self.scale,
             "rms_scaling": False,
-            **self._weight_options.config(),
+            **self._weight_options.config(activity_key=False),
         }

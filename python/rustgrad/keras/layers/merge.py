@@ -128,6 +128,9 @@ class Concatenate(_Merge):
         super().__init__(**kwargs)
         self.axis = int(axis)
 
+    def get_config(self) -> dict:
+        return {**super().get_config(), "axis": self.axis}
+
     def _axis(self, rank: int) -> int:
         axis = self.axis + rank if self.axis < 0 else self.axis
         if not 0 < axis < rank:

@@ -123,14 +123,18 @@ class GaussianNoise(Layer):
             bound = "in [0, 1)" if self._multiplicative else ">= 0"
             raise ValueError(f"{type(self).__name__}: {self._what} must be {bound}, got {stddev!r}")
         setattr(self, self._what, v)
-        self.seed = _seed(seed)
+        self.seed, self._seed_arg = _seed(seed), seed
 
     def _make_core(self, input_shape: tuple) -> Any:
         amount = getattr(self, self._what)
         return _core.Layer.gaussian_noise(amount, self.seed, self._multiplicative)
 
     def get_config(self) -> dict:
-        return {**super().get_config(), self._what: getattr(self, self._what), "seed": self.seed}
+        return {
+            **super().get_config(),
+            self._what: getattr(self, self._what),
+            "seed": self._seed_arg,
+        }
 
 
 class GaussianDropout(GaussianNoise):
@@ -233,6 +237,24 @@ class Lambda(Layer):
 
     def call(self, inputs: Any) -> Any:
         return self.function(inputs, **self.arguments)
+
+    @classmethod
+    def from_config(cls, config: dict) -> Lambda:
+        """As Keras: a lambda's code is loaded only with safe_mode=False; a function given by
+        name must be registered (keras.saving.register_keras_serializable) or in custom_objects."""
+        from rustgrad.keras.saving import serialization
+
+        config = dict(config)
+        fn = config.get("function")
+        if isinstance(fn, dict) and fn.get("class_name") == "__lambda__":
+            config["function"] = serialization.load_lambda(fn)
+        elif isinstance(fn, dict):
+            config["function"] = serialization.deserialize_keras_object(
+                fn, safe_mode=serialization.in_safe_mode()
+            )
+        if isinstance(config.get("output_shape"), dict):
+            raise NotImplementedError("Lambda: an output_shape function is not supported")
+        return super().from_config(config)
 
     def get_config(self) -> dict:
         return {

@@ -61,11 +61,13 @@ class WeightOptions:
         self,
         layer: str,
         kwargs: dict,
-        weights: tuple = KERNEL_BIAS,
-        state: tuple = (),
+        weights: tuple | None = None,
+        state: tuple | None = None,
         activity: bool = True,
     ):
         self.layer = layer
+        weights = KERNEL_BIAS if weights is None else weights
+        state = () if state is None else state
         self.names = tuple(n for n, _ in weights)
         self.state_names = tuple(n for n, _ in state)
         self._defaults = {f"{n}_initializer": d for n, d in (*weights, *state)}
@@ -120,13 +122,16 @@ class WeightOptions:
             return core
         return core.weighted(regularizers=regs, constraints=cons, activity=act)
 
-    def config(self) -> dict:
+    def config(self, activity_key: bool = True) -> dict:
+        """The options in Keras 3's config form. `activity_key=False` for the layers whose Keras
+        config has no activity_regularizer key (Dense, the normalizations, PReLU): it is then
+        written only when one is set, so a rustgrad config still rebuilds the layer."""
         out = {
             k: initializers.serialize(v or _initializer(self.layer, k, self._defaults[k]))
             for k, v in self.inits.items()
         }
         out.update({k: regularizers.serialize(v) for k, v in self.regs.items()})
-        if self.has_activity:
+        if self.has_activity and (activity_key or self.activity is not None):
             out["activity_regularizer"] = regularizers.serialize(self.activity)
         out.update(
             {f"{n}_constraint": constraints.serialize(c) for n, c in self.constraints.items()}

@@ -21,11 +21,12 @@ from rustgrad.keras.layers.base import Layer
 from rustgrad.keras.layers.naming import auto_name, snake
 from rustgrad.keras.layers.node import is_symbolic
 from rustgrad.keras.models import subclassed
+from rustgrad.keras.models.serializing import SerializingMixin
 
 __all__ = ["Model"]
 
 
-class Model(OnBatchMixin, StepMixin, Layer):
+class Model(SerializingMixin, OnBatchMixin, StepMixin, Layer):
     """A model is a layer: it has weights and can be called on tensors, including inside another
     model. `keras.Model(inputs, outputs)` builds a functional model from traced KerasTensors."""
 
@@ -197,8 +198,10 @@ class Model(OnBatchMixin, StepMixin, Layer):
     def save_weights(self, filepath: Any, overwrite: bool = True) -> None:
         saving.save_weights(self, filepath, overwrite=overwrite)
 
-    def load_weights(self, filepath: Any, **kwargs: Any) -> None:
-        saving.load_weights(self, filepath)
+    def load_weights(self, filepath: Any, skip_mismatch: bool = False, **kwargs: Any) -> None:
+        if kwargs:
+            raise NotImplementedError(f"load_weights: arguments {sorted(kwargs)} not supported")
+        saving.load_weights(self, filepath, skip_mismatch=skip_mismatch)
 
     def export(
         self,

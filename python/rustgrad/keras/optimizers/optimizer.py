@@ -210,7 +210,18 @@ class Optimizer:
         return config
 
     @classmethod
-    def from_config(cls, config: dict) -> Optimizer:
+    def from_config(cls, config: dict, custom_objects: Any = None) -> Optimizer:
+        """From a config in Keras 3's form (its keys rustgrad has no option for must hold
+        Keras' defaults; a learning-rate schedule may be a serialized object)."""
+        config = dict(config)
+        for key in ("loss_scale_factor", "gradient_accumulation_steps"):
+            if config.pop(key, None) is not None:
+                raise NotImplementedError(f"{cls.__name__}: {key} is not supported")
+        lr = config.get("learning_rate")
+        if isinstance(lr, dict):
+            from rustgrad.keras.saving import serialization
+
+            config["learning_rate"] = serialization.deserialize_keras_object(lr, custom_objects)
         return cls(**config)
 
     def __repr__(self) -> str:

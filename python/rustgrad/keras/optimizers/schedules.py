@@ -23,6 +23,10 @@ class LearningRateSchedule:
     def get_config(self) -> dict:
         return dict(vars(self))
 
+    @classmethod
+    def from_config(cls, config: dict) -> LearningRateSchedule:
+        return cls(**config)
+
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.get_config()})"
 
