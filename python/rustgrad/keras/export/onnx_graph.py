@@ -9,7 +9,10 @@ from typing import Any
 import numpy as np
 
 from rustgrad import _files
-from rustgrad.keras.export import onnx_spatial  # noqa: F401  (registers the conv family)
+
+# Imported for their @converts registrations: the augmentation layers, Conv2DTranspose and the
+# depthwise / separable convolutions, the conv family.
+from rustgrad.keras.export import onnx_augment, onnx_conv_more, onnx_spatial  # noqa: F401
 from rustgrad.keras.export.onnx_layers import CONVERTERS
 
 __all__ = ["CONVERTERS", "OPSET", "Builder", "build_onnx", "export_onnx", "unsupported_layers"]

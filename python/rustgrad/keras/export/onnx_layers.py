@@ -1,6 +1,8 @@
 """The ONNX converters of the built-in layers, one small function per layer class in CONVERTERS
 (core, activation, merge, utility, embedding and normalisation layers here; the convolutional and
-spatial family in onnx_spatial.py). Adding a layer is one function with @converts(ItsClass).
+spatial family in onnx_spatial.py, Conv2DTranspose / DepthwiseConv2D / SeparableConv2D in
+onnx_conv_more.py, the augmentation layers in onnx_augment.py). Adding a layer is one function
+with @converts(ItsClass).
 
 A converter is f(builder, layer, inputs) -> output: `inputs` are the names of the values the layer
 is called on (channels-last, as in Keras), the result the name of its output value."""

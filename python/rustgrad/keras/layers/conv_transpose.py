@@ -12,7 +12,6 @@ from rustgrad.keras.layers.base import Layer
 from rustgrad.keras.layers.conv import _check_4d, _padding, _pair
 from rustgrad.keras.layers.conv_more import _channels_last
 from rustgrad.keras.layers.core import resolve_activation
-from rustgrad.keras.layers.naming import auto_name
 from rustgrad.keras.layers.variables import named_weight
 from rustgrad.keras.layers.weight_options import KERNEL_BIAS, WeightOptions
 
@@ -81,8 +80,6 @@ class Conv2DTranspose(Layer):
         name = "Conv2DTranspose"
         _channels_last(data_format, name)
         self._weight_options = WeightOptions(name, kwargs)
-        # Keras' auto name (its to_snake_case splits before "Transpose"; naming.snake does not).
-        kwargs["name"] = kwargs.get("name") or auto_name("conv2d_transpose")
         super().__init__(**kwargs)
         if isinstance(filters, bool) or not isinstance(filters, (int, np.integer)) or filters <= 0:
             raise ValueError(f"{name}: filters must be a positive integer, got {filters!r}")
