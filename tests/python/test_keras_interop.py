@@ -165,12 +165,30 @@ LAYER_SPECS = [
     "L.Concatenate()",
     "L.Concatenate(axis=1)",
     "L.InputLayer(shape=(4,))",
+    "L.Dense(3, kernel_constraint='max_norm', bias_constraint='non_neg')",
+    "L.Dense(3, activity_regularizer=keras.regularizers.L1(0.5))",
+    "L.Conv2D(2, 3, kernel_constraint=keras.constraints.UnitNorm(axis=[0, 1, 2]))",
+    "L.Conv2DTranspose(3, 3)",
+    "L.Conv2DTranspose(2, (3, 2), strides=2, padding='same', activation='relu')",
+    "L.DepthwiseConv2D(3)",
+    "L.DepthwiseConv2D(3, depth_multiplier=2, padding='same', depthwise_constraint='non_neg')",
+    "L.SeparableConv2D(4, 3)",
+    "L.SeparableConv2D(4, 3, pointwise_initializer='ones', depth_multiplier=2)",
+    "L.Embedding(10, 3, embeddings_constraint='unit_norm')",
+    "L.LayerNormalization(gamma_regularizer='l2')",
+    "L.BatchNormalization(beta_constraint='non_neg', gamma_initializer='zeros')",
+    "L.RandomFlip('horizontal', seed=1)",
+    "L.RandomTranslation(0.1, 0.2, fill_mode='constant', seed=1)",
+    "L.RandomRotation(0.1, seed=1)",
+    "L.RandomZoom((-0.2, 0.1), seed=1)",
+    "L.RandomCrop(8, 8, seed=1)",
+    "L.RandomContrast((0.2, 0.3), seed=1)",
 ]
 
 KERAS_CONFIGS = """
 import json, sys, keras
 L = keras.layers
-print(json.dumps([eval(s).get_config() for s in json.loads(sys.argv[1])]))
+print(json.dumps([eval(s, {"L": L, "keras": keras}).get_config() for s in json.loads(sys.argv[1])]))
 """
 
 
@@ -184,7 +202,7 @@ def test_every_layer_config_equals_keras_and_loads_from_keras():
     got = json.loads(run_keras(KERAS_CONFIGS, json.dumps(LAYER_SPECS)))
     mismatches = []
     for spec, want in zip(LAYER_SPECS, got):
-        layer = eval(spec, {"L": keras.layers})
+        layer = eval(spec, {"L": keras.layers, "keras": keras})
         if _comparable(layer.get_config()) != _comparable(want):
             mismatches.append((spec, layer.get_config(), want))
         rebuilt = type(layer).from_config(want)

@@ -183,9 +183,7 @@ class RandomContrast(_Augment):
         return _core.Layer.random_contrast(*self.factor, self.value_range, self.seed)
 
     def get_config(self) -> dict:
-        cfg = super().get_config()
-        cfg.pop("data_format")
-        return {**cfg, "factor": self.factor, "value_range": self.value_range}
+        return {**super().get_config(), "factor": self.factor, "value_range": self.value_range}
 
 
 class _Warp(_Augment):
