@@ -47,6 +47,32 @@ def _random_layers(model: Any) -> list[tuple[str, Any]]:
     return out
 
 
+def random_streams(model: Any) -> dict[str, list[int]]:
+    """Each random layer's stream position, by the keys of `_random_layers`."""
+    return {key: list(core.random_state()) for key, core in _random_layers(model)}
+
+
+def set_random_streams(model: Any, streams: dict) -> None:
+    """Continue every random layer's stream; the saved layers must be this model's."""
+    layers = _random_layers(model)
+    if sorted(streams) != [k for k, _ in layers]:
+        raise ValueError(
+            f"training state: the random layers saved ({sorted(streams)}) are not this model's "
+            f"({[k for k, _ in layers]})"
+        )
+    for key, core in layers:
+        core.set_random_state([int(v) for v in streams[key]])
+
+
+def resume_point(model: Any) -> dict:
+    """Where fit stands: the epochs finished and the seed its shuffles come from (fit draws one
+    per call; a resumed fit with initial_epoch at this epoch reuses it, see training.fit)."""
+    return {
+        "epoch": int(getattr(model, "_epoch_reached", 0)),
+        "fit_seed": int(getattr(model, "_fit_seed", 0) or 0),
+    }
+
+
 def arrays(model: Any) -> dict[str, np.ndarray]:
     """Every piece of training state besides the weights, as arrays named for an .npz file."""
     opt = model.optimizer
@@ -62,17 +88,12 @@ def restore(model: Any, named: dict[str, np.ndarray]) -> None:
     """Continue from arrays made by `arrays`; every slot and stream is checked before any is set."""
     if "iterations" not in named:
         raise ValueError("training state: no 'iterations' entry")
-    streams = _random_layers(model)
-    saved = sorted(k for k in named if k.startswith("random/"))
-    if saved != [k for k, _ in streams]:
-        raise ValueError(
-            f"training state: the random layers saved ({saved}) are not this model's "
-            f"({[k for k, _ in streams]})"
-        )
+    streams = {k: named[k] for k in named if k.startswith("random/")}
+    if sorted(streams) != [k for k, _ in _random_layers(model)]:
+        set_random_streams(model, streams)  # raises, naming both lists, before anything is set
     engine = _unflatten("engine", named)
     if engine is not None:
         model._engine().set_optimizer_state(engine)
     model.optimizer._set_loop_state(_unflatten("loop", named))
     model.optimizer.iterations = int(named["iterations"])
-    for key, core in streams:
-        core.set_random_state([int(v) for v in named[key]])
+    set_random_streams(model, streams)

@@ -128,6 +128,10 @@ def fit(
     # Each epoch's shuffle comes from (seed, epoch), the seed from NumPy's global state: so
     # np.random.seed(...) repeats a run, and BackupAndRestore resumes it with the same shuffles.
     model._fit_seed, model._initial_epoch = int(np.random.randint(0, 2**31 - 1)), None
+    resume = model.__dict__.pop("_resume_point", None)  # set by load_model from a checkpoint
+    if resume is not None and int(initial_epoch) > 0 and resume["epoch"] == int(initial_epoch):
+        # Resuming a checkpoint at its epoch: the epochs left shuffle as they would have.
+        model._fit_seed = resume["fit_seed"]
     # Callbacks with batch hooks get one call per batch; otherwise batches run in chunks.
     per_batch = any(c.wants_batches() for c in user if c is not progress)
     logs: dict = {}
@@ -160,6 +164,7 @@ def fit(
             if val is not None and _epoch.should_validate(epoch, validation_freq):
                 vlogs = _evaluate.validate(model, val, vbs, validation_steps, cbs)
                 logs.update({f"val_{k}": v for k, v in vlogs.items()})
+            model._epoch_reached = epoch + 1  # a checkpoint written now resumes after it
             cbs.on_epoch_end(epoch, logs)
             if model.stop_training:
                 break

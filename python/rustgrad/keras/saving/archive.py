@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from rustgrad import _files
+from rustgrad.keras import _train_state
 from rustgrad.keras.saving import h5_weights, serialization
 
 __all__ = ["load_model", "read_weights", "save_model"]
@@ -48,10 +49,16 @@ def save_model(model: Any, filepath: Any, overwrite: bool = True, **kwargs: Any)
         "config.json": json.dumps(config).encode(),
         "model.weights.h5": _weights_bytes(model, include_optimizer),
     }
+    rustgrad: dict[str, Any] = {
+        "sha256": {k: hashlib.sha256(v).hexdigest() for k, v in members.items()}
+    }
+    if include_optimizer:  # what resuming needs besides weights and optimizer: see _train_state
+        rustgrad["random"] = _train_state.random_streams(model)
+        rustgrad["resume"] = _train_state.resume_point(model)
     metadata = {
         "keras_version": KERAS_VERSION,
         "date_saved": datetime.datetime.now().strftime("%Y-%m-%d@%H:%M:%S"),
-        "rustgrad": {"sha256": {k: hashlib.sha256(v).hexdigest() for k, v in members.items()}},
+        "rustgrad": rustgrad,
     }
 
     def write(f: Any) -> None:
@@ -121,6 +128,14 @@ def load_model(
         config, custom_objects=custom_objects, safe_mode=safe_mode
     )
     _read_h5(model, data["model.weights.h5"], source, load_optimizer=compile)
+    extra = json.loads(data["metadata.json"]).get("rustgrad") or {}
+    if compile and "random" in extra:
+        try:
+            _train_state.set_random_streams(model, extra["random"])
+        except (ValueError, TypeError, OverflowError) as e:
+            raise ValueError(f"{source}: metadata.json's random streams are damaged: {e}") from e
+    if compile and isinstance(extra.get("resume"), dict):
+        model._resume_point = {k: int(v) for k, v in extra["resume"].items()}
     return model
 
 
