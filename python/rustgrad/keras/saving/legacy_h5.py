@@ -54,13 +54,12 @@ def _layer(entry: dict) -> dict:
     if kind in ("BatchNormalization",) and isinstance(config.get("axis"), list):
         if len(config["axis"]) != 1:
             raise NotImplementedError(f"BatchNormalization: axis={config['axis']}")
-        config["axis"] = -1  # tf.keras stores the built axis (e.g. [3]); checked after building
-        entry = {**entry, "_legacy_axis": entry["config"]["axis"][0]}
+        config["axis"] = config["axis"][0]  # tf.keras stores the built axis as a list, e.g. [3]
     for key in ("input_dim", "input_length"):
         if key in config and kind != "Embedding":
             config.pop(key)
     out = {"module": "keras.layers", "class_name": kind, "config": config, "_shape": shape}
-    for key in ("name", "_legacy_axis"):
+    for key in ("name",):
         if key in entry:
             out[key] = entry[key]
     if "inbound_nodes" in entry:
@@ -149,17 +148,6 @@ def _assign(model: Any, group: Any, source: str) -> None:
         np.copyto(target, value)
 
 
-def _check_axes(model: Any, config: dict) -> None:
-    layers = config["config"]["layers"]
-    axes = {e["config"]["name"]: e["_legacy_axis"] for e in layers if "_legacy_axis" in e}
-    for layer in model._flat_layers():
-        if layer.name in axes and axes[layer.name] != len(layer.input_shape) - 1:
-            raise NotImplementedError(
-                f"BatchNormalization '{layer.name}': axis {axes[layer.name]} is not the last "
-                "axis, the only one rustgrad normalises over"
-            )
-
-
 def _open(filepath: Any) -> tuple[Any, str]:
     path = Path(os.fspath(filepath))
     if not path.exists():
@@ -183,7 +171,6 @@ def load_model(filepath: Any, custom_objects: Any, compile: bool, safe_mode: boo
         except (KeyError, TypeError, json.JSONDecodeError) as e:
             raise ValueError(f"{source}: model_config is damaged: {e!r}") from e
         model = serialization.deserialize_keras_object(config, custom_objects, safe_mode)
-        _check_axes(model, config)
         if "model_weights" not in h5:
             raise ValueError(f"{source}: the file has no model_weights group")
         _assign(model, h5["model_weights"], source)
