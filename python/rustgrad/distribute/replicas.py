@@ -8,7 +8,8 @@ import contextlib
 import sys
 import time
 import traceback
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import numpy as np
 
@@ -19,6 +20,12 @@ class ReplicaMismatchError(ValueError):
     """Raised on every rank at once (no rank is left waiting), so fit does not abort for it."""
 
     every_rank = True
+
+
+def _everywhere(e: Exception) -> Exception:
+    """Mark an error every rank raises alike (before any collective): fit re-raises it as is."""
+    e.every_rank = True  # type: ignore[attr-defined]
+    return e
 
 
 class Replicas:
@@ -34,19 +41,25 @@ class Replicas:
         if s is None or not s.distributed:
             return None
         if custom or model._is_custom():
-            raise NotImplementedError(
-                "MPIStrategy trains graphs of built-in layers; a model with Python code in it "
-                "(a subclass, a custom layer, an overridden train_step) is not distributed yet"
+            raise _everywhere(
+                NotImplementedError(
+                    "MPIStrategy trains graphs of built-in layers; a model with Python code in it "
+                    "(a subclass, a custom layer, an overridden train_step) is not distributed yet"
+                )
             )
         if feed is not None:
-            raise NotImplementedError(
-                "MPIStrategy shards arrays; pass x and y as arrays, not a Dataset, generator or "
-                "PyDataset"
+            raise _everywhere(
+                NotImplementedError(
+                    "MPIStrategy shards arrays; pass x and y as arrays, not a Dataset, generator "
+                    "or PyDataset"
+                )
             )
         if batch_size % s.size:
-            raise ValueError(
-                f"batch_size {batch_size} is global and must divide evenly across the "
-                f"{s.size} ranks (e.g. {batch_size - batch_size % s.size or s.size})"
+            raise _everywhere(
+                ValueError(
+                    f"batch_size {batch_size} is global and must divide evenly across the "
+                    f"{s.size} ranks (e.g. {batch_size - batch_size % s.size or s.size})"
+                )
             )
         return cls(s)
 
