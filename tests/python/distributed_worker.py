@@ -9,7 +9,6 @@ import signal
 import sys
 
 import numpy as np
-
 import rustgrad as tf
 from rustgrad import keras
 
