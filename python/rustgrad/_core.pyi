@@ -4,7 +4,7 @@ from builtins import ellipsis  # typeshed's type of `...` on every Python (Ellip
 
 # Tensor.float() shadows the builtin inside the class body, so its annotations say _float (as torch's).
 from builtins import float as _float
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, ClassVar
 
 import numpy as np
