@@ -17,6 +17,8 @@ ENV = {
     "OMPI_ALLOW_RUN_AS_ROOT": "1",
     "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM": "1",
     "OMPI_MCA_btl": "^ofi,uct",
+    # A rank waiting in the Allreduce yields its core (2 shared vCPUs: spinning starved the other).
+    "OMPI_MCA_mpi_yield_when_idle": os.environ.get("OMPI_MCA_mpi_yield_when_idle", "1"),
 }
 
 

@@ -24,6 +24,7 @@ ENV = {
     "OMPI_ALLOW_RUN_AS_ROOT": "1",
     "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM": "1",
     "OMPI_MCA_btl": "^ofi,uct",
+    "OMPI_MCA_mpi_yield_when_idle": "1",  # a waiting rank yields its core (2 shared vCPUs)
     "PYTHONUNBUFFERED": "1",
 }
 

@@ -137,9 +137,6 @@ def fit(
     if resume is not None and int(initial_epoch) > 0 and resume["epoch"] == int(initial_epoch):
         # Resuming a checkpoint at its epoch: the epochs left shuffle as they would have.
         model._fit_seed = resume["fit_seed"]
-    if replicas is not None:
-        model._fit_seed = replicas.agree(model._fit_seed)  # one shuffled order on every rank
-        replicas.start(model)
     model._replicas = replicas
     # Callbacks with batch hooks get one call per batch; otherwise batches run in chunks.
     per_batch = any(c.wants_batches() for c in user if c is not progress)
@@ -147,6 +144,11 @@ def fit(
     cbs.on_train_begin()
     # As Keras: a callback restoring a backup (BackupAndRestore) says where training resumes.
     start = model._initial_epoch or int(initial_epoch)
+    if replicas is not None:
+        # Once callbacks have run (a BackupAndRestore may have set weights, seed and epoch): rank
+        # 0's seed (one shuffled order everywhere), first epoch and weights on every rank.
+        model._fit_seed, start = replicas.agree((model._fit_seed, start))
+        replicas.start(model)
     try:
         for epoch in range(start, epochs):
             cbs.on_epoch_begin(epoch)
