@@ -75,6 +75,11 @@ elif MODE == "mismatch":
         model.fit(x, y, batch_size=64, epochs=1, verbose=0)
     except ValueError as e:
         report(error=str(e))
+elif MODE == "on_batch":
+    try:
+        model.train_on_batch(x[:64], y[:64])
+    except NotImplementedError as e:
+        report(error=str(e))
 elif MODE == "odd_batch":
     try:
         model.fit(x, y, batch_size=63, epochs=1, verbose=0)

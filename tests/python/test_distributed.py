@@ -108,6 +108,12 @@ def test_a_global_batch_that_does_not_divide_is_refused(mnist, tmp_path):
         assert "batch_size 63 is global and must divide evenly across the 2 ranks" in r["error"]
 
 
+def test_train_on_batch_is_refused_on_several_ranks(mnist, tmp_path):
+    ok(run("on_batch", tmp_path))
+    for r in reports(tmp_path):
+        assert "train_on_batch under an MPIStrategy with several ranks: use fit" in r["error"]
+
+
 @pytest.mark.parametrize(
     ("mode", "says"),
     [
