@@ -146,8 +146,9 @@ def fit(
     start = model._initial_epoch or int(initial_epoch)
     if replicas is not None:
         # Once callbacks have run (a BackupAndRestore may have set weights, seed and epoch): rank
-        # 0's seed (one shuffled order everywhere), first epoch and weights on every rank.
-        model._fit_seed, start = replicas.agree((model._fit_seed, start))
+        # 0's seed (one shuffled order everywhere), first epoch, weights, and loop (per batch or
+        # in chunks: the chief alone may keep a batch-hooked TensorBoard) on every rank.
+        model._fit_seed, start, per_batch = replicas.agree((model._fit_seed, start, per_batch))
         replicas.start(model)
     try:
         for epoch in range(start, epochs):
