@@ -59,7 +59,12 @@ if MODE == "train":  # 50 steps of global batch 64, with every file-writing call
     model.save_weights(os.path.join(files, "end.weights.h5"))
     model.save(os.path.join(files, "end.keras"))
     np.savez(os.path.join(OUT, f"rank{RANK}.npz"), *model.get_weights())
-    report(history=h.history, size=strategy.size, calls=strategy.allreduce_calls)
+    report(
+        history=h.history,
+        size=strategy.size,
+        calls=strategy.allreduce_calls,
+        threads=tf.get_num_threads(),
+    )
 elif MODE == "early":  # per-batch path (a batch hook) and EarlyStopping on averaged losses
     seen = []
 

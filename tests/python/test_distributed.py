@@ -40,6 +40,7 @@ def _mpi4py():
 
 def run(mode: str, out: Path, ranks: int = 2, timeout: float = 120) -> subprocess.CompletedProcess:
     env = {**os.environ, **ENV}
+    env.pop("RUSTGRAD_NUM_THREADS", None)  # each rank picks its share of the cores
     cmd = [sys.executable, str(WORKER), mode, str(out)]
     if ranks > 1:
         cmd = [MPIEXEC, "-n", str(ranks), "--oversubscribe", *cmd]
@@ -75,6 +76,9 @@ def test_two_ranks_train_as_one_process_would(mnist, tmp_path):
     (single,) = reports(one, ranks=1)
     assert r0["calls"] == r1["calls"] == 50  # one Allreduce per step
     assert single["size"] == 1 and single["calls"] == 0  # one process: no hook, no MPI calls
+    cores = len(os.sched_getaffinity(0))
+    assert r0["threads"] == r1["threads"] == max(1, cores // 2)  # the host's cores shared
+    assert single["threads"] == cores
     w0, w1, ws = weights(two, 0), weights(two, 1), weights(one, 0)
     for a, b, c in zip(w0, w1, ws):
         assert a.tobytes() == b.tobytes()  # bit for bit across ranks
