@@ -1,8 +1,9 @@
 //! The model graph without Python: residual, two-input two-output and shared-layer models give the
-//! values and gradients of a forward/backward written out by hand; a frozen layer does not move.
+//! values and gradients of a forward/backward written out by hand; a frozen layer does not move;
+//! the gradient hook sees the packed gradients before the update.
 use rustgrad::layers::{Activation, Dense, Layer, Merge, MergeKind};
 use rustgrad::losses::Loss;
-use rustgrad::model::{Compiled, Graph, Head, Node};
+use rustgrad::model::{Compiled, GradHook, Graph, Head, Node};
 use rustgrad::optimizers::{Clip, OptimizerState, Sgd};
 use rustgrad::Tensor;
 use std::sync::Arc;
@@ -161,4 +162,41 @@ fn many_batches_stop_between_batches_and_keep_the_finished_ones() {
     let none = g.train_many(&mut c, &[0.1; 4], batch, &stop);
     assert!(none.losses.is_empty() && none.error.is_none());
     close(&d.kernel.to_vec(), &[0.64]);
+}
+
+/// Sees the packed gradients, then halves them (rows left alone).
+struct Halve(std::sync::Mutex<Vec<f32>>);
+impl GradHook for Halve {
+    fn reduce(&self, buf: &mut [f32]) -> rustgrad::Result<()> {
+        *self.0.lock().unwrap() = buf.to_vec();
+        let n = buf.len() - 1;
+        buf[..n].iter_mut().for_each(|g| *g *= 0.5);
+        Ok(())
+    }
+}
+
+#[test]
+fn the_gradient_hook_runs_between_backward_and_the_update() {
+    // The residual block above: dL/dW = [[3, 2], [6, 4]] on 1 row; the hook halves it.
+    let w = dense(&[1.0, 2.0, 0.5, -1.0], 2, 2);
+    let layers: Vec<Arc<dyn Layer>> = vec![w.clone(), Arc::new(Merge(MergeKind::Add))];
+    let nodes = vec![node(None, &[]), node(Some(0), &[0]), node(Some(1), &[0, 1])];
+    let g = Graph::new(layers, nodes, vec![0], vec![2]).unwrap();
+    let mut c = Compiled::new(&g, vec![mse(1.0)], sgd(), &[]).unwrap();
+    let hook = Arc::new(Halve(std::sync::Mutex::new(Vec::new())));
+    c.grad_hook = Some(Box::new(ArcHook(hook.clone())));
+    let (x, target) = (t(&[1.0, 2.0], &[1, 2]), t(&[0.0, 0.0], &[1, 2]));
+    g.train_step(&mut c, &[x], &[target], None, 1.0).unwrap();
+    assert_eq!(*hook.0.lock().unwrap(), [3.0, 2.0, 6.0, 4.0, 1.0]);
+    close(
+        &w.kernel.to_vec(),
+        &[1.0 - 1.5, 2.0 - 1.0, 0.5 - 3.0, -1.0 - 2.0],
+    );
+}
+
+struct ArcHook(Arc<Halve>);
+impl GradHook for ArcHook {
+    fn reduce(&self, buf: &mut [f32]) -> rustgrad::Result<()> {
+        self.0.reduce(buf)
+    }
 }

@@ -4,7 +4,7 @@ from builtins import ellipsis  # typeshed's type of `...` on every Python (Ellip
 
 # Tensor.float() shadows the builtin inside the class body, so its annotations say _float (as torch's).
 from builtins import float as _float
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, ClassVar
 
 import numpy as np
@@ -577,6 +577,12 @@ class Model:
     ) -> tuple[list[float], list[list[tuple[float, float]]], BaseException | None]:
         """Batch i on rows idx[i*batch_size:(i+1)*batch_size] at rate lrs[i]; returns the losses and
         metric stats of the batches that ran and the error (e.g. KeyboardInterrupt) that stopped them."""
+    def set_grad_hook(self, hook: Callable[[NDArray[np.float32]], None] | None) -> None:
+        """Run hook(grads) between backward and the optimizer update of every train step: grads is
+        one float32 array, every trainable gradient in layer order then the batch's rows, changed
+        in place (rustgrad.distribute averages it with an MPI Allreduce). Compiling removes it."""
+    def grad_size(self) -> int:
+        """How many floats the trainable gradients hold (set_grad_hook's array, less one)."""
     def eval_batch(
         self,
         x: _Arrays,

@@ -13,6 +13,8 @@ import tempfile
 from pathlib import Path
 from typing import IO, Any, Callable
 
+from rustgrad.distribute import _state as _distribute_state
+
 PREFIX = ".rustgrad-tmp-"
 _OURS = re.compile(r"^\.rustgrad-tmp-(\d+)-.*\.tmp$")
 
@@ -87,7 +89,10 @@ def fsync_dir(folder: Path) -> None:
 
 
 def atomic_write(path: Any, write: Callable[[IO[Any]], Any], mode: str = "wb") -> None:
-    """`write(file)` into a temporary beside `path`, fsync it, rename it onto `path`."""
+    """`write(file)` into a temporary beside `path`, fsync it, rename it onto `path`. A no-op on
+    every rank but the chief of a multi-rank MPIStrategy (they hold the same weights)."""
+    if not _distribute_state.writes_files():
+        return
     path = Path(os.fspath(path))
     path.parent.mkdir(parents=True, exist_ok=True)
     sweep(path.parent)

@@ -1,5 +1,6 @@
 //! Compile state and the one-batch steps on a model graph: forward, the losses of every output
 //! (weighted and summed), backward, the optimizer update of the trainable layers, and metrics.
+use super::grad_hook::{self, GradHook};
 use super::graph::{Graph, OutputValue};
 use crate::autograd::NoGradGuard;
 use crate::error::{Error, Result};
@@ -23,6 +24,9 @@ pub struct Compiled {
     pub heads: Vec<Head>,
     pub opt: OptimizerState,
     pub frozen: Vec<bool>,
+    /// Run on the packed gradients of every step (data-parallel averaging), with its buffer.
+    pub grad_hook: Option<Box<dyn GradHook>>,
+    hook_buf: Vec<f32>,
 }
 
 /// What one batch produced: the total loss, then (sum, count) statistics: with several outputs one
@@ -70,6 +74,8 @@ impl Compiled {
             heads,
             opt,
             frozen: mask,
+            grad_hook: None,
+            hook_buf: Vec::new(),
         })
     }
 
@@ -82,6 +88,11 @@ impl Compiled {
             .filter(|(_, &off)| !off)
             .flat_map(|(l, _)| l.params())
             .collect()
+    }
+
+    /// How many floats the trainable parameters hold (the gradient hook's buffer, less one).
+    pub fn trainable_size(&self, graph: &Graph) -> usize {
+        self.trainable(graph).iter().map(Tensor::numel).sum()
     }
 
     /// Keras' `finalize_variable_values` at the end of fit: the weights take their moving average
@@ -222,6 +233,10 @@ impl Graph {
             let (l, stats) = total_loss(&c.heads, &outs, ys, sw)?;
             let l = self.with_penalties(l, act)?;
             l.backward(None, false)?;
+            if let Some(hook) = &c.grad_hook {
+                let rows = xs.first().and_then(|x| x.shape().first()).copied();
+                grad_hook::run(hook.as_ref(), &params, rows.unwrap_or(1), &mut c.hook_buf)?;
+            }
             c.opt.step(&params, lr)?;
             // Then each updated layer's weights are projected onto their constraints (Keras).
             for (layer, _) in self.layers.iter().zip(&c.frozen).filter(|(_, &off)| !off) {

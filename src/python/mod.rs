@@ -5,6 +5,7 @@ mod convert;
 mod creation;
 mod dtype;
 pub mod errors;
+mod grad_hook;
 mod layers;
 mod layers_conv;
 mod layers_extra;

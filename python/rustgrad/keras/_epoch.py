@@ -8,6 +8,8 @@ from typing import Any
 
 import numpy as np
 
+from rustgrad.distribute.replicas import local_sums
+
 CHUNK_SECONDS = 0.05
 
 
@@ -24,8 +26,15 @@ def accumulate(stats: list[list[float]], batch: list) -> None:
         acc[1] += c
 
 
+def _replicas(model):
+    """(sums over every rank, rank 0's value) when fit runs on several ranks, else identities."""
+    r = model.__dict__.get("_replicas")
+    return (local_sums, lambda v: v) if r is None else (r.sums, r.agree)
+
+
 def per_batch(model, cbs, xa, ya, sw, order, bs: int, steps: int) -> dict:
     core, opt, keys = model._engine(), model.optimizer, model._metric_keys
+    sums, _ = _replicas(model)
     loss_sum, seen, stats, logs = 0.0, 0, [[0.0, 0.0] for _ in keys], {}
     for step in range(steps):
         idx = order[step * bs : (step + 1) * bs]
@@ -35,7 +44,7 @@ def per_batch(model, cbs, xa, ya, sw, order, bs: int, steps: int) -> dict:
         loss_sum += loss * len(idx)
         seen += len(idx)
         accumulate(stats, batch)
-        logs = logs_of(keys, loss_sum, seen, stats)
+        logs = logs_of(keys, *sums(loss_sum, seen, stats))
         cbs.on_train_batch_end(step, logs)
         if model.stop_training:
             break
@@ -46,6 +55,7 @@ def in_chunks(model, progress, xa, ya, sw, order, bs: int, steps: int) -> dict:
     """One epoch in calls of many batches (`train_batches`), sized to take about CHUNK_SECONDS so
     the progress bar still moves; the per-batch Python work was ~7% of an MNIST step at batch 32."""
     core, opt, keys = model._engine(), model.optimizer, model._metric_keys
+    sums, agree = _replicas(model)
     loss_sum, seen, stats, logs = 0.0, 0, [[0.0, 0.0] for _ in keys], {}
     step, chunk = 0, 4
     while step < steps:
@@ -65,13 +75,14 @@ def in_chunks(model, progress, xa, ya, sw, order, bs: int, steps: int) -> dict:
             accumulate(stats, batch)
         opt.iterations += len(losses)
         step += len(losses)
-        if losses and progress is not None:
-            logs = logs_of(keys, loss_sum, seen, stats)
-            progress.on_train_batch_end(step - 1, logs)
         if error is not None:
             raise error
-        chunk = max(1, min(256, int(CHUNK_SECONDS * count / max(elapsed, 1e-6))))
-    return logs_of(keys, loss_sum, seen, stats) if seen else logs
+        if losses and progress is not None:
+            logs = logs_of(keys, *sums(loss_sum, seen, stats))
+            progress.on_train_batch_end(step - 1, logs)
+        # Ranks must run the same chunks (each a series of collectives): rank 0's size rules.
+        chunk = agree(max(1, min(256, int(CHUNK_SECONDS * count / max(elapsed, 1e-6)))))
+    return logs_of(keys, *sums(loss_sum, seen, stats)) if seen else logs
 
 
 def should_validate(epoch: int, freq: Any) -> bool:

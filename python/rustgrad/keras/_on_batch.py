@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from rustgrad.distribute import _state as distribute_state
 from rustgrad.keras import _epoch, _evaluate, _inputs, custom_step
 
 
@@ -23,6 +24,13 @@ def _arrays(model: Any, x: Any, y: Any, sample_weight: Any, class_weight: Any) -
 
 def _step(model: Any, kind: str, x, y, sample_weight, class_weight, return_dict: bool) -> Any:
     custom = custom_step.overridden(model, f"{kind}_step")
+    strategy = distribute_state.strategy_of(model)
+    if kind == "train" and strategy is not None and strategy.distributed:
+        # Without fit's sharding and gradient averaging each rank would drift on its own batches.
+        raise NotImplementedError(
+            "train_on_batch under an MPIStrategy with several ranks: use fit, which shards each "
+            "global batch and averages the gradients"
+        )
     _evaluate.check_compiled(model, "training" if kind == "train" else "evaluating", not custom)
     xa, ya, sw = _arrays(model, x, y, sample_weight, class_weight)
     if custom:

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from rustgrad import data
+from rustgrad.distribute.replicas import Replicas
 from rustgrad.keras import _dataset_fit, _epoch, _evaluate, _inputs, _iter_fit, custom_step
 from rustgrad.keras._evaluate import evaluate, predict  # noqa: F401 (Model calls them here)
 from rustgrad.keras.callbacks.base import CallbackList, History
@@ -105,6 +106,7 @@ def fit(
     if feed is not None and feed.fast:
         batch_size = feed.batch_size
     bs = _inputs.positive_int(32 if batch_size is None else batch_size, "batch_size")
+    replicas = Replicas.begin(model, custom, feed, bs)  # None unless several MPI ranks train
     vbs = _inputs.positive_int(validation_batch_size or bs, "validation_batch_size")
     _epoch.should_validate(0, validation_freq)  # its errors before training starts
     epochs = int(epochs)
@@ -118,6 +120,9 @@ def fit(
     n, verbose = (_inputs.rows(xa) if feed is None else 0), resolve_verbose(verbose)
     steps = _array_steps(n, bs, steps_per_epoch) if feed is None else feed.steps
     user = list(callbacks.callbacks if isinstance(callbacks, CallbackList) else callbacks or [])
+    if replicas is not None:
+        steps, user = replicas.steps(n, bs, steps), replicas.callbacks(user)
+        verbose = verbose if replicas.rank == 0 else 0  # only the chief prints
     progress = next((c for c in user if isinstance(c, ProgbarLogger)), None)
     # Keras' order: progress first, History last (so it records keys other callbacks add).
     history = History()
@@ -132,12 +137,19 @@ def fit(
     if resume is not None and int(initial_epoch) > 0 and resume["epoch"] == int(initial_epoch):
         # Resuming a checkpoint at its epoch: the epochs left shuffle as they would have.
         model._fit_seed = resume["fit_seed"]
+    model._replicas = replicas
     # Callbacks with batch hooks get one call per batch; otherwise batches run in chunks.
     per_batch = any(c.wants_batches() for c in user if c is not progress)
     logs: dict = {}
     cbs.on_train_begin()
     # As Keras: a callback restoring a backup (BackupAndRestore) says where training resumes.
     start = model._initial_epoch or int(initial_epoch)
+    if replicas is not None:
+        # Once callbacks have run (a BackupAndRestore may have set weights, seed and epoch): rank
+        # 0's seed (one shuffled order everywhere), first epoch, weights, and loop (per batch or
+        # in chunks: the chief alone may keep a batch-hooked TensorBoard) on every rank.
+        model._fit_seed, start, per_batch = replicas.agree((model._fit_seed, start, per_batch))
+        replicas.start(model)
     try:
         for epoch in range(start, epochs):
             cbs.on_epoch_begin(epoch)
@@ -152,12 +164,14 @@ def fit(
                     order = feed.order()  # a Dataset orders its own rows; `shuffle` is unused
                 else:
                     order = rng.permutation(n) if shuffle else np.arange(n, dtype=np.int64)
+                # On several ranks, each trains on its shard of every global batch.
+                order, rbs = (order, bs) if replicas is None else replicas.shard(order, bs, steps)
                 if custom:
                     logs = custom_step.epoch(model, cbs, xa, ya, sw, order, bs, steps)
                 elif per_batch:
-                    logs = _epoch.per_batch(model, cbs, xa, ya, sw, order, bs, steps)
+                    logs = _epoch.per_batch(model, cbs, xa, ya, sw, order, rbs, steps)
                 else:
-                    logs = _epoch.in_chunks(model, progress, xa, ya, sw, order, bs, steps)
+                    logs = _epoch.in_chunks(model, progress, xa, ya, sw, order, rbs, steps)
             if feed is not None:
                 feed.end_epoch()
             logs = dict(logs)
@@ -171,5 +185,9 @@ def fit(
     except KeyboardInterrupt:
         progress.interrupted()
         raise
+    finally:
+        if replicas is not None:
+            replicas.end(model)
+        model._replicas = None
     cbs.on_train_end(logs)
     return history

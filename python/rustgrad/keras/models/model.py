@@ -13,6 +13,8 @@ from typing import Any
 
 import numpy as np
 
+from rustgrad.distribute import _state as distribute_state
+from rustgrad.distribute import replicas
 from rustgrad.keras import _compile, _summary, optimizers, saving, training
 from rustgrad.keras._on_batch import OnBatchMixin
 from rustgrad.keras.custom_step import StepMixin
@@ -234,6 +236,7 @@ class Model(SerializingMixin, OnBatchMixin, StepMixin, Layer):
         if weighted_metrics:
             raise ValueError("weighted_metrics are not supported yet; use metrics=[...]")
         self.optimizer = optimizers.get(optimizer)
+        self._strategy = distribute_state.current()  # compiled in a strategy's scope: fit uses it
         self._compile_spec = (loss, loss_weights, metrics)
         # Which layers are frozen is read now; a change of `trainable` counts from the next compile.
         self._frozen_at_compile = self._frozen()
@@ -273,7 +276,7 @@ class Model(SerializingMixin, OnBatchMixin, StepMixin, Layer):
     # ---- training and inference ------------------------------------------------------------
     def fit(self, x: Any = None, y: Any = None, **kwargs: Any) -> Any:
         """Train for `epochs` over (x, y) in batches; returns a History (see training.fit)."""
-        with self._fit_lock:
+        with self._fit_lock, replicas.guard(self):
             history = training.fit(self, x, y, **kwargs)
             self.optimizer._finalize_fit(self, kwargs.get("epochs", 1))  # use_ema's averages
             return history
