@@ -35,6 +35,26 @@ def mlp(units: int = 64):
     return m
 
 
+def cnn():
+    keras.utils.set_random_seed(RANK + 1)
+    m = keras.Sequential(
+        [
+            keras.Input((28, 28, 1)),
+            keras.layers.Conv2D(8, 3, activation="relu"),
+            keras.layers.MaxPooling2D(),
+            keras.layers.Conv2D(8, 3, padding="same", activation="relu"),
+            keras.layers.Flatten(),
+            keras.layers.Dense(10),
+        ]
+    )
+    m.compile(
+        optimizer=keras.optimizers.SGD(0.05, momentum=0.9),
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+        metrics=["accuracy"],
+    )
+    return m
+
+
 def report(**values) -> None:
     with open(os.path.join(OUT, f"rank{RANK}.json"), "w") as f:
         json.dump(values, f)
@@ -45,8 +65,16 @@ x, y = mnist(3200)
 with strategy.scope():
     if MODE == "mismatch":
         model = mlp(64 if RANK == 0 else 32)
+    elif MODE == "cnn":
+        model = cnn()
     else:
         model = mlp()
+
+if MODE == "cnn":  # 20 steps of global batch 64 of a small CNN
+    h = model.fit(x[:1280].reshape(-1, 28, 28, 1), y[:1280], batch_size=64, epochs=1, verbose=0)
+    np.savez(os.path.join(OUT, f"rank{RANK}.npz"), *model.get_weights())
+    report(history=h.history, size=strategy.size)
+    raise SystemExit(0)
 
 if MODE == "train":  # 50 steps of global batch 64, with every file-writing callback
     files = os.path.join(OUT, f"files{RANK}")  # a folder per rank shows who wrote

@@ -91,6 +91,22 @@ def test_two_ranks_train_as_one_process_would(mnist, tmp_path):
     assert list((two / "files1").iterdir()) == []  # rank 1's saves and callbacks wrote nothing
 
 
+def test_a_small_cnn_trains_on_two_ranks_as_on_one(mnist, tmp_path):
+    (two := tmp_path / "two").mkdir()
+    (one := tmp_path / "one").mkdir()
+    ok(run("cnn", two))
+    ok(run("cnn", one, ranks=1))
+    w0, w1, ws = weights(two, 0), weights(two, 1), weights(one, 0)
+    assert len(w0) == 6
+    for a, b, c in zip(w0, w1, ws):
+        assert a.tobytes() == b.tobytes()  # bit for bit across ranks
+        assert np.max(np.abs(a - c)) <= 1e-5 * np.max(np.abs(c))
+    r0, r1 = reports(two)
+    assert r0["history"] == r1["history"]
+    (single,) = reports(one, ranks=1)
+    np.testing.assert_allclose(r0["history"]["loss"], single["history"]["loss"], rtol=1e-5)
+
+
 def test_early_stopping_stops_every_rank_at_the_same_epoch(mnist, tmp_path):
     ok(run("early", tmp_path))
     r0, r1 = reports(tmp_path)
