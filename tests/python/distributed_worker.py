@@ -13,6 +13,8 @@ import rustgrad as tf
 from rustgrad import keras
 
 MODE, OUT = sys.argv[1], sys.argv[2]
+# A background shell may start us with SIGINT ignored; the "interrupt" case needs Ctrl-C to raise.
+signal.signal(signal.SIGINT, signal.default_int_handler)
 strategy = tf.distribute.MPIStrategy()
 RANK = strategy.rank
 
