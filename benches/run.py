@@ -6,7 +6,15 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-BENCHES = ["op_overhead", "gemm", "mnist_mlp", "mnist_cnn", "functional", "tape_loop"]
+BENCHES = [
+    "op_overhead",
+    "gemm",
+    "mnist_mlp",
+    "mnist_cnn",
+    "functional",
+    "tape_loop",
+    "grad_monitor",
+]
 
 
 def main():

@@ -321,6 +321,15 @@ impl Tensor {
             GradFn::Leaf => None,
         }
     }
+    /// The inputs of the op that made this tensor (empty for a leaf), None once backward freed
+    /// the graph: what a graph drawing walks (PyTorch's `grad_fn.next_functions`).
+    pub fn graph_inputs(&self) -> Option<Vec<Tensor>> {
+        match &*self.0.node.lock() {
+            GradFn::Op { inputs, .. } => Some(inputs.clone()),
+            GradFn::Freed(_) => None,
+            GradFn::Leaf => Some(Vec::new()),
+        }
+    }
     pub fn retain_grad(&self) {
         self.0.retains_grad.store(true, Ordering::Relaxed);
     }

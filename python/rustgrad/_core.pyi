@@ -76,6 +76,12 @@ class Tensor:
     @property
     def grad_fn(self) -> str | None:
         """Name of the op that made this tensor (None for leaves)."""
+    def graph_inputs(self) -> list[Tensor]:
+        """The tensors the op that made this one read (empty for a leaf); raises RuntimeError once
+        backward freed the graph (backward(retain_graph=True) keeps it)."""
+    @property
+    def node_id(self) -> int:
+        """An integer naming this tensor's graph node: equal for every handle on the same tensor."""
     @property
     def T(self) -> Tensor:
         """The tensor with its axes reversed."""
@@ -583,6 +589,12 @@ class Model:
         in place (rustgrad.distribute averages it with an MPI Allreduce). Compiling removes it."""
     def grad_size(self) -> int:
         """How many floats the trainable gradients hold (set_grad_hook's array, less one)."""
+    def set_grad_monitor(self, every: int | None) -> None:
+        """Record per-layer gradient norm, weight norm and update/weight ratio every `every`-th
+        train step from now on (None stops); keras.callbacks.GradientMonitor reads them."""
+    def take_grad_stats(self) -> tuple[list[int], list[int], NDArray[np.float32]]:
+        """(graph indices of the monitored layers, each record's step, stats of shape
+        (records, layers, 3)) recorded since the last call."""
     def eval_batch(
         self,
         x: _Arrays,

@@ -1,6 +1,7 @@
 //! Compile state and the one-batch steps on a model graph: forward, the losses of every output
 //! (weighted and summed), backward, the optimizer update of the trainable layers, and metrics.
 use super::grad_hook::{self, GradHook};
+use super::grad_monitor::GradMonitor;
 use super::graph::{Graph, OutputValue};
 use crate::autograd::NoGradGuard;
 use crate::error::{Error, Result};
@@ -27,6 +28,8 @@ pub struct Compiled {
     /// Run on the packed gradients of every step (data-parallel averaging), with its buffer.
     pub grad_hook: Option<Box<dyn GradHook>>,
     hook_buf: Vec<f32>,
+    /// Per-layer gradient, weight and update norms every few steps (GradientMonitor).
+    pub grad_monitor: Option<GradMonitor>,
 }
 
 /// What one batch produced: the total loss, then (sum, count) statistics: with several outputs one
@@ -76,6 +79,7 @@ impl Compiled {
             frozen: mask,
             grad_hook: None,
             hook_buf: Vec::new(),
+            grad_monitor: None,
         })
     }
 
@@ -88,6 +92,18 @@ impl Compiled {
             .filter(|(_, &off)| !off)
             .flat_map(|(l, _)| l.params())
             .collect()
+    }
+
+    /// The trainable layers that have weights (graph indices), and each one's parameters: the
+    /// groups the gradient monitor reports on.
+    pub fn monitored(&self, graph: &Graph) -> (Vec<usize>, Vec<Vec<Tensor>>) {
+        graph
+            .layers
+            .iter()
+            .enumerate()
+            .filter(|&(l, layer)| !self.frozen[l] && !layer.params().is_empty())
+            .map(|(l, layer)| (l, layer.params()))
+            .unzip()
     }
 
     /// How many floats the trainable parameters hold (the gradient hook's buffer, less one).
@@ -237,11 +253,21 @@ impl Graph {
                 let rows = xs.first().and_then(|x| x.shape().first()).copied();
                 grad_hook::run(hook.as_ref(), &params, rows.unwrap_or(1), &mut c.hook_buf)?;
             }
-            c.opt.step(&params, lr)?;
-            // Then each updated layer's weights are projected onto their constraints (Keras).
-            for (layer, _) in self.layers.iter().zip(&c.frozen).filter(|(_, &off)| !off) {
-                layer.constrain()?;
-            }
+            let update = |c: &mut Compiled| -> Result<()> {
+                c.opt.step(&params, lr)?;
+                // Then each updated layer's weights are projected onto their constraints (Keras).
+                for (layer, _) in self.layers.iter().zip(&c.frozen).filter(|(_, &off)| !off) {
+                    layer.constrain()?;
+                }
+                Ok(())
+            };
+            let mut monitor = c.grad_monitor.take();
+            let updated = match monitor.as_mut() {
+                Some(m) => m.observe(&c.monitored(self).1, || update(c)),
+                None => update(c),
+            };
+            c.grad_monitor = monitor;
+            updated?;
             Ok(StepOut {
                 loss: l.item()?,
                 stats,

@@ -29,12 +29,11 @@ def _pydot(caller: str) -> Any:
     return pydot
 
 
-def _dot_executable() -> str:
+def _dot_executable(caller: str = "keras.utils.plot_model") -> str:
     path = shutil.which("dot")
     if path is None:
         raise ImportError(
-            "keras.utils.plot_model needs Graphviz's `dot` program, which was not found on the "
-            f"PATH: {_DOT_HELP}"
+            f"{caller} needs Graphviz's `dot` program, which was not found on the PATH: {_DOT_HELP}"
         )
     return path
 
@@ -262,9 +261,9 @@ def model_to_dot(
 DOT_TIMEOUT = 120
 
 
-def _run_dot(dot: Any, fmt: str, to_file: str) -> None:
+def _run_dot(dot: Any, fmt: str, to_file: str, caller: str = "keras.utils.plot_model") -> None:
     """Lay out `dot` with Graphviz's dot into `to_file` (written only when dot succeeds)."""
-    exe = _dot_executable()
+    exe = _dot_executable(caller)
 
     def run() -> subprocess.CompletedProcess:
         source = dot.to_string().encode("utf-8")
@@ -293,7 +292,7 @@ def _run_dot(dot: Any, fmt: str, to_file: str) -> None:
         err = done.stderr.decode("utf-8", "replace").strip()
         if "not recognized" in err:
             raise ValueError(
-                f"plot_model writes the format given by the file's extension, and Graphviz's dot "
+                f"{caller} writes the format given by the file's extension, and Graphviz's dot "
                 f"does not know the format {fmt!r} (of {to_file!r}): {err}"
             )
         raise RuntimeError(f"Graphviz's dot failed (exit code {done.returncode}): {err}")

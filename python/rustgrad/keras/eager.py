@@ -53,6 +53,7 @@ class EagerEngine:
         self._heads: list[_Head] = []
         self._opt: Any = None
         self._params: list = []
+        self._monitor: Any = None  # a GradientMonitor's EagerProbe while one is installed
 
     # ---- the _core.Model interface -----------------------------------------------------------
     def compile(
@@ -138,9 +139,33 @@ class EagerEngine:
             p.grad = None
         loss, stats = self._losses(x, y, idx, sample_weight, training=True)
         loss.backward()
-        self._opt.step(self._params, float(lr))
-        apply_constraints(self._params)
+
+        def update() -> None:
+            self._opt.step(self._params, float(lr))
+            apply_constraints(self._params)
+
+        if self._monitor is None:
+            update()
+        else:
+            self._monitor.observe(update)
         return float(loss.item()), stats
+
+    def set_grad_monitor(self, every: Any, groups: Any = None) -> None:
+        """Record per-layer norms every `every` train steps (None stops), as `_core.Model`'s.
+
+        Args:
+            every: a positive number of steps, or None.
+            groups: per layer, the Variables its norms cover.
+        """
+        from rustgrad.keras.callbacks.gradient_monitor import EagerProbe
+
+        self._monitor = None if every is None else EagerProbe(every, groups or [])
+
+    def take_grad_stats(self) -> tuple:
+        """(layer indices, steps, stats (records, layers, 3)) since the last call."""
+        if self._monitor is None:
+            return [], [], np.zeros((0, 0, 3), np.float32)
+        return self._monitor.take()
 
     def train_batches(
         self, x: Any, y: Any, idx: Any, batch_size: int, lrs: Any, sample_weight: Any = None

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from rustgrad.keras.callbacks.base import Callback, CallbackList, History
 from rustgrad.keras.callbacks.checkpoint import BackupAndRestore, ModelCheckpoint
+from rustgrad.keras.callbacks.gradient_monitor import GradientMonitor
 from rustgrad.keras.callbacks.monitor import EarlyStopping, ReduceLROnPlateau
 from rustgrad.keras.callbacks.progress import ProgbarLogger
 from rustgrad.keras.callbacks.simple import (
@@ -21,6 +22,7 @@ __all__ = [
     "Callback",
     "CallbackList",
     "EarlyStopping",
+    "GradientMonitor",
     "History",
     "LambdaCallback",
     "LearningRateScheduler",

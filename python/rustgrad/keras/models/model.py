@@ -281,6 +281,22 @@ class Model(SerializingMixin, OnBatchMixin, StepMixin, Layer):
             self.optimizer._finalize_fit(self, kwargs.get("epochs", 1))  # use_ema's averages
             return history
 
+    def lr_find(self, x: Any, y: Any = None, **kwargs: Any) -> Any:
+        """The learning-rate range test on a copy of the training state; see keras.lr_find.
+
+        Args:
+            x: the inputs.
+            y: the targets.
+            **kwargs: start_lr, end_lr, num_steps, batch_size, beta, stop_factor, seed.
+
+        Returns:
+            An LRFinderResult (`lrs`, `losses`, `suggestion`, `plot(path)`).
+        """
+        from rustgrad.keras.lr_find import lr_find
+
+        with self._fit_lock:
+            return lr_find(self, x, y, **kwargs)
+
     def evaluate(self, x: Any = None, y: Any = None, **kwargs: Any) -> Any:
         """Loss, or [loss, *metrics], over (x, y); a dict with return_dict=True."""
         return training.evaluate(self, x, y, **kwargs)
