@@ -80,7 +80,11 @@ def test_compare_optimizers(tmp_path, real_dataset_dir):
     assert float(accs["Adam"]) > 0.8
     assert float(accs["Adam"]) > float(accs["SGD"])
     assert "epochs to 95% val acc" in text
-    assert_pngs(tmp_path, "val_loss")
+    # The optimizer paths: momentum gets nearer Rosenbrock's minimum than plain SGD in 150 steps.
+    near = {n: number(rf"^{n}\s+\S+\s+\S+\s+(\S+)$", text) for n in ("SGD 1e-3", "Adam 5e-2")}
+    assert number(r"^SGD \+ momentum 0\.9, 1e-3\s+\S+\s+\S+\s+(\S+)$", text) < near["SGD 1e-3"]
+    assert near["Adam 5e-2"] < near["SGD 1e-3"], text
+    assert_pngs(tmp_path, "val_loss", "optimizer_paths")
 
 
 def test_compare_losses(tmp_path, real_dataset_dir):

@@ -74,7 +74,7 @@ def test_plot_of_a_builtin_marks_the_minimum(tmp_path):
     paths = viz.optimizer_paths("rosenbrock", steps=50)
     fig = paths.plot(tmp_path / "r.png", title="t")
     labels = fig.axes[0].get_legend_handles_labels()[1]
-    assert labels == ["sgd", "momentum", "nesterov", "rmsprop", "adam", "minimum"]
+    assert labels == ["sgd", "momentum", "nesterov", "rmsprop", "adam", "start", "minimum"]
 
 
 def test_a_diverging_path_stops_at_the_first_non_finite_point():

@@ -136,15 +136,15 @@ class OptimizerPaths(dict):
         fig = _figure_class()(figsize=(7, 5.5), layout="constrained")
         ax = fig.subplots()
         xs, ys, zs = self._grid(int(grid))
-        if np.nanmin(zs) >= 0:
+        levels: Any = 25
+        if np.nanmin(zs) >= 0:  # log-spaced, so the valley floor shows as well as the walls
             lo = max(float(np.nanmin(zs)), 1e-3)
             levels = np.geomspace(lo, max(float(np.nanmax(zs)), lo * 10), 25)
-            ax.contour(xs, ys, zs, levels=levels, cmap="Greys", linewidths=0.6, alpha=0.7)
-        else:
-            ax.contour(xs, ys, zs, levels=25, cmap="Greys", linewidths=0.6, alpha=0.7)
+        ax.contourf(xs, ys, zs, levels=levels, cmap="Blues", alpha=0.3)
+        ax.contour(xs, ys, zs, levels=levels, colors="0.6", linewidths=0.4)
         for label, pts in self.items():
             ax.plot(pts[:, 0], pts[:, 1], lw=1.4, label=label)
-        ax.plot(*next(iter(self.values()))[0], "ko", ms=5)
+        ax.plot(*next(iter(self.values()))[0], "ko", ms=5, label="start")
         if self.known is not None and self.known.minimum is not None:
             ax.plot(*self.known.minimum, "*", color="gold", ms=14, mec="k", label="minimum")
         ax.set_xlim(xs.min(), xs.max())
