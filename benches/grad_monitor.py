@@ -9,7 +9,7 @@ import time
 import numpy as np
 from _common import table
 
-RUNS = 7
+RUNS = 11
 BATCH = 128
 
 

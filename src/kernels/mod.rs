@@ -8,6 +8,7 @@ pub mod gather;
 pub mod gemm;
 mod gemm_split;
 pub mod im2col;
+pub mod norms;
 mod offered;
 pub mod parallel;
 pub mod pool;

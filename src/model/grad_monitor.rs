@@ -6,6 +6,7 @@
 //! them there costs one pass over each buffer, not a Python round trip. A step that is not due
 //! pays one counter check; a model without a monitor one `Option` check.
 use crate::error::{Error, Result};
+use crate::kernels::norms::{copy_sum_sq_par, diff_sq_par, sum_sq_par};
 use crate::tensor::Tensor;
 
 /// Per layer of `layers`: [gradient norm, weight norm, update norm / weight norm].
@@ -23,49 +24,6 @@ pub struct GradMonitor {
     seen: usize,
     before: Vec<f32>,
     records: Vec<Record>,
-}
-
-/// Sum of squares in f64: f32 lanes within blocks of 1024 so the loop vectorises, f64 across
-/// blocks so a layer of millions of weights keeps its digits.
-fn slice_sq(v: &[f32]) -> f64 {
-    v.chunks(1024).map(|b| block_sq(b, None)).sum()
-}
-
-/// Sum of squared differences of two equal-length slices, as `slice_sq`.
-fn diff_sq(a: &[f32], b: &[f32]) -> f64 {
-    a.chunks(1024)
-        .zip(b.chunks(1024))
-        .map(|(x, y)| block_sq(x, Some(y)))
-        .sum()
-}
-
-fn block_sq(x: &[f32], y: Option<&[f32]>) -> f64 {
-    let mut lanes = [0.0f32; 8];
-    let mut tail = 0.0f32;
-    match y {
-        None => {
-            let mut it = x.chunks_exact(8);
-            for c in &mut it {
-                for k in 0..8 {
-                    lanes[k] += c[k] * c[k];
-                }
-            }
-            tail = it.remainder().iter().map(|v| v * v).sum();
-        }
-        Some(y) => {
-            let (mut i, mut j) = (x.chunks_exact(8), y.chunks_exact(8));
-            for (c, d) in (&mut i).zip(&mut j) {
-                for k in 0..8 {
-                    let e = c[k] - d[k];
-                    lanes[k] += e * e;
-                }
-            }
-            for (a, b) in i.remainder().iter().zip(j.remainder()) {
-                tail += (a - b) * (a - b);
-            }
-        }
-    }
-    lanes.iter().map(|&l| f64::from(l)).sum::<f64>() + f64::from(tail)
 }
 
 impl GradMonitor {
@@ -103,17 +61,20 @@ impl GradMonitor {
         if !due {
             return update();
         }
-        self.before.clear();
+        let total = groups.iter().flatten().map(Tensor::numel).sum();
+        self.before.resize(total, 0.0);
         let mut stats: Vec<LayerStats> = Vec::with_capacity(groups.len());
+        let mut at = 0;
         for params in groups {
             let (mut g2, mut w2) = (0.0f64, 0.0f64);
             for p in params {
                 if let Some(g) = p.grad() {
-                    g2 += slice_sq(&g.data());
+                    g2 += sum_sq_par(&g.data());
                 }
                 let w = p.data();
-                w2 += slice_sq(&w);
-                self.before.extend_from_slice(&w);
+                let end = at + w.len();
+                w2 += copy_sum_sq_par(&w, self.before.get_mut(at..end).unwrap_or(&mut []));
+                at = end;
             }
             stats.push([g2.sqrt() as f32, w2.sqrt() as f32, 0.0]);
         }
@@ -123,7 +84,7 @@ impl GradMonitor {
             let mut u2 = 0.0f64;
             for p in params {
                 let w = p.data();
-                u2 += diff_sq(&w, &self.before[at..at + w.len()]);
+                u2 += diff_sq_par(&w, self.before.get(at..at + w.len()).unwrap_or(&[]));
                 at += w.len();
             }
             // IEEE division: weights of norm 0 give inf (or NaN when nothing moved either).
@@ -143,15 +104,6 @@ mod tests {
         t.set_grad(Some(Tensor::new(g.to_vec(), vec![g.len()]).unwrap()))
             .unwrap();
         t
-    }
-
-    #[test]
-    fn sums_of_squares_match_a_plain_loop_past_a_block() {
-        let v: Vec<f32> = (0..3001).map(|i| (i as f32 * 0.37).sin()).collect();
-        let plain: f64 = v.iter().map(|&x| f64::from(x) * f64::from(x)).sum();
-        assert!((slice_sq(&v) - plain).abs() < 1e-3 * plain);
-        let zeros = vec![0.0; v.len()];
-        assert!((diff_sq(&v, &zeros) - plain).abs() < 1e-3 * plain);
     }
 
     #[test]
