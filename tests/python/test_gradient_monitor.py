@@ -167,3 +167,18 @@ def test_an_overridden_train_step_is_refused():
 def test_plot_before_fit_says_so():
     with pytest.raises(ValueError, match="nothing recorded"):
         GradientMonitor().plot()
+
+
+def test_an_interrupted_fit_removes_the_monitor():
+    class Interrupt(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            raise KeyboardInterrupt
+
+    x, y = _data()
+    model = _compiled(_graph_model)
+    mon = GradientMonitor(every=1)
+    with pytest.raises(KeyboardInterrupt):
+        model.fit(x, y, batch_size=4, epochs=2, verbose=0, callbacks=[mon, Interrupt()])
+    assert mon.steps == [0, 1, 2, 3]  # the finished epoch was recorded
+    model.fit(x, y, batch_size=4, epochs=1, verbose=0)
+    assert len(model._engine().take_grad_stats()[1]) == 0

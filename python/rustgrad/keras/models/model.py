@@ -277,7 +277,13 @@ class Model(SerializingMixin, OnBatchMixin, StepMixin, Layer):
     def fit(self, x: Any = None, y: Any = None, **kwargs: Any) -> Any:
         """Train for `epochs` over (x, y) in batches; returns a History (see training.fit)."""
         with self._fit_lock, replicas.guard(self):
-            history = training.fit(self, x, y, **kwargs)
+            try:
+                history = training.fit(self, x, y, **kwargs)
+            finally:
+                # A fit that raised skipped on_train_end: a GradientMonitor is removed here.
+                monitored = self.__dict__.pop("_grad_monitored", None)
+                if monitored is not None:
+                    monitored.set_grad_monitor(None)
             self.optimizer._finalize_fit(self, kwargs.get("epochs", 1))  # use_ema's averages
             return history
 
