@@ -1,0 +1,105 @@
+"""GridSearch: every combination of the space's values, in KerasTuner's order (defaults first,
+the last declared hyperparameter changing fastest; conditional ones only where active)."""
+
+from __future__ import annotations
+
+from rustgrad.tuner.oracle import Oracle
+from rustgrad.tuner.trial import TrialStatus
+from rustgrad.tuner.tuner import Tuner
+
+
+class GridSearchOracle(Oracle):
+    """Walks the grid like an odometer over each hyperparameter's `values`.
+
+    Args:
+        objective: Metric name or kt.Objective.
+        max_trials: At most this many trials (None: the whole grid).
+        **kwargs: The Oracle's other arguments.
+    """
+
+    def __init__(self, objective=None, max_trials=None, **kwargs) -> None:
+        super().__init__(objective=objective, max_trials=max_trials, **kwargs)
+        self._last: dict | None = None
+
+    def _ordered(self, hp) -> list:
+        values = [v for v in hp.values if v != hp.default]
+        return [hp.default, *values]
+
+    def _next(self, values: dict) -> dict | None:
+        hps = self.hyperparameters.copy()
+        hps.values = dict(values)
+        for hp in reversed(hps.space):  # the last declared turns fastest
+            if hps.is_active(hp):
+                options = self._ordered(hp)
+                current = hps.values.get(hp.name, hp.default)
+                index = options.index(current) if current in options else len(options) - 1
+                if index + 1 < len(options):
+                    hps.values[hp.name] = options[index + 1]
+                    return hps.active_values()
+            hps.values[hp.name] = hp.default
+        return None
+
+    def populate_space(self, trial_id: str) -> dict:
+        """The next grid point not tried yet, or STOPPED after the last.
+
+        Args:
+            trial_id: Id of the trial being created.
+
+        Returns:
+            The oracle's response dict.
+        """
+        if self._last is None:
+            values = self.hyperparameters.copy().active_values()
+        else:
+            values = self._next(self._last)
+        while values is not None and self._key(values) in self._tried:
+            values = self._next(values)
+        if values is None:
+            return {"status": TrialStatus.STOPPED}
+        self._last = values
+        return {"status": TrialStatus.RUNNING, "values": values}
+
+    def get_state(self) -> dict:
+        """The last grid point handed out.
+
+        Returns:
+            A dict.
+        """
+        return {"last": self._last}
+
+    def set_state(self, state: dict) -> None:
+        """Restore the last grid point.
+
+        Args:
+            state: What get_state returned.
+        """
+        self._last = state["last"]
+
+
+class GridSearch(Tuner):
+    """Exhaustive search over the grid of the hypermodel's space. A Float without `step` (and a
+    log Int without one) contributes 10 values spread over its range, as KerasTuner.
+
+    Args:
+        hypermodel: A HyperModel or a function build_model(hp).
+        objective: Metric name or kt.Objective.
+        max_trials: At most this many trials (None: the whole grid).
+        seed: Recorded only: the grid has no randomness.
+        hyperparameters: A HyperParameters declaring part of the space in advance.
+        tune_new_entries: Whether hyperparameters the hypermodel declares are searched.
+        allow_new_entries: Whether the hypermodel may declare new hyperparameters.
+        max_retries_per_trial: Reruns of a failing trial before it is FAILED.
+        max_consecutive_failed_trials: Failed trials in a row that stop the search.
+        **kwargs: The Tuner's arguments.
+    """
+
+    def __init__(self, hypermodel=None, objective=None, max_trials=None, seed=None,
+                 hyperparameters=None, tune_new_entries=True, allow_new_entries=True,
+                 max_retries_per_trial=0, max_consecutive_failed_trials=3, **kwargs) -> None:  # fmt: skip
+        oracle = GridSearchOracle(
+            objective=objective, max_trials=max_trials, seed=seed,
+            hyperparameters=hyperparameters, tune_new_entries=tune_new_entries,
+            allow_new_entries=allow_new_entries, max_retries_per_trial=max_retries_per_trial,
+            max_consecutive_failed_trials=max_consecutive_failed_trials,
+        )  # fmt: skip
+        super().__init__(oracle, hypermodel, **kwargs)
