@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+import rustgrad
 from rustgrad.keras.callbacks.base import Callback
 from rustgrad.tuner.errors import ObjectiveNotLoggedError
 from rustgrad.tuner.objective import Objective
@@ -132,7 +133,7 @@ def summarise(histories: list[dict], objective: Objective) -> dict:
 
 
 def run_trial(hypermodel: Any, hp: Any, objective: Objective, executions: int, fit_args: tuple,
-              fit_kwargs: dict, trial_dir: Path, parent_checkpoint: Path | None) -> dict:  # fmt: skip
+              fit_kwargs: dict, trial_dir: Path, parent_checkpoint: Path | None, seed: int) -> dict:  # fmt: skip
     """Build and train one trial; write its best-epoch checkpoint into `trial_dir`.
 
     Args:
@@ -144,6 +145,9 @@ def run_trial(hypermodel: Any, hp: Any, objective: Objective, executions: int, f
         fit_kwargs: search's keyword arguments, given to fit (callbacks are copied per execution).
         trial_dir: The trial's folder.
         parent_checkpoint: A checkpoint to start from (Hyperband's next round), or None.
+        seed: Seeds rustgrad's and NumPy's generators before each execution (seed + its
+            index), so a trial's initial weights and shuffles do not depend on which process runs
+            it or on the trials before it.
 
     Returns:
         {"score", "best_step", "metrics", "history", "hyperparameters"}.
@@ -162,7 +166,9 @@ def run_trial(hypermodel: Any, hp: Any, objective: Objective, executions: int, f
     first_epoch = int(kwargs.get("initial_epoch", 0))
     shape = input_shape_of(fit_args, kwargs)
     best, histories = _BestWeights(objective), []
-    for _ in range(executions):
+    for e in range(executions):
+        rustgrad.manual_seed(seed + e)
+        np.random.seed((seed + e) % 2**32)
         model = hypermodel.build(hp)
         if model is None or not hasattr(model, "fit"):
             raise TypeError(

@@ -106,7 +106,7 @@ class _Numerical(HyperParameter):
 
     def _n_steps(self) -> int:
         if self.sampling == "linear":
-            return int((self.max_value - self.min_value) // self.step) + 1
+            return int((self.max_value - self.min_value) / self.step + 1e-9) + 1
         return int(math.log(self.max_value / self.min_value, self.step) + 1e-9) + 1
 
     def _continuous(self, prob: float, top: float) -> float:
@@ -138,7 +138,7 @@ class _Numerical(HyperParameter):
     def _stepped_prob(self, value: float) -> float:
         lo = self.min_value
         if self.sampling == "linear":
-            index = (value - lo) // self.step
+            index = round((value - lo) / self.step)
         elif self.sampling == "log":
             index = round(math.log(value / lo, self.step))
         else:

@@ -159,7 +159,7 @@ class Tuner:
         return execution.run_trial(
             self.hypermodel, trial.hyperparameters, self.oracle.objective,
             self.executions_per_trial, fit_args, fit_kwargs,
-            self.oracle.trial_dir(trial.trial_id), checkpoint,
+            self.oracle.trial_dir(trial.trial_id), checkpoint, self.trial_seed(trial),
         )  # fmt: skip
 
     def _as_result(self, result: Any) -> dict:
@@ -193,6 +193,17 @@ class Tuner:
                 f"{limit} trials failed in a row (max_consecutive_failed_trials={limit}); the "
                 f"last one, trial {trial.trial_id}, raised:\n{message}"
             )
+
+    def trial_seed(self, trial: Trial) -> int:
+        """The seed of a trial's executions, from the oracle's seed and the trial's number.
+
+        Args:
+            trial: The trial.
+
+        Returns:
+            An int below 2**31.
+        """
+        return (self.oracle.seed * 1_000_003 + int(trial.trial_id) * 7919) % 2**31
 
     def _checkpoint(self, trial_id: str) -> Path:
         return self.oracle.trial_dir(trial_id) / execution.CHECKPOINT

@@ -41,11 +41,11 @@ def _worker_main(conn: Any, payload: bytes, threads: int) -> None:
             return  # the search's process is gone
         if job is None:
             return
-        hp_config, trial_dir, parent = job
+        hp_config, trial_dir, parent, seed = job
         try:
             hp = HyperParameters.from_config(hp_config)
             result = execution.run_trial(hypermodel, hp, objective, executions, fit_args,
-                                         fit_kwargs, trial_dir, parent)  # fmt: skip
+                                         fit_kwargs, trial_dir, parent, seed)  # fmt: skip
             conn.send(("ok", result))
         except Exception as e:  # noqa: BLE001 - any error is the trial's, sent back
             kind = ("objective" if isinstance(e, ObjectiveNotLoggedError) else "fatal"
@@ -80,7 +80,7 @@ class _Worker:
         checkpoint = None if parent is None else tuner._checkpoint(parent)
         self.trial, self.began = trial, time.perf_counter()
         self.conn.send((trial.hyperparameters.get_config(), tuner.oracle.trial_dir(trial.trial_id),
-                        checkpoint))  # fmt: skip
+                        checkpoint, tuner.trial_seed(trial)))  # fmt: skip
 
     def stop(self, timeout: float = 5.0) -> None:
         with contextlib.suppress(OSError, BrokenPipeError):
@@ -189,6 +189,7 @@ def _finish(tuner: Any, w: _Worker, message: tuple) -> None:
 
 def _replace(tuner: Any, dead: _Worker, respawn: Any) -> _Worker:
     """A new worker in place of a dead one; its trial is run again once, then FAILED."""
+    dead.process.join(5.0)  # its sentinel fires before the exit code is collected
     trial, code = dead.trial, dead.process.exitcode
     dead.stop(timeout=1.0)
     fresh = respawn()
