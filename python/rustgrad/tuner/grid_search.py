@@ -19,7 +19,6 @@ class GridSearchOracle(Oracle):
 
     def __init__(self, objective=None, max_trials=None, **kwargs) -> None:
         super().__init__(objective=objective, max_trials=max_trials, **kwargs)
-        self._last: dict | None = None
 
     def _ordered(self, hp) -> list:
         values = [v for v in hp.values if v != hp.default]
@@ -39,8 +38,18 @@ class GridSearchOracle(Oracle):
             hps.values[hp.name] = hp.default
         return None
 
+    def _filled(self, values: dict) -> dict:
+        hps = self.hyperparameters.copy()
+        hps.values = dict(values)
+        return hps.active_values()
+
     def populate_space(self, trial_id: str) -> dict:
-        """The next grid point not tried yet, or STOPPED after the last.
+        """The first grid point, in order, that no trial has taken, or STOPPED after the last.
+
+        The walk starts from the defaults every time and compares with every trial's values
+        (defaults filled in for what was declared after it started), so hyperparameters that
+        trials declare late (in HyperModel.fit) and trials running in parallel neither skip
+        nor repeat a point.
 
         Args:
             trial_id: Id of the trial being created.
@@ -48,32 +57,13 @@ class GridSearchOracle(Oracle):
         Returns:
             The oracle's response dict.
         """
-        if self._last is None:
-            values = self.hyperparameters.copy().active_values()
-        else:
-            values = self._next(self._last)
-        while values is not None and self._key(values) in self._tried:
+        taken = {self._key(self._filled(t.hyperparameters.values)) for t in self.trials.values()}
+        values = self.hyperparameters.copy().active_values()
+        while values is not None and self._key(values) in taken:
             values = self._next(values)
         if values is None:
-            return {"status": TrialStatus.STOPPED}
-        self._last = values
+            return {"status": TrialStatus.IDLE if self.ongoing else TrialStatus.STOPPED}
         return {"status": TrialStatus.RUNNING, "values": values}
-
-    def get_state(self) -> dict:
-        """The last grid point handed out.
-
-        Returns:
-            A dict.
-        """
-        return {"last": self._last}
-
-    def set_state(self, state: dict) -> None:
-        """Restore the last grid point.
-
-        Args:
-            state: What get_state returned.
-        """
-        self._last = state["last"]
 
 
 class GridSearch(Tuner):

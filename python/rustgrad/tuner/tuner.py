@@ -195,7 +195,10 @@ class Tuner:
             )
 
     def trial_seed(self, trial: Trial) -> int:
-        """The seed of a trial's executions, from the oracle's seed and the trial's number.
+        """The seed of a trial's executions, from the oracle's seed and the trial's values: the
+        same values start from the same weights in whichever order or process they run (values
+        declared only in HyperModel.fit are not known to a trial that starts before the first
+        one finishes, so declare them in build too when parallel runs must match one process).
 
         Args:
             trial: The trial.
@@ -203,7 +206,8 @@ class Tuner:
         Returns:
             An int below 2**31.
         """
-        return (self.oracle.seed * 1_000_003 + int(trial.trial_id) * 7919) % 2**31
+        digest = self.oracle._key(trial.hyperparameters.values)
+        return (self.oracle.seed * 1_000_003 + int(digest[:8], 16)) % 2**31
 
     def _checkpoint(self, trial_id: str) -> Path:
         return self.oracle.trial_dir(trial_id) / execution.CHECKPOINT
@@ -299,13 +303,27 @@ class Tuner:
         Returns:
             A list of Keras models, best first.
         """
-        models = []
-        for trial in self.oracle.get_best_trials(num_models):
-            model = self.hypermodel.build(trial.hyperparameters.copy())
-            execution.ensure_built(model, self.input_shape)
-            model.load_weights(str(self._checkpoint(trial.trial_id)))
-            models.append(model)
-        return models
+        return [self.load_model(t) for t in self.oracle.get_best_trials(num_models)]
+
+    def load_model(self, trial: Trial) -> Any:
+        """A trial's model, rebuilt from its values and loaded from its best-epoch checkpoint.
+
+        Args:
+            trial: A completed Trial.
+
+        Returns:
+            The Keras model.
+
+        Raises:
+            ValueError: the trial has no checkpoint (it did not complete).
+        """
+        path = self._checkpoint(trial.trial_id)
+        if trial.status != TrialStatus.COMPLETED or not path.exists():
+            raise ValueError(f"trial {trial.trial_id} ({trial.status}) has no checkpoint at {path}")
+        model = self.hypermodel.build(trial.hyperparameters.copy())
+        execution.ensure_built(model, self.input_shape)
+        model.load_weights(str(path))
+        return model
 
     def search_space_summary(self, extended: bool = False) -> None:
         """Print the search space: each hyperparameter's kind and settings.
