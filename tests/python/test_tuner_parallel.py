@@ -98,3 +98,31 @@ def test_a_dead_worker_is_replaced_and_its_trial_retried_once(tmp_path):
     # 6 kills every worker that runs it: retried once, then FAILED with the reason.
     assert by_units[6][1] == "FAILED" and "died 2 times" in by_units[6][3]
     assert "exit code 9" in by_units[6][3]
+
+
+def _model(hp):
+    from rustgrad import keras
+
+    act = hp.Choice("activation", ["linear", "relu"])
+    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1, activation=act)])
+    model.compile(optimizer="sgd", loss="mse")
+    return model
+
+
+def test_a_hypermodel_that_cannot_be_pickled(tmp_path, monkeypatch):
+    import numpy as np
+    import pytest
+    from rustgrad import tuner as kt
+
+    x, y = np.zeros((8, 2), "float32"), np.zeros((8, 1), "float32")
+    local = lambda hp: _model(hp)  # a lambda cannot be sent to a worker
+    asked = kt.GridSearch(local, objective="val_loss", max_parallel_trials=2, directory=tmp_path)
+    with pytest.raises(TypeError, match="cannot be pickled.*max_parallel_trials=1"):
+        asked.search(x, y, epochs=1, validation_split=0.25, verbose=0)
+    # Parallel only by default (4 cores -> 2 workers): a warning, then the trials run here.
+    monkeypatch.setattr(os, "cpu_count", lambda: 4)
+    default = kt.GridSearch(local, objective="val_loss", directory=tmp_path, project_name="d")
+    assert default.max_parallel_trials == 2
+    with pytest.warns(UserWarning, match="one at a time in this process"):
+        default.search(x, y, epochs=1, validation_split=0.25, verbose=0)
+    assert [t.status for t in default.oracle.trials.values()] == ["COMPLETED"] * 2

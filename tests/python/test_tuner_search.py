@@ -278,3 +278,19 @@ def test_plot_draws_a_png(tmp_path):
     data = path.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 10_000
     assert tf.tuner is kt  # reachable as rustgrad.tuner too
+
+
+def test_plot_without_matplotlib_says_how_to_get_it(tmp_path, monkeypatch):
+    import sys
+
+    class Anything(kt.RandomSearch):
+        def run_trial(self, trial, *args, **kwargs):
+            return trial.hyperparameters.Float("x", 0.0, 1.0)
+
+    tuner = Anything(max_trials=2, directory=tmp_path, seed=0)
+    tuner.search()
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # as if it were not installed
+    with pytest.raises(ImportError, match="pip install matplotlib"):
+        tuner.plot(tmp_path / "x.png")
+    with pytest.raises(ValueError, match="no hypermodel"):
+        tuner.get_best_models(1)

@@ -10,10 +10,28 @@ from typing import Any
 
 
 def prob_to_index(prob: float, n: int) -> int:
+    """The 0-based index of the bucket holding `prob` when [0, 1) is cut into `n` buckets.
+
+    Args:
+        prob: A cumulative probability in [0, 1].
+        n: Number of buckets.
+
+    Returns:
+        An int in [0, n).
+    """
     return min(math.floor(prob * n), n - 1)
 
 
 def index_to_prob(index: float, n: int) -> float:
+    """The middle of bucket `index` when [0, 1) is cut into `n` buckets.
+
+    Args:
+        index: A bucket index.
+        n: Number of buckets.
+
+    Returns:
+        A float in (0, 1).
+    """
     return (index + 0.5) / n  # the middle of the index's bucket
 
 

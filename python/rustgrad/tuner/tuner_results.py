@@ -65,6 +65,8 @@ class TunerResults:
         Raises:
             ValueError: the trial has no checkpoint (it did not complete).
         """
+        if self.hypermodel is None:
+            raise ValueError("this tuner has no hypermodel (run_trial is overridden): no models")
         path = self._checkpoint(trial.trial_id)
         if trial.status != TrialStatus.COMPLETED or not path.exists():
             raise ValueError(f"trial {trial.trial_id} ({trial.status}) has no checkpoint at {path}")
