@@ -14,7 +14,7 @@ import numpy as np
 
 from rustgrad.tuner.gaussian_process import GaussianProcess
 from rustgrad.tuner.hp_types import Fixed
-from rustgrad.tuner.oracle import Oracle
+from rustgrad.tuner.oracle import Oracle, split_oracle_kwargs
 from rustgrad.tuner.trial import TrialStatus
 from rustgrad.tuner.tuner import Tuner
 
@@ -126,24 +126,13 @@ class BayesianOptimization(Tuner):
         num_initial_points: Random trials before the GP (None: 3 per searched hyperparameter).
         alpha: Noise added to the GP kernel's diagonal (default 1e-4).
         beta: Exploration weight of the upper confidence bound (default 2.6).
-        seed: Seed of the random draws.
-        hyperparameters: A HyperParameters declaring part of the space in advance.
-        tune_new_entries: Whether hyperparameters the hypermodel declares are searched.
-        allow_new_entries: Whether the hypermodel may declare new hyperparameters.
-        max_retries_per_trial: Reruns of a failing trial before it is FAILED.
-        max_consecutive_failed_trials: Failed trials in a row that stop the search.
-        **kwargs: The Tuner's arguments.
+        **kwargs: The Oracle's seed, hyperparameters, tune_new_entries, allow_new_entries,
+            max_retries_per_trial, max_consecutive_failed_trials (see Oracle), and the Tuner's
+            directory, project_name, overwrite, executions_per_trial, max_parallel_trials.
     """
 
     def __init__(self, hypermodel=None, objective=None, max_trials=10, num_initial_points=None,
-                 alpha=1e-4, beta=2.6, seed=None, hyperparameters=None, tune_new_entries=True,
-                 allow_new_entries=True, max_retries_per_trial=0, max_consecutive_failed_trials=3,
-                 **kwargs) -> None:  # fmt: skip
-        oracle = BayesianOptimizationOracle(
-            objective=objective, max_trials=max_trials, num_initial_points=num_initial_points,
-            alpha=alpha, beta=beta, seed=seed, hyperparameters=hyperparameters,
-            tune_new_entries=tune_new_entries, allow_new_entries=allow_new_entries,
-            max_retries_per_trial=max_retries_per_trial,
-            max_consecutive_failed_trials=max_consecutive_failed_trials,
-        )  # fmt: skip
+                 alpha=1e-4, beta=2.6, **kwargs) -> None:  # fmt: skip
+        oracle = BayesianOptimizationOracle(objective, max_trials, num_initial_points, alpha, beta,
+                                            **split_oracle_kwargs(kwargs))  # fmt: skip
         super().__init__(oracle, hypermodel, **kwargs)

@@ -3,7 +3,7 @@ the last declared hyperparameter changing fastest; conditional ones only where a
 
 from __future__ import annotations
 
-from rustgrad.tuner.oracle import Oracle
+from rustgrad.tuner.oracle import Oracle, split_oracle_kwargs
 from rustgrad.tuner.trial import TrialStatus
 from rustgrad.tuner.tuner import Tuner
 
@@ -74,22 +74,11 @@ class GridSearch(Tuner):
         hypermodel: A HyperModel or a function build_model(hp).
         objective: Metric name or kt.Objective.
         max_trials: At most this many trials (None: the whole grid).
-        seed: Recorded only: the grid has no randomness.
-        hyperparameters: A HyperParameters declaring part of the space in advance.
-        tune_new_entries: Whether hyperparameters the hypermodel declares are searched.
-        allow_new_entries: Whether the hypermodel may declare new hyperparameters.
-        max_retries_per_trial: Reruns of a failing trial before it is FAILED.
-        max_consecutive_failed_trials: Failed trials in a row that stop the search.
-        **kwargs: The Tuner's arguments.
+        **kwargs: The Oracle's seed, hyperparameters, tune_new_entries, allow_new_entries,
+            max_retries_per_trial, max_consecutive_failed_trials (see Oracle), and the Tuner's
+            directory, project_name, overwrite, executions_per_trial, max_parallel_trials.
     """
 
-    def __init__(self, hypermodel=None, objective=None, max_trials=None, seed=None,
-                 hyperparameters=None, tune_new_entries=True, allow_new_entries=True,
-                 max_retries_per_trial=0, max_consecutive_failed_trials=3, **kwargs) -> None:  # fmt: skip
-        oracle = GridSearchOracle(
-            objective=objective, max_trials=max_trials, seed=seed,
-            hyperparameters=hyperparameters, tune_new_entries=tune_new_entries,
-            allow_new_entries=allow_new_entries, max_retries_per_trial=max_retries_per_trial,
-            max_consecutive_failed_trials=max_consecutive_failed_trials,
-        )  # fmt: skip
+    def __init__(self, hypermodel=None, objective=None, max_trials=None, **kwargs) -> None:
+        oracle = GridSearchOracle(objective, max_trials, **split_oracle_kwargs(kwargs))
         super().__init__(oracle, hypermodel, **kwargs)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 
-from rustgrad.tuner.oracle import Oracle
+from rustgrad.tuner.oracle import Oracle, split_oracle_kwargs
 from rustgrad.tuner.trial import TrialStatus
 from rustgrad.tuner.tuner import Tuner
 
@@ -157,25 +157,14 @@ class Hyperband(Tuner):
         max_epochs: Most epochs one model is trained (search's `epochs` is replaced per trial).
         factor: Reduction factor between rounds (default 3).
         hyperband_iterations: Times the brackets are run (default 1).
-        seed: Seed of the random draws.
-        hyperparameters: A HyperParameters declaring part of the space in advance.
-        tune_new_entries: Whether hyperparameters the hypermodel declares are searched.
-        allow_new_entries: Whether the hypermodel may declare new hyperparameters.
-        max_retries_per_trial: Reruns of a failing trial before it is FAILED.
-        max_consecutive_failed_trials: Failed trials in a row that stop the search.
         max_trials: Optional cap on the number of trials.
-        **kwargs: The Tuner's arguments.
+        **kwargs: The Oracle's seed, hyperparameters, tune_new_entries, allow_new_entries,
+            max_retries_per_trial, max_consecutive_failed_trials (see Oracle), and the Tuner's
+            directory, project_name, overwrite, executions_per_trial, max_parallel_trials.
     """
 
     def __init__(self, hypermodel=None, objective=None, max_epochs=100, factor=3,
-                 hyperband_iterations=1, seed=None, hyperparameters=None, tune_new_entries=True,
-                 allow_new_entries=True, max_retries_per_trial=0, max_consecutive_failed_trials=3,
-                 max_trials=None, **kwargs) -> None:  # fmt: skip
-        oracle = HyperbandOracle(
-            objective=objective, max_epochs=max_epochs, factor=factor,
-            hyperband_iterations=hyperband_iterations, max_trials=max_trials, seed=seed,
-            hyperparameters=hyperparameters, tune_new_entries=tune_new_entries,
-            allow_new_entries=allow_new_entries, max_retries_per_trial=max_retries_per_trial,
-            max_consecutive_failed_trials=max_consecutive_failed_trials,
-        )  # fmt: skip
+                 hyperband_iterations=1, max_trials=None, **kwargs) -> None:  # fmt: skip
+        oracle = HyperbandOracle(objective, max_epochs, factor, hyperband_iterations, max_trials,
+                                 **split_oracle_kwargs(kwargs))  # fmt: skip
         super().__init__(oracle, hypermodel, **kwargs)

@@ -50,16 +50,9 @@ class HyperParameters:
         Returns:
             The current value, or None while its conditions do not hold.
         """
+        cond = self._conditions(parent_name, parent_values)
         return self._declare(
-            hp_types.Int(
-                name,
-                min_value,
-                max_value,
-                step,
-                sampling,
-                default,
-                self._conditions(parent_name, parent_values),
-            )
+            hp_types.Int(name, min_value, max_value, step, sampling, default, cond)
         )
 
     def Float(self, name, min_value, max_value, step=None, sampling="linear", default=None,
@@ -79,16 +72,9 @@ class HyperParameters:
         Returns:
             The current value, or None while its conditions do not hold.
         """
+        cond = self._conditions(parent_name, parent_values)
         return self._declare(
-            hp_types.Float(
-                name,
-                min_value,
-                max_value,
-                step,
-                sampling,
-                default,
-                self._conditions(parent_name, parent_values),
-            )
+            hp_types.Float(name, min_value, max_value, step, sampling, default, cond)
         )
 
     def Choice(self, name, values, ordered=None, default=None, parent_name=None,

@@ -17,6 +17,21 @@ from rustgrad.tuner.hyperparameters import HyperParameters
 from rustgrad.tuner.objective import create_objective
 from rustgrad.tuner.trial import Trial, TrialStatus, read_sealed, write_sealed
 
+ORACLE_ARGS = ("seed", "hyperparameters", "tune_new_entries", "allow_new_entries",
+               "max_retries_per_trial", "max_consecutive_failed_trials")  # fmt: skip
+
+
+def split_oracle_kwargs(kwargs: dict) -> dict:
+    """Take the Oracle's common arguments out of a tuner's keyword arguments.
+
+    Args:
+        kwargs: The tuner's **kwargs; the Oracle's entries are removed from it.
+
+    Returns:
+        The Oracle's arguments.
+    """
+    return {name: kwargs.pop(name) for name in ORACLE_ARGS if name in kwargs}
+
 
 class Oracle:
     """The base search strategy: subclasses implement `populate_space(trial_id)`.
