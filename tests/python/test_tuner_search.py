@@ -294,3 +294,17 @@ def test_plot_without_matplotlib_says_how_to_get_it(tmp_path, monkeypatch):
         tuner.plot(tmp_path / "x.png")
     with pytest.raises(ValueError, match="no hypermodel"):
         tuner.get_best_models(1)
+
+
+def test_bayesian_optimization_on_a_model(tmp_path):
+    x, y = toy_data()
+    tuner = kt.BayesianOptimization(toy_model, objective="val_loss", max_trials=5,
+                                    num_initial_points=2, seed=3, directory=tmp_path)  # fmt: skip
+    tuner.search(x, y, epochs=2, validation_split=0.25, verbose=0)
+    trials = [tuner.oracle.trials[i] for i in tuner.oracle.start_order]
+    assert [t.status for t in trials] == ["COMPLETED"] * 5
+    keys = {tuple(sorted(t.hyperparameters.values.items())) for t in trials}
+    assert len(keys) == 5  # the GP never proposes values already tried
+    best = tuner.get_best_models(1)[0]
+    loss = best.evaluate(x[192:], y[192:], verbose=0)[0]
+    assert loss == pytest.approx(tuner.oracle.get_best_trials(1)[0].score, rel=1e-5)
