@@ -8,12 +8,12 @@ import contextlib
 import sys
 import time
 import traceback
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
 
-from rustgrad.distribute import _state
+from rustgrad.distribute import _flat, _state, feeds
 
 
 class ReplicaMismatchError(ValueError):
@@ -22,49 +22,47 @@ class ReplicaMismatchError(ValueError):
     every_rank = True
 
 
-def _everywhere(e: Exception) -> Exception:
-    """Mark an error every rank raises alike (before any collective): fit re-raises it as is."""
-    e.every_rank = True  # type: ignore[attr-defined]
-    return e
-
-
 class Replicas:
     """One distributed fit's view of its strategy; None stands for "one process" everywhere."""
 
     def __init__(self, strategy: Any) -> None:
         self.s, self.comm, self.MPI = strategy, strategy.comm, strategy._MPI
         self.rank, self.size = strategy.rank, strategy.size
+        self.started = False
 
     @classmethod
     def begin(cls, model: Any, custom: bool, feed: Any, batch_size: int) -> Replicas | None:
+        """The replicas of a fit, or None when it runs as one process.
+
+        Args:
+            model: the model being fit.
+            custom: whether an overridden train_step runs each batch.
+            feed: the Dataset / generator / PyDataset feed, or None for arrays.
+            batch_size: the global batch size (a fast Dataset's own).
+
+        Returns:
+            A Replicas when the model's strategy has several ranks, else None.
+
+        Raises:
+            ValueError: the global batch does not divide across the ranks (on every rank).
+        """
         s = _state.strategy_of(model)
         if s is None or not s.distributed:
             return None
-        if custom or model._is_custom():
-            raise _everywhere(
-                NotImplementedError(
-                    "MPIStrategy trains graphs of built-in layers; a model with Python code in it "
-                    "(a subclass, a custom layer, an overridden train_step) is not distributed yet"
-                )
-            )
-        if feed is not None:
-            raise _everywhere(
-                NotImplementedError(
-                    "MPIStrategy shards arrays; pass x and y as arrays, not a Dataset, generator "
-                    "or PyDataset"
-                )
-            )
-        if batch_size % s.size:
-            raise _everywhere(
-                ValueError(
-                    f"batch_size {batch_size} is global and must divide evenly across the "
-                    f"{s.size} ranks (e.g. {batch_size - batch_size % s.size or s.size})"
-                )
-            )
-        return cls(s)
+        # Batches a feed reads one at a time are checked as they come (feeds.local_batches).
+        if feed is None or feed.fast:
+            what = "batch_size" if feed is None else "the dataset's batch size"
+            feeds.check_divides(batch_size, s.size, what)
+        r = cls(s)
+        feeds.sync_shuffles(r, getattr(feed, "ds", None))
+        return r
 
     def start(self, model: Any) -> None:
-        """Rank 0's weights on every rank (shapes checked first); the gradient hook installed."""
+        """Rank 0's weights on every rank (shapes checked first); the gradient hook installed.
+        A model that builds on its first batch (a subclass fed by a generator) starts there."""
+        if self.started or not model.built:
+            return
+        self.started = True
         ws = model.get_weights()
         shapes = [tuple(np.shape(w)) for w in ws]
         every = self.comm.allgather(shapes)
@@ -96,14 +94,35 @@ class Replicas:
         self.s.allreduce_calls += 1
 
     def end(self, model: Any) -> None:
-        model._engine().set_grad_hook(None)
+        if self.started:
+            model._engine().set_grad_hook(None)
+
+    def reduce_pairs(self, pairs: list, rows: int) -> list:
+        """(gradient, variable) pairs of an apply_gradients with each gradient averaged across
+        the ranks in one Allreduce, weighted by the rows of each rank's batch."""
+        shapes = [tuple(v.shape) for _, v in pairs]
+        buf = _flat.pack([g for g, _ in pairs], shapes, rows)
+        self._average(buf)
+        return list(zip(_flat.unpack(buf, shapes), [v for _, v in pairs]))
+
+    def train_step(self, run: Callable[[], dict], rows: int, seen: int) -> dict:
+        """`run()` (a call of the model's train_step on this rank's `rows`) with its
+        apply_gradients averaging across ranks; its logs averaged over the ranks, weighted by
+        the `seen` rows each trained this epoch. Every rank must call apply_gradients as often
+        as the others: each call is a collective."""
+        with _state.reducing(lambda pairs: self.reduce_pairs(pairs, rows)):
+            logs = run()
+        return feeds.mean_logs(self, logs, seen)
 
     def agree(self, value: Any) -> Any:
         """Rank 0's value on every rank (the shuffle seed, a chunk size)."""
         return self.comm.bcast(value, root=0)
 
-    def steps(self, n: int, bs: int, steps: int) -> int:
-        """A last global batch with fewer rows than ranks is skipped (a rank would get none)."""
+    def steps(self, n: int | None, bs: int, steps: int) -> int:
+        """A last global batch with fewer rows than ranks is skipped (a rank would get none);
+        batches read one by one (`n` None) are checked as they come (feeds.local_batches)."""
+        if n is None:
+            return steps
         last = n - (steps - 1) * bs
         return steps - 1 if steps and last < self.size else steps
 

@@ -117,7 +117,9 @@ def fit(
     else:
         xa, ya, sw = (feed.xa, feed.ya, feed.sw) if feed.fast else (None, None, None)
     (xa, ya, sw), val = _validation(model, xa, ya, sw, validation_split, validation_data)
-    n, verbose = (_inputs.rows(xa) if feed is None else 0), resolve_verbose(verbose)
+    # Rows per epoch: the arrays', a fast Dataset's plan's; None when batches come one by one.
+    n = _inputs.rows(xa) if feed is None else (feed.rows if feed.fast else None)
+    verbose = resolve_verbose(verbose)
     steps = _array_steps(n, bs, steps_per_epoch) if feed is None else feed.steps
     user = list(callbacks.callbacks if isinstance(callbacks, CallbackList) else callbacks or [])
     if replicas is not None:
@@ -167,7 +169,7 @@ def fit(
                 # On several ranks, each trains on its shard of every global batch.
                 order, rbs = (order, bs) if replicas is None else replicas.shard(order, bs, steps)
                 if custom:
-                    logs = custom_step.epoch(model, cbs, xa, ya, sw, order, bs, steps)
+                    logs = custom_step.epoch(model, cbs, xa, ya, sw, order, rbs, steps)
                 elif per_batch:
                     logs = _epoch.per_batch(model, cbs, xa, ya, sw, order, rbs, steps)
                 else:
