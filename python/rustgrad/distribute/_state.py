@@ -25,6 +25,7 @@ def writes_files() -> bool:
 
 
 def set_writer(value: bool) -> None:
+    """Whether this process writes files (MPIStrategy sets it False off the chief)."""
     global _writer
     _writer = value
 

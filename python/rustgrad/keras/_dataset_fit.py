@@ -14,7 +14,7 @@ import numpy as np
 from rustgrad import _dataset_nodes as nodes
 from rustgrad._dataset_util import INFINITE
 from rustgrad.dataset import Dataset
-from rustgrad.distribute import feeds
+from rustgrad.distribute import _feeds as feeds
 from rustgrad.keras import _epoch, _inputs, custom_step
 
 

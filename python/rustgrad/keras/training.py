@@ -106,7 +106,7 @@ def fit(
     if feed is not None and feed.fast:
         batch_size = feed.batch_size
     bs = _inputs.positive_int(32 if batch_size is None else batch_size, "batch_size")
-    replicas = Replicas.begin(model, custom, feed, bs)  # None unless several MPI ranks train
+    replicas = Replicas.begin(model, feed, bs)  # None unless several MPI ranks train
     vbs = _inputs.positive_int(validation_batch_size or bs, "validation_batch_size")
     _epoch.should_validate(0, validation_freq)  # its errors before training starts
     epochs = int(epochs)
