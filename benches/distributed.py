@@ -75,9 +75,31 @@ def worker(name: str) -> None:
         if elapsed < best:
             best = elapsed
             calls, secs = strategy.allreduce_calls - c0, strategy.allreduce_seconds - s0
+    alone = allreduce_alone(strategy, m.count_params() + 1) if strategy.distributed else 0.0
     if strategy.is_chief:
         ms = 1e3 * secs / calls if calls else 0.0
-        print(json.dumps({"samples_per_s": len(x) / best, "allreduce_ms": ms, "steps": calls}))
+        print(
+            json.dumps(
+                {
+                    "samples_per_s": len(x) / best,
+                    "allreduce_ms": ms,
+                    "steps": calls,
+                    "alone_ms": alone,
+                }
+            )
+        )
+
+
+def allreduce_alone(strategy, size: int, reps: int = 50) -> float:
+    """Median ms of one Allreduce of a gradient-sized buffer with no training around it (the
+    figure during fit adds the wait for the slower rank)."""
+    MPI, buf, times = strategy._MPI, np.ones(size, np.float32), []
+    for _ in range(reps):
+        strategy.comm.Barrier()
+        t = time.perf_counter()
+        strategy.comm.Allreduce(MPI.IN_PLACE, buf, op=MPI.SUM)
+        times.append(time.perf_counter() - t)
+    return 1e3 * statistics.median(times)
 
 
 def launch(name: str, ranks: int, threads: int) -> dict:
@@ -106,7 +128,8 @@ def report(name: str, runs: dict) -> None:
         line += f"  {med[c]:8.0f} samples/s ({min(rates):.0f}-{max(rates):.0f})"
         if c[0] > 1:
             ms = statistics.median(r["allreduce_ms"] for r in rs)
-            line += f"  allreduce {ms:.2f} ms/step over {rs[0]['steps']} steps"
+            alone = statistics.median(r["alone_ms"] for r in rs)
+            line += f"  allreduce {ms:.2f} ms/step in fit ({alone:.2f} alone)"
         print(line)
     eff = med[(2, 1)] / (2 * med[(1, 1)])
     print(

@@ -60,12 +60,13 @@ def unpack(buf: np.ndarray, shapes: list[tuple]) -> list[np.ndarray | None]:
         shapes: each tensor's shape, as given to `pack`.
 
     Returns:
-        One float32 array per tensor, or None for a tensor no rank had a gradient for.
+        One float32 array per tensor (a view into `buf`), or None for a tensor no rank had a
+        gradient for.
     """
     sizes = [int(np.prod(s)) for s in shapes]
     total, at, out = sum(sizes), 0, []
     for i, (n, shape) in enumerate(zip(sizes, shapes)):
         present = buf[total + i] > 0
-        out.append(buf[at : at + n].reshape(shape).copy() if present else None)
+        out.append(buf[at : at + n].reshape(shape) if present else None)
         at += n
     return out

@@ -178,7 +178,7 @@ class EagerEngine:
         buf = pack([p.grad for p in self._params], shapes, rows)
         self._grad_hook(buf)
         for p, g in zip(self._params, unpack(buf, shapes)):
-            p.grad = None if g is None else _core.tensor(g)
+            p.grad = None if g is None else _core.from_numpy(g)  # a view of buf, not a copy
 
     # ---- one batch -----------------------------------------------------------------------
     def _losses(self, x, y, idx, sample_weight, training: bool) -> tuple:
