@@ -68,6 +68,21 @@ class GuideModel(keras.Model):
         return {m.name: m.result() for m in self.metrics}
 
 
+class ManualModel(GuideModel):
+    """A train_step that updates the weights itself, bypassing the optimizer."""
+
+    def train_step(self, data):
+        x, y = data
+        with tf.GradientTape() as tape:
+            loss = self.compute_loss(y=y, y_pred=self(x, training=True))
+        with tf.no_grad():
+            for v, g in zip(
+                self.trainable_variables, tape.gradient(loss, self.trainable_variables)
+            ):
+                v.assign(v - 0.01 * g)
+        return {"loss": loss}
+
+
 def build(mode: str):
     keras.utils.set_random_seed(RANK + 1)  # a different init per rank: rank 0's must win
     if mode in ("subclass", "pydataset", "eager_bad_label"):
@@ -75,9 +90,10 @@ def build(mode: str):
     elif mode == "custom_layer":
         inp = keras.Input((784,))
         m = keras.Model(inp, keras.layers.Dense(10)(TanhDense(32)(inp)))
-    elif mode in ("train_step", "generator_step"):
+    elif mode in ("train_step", "generator_step", "manual_update"):
         inp = keras.Input((784,))
-        m = GuideModel(inp, keras.layers.Dense(10)(keras.layers.Dense(32, activation="relu")(inp)))
+        cls = ManualModel if mode == "manual_update" else GuideModel
+        m = cls(inp, keras.layers.Dense(10)(keras.layers.Dense(32, activation="relu")(inp)))
     else:  # a graph of built-in layers, fed batch by batch
         m = keras.Sequential(
             [keras.Input((784,)), keras.layers.Dense(32, activation="relu"), keras.layers.Dense(10)]
@@ -147,6 +163,11 @@ elif MODE in ("gen_short", "gen_rows", "gen_odd"):
     try:
         model.fit(data, epochs=1, verbose=0)
     except (RuntimeError, ValueError) as e:
+        report(error=str(e))
+elif MODE == "manual_update":
+    try:
+        model.fit(x, y, batch_size=64, epochs=2, verbose=0)
+    except RuntimeError as e:
         report(error=str(e))
 elif MODE == "eager_bad_label":
     if RANK == 1:

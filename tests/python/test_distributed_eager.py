@@ -71,9 +71,10 @@ def test_a_generator_of_global_batches_trains_on_two_ranks_as_on_one(mnist, tmp_
         ("gen_short", "rank(s) [1] ran out of batches at batch 10 of the epoch while rank(s) [0]"),
         ("gen_rows", "batch 0 has 32 rows on rank 1 but 64 on rank 0"),
         ("gen_odd", "the first batch's size 63 is global and must divide evenly across the 2"),
+        ("manual_update", "after epoch 1 the trainable weights of rank(s) [1] differ from rank 0"),
     ],
 )
-def test_ranks_that_disagree_on_batches_all_raise_naming_the_rank(mnist, tmp_path, mode, says):
+def test_ranks_that_disagree_all_raise_naming_the_rank(mnist, tmp_path, mode, says):
     start = time.monotonic()
     ok(helpers.run(WORKER, mode, tmp_path, timeout=60))
     assert time.monotonic() - start < 30

@@ -106,7 +106,7 @@ def batch(rows):
 
 def test_local_batches_slices_each_global_batch_and_ends_together():
     batches = iter([batch(4), batch(3)])
-    r = TwoRanks([[4, _feeds._checksum(batch(4))], [3, _feeds._checksum(batch(3))], [-1, 0]])
+    r = TwoRanks([[4, _feeds.checksum(batch(4))], [3, _feeds.checksum(batch(3))], [-1, 0]])
     got = list(_feeds.local_batches(r, None, batches))
     assert [len(x) for x, _, _ in got] == [2, 1]  # rows [0, 2) of 4 and [0, 1) of 3
     np.testing.assert_array_equal(got[0][0], batch(4)[0][:2])
@@ -130,7 +130,7 @@ def test_ranks_that_disagree_raise_marked_for_every_rank(other, error, says):
 def test_a_first_batch_that_does_not_split_is_refused_and_a_tiny_one_skipped():
     with pytest.raises(ValueError, match="the first batch's size 3 is global and must divide"):
         list(_feeds.local_batches(TwoRanks([[3, 0]]), None, iter([batch(3)])))
-    same = [[4, _feeds._checksum(batch(4))], [1, _feeds._checksum(batch(1))], [-1, 0]]
+    same = [[4, _feeds.checksum(batch(4))], [1, _feeds.checksum(batch(1))], [-1, 0]]
     with pytest.warns(UserWarning, match="batch 1 has 1 rows, fewer than the 2 ranks") as w:
         got = list(_feeds.local_batches(TwoRanks(same), None, iter([batch(4), batch(1)])))
     assert len(got) == 1 and len(w) == 1

@@ -1,6 +1,5 @@
 """Inputs read one batch at a time on several ranks (a Dataset, generator or PyDataset): every
-rank reads the same global batches and trains on its contiguous slice of each; and the logs of
-an overridden train_step averaged across ranks.
+rank reads the same global batches and trains on its contiguous slice of each.
 
 Each batch costs one tiny Allgather (rows and a checksum per rank) before anything trains on
 it, so ranks agree on where an epoch ends: a rank that runs out of batches before the others,
@@ -65,7 +64,8 @@ def _take(a: Any, lo: int, hi: int) -> Any:
     return [v[lo:hi] for v in a] if isinstance(a, list) else a[lo:hi]
 
 
-def _checksum(batch: tuple) -> int:
+def checksum(batch: tuple) -> int:
+    """Adler-32 of the bytes of every array in `batch` (arrays, lists of arrays or None)."""
     c = 1
     for part in batch:
         for a in part if isinstance(part, list) else [part]:
@@ -92,13 +92,13 @@ def local_batches(r: Any, model: Any, batches: Iterator[tuple]) -> Iterator[tupl
     """
     for step in itertools.count():
         batch = next(batches, None)
-        mine = np.array([-1, 0] if batch is None else [_rows(batch[0]), _checksum(batch)])
+        mine = np.array([-1, 0] if batch is None else [_rows(batch[0]), checksum(batch)])
         every = np.empty((r.size, 2), np.int64)
         r.comm.Allgather(mine.astype(np.int64), every)
         rows = every[:, 0]
         if (rows < 0).all():
             return
-        _agree(r, step, rows)
+        _same_rows(r, step, rows)
         if not getattr(r, "first_checked", False):
             check_divides(int(rows[0]), r.size, "the first batch's size")
             r.first_checked = True
@@ -126,7 +126,7 @@ def local_batches(r: Any, model: Any, batches: Iterator[tuple]) -> Iterator[tupl
         yield tuple(_take(part, lo, hi) for part in batch)
 
 
-def _agree(r: Any, step: int, rows: np.ndarray) -> None:
+def _same_rows(r: Any, step: int, rows: np.ndarray) -> None:
     out = np.flatnonzero(rows < 0).tolist()
     if out:
         have = np.flatnonzero(rows >= 0).tolist()
@@ -175,36 +175,3 @@ def sync_shuffles(r: Any, ds: Any) -> None:
         )
     for node, (seed, epoch) in zip(found, chief):
         node._seed, node._epoch = seed, epoch
-
-
-def mean_logs(r: Any, logs: dict, seen: int) -> dict:
-    """The logs of every rank's train_step, averaged weighted by the rows each rank has trained
-    on this epoch (exact for the loss tracker and for means over rows such as accuracy).
-
-    Args:
-        r: the fit's Replicas.
-        logs: this rank's logs ({name: float or array}).
-        seen: the rows this rank trained on this epoch so far.
-
-    Returns:
-        The same logs on every rank (summed in rank order, so bit for bit equal).
-
-    Raises:
-        ValueError: the ranks' train_steps returned different names (on every rank).
-    """
-    every = r.comm.allgather((list(logs), [np.asarray(v, np.float64) for v in logs.values()], seen))
-    keys = every[0][0]
-    for rank, (theirs, _, _) in enumerate(every):
-        if theirs != keys:
-            raise everywhere(
-                ValueError(
-                    f"rank {rank}'s train_step returned logs {theirs} but rank 0's {keys}: every "
-                    "rank must return the same names"
-                )
-            )
-    total = sum(s for _, _, s in every)
-    out = {}
-    for i, key in enumerate(keys):
-        acc = sum(vals[i] * (s if total else 1) for _, vals, s in every) / (total or len(every))
-        out[key] = float(acc) if np.size(acc) == 1 else acc
-    return out

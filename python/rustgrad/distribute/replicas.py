@@ -14,8 +14,8 @@ from typing import Any
 
 import numpy as np
 
+from rustgrad.distribute import _agree, _flat, _state
 from rustgrad.distribute import _feeds as feeds
-from rustgrad.distribute import _flat, _state
 
 
 class ReplicaMismatchError(ValueError):
@@ -146,7 +146,12 @@ class Replicas:
         """
         with _state.reducing(lambda pairs: self.reduce_pairs(pairs, rows)):
             logs = run()
-        return feeds.mean_logs(self, logs, seen)
+        return _agree.mean_logs(self, logs, seen)
+
+    def check_in_sync(self, model: Any, epoch: int) -> None:
+        """After an epoch of an overridden train_step, raise on every rank if the trainable
+        weights differ across ranks (see _agree.check_in_sync)."""
+        _agree.check_in_sync(self, model, epoch)
 
     def agree(self, value: Any) -> Any:
         """Rank 0's value on every rank (the shuffle seed, a chunk size).

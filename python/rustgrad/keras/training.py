@@ -176,6 +176,8 @@ def fit(
                     logs = _epoch.in_chunks(model, progress, xa, ya, sw, order, rbs, steps)
             if feed is not None:
                 feed.end_epoch()
+            if replicas is not None and custom:
+                replicas.check_in_sync(model, epoch)  # a step that bypassed apply_gradients
             logs = dict(logs)
             if val is not None and _epoch.should_validate(epoch, validation_freq):
                 vlogs = _evaluate.validate(model, val, vbs, validation_steps, cbs)
