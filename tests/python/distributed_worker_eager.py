@@ -14,6 +14,7 @@ import sys
 import numpy as np
 import rustgrad as tf
 from rustgrad import keras
+from train_step_refs import CustomModel, CustomModelTF2  # the guide's train_steps
 
 MODE, OUT = sys.argv[1], sys.argv[2]
 signal.signal(signal.SIGINT, signal.default_int_handler)  # a background shell ignores SIGINT
@@ -49,26 +50,7 @@ class TanhDense(keras.layers.Layer):
         return keras.ops.tanh(x @ self.w + self.b)
 
 
-class GuideModel(keras.Model):
-    """The train_step of Keras' guide "Customizing what happens in fit()"."""
-
-    def train_step(self, data):
-        x, y = data
-        with tf.GradientTape() as tape:
-            y_pred = self(x, training=True)
-            loss = self.compute_loss(y=y, y_pred=y_pred)
-        trainable_vars = self.trainable_variables
-        gradients = tape.gradient(loss, trainable_vars)
-        self.optimizer.apply(gradients, trainable_vars)
-        for metric in self.metrics:
-            if metric.name == "loss":
-                metric.update_state(loss)
-            else:
-                metric.update_state(y, y_pred)
-        return {m.name: m.result() for m in self.metrics}
-
-
-class ManualModel(GuideModel):
+class ManualModel(keras.Model):
     """A train_step that updates the weights itself, bypassing the optimizer."""
 
     def train_step(self, data):
@@ -92,7 +74,7 @@ def build(mode: str):
         m = keras.Model(inp, keras.layers.Dense(10)(TanhDense(32)(inp)))
     elif mode in ("train_step", "generator_step", "manual_update"):
         inp = keras.Input((784,))
-        cls = ManualModel if mode == "manual_update" else GuideModel
+        cls = {"train_step": CustomModel, "generator_step": CustomModelTF2}.get(mode, ManualModel)
         m = cls(inp, keras.layers.Dense(10)(keras.layers.Dense(32, activation="relu")(inp)))
     else:  # a graph of built-in layers, fed batch by batch
         m = keras.Sequential(
@@ -153,21 +135,18 @@ elif MODE in ("generator", "generator_step"):
     finish(model.fit(batches(x, y), epochs=1, verbose=0))
 elif MODE == "pydataset":
     finish(model.fit(Batches(x, y), epochs=2, verbose=0))
-elif MODE in ("gen_short", "gen_rows", "gen_odd"):
-    if MODE == "gen_short":
-        data = batches(x[: 640 if RANK == 1 else ROWS], y)
-    elif MODE == "gen_rows":
-        data = batches(x, y, rows=32 if RANK == 1 else 64)
-    else:
-        data = batches(x, y, bs=63)
+elif MODE in ("gen_short", "gen_rows", "gen_odd", "manual_update"):
+    inputs = {
+        "gen_short": lambda: batches(x[: 640 if RANK == 1 else ROWS], y),
+        "gen_rows": lambda: batches(x, y, rows=32 if RANK == 1 else 64),
+        "gen_odd": lambda: batches(x, y, bs=63),
+    }
     try:
-        model.fit(data, epochs=1, verbose=0)
+        if MODE == "manual_update":  # arrays, 2 epochs: the weights drift in the first
+            model.fit(x, y, batch_size=64, epochs=2, verbose=0)
+        else:
+            model.fit(inputs[MODE](), epochs=1, verbose=0)
     except (RuntimeError, ValueError) as e:
-        report(error=str(e))
-elif MODE == "manual_update":
-    try:
-        model.fit(x, y, batch_size=64, epochs=2, verbose=0)
-    except RuntimeError as e:
         report(error=str(e))
 elif MODE == "eager_bad_label":
     if RANK == 1:
