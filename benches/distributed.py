@@ -35,6 +35,7 @@ ENV = {
 
 
 def build(name: str):
+    """The model `name` ("mlp" or "cnn"), compiled with Adam."""
     from rustgrad import keras
 
     L = keras.layers
@@ -53,6 +54,7 @@ def build(name: str):
 
 
 def worker(name: str) -> None:
+    """One rank: train `name` for the timed passes and (on the chief) print the JSON figures."""
     import rustgrad as tf
     from rustgrad import keras
 
@@ -103,6 +105,8 @@ def allreduce_alone(strategy, size: int, reps: int = 50) -> float:
 
 
 def launch(name: str, ranks: int, threads: int) -> dict:
+    """Run the worker on `ranks` ranks of `threads` threads each; its JSON figures."""
+
     env = {**os.environ, **ENV, "RUSTGRAD_NUM_THREADS": str(threads)}
     cmd = [sys.executable, __file__, "--worker", name]
     if ranks > 1:
@@ -115,6 +119,8 @@ def launch(name: str, ranks: int, threads: int) -> dict:
 
 
 def report(name: str, runs: dict) -> None:
+    """Print the medians of `runs` ({(ranks, threads): [figures]}) and the scaling efficiency."""
+
     batch, rows, passes = MODELS[name]
     med = {c: statistics.median(r["samples_per_s"] for r in rs) for c, rs in runs.items()}
     n = len(runs[CONFIGS[0]])
@@ -139,6 +145,8 @@ def report(name: str, runs: dict) -> None:
 
 
 def main() -> None:
+    """Parse the arguments, launch every configuration `--runs` times, report."""
+
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--runs", type=int, default=3, help="launches of each configuration")
     p.add_argument("--models", default="mlp,cnn", help="comma-separated: mlp, cnn")
