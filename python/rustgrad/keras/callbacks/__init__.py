@@ -7,6 +7,7 @@ from rustgrad.keras.callbacks.base import Callback, CallbackList, History
 from rustgrad.keras.callbacks.checkpoint import BackupAndRestore, ModelCheckpoint
 from rustgrad.keras.callbacks.gradient_monitor import GradientMonitor
 from rustgrad.keras.callbacks.monitor import EarlyStopping, ReduceLROnPlateau
+from rustgrad.keras.callbacks.optuna_pruning import OptunaPruning
 from rustgrad.keras.callbacks.progress import ProgbarLogger
 from rustgrad.keras.callbacks.simple import (
     CSVLogger,
@@ -27,6 +28,7 @@ __all__ = [
     "LambdaCallback",
     "LearningRateScheduler",
     "ModelCheckpoint",
+    "OptunaPruning",
     "ProgbarLogger",
     "ReduceLROnPlateau",
     "TensorBoard",
