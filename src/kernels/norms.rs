@@ -4,9 +4,10 @@
 //!
 //! Why the dispatch: the monitor runs right after the backward products, and the GEMM crates'
 //! AVX-512 kernels leave the upper register halves dirty; SSE-encoded code after that is ~15x
-//! slower (see `parallel::clear_upper_simd`). The MNIST MLP's step measured 130 µs more with the
-//! monitor on at first; VEX-encoded AVX2 code pays no such penalty, and the portable path clears
-//! the registers first.
+//! slower (see `parallel::clear_upper_simd`). VEX-encoded AVX2 code pays no such penalty, and the
+//! portable path clears the registers first. (A first, serial SSE version cost the MNIST MLP's
+//! step ~130 µs, +21% at every=1; with this file +7.5%, on a loaded machine, so how much each
+//! change gave was not isolated.)
 //!
 //! Big slices are split over the pool (`*_par`): on the 2-vCPU target a serial pass of ~30 µs
 //! let the idle worker fall asleep, and the update's and the next step's parallel work then paid
