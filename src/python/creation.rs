@@ -186,6 +186,21 @@ pub fn eye(
     leaf(Tensor::from_parts(data, vec![rows, cols]), requires_grad)
 }
 
+/// A new tensor of uniform [0, 1) samples from the generator manual_seed governs, as torch.rand.
+///
+/// Args:
+///     *shape: ints or one tuple of ints.
+///     dtype: None or float32 (rustgrad stores float32); anything else is refused.
+///     device: None or "cpu"; anything else is refused.
+///     requires_grad: make the result a leaf that records gradients.
+///
+/// Returns:
+///     Tensor: a new leaf of that shape.
+///
+/// Raises:
+///     TypeError: when `dtype` is not float32.
+///     InvalidArgumentError: when `device` is not the CPU.
+///     InvalidArgumentError: when a size is negative or too large to allocate.
 #[pyfunction]
 #[pyo3(signature = (*shape, dtype = None, device = None, requires_grad = false))]
 pub fn rand(
@@ -199,6 +214,21 @@ pub fn rand(
     leaf(crate::init::rand(&s), requires_grad)
 }
 
+/// A new tensor of standard normal samples from the generator manual_seed governs, as torch.randn.
+///
+/// Args:
+///     *shape: ints or one tuple of ints.
+///     dtype: None or float32 (rustgrad stores float32); anything else is refused.
+///     device: None or "cpu"; anything else is refused.
+///     requires_grad: make the result a leaf that records gradients.
+///
+/// Returns:
+///     Tensor: a new leaf of that shape.
+///
+/// Raises:
+///     TypeError: when `dtype` is not float32.
+///     InvalidArgumentError: when `device` is not the CPU.
+///     InvalidArgumentError: when a size is negative or too large to allocate.
 #[pyfunction]
 #[pyo3(signature = (*shape, dtype = None, device = None, requires_grad = false))]
 pub fn randn(
@@ -262,6 +292,21 @@ pub fn ones_like(
     )
 }
 
+/// A new tensor of `input`'s shape filled with `fill_value`, as torch.full_like.
+///
+/// Args:
+///     input: a Tensor or array-like whose shape is used.
+///     fill_value: the number to fill with.
+///     dtype: None or float32 (rustgrad stores float32); anything else is refused.
+///     device: None or "cpu"; anything else is refused.
+///     requires_grad: make the result a leaf that records gradients.
+///
+/// Returns:
+///     Tensor: a new leaf.
+///
+/// Raises:
+///     TypeError: when `dtype` is not float32.
+///     InvalidArgumentError: when `device` is not the CPU.
 #[pyfunction]
 #[pyo3(signature = (input, fill_value, *, dtype = None, device = None, requires_grad = false))]
 pub fn full_like(

@@ -130,6 +130,19 @@ impl PyTensor {
         let y = heavy(py, work, || self.t.conv2d(&k, b.as_ref(), &win, relu));
         Ok(PyTensor::wrap(y.py_err()?))
     }
+    /// Max pooling of an NHWC tensor over `pool_size` windows, as keras.layers.MaxPooling2D.
+    ///
+    /// Args:
+    ///     pool_size: the window (height, width).
+    ///     strides: the step (height, width); None means `pool_size`.
+    ///     padding: "valid" or "same".
+    ///
+    /// Returns:
+    ///     Tensor: the pooled (batch, out_h, out_w, channels) tensor.
+    ///
+    /// Raises:
+    ///     ShapeError: when the tensor is not 4-d or the window does not fit.
+    ///     InvalidArgumentError: when `padding` is neither "valid" nor "same".
     #[pyo3(signature = (pool_size = [2, 2], strides = None, padding = "valid"))]
     fn max_pool2d(
         &self,
@@ -148,6 +161,19 @@ impl PyTensor {
             Tensor::max_pool2d,
         )
     }
+    /// Average pooling of an NHWC tensor over `pool_size` windows, as keras.layers.AveragePooling2D.
+    ///
+    /// Args:
+    ///     pool_size: the window (height, width).
+    ///     strides: the step (height, width); None means `pool_size`.
+    ///     padding: "valid" or "same".
+    ///
+    /// Returns:
+    ///     Tensor: the pooled (batch, out_h, out_w, channels) tensor.
+    ///
+    /// Raises:
+    ///     ShapeError: when the tensor is not 4-d or the window does not fit.
+    ///     InvalidArgumentError: when `padding` is neither "valid" nor "same".
     #[pyo3(signature = (pool_size = [2, 2], strides = None, padding = "valid"))]
     fn avg_pool2d(
         &self,
@@ -166,6 +192,13 @@ impl PyTensor {
             Tensor::avg_pool2d,
         )
     }
+    /// The mean over height and width of an NHWC tensor (keras.layers.GlobalAveragePooling2D).
+    ///
+    /// Returns:
+    ///     Tensor: a (batch, channels) tensor.
+    ///
+    /// Raises:
+    ///     ShapeError: when the tensor is not 4-d.
     fn global_avg_pool2d(&self) -> PyResult<PyTensor> {
         Ok(PyTensor::wrap(self.t.global_avg_pool2d().py_err()?))
     }

@@ -47,6 +47,17 @@ fn manual_seed(seed: &Bound<'_, PyAny>) -> PyResult<()> {
     Ok(())
 }
 
+/// Join tensors along an existing axis, as numpy.concatenate.
+///
+/// Args:
+///     tensors: a sequence of Tensors whose shapes agree except along `axis`.
+///     axis: the axis to join along.
+///
+/// Returns:
+///     Tensor: the joined tensor; backward splits the gradient back.
+///
+/// Raises:
+///     ShapeError: when the sequence is empty or the other axes differ.
 #[pyfunction]
 #[pyo3(signature = (tensors, axis = 0))]
 fn concatenate(tensors: &Bound<'_, PyAny>, axis: isize) -> PyResult<PyTensor> {
@@ -70,6 +81,17 @@ fn cat(tensors: &Bound<'_, PyAny>, dim: isize, axis: Option<isize>) -> PyResult<
     concatenate(tensors, axis)
 }
 
+/// Join tensors of one shape along a new axis, as numpy.stack / torch.stack.
+///
+/// Args:
+///     tensors: a sequence of Tensors of equal shape.
+///     axis: the position of the new axis.
+///
+/// Returns:
+///     Tensor: the stacked tensor.
+///
+/// Raises:
+///     ShapeError: when the sequence is empty or the shapes differ.
 #[pyfunction]
 #[pyo3(signature = (tensors, axis = 0))]
 fn stack(tensors: &Bound<'_, PyAny>, axis: isize) -> PyResult<PyTensor> {
@@ -77,6 +99,18 @@ fn stack(tensors: &Bound<'_, PyAny>, axis: isize) -> PyResult<PyTensor> {
     Ok(PyTensor::wrap(Tensor::stack(&ts, axis).py_err()?))
 }
 
+/// One-hot rows for integer labels, as keras.utils.to_categorical.
+///
+/// Args:
+///     labels: integer class indices (a Tensor, array or list).
+///     num_classes: the number of classes, the length of each row.
+///
+/// Returns:
+///     Tensor: float32 of shape labels.shape + (num_classes,).
+///
+/// Raises:
+///     InvalidArgumentError: when `num_classes` is negative or a label is not an integer in
+///         [0, num_classes).
 #[pyfunction]
 fn one_hot(labels: &Bound<'_, PyAny>, num_classes: i64) -> PyResult<PyTensor> {
     let l = to_tensor(labels, "one_hot")?;
@@ -94,6 +128,10 @@ fn set_grad_enabled(mode: bool) -> bool {
     crate::autograd::set_grad_enabled(mode)
 }
 
+/// Whether ops record a graph on this thread (False inside `no_grad`).
+///
+/// Returns:
+///     bool: the current mode.
 #[pyfunction]
 fn is_grad_enabled() -> bool {
     crate::autograd::is_grad_enabled()
@@ -127,6 +165,10 @@ fn registry_names(kind: &str) -> PyResult<Vec<&'static str>> {
     Ok(crate::registry::names(kind).py_err()?.to_vec())
 }
 
+/// The number of threads the big kernels use.
+///
+/// Returns:
+///     int: the thread count set by set_num_threads or RUSTGRAD_NUM_THREADS, else the core count.
 #[pyfunction]
 fn get_num_threads() -> usize {
     crate::kernels::parallel::num_threads()

@@ -64,6 +64,18 @@ impl PyTensor {
     ) -> PyResult<Bound<'py, Self>> {
         in_place(slf, other, Binary::Add, alpha)
     }
+    /// self -= alpha * other, in place, as torch.Tensor.sub_.
+    ///
+    /// Args:
+    ///     other: a Tensor, an array-like or a number, broadcast to this shape.
+    ///     alpha: the factor applied to `other`.
+    ///
+    /// Returns:
+    ///     Tensor: this tensor.
+    ///
+    /// Raises:
+    ///     ShapeError: when `other` does not broadcast to this shape.
+    ///     GraphError: on a leaf that requires grad while gradients are recorded (use no_grad).
     #[pyo3(signature = (other, *, alpha = 1.0))]
     fn sub_<'py>(
         slf: Bound<'py, Self>,
@@ -72,16 +84,55 @@ impl PyTensor {
     ) -> PyResult<Bound<'py, Self>> {
         in_place(slf, other, Binary::Sub, alpha)
     }
+    /// self *= o, in place (torch.Tensor method of the same name).
+    ///
+    /// Args:
+    ///     o: a Tensor, an array-like or a number, broadcast to this shape.
+    ///
+    /// Returns:
+    ///     Tensor: this tensor.
+    ///
+    /// Raises:
+    ///     ShapeError: when `o` does not broadcast to this shape.
+    ///     GraphError: on a leaf that requires grad while gradients are recorded (use no_grad).
     fn mul_<'py>(slf: Bound<'py, Self>, o: &Bound<'py, PyAny>) -> PyResult<Bound<'py, Self>> {
         in_place(slf, o, Binary::Mul, 1.0)
     }
+    /// self /= o, in place (torch.Tensor method of the same name).
+    ///
+    /// Args:
+    ///     o: a Tensor, an array-like or a number, broadcast to this shape.
+    ///
+    /// Returns:
+    ///     Tensor: this tensor.
+    ///
+    /// Raises:
+    ///     ShapeError: when `o` does not broadcast to this shape.
+    ///     GraphError: on a leaf that requires grad while gradients are recorded (use no_grad).
     fn div_<'py>(slf: Bound<'py, Self>, o: &Bound<'py, PyAny>) -> PyResult<Bound<'py, Self>> {
         in_place(slf, o, Binary::Div, 1.0)
     }
+    /// Set every element to 0, in place, as torch.Tensor.zero_.
+    ///
+    /// Returns:
+    ///     Tensor: this tensor.
+    ///
+    /// Raises:
+    ///     GraphError: on a leaf that requires grad while gradients are recorded (use no_grad).
     fn zero_(slf: Bound<'_, Self>) -> PyResult<Bound<'_, Self>> {
         slf.get().t.zero_().py_err()?;
         Ok(slf)
     }
+    /// Set every element to `value`, in place, as torch.Tensor.fill_.
+    ///
+    /// Args:
+    ///     value: the number to write.
+    ///
+    /// Returns:
+    ///     Tensor: this tensor.
+    ///
+    /// Raises:
+    ///     GraphError: on a leaf that requires grad while gradients are recorded (use no_grad).
     fn fill_(slf: Bound<'_, Self>, value: f32) -> PyResult<Bound<'_, Self>> {
         slf.get().t.fill_(value).py_err()?;
         Ok(slf)
@@ -92,6 +143,18 @@ impl PyTensor {
         slf.get().t.copy_(&s).py_err()?;
         Ok(slf)
     }
+    /// Limit the values to [min, max], in place, as torch.Tensor.clamp_.
+    ///
+    /// Args:
+    ///     min: the lower bound, or None.
+    ///     max: the upper bound, or None.
+    ///
+    /// Returns:
+    ///     Tensor: this tensor.
+    ///
+    /// Raises:
+    ///     ValueError: when both bounds are None.
+    ///     GraphError: on a leaf that requires grad while gradients are recorded (use no_grad).
     #[pyo3(signature = (min = None, max = None))]
     fn clamp_(
         slf: Bound<'_, Self>,

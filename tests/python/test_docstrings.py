@@ -1,0 +1,218 @@
+"""The public API documents itself: every public class, function and method has a docstring, and the
+docstring of a Python-defined one names each of its explicit parameters (Google style `Args:`)."""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import inspect
+import re
+from typing import Any, NamedTuple
+
+import pytest
+
+# The public modules. A new one is one more name here; OPTIONAL ones are walked once they exist.
+PUBLIC_MODULES = [
+    "rustgrad",
+    "rustgrad.keras",
+    *(
+        f"rustgrad.keras.{name}"
+        for name in (
+            "layers",
+            "losses",
+            "optimizers",
+            "optimizers.schedules",
+            "metrics",
+            "callbacks",
+            "activations",
+            "initializers",
+            "regularizers",
+            "constraints",
+            "models",
+            "saving",
+            "utils",
+            "backend",
+            "ops",
+            "datasets",
+            "export",
+        )
+    ),
+    *(
+        f"rustgrad.{name}"
+        for name in (
+            "data",
+            "datasets",
+            "distribute",
+            "nn",
+            "math",
+            "random",
+            "autograd",
+            "functional",
+        )
+    ),
+]
+OPTIONAL_MODULES = ["rustgrad.tuner", "rustgrad.viz"]
+
+# Modules whose docstrings are held to naming every parameter. Every module is checked for missing
+# docstrings; this list grows as modules' argument sections are completed.
+PARAMETER_CHECKED = PUBLIC_MODULES
+
+_SKIPPED = {"self", "cls"}
+
+
+def _modules() -> list[str]:
+    present = [m for m in OPTIONAL_MODULES if importlib.util.find_spec(m) is not None]
+    return PUBLIC_MODULES + present
+
+
+def _public_names(module) -> list[str]:
+    names = getattr(module, "__all__", None)
+    if names is None:
+        names = [n for n in vars(module) if not n.startswith("_")]
+    return sorted(names)
+
+
+def _ours(obj) -> bool:
+    return (getattr(obj, "__module__", None) or "").startswith("rustgrad")
+
+
+def _is_documentable(obj) -> bool:
+    return inspect.isclass(obj) or inspect.isroutine(obj)
+
+
+def _members(cls):
+    """(name, attribute) for each public method and property a rustgrad class defines itself."""
+    for name, attr in vars(cls).items():
+        if name.startswith("_"):
+            continue
+        if isinstance(attr, (staticmethod, classmethod)):
+            attr = attr.__func__
+        if inspect.isroutine(attr) or isinstance(attr, property) or inspect.isdatadescriptor(attr):
+            yield name, attr
+
+
+class Entry(NamedTuple):
+    qualname: str
+    obj: Any
+    module: str  # the public module it was reached from
+    member: bool  # a method or property of a class
+
+
+def _walk() -> list[Entry]:
+    """Each public class and function of the public modules, and each method of those classes."""
+    seen: set[int] = set()
+    out = []
+    for module_name in _modules():
+        module = importlib.import_module(module_name)
+        for name in _public_names(module):
+            obj = getattr(module, name)
+            if not _is_documentable(obj) or not _ours(obj) or id(obj) in seen:
+                continue
+            seen.add(id(obj))
+            out.append(Entry(f"{module_name}.{name}", obj, module_name, False))
+            for klass in obj.__mro__ if inspect.isclass(obj) else ():
+                for member_name, member in _members(klass) if _ours(klass) else ():
+                    if id(member) not in seen:
+                        seen.add(id(member))
+                        qualname = f"{module_name}.{klass.__name__}.{member_name}"
+                        out.append(Entry(qualname, member, module_name, True))
+    return out
+
+
+def _doc(entry: Entry) -> str:
+    if inspect.isclass(entry.obj):
+        return entry.obj.__dict__.get("__doc__") or ""
+    if entry.member:
+        # An override of a documented method keeps its base's docstring (as Sphinx autodoc does).
+        return inspect.getdoc(entry.obj) or ""
+    return entry.obj.__doc__ or ""
+
+
+def _explicit_params(func) -> list[str]:
+    try:
+        sig = inspect.signature(func)
+    except (TypeError, ValueError):
+        return []
+    kinds = (
+        inspect.Parameter.POSITIONAL_ONLY,
+        inspect.Parameter.POSITIONAL_OR_KEYWORD,
+        inspect.Parameter.KEYWORD_ONLY,
+    )
+    return [p.name for p in sig.parameters.values() if p.kind in kinds and p.name not in _SKIPPED]
+
+
+def _absent(params: list[str], text: str) -> list[str]:
+    """The parameters `text` does not name (`x.alpha` or `alphas` does not name `alpha`)."""
+    return [p for p in params if not re.search(rf"(?<![\w.]){re.escape(p)}\b", text)]
+
+
+def _params_and_text(entry: Entry) -> tuple[list[str], str] | None:
+    """A Python-defined function's parameters and the docstring that must name them."""
+    obj = entry.obj
+    if inspect.isclass(obj):
+        init = obj.__dict__.get("__init__")
+        if not inspect.isfunction(init):
+            return None  # a builtin, or the parameters of a documented base class
+        return _explicit_params(init), (obj.__doc__ or "") + (init.__doc__ or "")
+    if isinstance(obj, property) or not inspect.isfunction(obj):
+        return None
+    return _explicit_params(obj), _doc(entry)
+
+
+def _missing_docstrings() -> list[str]:
+    return [e.qualname for e in _walk() if not _doc(e).strip()]
+
+
+def _undocumented_params() -> list[str]:
+    problems = []
+    for entry in _walk():
+        found = _params_and_text(entry) if entry.module in PARAMETER_CHECKED else None
+        absent = _absent(*found) if found else []
+        if absent:
+            problems.append(f"{entry.qualname}: {', '.join(absent)}")
+    return problems
+
+
+def test_the_walk_reaches_the_public_api():
+    names = {e.qualname for e in _walk()}
+    # A walk that silently found nothing would pass every check below.
+    for expected in (
+        "rustgrad.Tensor",
+        "rustgrad.Tensor.backward",
+        "rustgrad.add",
+        "rustgrad.keras.Model.fit",
+        "rustgrad.keras.layers.Dense",
+        "rustgrad.keras.optimizers.Adam",
+        "rustgrad.keras.callbacks.Callback.on_epoch_end",
+        "rustgrad.data.Dataset",
+    ):
+        assert expected in names, expected
+    assert len(names) > 400
+
+
+def test_every_public_name_has_a_docstring():
+    missing = _missing_docstrings()
+    assert not missing, f"{len(missing)} public names without a docstring:\n" + "\n".join(missing)
+
+
+def test_every_parameter_is_named_in_its_docstring():
+    problems = _undocumented_params()
+    assert not problems, f"{len(problems)} docstrings miss parameters:\n" + "\n".join(problems)
+
+
+def _example(x, alpha=1.0, *args, beta, **kwargs):
+    """Args: x: the input. beta: a keyword."""
+
+
+@pytest.mark.parametrize(
+    "doc, absent",
+    [
+        ("Args:\n    x: the input.\n    alpha: a scale.\n    beta: a keyword.", []),
+        ("Args:\n    x: the input.\n    beta: a keyword.", ["alpha"]),
+        ("Args:\n    x.alpha: a dotted name is not the parameter.\n    beta: b.", ["alpha"]),
+    ],
+)
+def test_the_parameter_check_catches_an_absent_name(doc, absent):
+    params = _explicit_params(_example)
+    assert params == ["x", "alpha", "beta"]
+    assert _absent(params, doc) == absent
