@@ -150,10 +150,16 @@ def _params_and_text(entry: Entry) -> tuple[list[str], str] | None:
     """A Python-defined function's parameters and the docstring that must name them."""
     obj = entry.obj
     if inspect.isclass(obj):
-        init = obj.__dict__.get("__init__")
-        if not inspect.isfunction(init):
-            return None  # a builtin, or the parameters of a documented base class
-        return _explicit_params(init), (obj.__doc__ or "") + (init.__doc__ or "")
+        # The constructor's parameters may be documented on the class, on the (private) base
+        # that defines __init__, on any class between them, or on __init__ itself.
+        owner = next(k for k in obj.__mro__ if "__init__" in vars(k))
+        init = vars(owner)["__init__"]
+        if not inspect.isfunction(init) or not _ours(owner):
+            return None  # a builtin (PyO3) constructor
+        between = obj.__mro__[: obj.__mro__.index(owner) + 1]
+        return _explicit_params(init), "".join(vars(k).get("__doc__") or "" for k in between) + (
+            init.__doc__ or ""
+        )
     if isinstance(obj, property) or not inspect.isfunction(obj):
         return None
     return _explicit_params(obj), _doc(entry)
