@@ -103,7 +103,20 @@ class ELU(Layer):
 
 class PReLU(Layer):
     """relu(x) + alpha·min(x, 0) with `alpha` learned, one per input value (shared over
-    `shared_axes`, 1-based as in Keras); alpha starts at zeros."""
+    `shared_axes`, 1-based as in Keras); alpha starts at zeros.
+
+    As keras.layers.PReLU.
+
+    Args:
+        alpha_initializer: an initializer name or object for alpha.
+        alpha_regularizer: an l1/l2 regularizer of alpha, or None.
+        alpha_constraint: a constraint on alpha, or None.
+        shared_axes: axes (1-based) along which one alpha is shared, or None.
+        **kwargs: Layer's arguments (name, input_shape, trainable, dtype).
+
+    Raises:
+        ValueError: (at build) when a shared axis is out of range or an axis is unknown.
+    """
 
     _weight_spec = (("alpha", "zeros"),)
 
@@ -151,10 +164,12 @@ class PReLU(Layer):
 
     @property
     def alpha_initializer(self) -> Any:
+        """The initializer of alpha."""
         return self._weight_options.initializer("alpha")
 
     @property
     def alpha_regularizer(self) -> Any:
+        """The regularizer of alpha, or None."""
         return self._weight_options.regs["alpha_regularizer"]
 
     def get_config(self) -> dict:
