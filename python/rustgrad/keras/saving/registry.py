@@ -46,7 +46,14 @@ def register_keras_serializable(package: str = "Custom", name: str | None = None
 
 
 def get_registered_name(obj: Any) -> str:
-    """'package>name' for a registered object, else its __name__."""
+    """'package>name' for a registered object, else its __name__.
+
+    Args:
+        obj: a class or function.
+
+    Returns:
+        str: the name.
+    """
     return _GLOBAL_NAMES.get(obj, getattr(obj, "__name__", type(obj).__name__))
 
 
