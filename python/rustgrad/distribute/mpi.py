@@ -60,14 +60,17 @@ class MPIStrategy:
 
     @property
     def num_replicas_in_sync(self) -> int:
+        """The number of ranks training together (tf.distribute's name)."""
         return self.size
 
     @property
     def is_chief(self) -> bool:
+        """Whether this is rank 0, the one that writes files."""
         return self.rank == 0
 
     @property
     def distributed(self) -> bool:
+        """Whether more than one rank takes part."""
         return self.size > 1
 
     @contextlib.contextmanager
