@@ -1,5 +1,9 @@
 """The public API documents itself: every public class, function and method has a docstring, and the
-docstring of a Python-defined one names each of its explicit parameters (Google style `Args:`)."""
+docstring of a Python-defined one names each of its explicit parameters (Google style `Args:`).
+
+Both checks cover every module walked; PyO3 builtins (rustgrad._core) are held to having a
+docstring, as their signatures come from `#[pyo3(signature)]` rather than Python code.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +15,8 @@ from typing import Any, NamedTuple
 
 import pytest
 
-# The public modules. A new one is one more name here; OPTIONAL ones are walked once they exist.
+# The public modules. A new one is one more name here; OPTIONAL ones are walked once they exist
+# (their packages are being written on other branches).
 PUBLIC_MODULES = [
     "rustgrad",
     "rustgrad.keras",
@@ -52,10 +57,6 @@ PUBLIC_MODULES = [
     ),
 ]
 OPTIONAL_MODULES = ["rustgrad.tuner", "rustgrad.viz"]
-
-# Modules whose docstrings are held to naming every parameter. Every module is checked for missing
-# docstrings; this list grows as modules' argument sections are completed.
-PARAMETER_CHECKED = PUBLIC_MODULES
 
 _SKIPPED = {"self", "cls"}
 
@@ -165,14 +166,14 @@ def _params_and_text(entry: Entry) -> tuple[list[str], str] | None:
     return _explicit_params(obj), _doc(entry)
 
 
-def _missing_docstrings() -> list[str]:
-    return [e.qualname for e in _walk() if not _doc(e).strip()]
+def _missing_docstrings(entries: list[Entry]) -> list[str]:
+    return [e.qualname for e in entries if not _doc(e).strip()]
 
 
-def _undocumented_params() -> list[str]:
+def _undocumented_params(entries: list[Entry]) -> list[str]:
     problems = []
-    for entry in _walk():
-        found = _params_and_text(entry) if entry.module in PARAMETER_CHECKED else None
+    for entry in entries:
+        found = _params_and_text(entry)
         absent = _absent(*found) if found else []
         if absent:
             problems.append(f"{entry.qualname}: {', '.join(absent)}")
@@ -197,12 +198,12 @@ def test_the_walk_reaches_the_public_api():
 
 
 def test_every_public_name_has_a_docstring():
-    missing = _missing_docstrings()
+    missing = _missing_docstrings(_walk())
     assert not missing, f"{len(missing)} public names without a docstring:\n" + "\n".join(missing)
 
 
 def test_every_parameter_is_named_in_its_docstring():
-    problems = _undocumented_params()
+    problems = _undocumented_params(_walk())
     assert not problems, f"{len(problems)} docstrings miss parameters:\n" + "\n".join(problems)
 
 
@@ -222,3 +223,48 @@ def test_the_parameter_check_catches_an_absent_name(doc, absent):
     params = _explicit_params(_example)
     assert params == ["x", "alpha", "beta"]
     assert _absent(params, doc) == absent
+
+
+class _Sample:
+    """A class whose constructor documents one of its two parameters.
+
+    Args:
+        a: documented.
+    """
+
+    __module__ = "rustgrad.sample"  # the walk only holds rustgrad's own classes to the checks
+
+    def __init__(self, a, b):
+        self.a, self.b = a, b
+
+    def documented(self, x):
+        """Does nothing.
+
+        Args:
+            x: named.
+        """
+
+    def undocumented(self, x):
+        pass
+
+    @property
+    def value(self):
+        return self.a
+
+
+class _Child(_Sample):
+    def documented(self, x):  # keeps _Sample.documented's docstring
+        pass
+
+
+def _entries(cls) -> list[Entry]:
+    members = [Entry(f"{cls.__name__}.{n}", a, "m", True) for n, a in _members(cls)]
+    return [Entry(cls.__name__, cls, "m", False), *members]
+
+
+def test_the_checks_name_what_is_missing():
+    entries = _entries(_Sample)
+    assert _missing_docstrings(entries) == ["_Sample.undocumented", "_Sample.value"]
+    assert _undocumented_params(entries) == ["_Sample: b", "_Sample.undocumented: x"]
+    # An override without a docstring of its own keeps its base's, as Sphinx shows it.
+    assert _missing_docstrings(_entries(_Child)) == ["_Child"]
