@@ -110,7 +110,22 @@ impl PyLayer {
 
 #[pymethods]
 impl PyTensor {
-    /// relu?(conv2d(self, kernel) + bias): NHWC input, HWIO kernel.
+    /// relu?(conv2d(self, kernel) + bias): NHWC input, HWIO kernel (as keras.layers.Conv2D computes).
+    ///
+    /// Args:
+    ///     kernel: a (kh, kw, in_channels, filters) Tensor or array.
+    ///     bias: None, or a (filters,) Tensor or array.
+    ///     strides: the step (height, width).
+    ///     padding: "valid" or "same".
+    ///     dilation: the kernel's dilation (height, width).
+    ///     relu: apply relu to the result, fused into the same op.
+    ///
+    /// Returns:
+    ///     Tensor: the (batch, out_h, out_w, filters) result, recorded for autograd.
+    ///
+    /// Raises:
+    ///     ShapeError: when the input is not 4-d or the kernel's channels do not match.
+    ///     InvalidArgumentError: for an unknown padding or a zero stride or dilation.
     #[pyo3(signature = (kernel, bias = None, strides = [1, 1], padding = "valid", dilation = [1, 1], relu = false))]
     #[allow(clippy::too_many_arguments)]
     fn conv2d(
@@ -204,6 +219,20 @@ impl PyTensor {
     }
     /// Batch normalisation over the channel `axis` (the last by default): batch statistics when
     /// `moving_mean` and `moving_variance` are None, else those fixed statistics.
+    ///
+    /// Args:
+    ///     gamma: the per-channel scale.
+    ///     beta: the per-channel offset.
+    ///     moving_mean: None, or the per-channel means to use (inference).
+    ///     moving_variance: None, or the per-channel variances to use (inference).
+    ///     epsilon: added to the variance.
+    ///     axis: the channel axis.
+    ///
+    /// Returns:
+    ///     Tensor: the normalised tensor, recorded for autograd.
+    ///
+    /// Raises:
+    ///     ShapeError: when gamma, beta or the statistics do not match the channel axis.
     #[pyo3(signature = (gamma, beta, moving_mean = None, moving_variance = None, epsilon = 1e-3, axis = -1))]
     #[allow(clippy::too_many_arguments)]
     fn batch_norm(

@@ -32,7 +32,13 @@ use tensor::PyTensor;
 
 use crate::tensor::Tensor;
 
-/// Any integer in [-2**63, 2**64); negative seeds wrap to u64 as in torch.manual_seed.
+/// Seed the generator rand, randn and the Rust initialisers draw from, as torch.manual_seed.
+///
+/// Args:
+///     seed: any integer in [-2**63, 2**64); negative seeds wrap to u64 as in PyTorch.
+///
+/// Raises:
+///     InvalidArgumentError: when `seed` is not such an integer.
 #[pyfunction]
 fn manual_seed(seed: &Bound<'_, PyAny>) -> PyResult<()> {
     let s = match seed.extract::<u64>() {
@@ -66,6 +72,18 @@ fn concatenate(tensors: &Bound<'_, PyAny>, axis: isize) -> PyResult<PyTensor> {
 }
 
 /// torch.cat: `concatenate` under PyTorch's name, taking PyTorch's `dim=` or NumPy's `axis=`.
+///
+/// Args:
+///     tensors: a sequence of Tensors whose shapes agree except along the axis.
+///     dim: the axis to join along.
+///     axis: NumPy's name for `dim` (give one of them).
+///
+/// Returns:
+///     Tensor: the joined tensor.
+///
+/// Raises:
+///     TypeError: when `dim` and `axis` disagree.
+///     ShapeError: when the sequence is empty or the other axes differ.
 #[pyfunction]
 #[pyo3(signature = (tensors, dim = 0, *, axis = None))]
 fn cat(tensors: &Bound<'_, PyAny>, dim: isize, axis: Option<isize>) -> PyResult<PyTensor> {
@@ -137,7 +155,14 @@ fn is_grad_enabled() -> bool {
     crate::autograd::is_grad_enabled()
 }
 
-/// Threads for big kernels; n < 1 is a ValueError (not an OverflowError from the conversion).
+/// Set the number of threads the big kernels use (the process-wide pool is replaced).
+///
+/// Args:
+///     n: an int in [1, 65536].
+///
+/// Raises:
+///     TypeError: when `n` is not an int.
+///     InvalidArgumentError: when `n` is out of range.
 #[pyfunction]
 fn set_num_threads(n: &Bound<'_, PyAny>) -> PyResult<()> {
     if !n.is_instance_of::<pyo3::types::PyInt>() {

@@ -199,7 +199,16 @@ impl PyTensor {
     fn set_requires_grad(&self, v: bool) -> PyResult<()> {
         self.t.set_requires_grad(v).py_err()
     }
-    /// In-place form: `t.requires_grad_()` returns `t`.
+    /// Set requires_grad in place, as torch.Tensor.requires_grad_.
+    ///
+    /// Args:
+    ///     requires_grad: the new flag.
+    ///
+    /// Returns:
+    ///     Tensor: this tensor.
+    ///
+    /// Raises:
+    ///     GraphError: when set to False on a tensor that is not a leaf.
     #[pyo3(signature = (requires_grad = true))]
     fn requires_grad_(slf: Bound<'_, Self>, requires_grad: bool) -> PyResult<Bound<'_, Self>> {
         slf.get().t.set_requires_grad(requires_grad).py_err()?;
@@ -242,7 +251,20 @@ impl PyTensor {
         self.t.grad_fn_name()
     }
 
-    /// Gradients of this tensor with respect to every leaf that requires grad; see the autograd docs.
+    /// Fill `.grad` of every leaf this tensor depends on that requires grad (reverse mode).
+    ///
+    /// As torch.Tensor.backward: gradients add up across calls until zeroed; the graph is freed
+    /// afterwards unless `retain_graph`.
+    ///
+    /// Args:
+    ///     gradient: None for a one-element tensor, else the gradient of this tensor (its shape) to
+    ///         start from.
+    ///     retain_graph: keep the graph for another backward.
+    ///
+    /// Raises:
+    ///     GraphError: when the tensor does not require grad, the graph was freed by an earlier
+    ///         backward (the message names retain_graph), or an input was changed in place since.
+    ///     ShapeError: when `gradient` has another shape, or is missing for a non-scalar tensor.
     #[pyo3(signature = (gradient = None, retain_graph = false))]
     fn backward(
         &self,
@@ -271,6 +293,9 @@ impl PyTensor {
     }
 
     /// A NumPy array sharing this tensor's memory (like torch's `.numpy()`).
+    ///
+    /// Returns:
+    ///     numpy.ndarray: a float32 view; writes to it change the tensor, unrecorded.
     fn numpy<'py>(slf: &Bound<'py, Self>) -> Bound<'py, PyArrayDyn<f32>> {
         to_numpy(slf)
     }
@@ -455,6 +480,15 @@ impl PyTensor {
     }
     /// `transpose()` reverses the axes; `transpose(a, b)` swaps two axes (PyTorch);
     /// `transpose((p0, p1, ...))` or three or more ints is a full permutation (NumPy).
+    ///
+    /// Args:
+    ///     *axes: nothing, two axes to swap, or a permutation (ints or one tuple).
+    ///
+    /// Returns:
+    ///     Tensor: the transposed tensor.
+    ///
+    /// Raises:
+    ///     ShapeError: when an axis is out of range or the permutation is not one.
     #[pyo3(signature = (*axes))]
     fn transpose(&self, axes: &Bound<'_, PyTuple>) -> PyResult<PyTensor> {
         let one_sequence = axes.len() == 1 && !axes.get_item(0)?.is_instance_of::<PyInt>();
@@ -515,7 +549,16 @@ impl PyTensor {
     fn unsqueeze(&self, dim: isize) -> PyResult<PyTensor> {
         self.expand_dims(dim)
     }
-    /// `axis` is None (every size-1 axis), an int or a tuple of ints.
+    /// Size-1 axes removed, as numpy.squeeze.
+    ///
+    /// Args:
+    ///     axis: None (every size-1 axis), an int or a tuple of ints.
+    ///
+    /// Returns:
+    ///     Tensor: the squeezed tensor.
+    ///
+    /// Raises:
+    ///     ShapeError: when a named axis is out of range or not of size 1.
     #[pyo3(signature = (axis = None))]
     fn squeeze(&self, axis: Option<&Bound<'_, PyAny>>) -> PyResult<PyTensor> {
         let ax = super::tensor_ops::axes(axis)?;

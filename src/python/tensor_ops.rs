@@ -383,7 +383,10 @@ impl PyTensor {
     fn cos(&self, py: Python<'_>) -> PyTensor {
         unary(py, &self.t, |x| x.cos())
     }
-    /// x², one node (x ** 2) rather than x * x.
+    /// x², elementwise: one node (x ** 2) rather than x * x.
+    ///
+    /// Returns:
+    ///     Tensor: a tensor of this shape.
     fn square(&self, py: Python<'_>) -> PyTensor {
         unary(py, &self.t, |x| x.pow_scalar(2.0))
     }
@@ -413,6 +416,15 @@ impl PyTensor {
         unary(py, &self.t, |x| x.softplus())
     }
     /// The activation Keras knows by `name` (keras.activations), from the core's table.
+    ///
+    /// Args:
+    ///     name: an activation name ("relu", "gelu", "mish", ...).
+    ///
+    /// Returns:
+    ///     Tensor: a tensor of this shape.
+    ///
+    /// Raises:
+    ///     InvalidArgumentError: for an unknown name (the message lists the valid ones).
     fn activation(&self, py: Python<'_>, name: &str) -> PyResult<PyTensor> {
         let act = crate::layers::Activation::from_name(name).py_err()?;
         Ok(PyTensor::wrap(

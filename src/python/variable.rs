@@ -172,7 +172,16 @@ impl PyVariable {
         *self.constraint.lock().unwrap_or_else(|e| e.into_inner()) = c;
         Ok(())
     }
-    /// `v.assign(value)`: overwrite in place (same shape); returns the variable.
+    /// `v.assign(value)`: overwrite in place (same shape), unrecorded, as tf.Variable.assign.
+    ///
+    /// Args:
+    ///     value: a value of exactly the variable's shape.
+    ///
+    /// Returns:
+    ///     Variable: this variable.
+    ///
+    /// Raises:
+    ///     ShapeError: when `value` has another shape (assign never broadcasts, as in TensorFlow).
     fn assign<'py>(slf: Bound<'py, Self>, value: &Bound<'py, PyAny>) -> PyResult<Bound<'py, Self>> {
         assign_with(slf, value, None, "assign")
     }
@@ -209,6 +218,9 @@ impl PyVariable {
         assign_with(slf, delta, Some(Binary::Sub), "assign_sub")
     }
     /// The current value as a new Tensor that still records gradients to this variable.
+    ///
+    /// Returns:
+    ///     Tensor: the value.
     fn read_value(slf: &Bound<'_, Self>) -> PyTensor {
         PyTensor::wrap(slf.as_super().get().t.mul_scalar(1.0))
     }

@@ -1,8 +1,9 @@
 """The public API documents itself: every public class, function and method has a docstring, and the
 docstring of a Python-defined one names each of its explicit parameters (Google style `Args:`).
 
-Both checks cover every module walked; PyO3 builtins (rustgrad._core) are held to having a
-docstring, as their signatures come from `#[pyo3(signature)]` rather than Python code.
+Both checks cover every module walked, the PyO3 functions and methods of rustgrad._core too: their
+docstrings are the `///` comments in src/python/*.rs and their signatures come from
+`#[pyo3(signature = ...)]`. Constructors are checked where they are Python (`__init__`).
 """
 
 from __future__ import annotations
@@ -148,7 +149,7 @@ def _absent(params: list[str], text: str) -> list[str]:
 
 
 def _params_and_text(entry: Entry) -> tuple[list[str], str] | None:
-    """A Python-defined function's parameters and the docstring that must name them."""
+    """A function's or constructor's parameters and the docstring that must name them."""
     obj = entry.obj
     if inspect.isclass(obj):
         # The constructor's parameters may be documented on the class, on the (private) base
@@ -161,8 +162,9 @@ def _params_and_text(entry: Entry) -> tuple[list[str], str] | None:
         return _explicit_params(init), "".join(vars(k).get("__doc__") or "" for k in between) + (
             init.__doc__ or ""
         )
-    if isinstance(obj, property) or not inspect.isfunction(obj):
-        return None
+    if not inspect.isroutine(obj):
+        return None  # a property, or a PyO3 getter
+    # PyO3 functions and methods have signatures too (#[pyo3(signature = ...)]).
     return _explicit_params(obj), _doc(entry)
 
 
@@ -177,6 +179,33 @@ def _undocumented_params(entries: list[Entry]) -> list[str]:
         absent = _absent(*found) if found else []
         if absent:
             problems.append(f"{entry.qualname}: {', '.join(absent)}")
+    return problems
+
+
+# An entry of Args (`name: text`, `*args: text`, `name (type): text`) or Raises (`Error: text`); a
+# longer text continues on lines indented deeper, as napoleon (the Sphinx reference) reads them.
+_ENTRY = {
+    "Args:": re.compile(r"\*{0,2}\w+( \([^)]*\))?: "),
+    "Raises:": re.compile(r"[\w.]+( \([^)]*\))?: "),
+}
+
+
+def _layout_problems(entries: list[Entry]) -> list[str]:
+    """Lines of Args / Raises sections that napoleon would misread as a new entry."""
+    problems = []
+    for entry in entries:
+        section, indent = None, None
+        for line in inspect.cleandoc(_doc(entry)).split("\n"):
+            text = line.strip()
+            depth = len(line) - len(line.lstrip())
+            if text in _ENTRY or depth == 0:
+                section, indent = _ENTRY.get(text), None
+                continue
+            if section is None or not text:
+                continue
+            indent = depth if indent is None else indent
+            if depth == indent and not section.match(text):
+                problems.append(f"{entry.qualname}: {text!r}")
     return problems
 
 
@@ -205,6 +234,11 @@ def test_every_public_name_has_a_docstring():
 def test_every_parameter_is_named_in_its_docstring():
     problems = _undocumented_params(_walk())
     assert not problems, f"{len(problems)} docstrings miss parameters:\n" + "\n".join(problems)
+
+
+def test_args_and_raises_entries_are_google_style():
+    problems = _layout_problems(_walk())
+    assert not problems, f"{len(problems)} lines napoleon misreads:\n" + "\n".join(problems)
 
 
 def _example(x, alpha=1.0, *args, beta, **kwargs):
@@ -247,6 +281,17 @@ class _Sample:
     def undocumented(self, x):
         pass
 
+    def misaligned(self, y):
+        """Does nothing.
+
+        Args:
+            y: a text that goes on
+            past its line at the entry indentation.
+
+        Raises:
+            ValueError: never.
+        """
+
     @property
     def value(self):
         return self.a
@@ -268,3 +313,6 @@ def test_the_checks_name_what_is_missing():
     assert _undocumented_params(entries) == ["_Sample: b", "_Sample.undocumented: x"]
     # An override without a docstring of its own keeps its base's, as Sphinx shows it.
     assert _missing_docstrings(_entries(_Child)) == ["_Child"]
+    assert _layout_problems(entries) == [
+        "_Sample.misaligned: 'past its line at the entry indentation.'"
+    ]

@@ -92,7 +92,7 @@ class Conv2D(Layer):
         activation: None (linear), an activation name or a keras.activations function.
         use_bias: whether to add a bias.
         **kwargs: kernel_/bias_ initializer, regularizer (l1/l2) and constraint,
-        activity_regularizer, and Layer's arguments (name, input_shape, trainable, dtype).
+            activity_regularizer, and Layer's arguments (name, input_shape, trainable, dtype).
 
     Raises:
         ValueError: when a size is not positive, padding is unknown or data_format is not

@@ -39,7 +39,7 @@ class Dense(Layer):
         activation: None (linear), an activation name or a keras.activations function.
         use_bias: whether to add a bias.
         **kwargs: kernel_/bias_ initializer, regularizer (l1/l2) and constraint,
-        activity_regularizer, and Layer's arguments (name, input_shape, trainable, dtype).
+            activity_regularizer, and Layer's arguments (name, input_shape, trainable, dtype).
 
     Raises:
         ValueError: when units is not a positive int or the activation is unknown.

@@ -17,7 +17,7 @@ class AdamLike(Optimizer):
         beta_2: the second moments' decay, in [0, 1).
         epsilon: added to the denominator (>= 0).
         **kwargs: Optimizer's arguments (weight_decay, clipnorm, clipvalue, global_clipnorm,
-        use_ema, ema_momentum, ema_overwrite_frequency, name).
+            use_ema, ema_momentum, ema_overwrite_frequency, name).
 
     Raises:
         ValueError: when a number is out of its range.

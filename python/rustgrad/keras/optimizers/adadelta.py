@@ -18,7 +18,7 @@ class Adadelta(Optimizer):
         rho: the decay rate, in [0, 1].
         epsilon: added inside the square roots (>= 0).
         **kwargs: Optimizer's arguments (weight_decay, clipnorm, clipvalue, global_clipnorm,
-        use_ema, ema_momentum, ema_overwrite_frequency, name).
+            use_ema, ema_momentum, ema_overwrite_frequency, name).
 
     Raises:
         ValueError: when a number is out of its range.

@@ -18,7 +18,7 @@ class Adagrad(Optimizer):
         initial_accumulator_value: the accumulators' starting value (>= 0).
         epsilon: added to the denominator (>= 0).
         **kwargs: Optimizer's arguments (weight_decay, clipnorm, clipvalue, global_clipnorm,
-        use_ema, ema_momentum, ema_overwrite_frequency, name).
+            use_ema, ema_momentum, ema_overwrite_frequency, name).
 
     Raises:
         ValueError: when a number is out of its range.

@@ -20,7 +20,7 @@ class Adam(Optimizer):
         epsilon: added to the denominator (>= 0).
         amsgrad: use the maximum of past second moments (AMSGrad).
         **kwargs: Optimizer's arguments (weight_decay, clipnorm, clipvalue, global_clipnorm,
-        use_ema, ema_momentum, ema_overwrite_frequency, name).
+            use_ema, ema_momentum, ema_overwrite_frequency, name).
 
     Raises:
         ValueError: when a number is out of its range.

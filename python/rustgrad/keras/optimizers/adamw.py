@@ -16,7 +16,7 @@ class AdamW(Adam):
         learning_rate: a number >= 0, a LearningRateSchedule, or a callable of the step.
         weight_decay: the decoupled decay factor (>= 0).
         **kwargs: Optimizer's arguments and Adam's (beta_1, beta_2, epsilon, amsgrad, clipnorm, clipvalue, global_clipnorm,
-        use_ema, ema_momentum, ema_overwrite_frequency, name).
+            use_ema, ema_momentum, ema_overwrite_frequency, name).
 
     Raises:
         ValueError: when a number is out of its range.

@@ -25,7 +25,7 @@ class Ftrl(Optimizer):
         l2_shrinkage_regularization_strength: λₛ (>= 0).
         beta: β (>= 0).
         **kwargs: Optimizer's arguments (weight_decay, clipnorm, clipvalue, global_clipnorm,
-        use_ema, ema_momentum, ema_overwrite_frequency, name).
+            use_ema, ema_momentum, ema_overwrite_frequency, name).
 
     Raises:
         ValueError: when a number is out of its range.

@@ -18,7 +18,7 @@ class Lion(Optimizer):
         beta_1: the interpolation factor, in (0, 1].
         beta_2: the momentum decay, in [0, 1].
         **kwargs: Optimizer's arguments (weight_decay, clipnorm, clipvalue, global_clipnorm,
-        use_ema, ema_momentum, ema_overwrite_frequency, name).
+            use_ema, ema_momentum, ema_overwrite_frequency, name).
 
     Raises:
         ValueError: when a number is out of its range.

@@ -18,7 +18,7 @@ class SGD(Optimizer):
         momentum: the momentum factor, in [0, 1].
         nesterov: use Nesterov momentum.
         **kwargs: Optimizer's arguments (weight_decay, clipnorm, clipvalue, global_clipnorm,
-        use_ema, ema_momentum, ema_overwrite_frequency, name).
+            use_ema, ema_momentum, ema_overwrite_frequency, name).
 
     Raises:
         ValueError: when a number is out of its range.
