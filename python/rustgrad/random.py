@@ -25,7 +25,11 @@ def set_seed(seed: int) -> None:
     """Seed rustgrad's global generator (`rustgrad.manual_seed`: rand, randn and every tf.random
     draw without an op seed) and restart the op-seeded sequences. It does not seed NumPy, which
     Keras' weight initialisers and Dropout here draw from: use keras.utils.set_random_seed or
-    np.random.seed for those."""
+    np.random.seed for those.
+
+    Args:
+        seed: an int.
+    """
     seed = int(seed)
     with _lock:
         manual_seed(seed)

@@ -63,7 +63,14 @@ class GradientTape:
         return None
 
     def watch(self, tensor: Any) -> None:
-        """Record operations on `tensor` (a Tensor, or a structure of them) from now on."""
+        """Record operations on `tensor` (a Tensor, or a structure of them) from now on.
+
+        Args:
+            tensor: a Tensor, or a list, tuple or dict of them; a leaf starts requiring grad.
+
+        Raises:
+            TypeError: when something other than Tensors is given.
+        """
         for t in _flatten(tensor):
             if not isinstance(t, _core.Tensor):
                 raise TypeError(f"GradientTape.watch expects Tensors, got {type(t).__name__}")

@@ -63,14 +63,33 @@ _SKIPPED = {"self", "cls"}
 
 
 def _modules() -> list[str]:
+    """The listed modules, and every public rustgrad module they expose (keras.datasets.mnist)."""
     present = [m for m in OPTIONAL_MODULES if importlib.util.find_spec(m) is not None]
-    return PUBLIC_MODULES + present
+    queue, found = PUBLIC_MODULES + present, []
+    while queue:
+        name = queue.pop(0)
+        if name in found:
+            continue
+        found.append(name)
+        module = importlib.import_module(name)
+        for attr in _public_names(module):
+            sub = getattr(module, attr)
+            sub_name = getattr(sub, "__name__", "")
+            if inspect.ismodule(sub) and sub_name.startswith("rustgrad.") and "._" not in sub_name:
+                queue.append(sub_name)
+    return found
 
 
 def _public_names(module) -> list[str]:
+    """`__all__`; without one, the public names the module defines itself (as Sphinx takes them)."""
     names = getattr(module, "__all__", None)
     if names is None:
-        names = [n for n in vars(module) if not n.startswith("_")]
+        own = module.__name__
+        names = [
+            n
+            for n, v in vars(module).items()
+            if not n.startswith("_") and getattr(v, "__module__", own) == own
+        ]
     return sorted(names)
 
 

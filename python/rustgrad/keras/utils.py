@@ -45,7 +45,18 @@ def set_random_seed(seed: int) -> None:
 
 
 def normalize(x: Any, axis: int = -1, order: int = 2) -> np.ndarray:
-    """x divided by its `order`-norm along `axis` (rows of norm 0 are left as they are)."""
+    """x divided by its `order`-norm along `axis` (rows of norm 0 are left as they are).
+
+    As keras.utils.normalize.
+
+    Args:
+        x: an array or Tensor.
+        axis: the axis of the norm.
+        order: the norm's order (2: Euclidean).
+
+    Returns:
+        numpy.ndarray: the normalised float32 array.
+    """
     arr = np.asarray(x.numpy() if hasattr(x, "numpy") else x, dtype=np.float64)
     norm = np.atleast_1d(np.linalg.norm(arr, order, axis))
     norm[norm == 0] = 1

@@ -19,7 +19,17 @@ from rustgrad.keras.activations import NAMES as ACTIVATIONS
 
 
 def resolve_activation(activation: Any) -> str:
-    """An activation given as None, a name or a function (e.g. rustgrad.relu) -> its name."""
+    """An activation given as None, a name or a function (e.g. rustgrad.relu) -> its name.
+
+    Args:
+        activation: None, a name, or a function whose __name__ is a known activation.
+
+    Returns:
+        str: the name ("linear" for None).
+
+    Raises:
+        ValueError: for an unknown activation (the message lists the valid ones).
+    """
     if activation is None:
         return "linear"
     name = activation if isinstance(activation, str) else getattr(activation, "__name__", None)

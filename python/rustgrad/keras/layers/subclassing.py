@@ -177,7 +177,11 @@ class CustomLayerMixin:
         return w.tensor
 
     def add_loss(self, loss: Any) -> None:
-        """A loss (a Tensor from this call) added to the training loss of the model, as Keras."""
+        """A loss (a Tensor from this call) added to the training loss of the model, as Keras.
+
+        Args:
+            loss: a scalar Tensor computed in this call.
+        """
         self._added_losses.append(loss)
 
     def _own_losses(self) -> list:

@@ -35,7 +35,19 @@ def _model_keys(obj: Any) -> tuple[str, str | None]:
 
 
 def serialize_keras_object(obj: Any) -> Any:
-    """The JSON-ready form of `obj` (a layer, model, optimizer, loss, metric, initializer, ...)."""
+    """The JSON-ready form of `obj` (a layer, model, optimizer, loss, metric, initializer, ...).
+
+    As keras.saving.serialize_keras_object.
+
+    Args:
+        obj: the object; plain values are returned as they are.
+
+    Returns:
+        The serialized form (dicts, lists and plain values).
+
+    Raises:
+        TypeError: for an object without get_config.
+    """
     if obj is None or isinstance(obj, (str, bool, int, float)):
         return obj
     if isinstance(obj, (np.integer, np.floating)):
