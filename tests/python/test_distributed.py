@@ -3,68 +3,23 @@
 
 from __future__ import annotations
 
-import json
 import os
-import shutil
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+import distributed_helpers as helpers
 import numpy as np
 import pytest
+from distributed_helpers import mnist_fixture, mpi4py_fixture, needs_mpiexec, ok, reports, weights  # noqa: F401 (the fixtures)
 
 WORKER = Path(__file__).with_name("distributed_worker.py")
-MPIEXEC = shutil.which(
-    "mpiexec", path=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"
-)
-# Open MPI as root, more ranks than cores, and no probing of fabrics loopback does not need
-# (startup 0.3 s instead of 1.3 s).
-ENV = {
-    "OMPI_ALLOW_RUN_AS_ROOT": "1",
-    "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM": "1",
-    "OMPI_MCA_btl": "^ofi,uct",
-    "OMPI_MCA_mpi_yield_when_idle": "1",  # a waiting rank yields its core (2 shared vCPUs)
-    "PYTHONUNBUFFERED": "1",
-}
-
-pytestmark = [
-    pytest.mark.skipif(MPIEXEC is None, reason="no mpiexec (pip install 'rustgrad[mpi]')"),
-]
-
-
-@pytest.fixture(autouse=True)
-def _mpi4py():
-    pytest.importorskip("mpi4py", reason="mpi4py missing (pip install 'rustgrad[mpi]')")
+pytestmark = [needs_mpiexec]
 
 
 def run(mode: str, out: Path, ranks: int = 2, timeout: float = 120) -> subprocess.CompletedProcess:
-    env = {**os.environ, **ENV}
-    env.pop("RUSTGRAD_NUM_THREADS", None)  # each rank picks its share of the cores
-    cmd = [sys.executable, str(WORKER), mode, str(out)]
-    if ranks > 1:
-        cmd = [MPIEXEC, "-n", str(ranks), "--oversubscribe", *cmd]
-    return subprocess.run(
-        cmd, env=env, capture_output=True, text=True, timeout=timeout, check=False
-    )
-
-
-def reports(out: Path, ranks: int = 2) -> list[dict]:
-    return [json.loads((out / f"rank{r}.json").read_text()) for r in range(ranks)]
-
-
-def weights(out: Path, rank: int) -> list[np.ndarray]:
-    with np.load(out / f"rank{rank}.npz") as z:
-        return [z[f"arr_{i}"] for i in range(len(z.files))]
-
-
-def ok(p: subprocess.CompletedProcess) -> None:
-    assert p.returncode == 0, p.stdout[-3000:] + p.stderr[-3000:]
-
-
-@pytest.fixture
-def mnist(real_dataset_dir, monkeypatch):
-    monkeypatch.setenv("RUSTGRAD_DATASETS", str(real_dataset_dir("mnist")))
+    return helpers.run(WORKER, mode, out, ranks, timeout)
 
 
 def test_two_ranks_train_as_one_process_would(mnist, tmp_path):
@@ -96,11 +51,8 @@ def test_a_small_cnn_trains_on_two_ranks_as_on_one(mnist, tmp_path):
     (one := tmp_path / "one").mkdir()
     ok(run("cnn", two))
     ok(run("cnn", one, ranks=1))
-    w0, w1, ws = weights(two, 0), weights(two, 1), weights(one, 0)
-    assert len(w0) == 6
-    for a, b, c in zip(w0, w1, ws):
-        assert a.tobytes() == b.tobytes()  # bit for bit across ranks
-        assert np.max(np.abs(a - c)) <= 1e-5 * np.max(np.abs(c))
+    assert len(weights(two, 0)) == 6
+    helpers.assert_trained_as_one(two, one)
     r0, r1 = reports(two)
     assert r0["history"] == r1["history"]
     (single,) = reports(one, ranks=1)

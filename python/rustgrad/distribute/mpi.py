@@ -60,17 +60,17 @@ class MPIStrategy:
 
     @property
     def num_replicas_in_sync(self) -> int:
-        """The number of ranks training together (tf.distribute's name)."""
+        """The number of ranks training together (Keras' name for `size`)."""
         return self.size
 
     @property
     def is_chief(self) -> bool:
-        """Whether this is rank 0, the one that writes files."""
+        """Whether this is rank 0, the one that prints and writes files."""
         return self.rank == 0
 
     @property
     def distributed(self) -> bool:
-        """Whether more than one rank takes part."""
+        """Whether there are several ranks (fit then splits each batch)."""
         return self.size > 1
 
     @contextlib.contextmanager

@@ -14,6 +14,7 @@ import numpy as np
 from rustgrad import _dataset_nodes as nodes
 from rustgrad._dataset_util import INFINITE
 from rustgrad.dataset import Dataset
+from rustgrad.distribute import _feeds as feeds
 from rustgrad.keras import _epoch, _inputs, custom_step
 
 
@@ -137,6 +138,8 @@ class TrainFeed:
         if self.fast:
             self._batch_node, src = node, node._parent.source()
             self.batch_size = node.batch_size
+            rows = node._parent.card  # the rows one epoch's plan holds (fit's n for arrays)
+            self.rows = rows // self.batch_size * self.batch_size if node.drop_remainder else rows
             self.xa, self.ya, self.sw = _arrays(
                 model, src._structure, class_weight, self.need_y, "the dataset"
             )
@@ -158,27 +161,40 @@ class TrainFeed:
             self._iterator = self.ds._node.elements()
         return islice(self._iterator, self.steps)
 
+    def _local_batches(self, model: Any) -> Iterator:
+        """This epoch's batches as arrays; on several ranks, this rank's slice of each."""
+        batches = (
+            _arrays(model, element, self.class_weight, self.need_y, f"batch {step}")
+            for step, element in enumerate(self._epoch_batches())
+        )
+        r = model.__dict__.get("_replicas")
+        return batches if r is None else feeds.local_batches(r, model, batches)
+
     def epoch(self, model: Any, cbs: Any, custom: bool) -> dict:
         """One epoch, one step per batch (an overridden train_step or the core's)."""
         core, opt, keys = model._engine(), model.optimizer, model._metric_keys
         loss_sum, seen, stats, logs = 0.0, 0, [[0.0, 0.0] for _ in keys], {}
+        sums, _ = _epoch.replicas_of(model)
         if custom:
             model.reset_metrics()
         step = -1
-        for step, element in enumerate(self._epoch_batches()):
+        for step, (xa, ya, sw) in enumerate(self._local_batches(model)):
+            if step == 0:  # a subclass builds (and learns its metrics) on its first batch
+                keys = model._metric_keys
+                stats = [[0.0, 0.0] for _ in keys]
             cbs.on_train_batch_begin(step)
-            xa, ya, sw = _arrays(model, element, self.class_weight, self.need_y, f"batch {step}")
+            rows = _inputs.rows(xa)
+            seen += rows
             if custom:
                 data = (custom_step._tensors(xa), custom_step._tensors(ya))
                 data = data if sw is None else (*data, custom_step._tensors(sw))
-                logs = custom_step._floats(model.train_step(data))
+                logs = custom_step.run_train_step(model, data, rows, seen)
             else:
                 loss, batch = core.train_batch(xa, ya, None, sw, lr=opt.lr_at(opt.iterations))
                 opt.iterations += 1
-                rows = _inputs.rows(xa)
-                loss_sum, seen = loss_sum + loss * rows, seen + rows
+                loss_sum += loss * rows
                 _epoch.accumulate(stats, batch)
-                logs = _epoch.logs_of(keys, loss_sum, seen, stats)
+                logs = _epoch.logs_of(keys, *sums(loss_sum, seen, stats))
             cbs.on_train_batch_end(step, logs)
             if model.stop_training:
                 break

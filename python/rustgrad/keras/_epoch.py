@@ -26,15 +26,22 @@ def accumulate(stats: list[list[float]], batch: list) -> None:
         acc[1] += c
 
 
-def _replicas(model):
-    """(sums over every rank, rank 0's value) when fit runs on several ranks, else identities."""
+def replicas_of(model: Any) -> tuple:
+    """How a loop combines its numbers across ranks.
+
+    Args:
+        model: the model being fit.
+
+    Returns:
+        (sums over every rank, rank 0's value) when fit runs on several ranks, else identities.
+    """
     r = model.__dict__.get("_replicas")
     return (local_sums, lambda v: v) if r is None else (r.sums, r.agree)
 
 
 def per_batch(model, cbs, xa, ya, sw, order, bs: int, steps: int) -> dict:
     core, opt, keys = model._engine(), model.optimizer, model._metric_keys
-    sums, _ = _replicas(model)
+    sums, _ = replicas_of(model)
     loss_sum, seen, stats, logs = 0.0, 0, [[0.0, 0.0] for _ in keys], {}
     for step in range(steps):
         idx = order[step * bs : (step + 1) * bs]
@@ -55,7 +62,7 @@ def in_chunks(model, progress, xa, ya, sw, order, bs: int, steps: int) -> dict:
     """One epoch in calls of many batches (`train_batches`), sized to take about CHUNK_SECONDS so
     the progress bar still moves; the per-batch Python work was ~7% of an MNIST step at batch 32."""
     core, opt, keys = model._engine(), model.optimizer, model._metric_keys
-    sums, agree = _replicas(model)
+    sums, agree = replicas_of(model)
     loss_sum, seen, stats, logs = 0.0, 0, [[0.0, 0.0] for _ in keys], {}
     step, chunk = 0, 4
     while step < steps:

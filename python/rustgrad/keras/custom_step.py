@@ -233,19 +233,41 @@ def _batch(a: Any, idx: np.ndarray) -> Any:
     return [v[idx] for v in a] if isinstance(a, list) else a[idx]
 
 
+def run_train_step(model: Any, data: Any, rows: int, seen: int) -> dict:
+    """`model.train_step(data)` with its logs as floats; under a distributed fit its
+    apply_gradients averages the gradients across ranks and the logs are averaged too.
+
+    Args:
+        model: the model being fit.
+        data: this rank's batch, (x, y) or (x, y, sample_weight) Tensors.
+        rows: the batch's rows.
+        seen: the rows this rank has trained on this epoch, this batch included.
+
+    Returns:
+        The step's logs, equal on every rank.
+    """
+    r = model.__dict__.get("_replicas")
+    if r is None:
+        return _floats(model.train_step(data))
+    return r.train_step(lambda: _floats(model.train_step(data)), rows, seen)
+
+
 def epoch(
     model: Any, cbs: Any, xa: Any, ya: Any, sw: Any, order: np.ndarray, bs: int, steps: int
 ) -> dict:
-    """One epoch of an overridden train_step, one call per batch; its last logs are the epoch's."""
+    """One epoch of an overridden train_step, one call per batch of `bs` rows of `order` (this
+    rank's rows on several ranks); its last logs are the epoch's."""
     model.reset_metrics()
     logs: dict = {}
+    seen = 0
     for step in range(steps):
         idx = order[step * bs : (step + 1) * bs]
         cbs.on_train_batch_begin(step)
         data = (_tensors(_batch(xa, idx)), _tensors(_batch(ya, idx)))
         if sw is not None:
             data = (*data, _tensors(_batch(sw, idx)))
-        logs = _floats(model.train_step(data))
+        seen += len(idx)
+        logs = run_train_step(model, data, len(idx), seen)
         cbs.on_train_batch_end(step, logs)
         if model.stop_training:
             break

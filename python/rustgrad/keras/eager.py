@@ -14,6 +14,7 @@ import numpy as np
 
 from rustgrad import _core
 from rustgrad.autograd import no_grad
+from rustgrad.distribute._flat import pack, unpack
 
 
 def _listed(v: Any, n: int, default: Any) -> list:
@@ -53,6 +54,7 @@ class EagerEngine:
         self._heads: list[_Head] = []
         self._opt: Any = None
         self._params: list = []
+        self._grad_hook: Callable[[np.ndarray], None] | None = None
 
     # ---- the _core.Model interface -----------------------------------------------------------
     def compile(
@@ -138,6 +140,8 @@ class EagerEngine:
             p.grad = None
         loss, stats = self._losses(x, y, idx, sample_weight, training=True)
         loss.backward()
+        if self._grad_hook is not None:
+            self._reduce(len(idx) if idx is not None else _first_rows(x))
         self._opt.step(self._params, float(lr))
         apply_constraints(self._params)
         return float(loss.item()), stats
@@ -158,6 +162,23 @@ class EagerEngine:
             losses.append(loss)
             stats.append(st)
         return losses, stats, error
+
+    def set_grad_hook(self, hook: Callable[[np.ndarray], None] | None) -> None:
+        """Run `hook(buf)` between backward and the optimizer update of every train step, as
+        `_core.Model.set_grad_hook` does; None removes it.
+
+        Args:
+            hook: changes in place one float32 buffer holding every trainable gradient, one
+                presence flag per weight, and the batch's rows last (distribute/_flat.py).
+        """
+        self._grad_hook = hook
+
+    def _reduce(self, rows: int) -> None:
+        shapes = [tuple(p.shape) for p in self._params]
+        buf = pack([p.grad for p in self._params], shapes, rows)
+        self._grad_hook(buf)
+        for p, g in zip(self._params, unpack(buf, shapes)):
+            p.grad = None if g is None else _core.from_numpy(g)  # a view of buf, not a copy
 
     # ---- one batch -----------------------------------------------------------------------
     def _losses(self, x, y, idx, sample_weight, training: bool) -> tuple:
@@ -199,6 +220,11 @@ def _as_tensor(v: Any) -> Any:
     if isinstance(v, _core.Tensor):
         return v
     return _core.tensor(np.ascontiguousarray(v, dtype=np.float32))
+
+
+def _first_rows(x: Any) -> int:
+    first = x[0] if isinstance(x, (list, tuple)) else x
+    return int(np.shape(first)[0])
 
 
 def _rows(a: Any, idx: Any) -> np.ndarray:

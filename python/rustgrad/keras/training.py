@@ -106,7 +106,7 @@ def fit(
     if feed is not None and feed.fast:
         batch_size = feed.batch_size
     bs = _inputs.positive_int(32 if batch_size is None else batch_size, "batch_size")
-    replicas = Replicas.begin(model, custom, feed, bs)  # None unless several MPI ranks train
+    replicas = Replicas.begin(model, feed, bs)  # None unless several MPI ranks train
     vbs = _inputs.positive_int(validation_batch_size or bs, "validation_batch_size")
     _epoch.should_validate(0, validation_freq)  # its errors before training starts
     epochs = int(epochs)
@@ -117,7 +117,9 @@ def fit(
     else:
         xa, ya, sw = (feed.xa, feed.ya, feed.sw) if feed.fast else (None, None, None)
     (xa, ya, sw), val = _validation(model, xa, ya, sw, validation_split, validation_data)
-    n, verbose = (_inputs.rows(xa) if feed is None else 0), resolve_verbose(verbose)
+    # Rows per epoch: the arrays', a fast Dataset's plan's; None when batches come one by one.
+    n = _inputs.rows(xa) if feed is None else (feed.rows if feed.fast else None)
+    verbose = resolve_verbose(verbose)
     steps = _array_steps(n, bs, steps_per_epoch) if feed is None else feed.steps
     user = list(callbacks.callbacks if isinstance(callbacks, CallbackList) else callbacks or [])
     if replicas is not None:
@@ -167,13 +169,15 @@ def fit(
                 # On several ranks, each trains on its shard of every global batch.
                 order, rbs = (order, bs) if replicas is None else replicas.shard(order, bs, steps)
                 if custom:
-                    logs = custom_step.epoch(model, cbs, xa, ya, sw, order, bs, steps)
+                    logs = custom_step.epoch(model, cbs, xa, ya, sw, order, rbs, steps)
                 elif per_batch:
                     logs = _epoch.per_batch(model, cbs, xa, ya, sw, order, rbs, steps)
                 else:
                     logs = _epoch.in_chunks(model, progress, xa, ya, sw, order, rbs, steps)
             if feed is not None:
                 feed.end_epoch()
+            if replicas is not None and custom:
+                replicas.check_in_sync(model, epoch)  # a step that bypassed apply_gradients
             logs = dict(logs)
             if val is not None and _epoch.should_validate(epoch, validation_freq):
                 vlogs = _evaluate.validate(model, val, vbs, validation_steps, cbs)

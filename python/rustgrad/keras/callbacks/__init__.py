@@ -6,6 +6,7 @@ from __future__ import annotations
 from rustgrad.keras.callbacks.base import Callback, CallbackList, History
 from rustgrad.keras.callbacks.checkpoint import BackupAndRestore, ModelCheckpoint
 from rustgrad.keras.callbacks.monitor import EarlyStopping, ReduceLROnPlateau
+from rustgrad.keras.callbacks.optuna_pruning import OptunaPruning
 from rustgrad.keras.callbacks.progress import ProgbarLogger
 from rustgrad.keras.callbacks.simple import (
     CSVLogger,
@@ -25,6 +26,7 @@ __all__ = [
     "LambdaCallback",
     "LearningRateScheduler",
     "ModelCheckpoint",
+    "OptunaPruning",
     "ProgbarLogger",
     "ReduceLROnPlateau",
     "TensorBoard",

@@ -12,6 +12,7 @@ from typing import Any
 
 from rustgrad import _core
 from rustgrad._core import Tensor
+from rustgrad.distribute import _state as distribute_state
 from rustgrad.keras.eager import apply_constraints
 from rustgrad.keras.optimizers import _checks
 from rustgrad.keras.optimizers.schedules import LearningRateSchedule
@@ -158,6 +159,8 @@ class Optimizer:
         Variables are rustgrad Tensors, updated in place; pairs whose gradient is None are skipped.
         Like PyTorch's `step()` followed by `zero_grad()`, each updated variable's `.grad` is cleared,
         so the next `backward()` starts from zero. Returns the new value of `iterations`.
+        Inside `fit` under a multi-rank MPIStrategy the gradients are first averaged across the
+        ranks (weighted by each rank's batch rows).
 
         Args:
             grads_and_vars: (gradient, variable) pairs; a gradient may be a Tensor, an array or
@@ -170,10 +173,13 @@ class Optimizer:
             TypeError: when a variable is not a rustgrad Tensor.
             ShapeError: when a gradient's shape differs from its variable's.
         """
-        pairs = [(g, v) for g, v in grads_and_vars if g is not None]
-        for _, v in pairs:
-            if not isinstance(v, Tensor):
+        # Under a distributed fit the gradients are averaged across ranks here, as tf.distribute
+        # does in apply_gradients: every rank then applies the same update.
+        given = list(grads_and_vars)
+        for g, v in given:
+            if g is not None and not isinstance(v, Tensor):
                 raise TypeError(f"apply_gradients updates rustgrad Tensors, got {type(v).__name__}")
+        pairs = [(g, v) for g, v in distribute_state.reduce_gradients(given) if g is not None]
         if self._core is None:
             self._core = _core.Optimizer(self.core_name, **self.core_kwargs())
         # Each variable keeps the slot it got on its first update, so its momentum / moments follow it.
