@@ -41,7 +41,13 @@ class enable_grad(_GradMode):
 
 
 class set_grad_enabled(_GradMode):
-    """`set_grad_enabled(False)` turns recording off now; as a context manager it restores on exit."""
+    """`set_grad_enabled(False)` turns recording off now; as a context manager it restores on exit.
+
+    As torch.set_grad_enabled; also usable as a decorator.
+
+    Args:
+        mode: whether ops record a graph.
+    """
 
     def __init__(self, mode: bool):
         self._prev = _core.set_grad_enabled(bool(mode))
@@ -62,7 +68,25 @@ def grad(
 ):
     """d(outputs)/d(inputs) as a tuple of new tensors, like `torch.autograd.grad`; `.grad` of every
     tensor is left alone. An input `outputs` does not depend on raises, unless
-    `allow_unused=True` (then None, or zeros with `materialize_grads=True`)."""
+    `allow_unused=True` (then None, or zeros with `materialize_grads=True`).
+
+    Args:
+        outputs: the Tensor to differentiate (or a one-element list of it).
+        inputs: a Tensor or a sequence of Tensors that require grad.
+        grad_outputs: None (for a scalar output), or the output's gradient to start from.
+        retain_graph: keep the graph for another backward.
+        create_graph: only False (no higher-order derivatives).
+        allow_unused: return None for an input the output does not depend on.
+        materialize_grads: return zeros instead of None for such an input.
+
+    Returns:
+        tuple: one gradient Tensor (or None) per input.
+
+    Raises:
+        NotImplementedError: for create_graph=True.
+        ValueError: for several outputs.
+        GraphError: when an input does not require grad or is unused (without allow_unused).
+    """
     if create_graph:
         raise NotImplementedError(
             "grad(create_graph=True): rustgrad's backward does not record a graph of the "

@@ -64,6 +64,17 @@ class Batches:
     Each iteration (epoch) yields tuples with one slice per array. Without shuffling the slices
     are views, in order. With ``shuffle=True`` every epoch draws a new permutation from one
     ``numpy.random.Generator`` seeded by ``seed``, so the sequence of epochs is reproducible.
+
+    Args:
+        *arrays: arrays (or array-likes) with the same first dimension.
+        batch_size: rows per batch (a positive int).
+        shuffle: draw a new order each epoch.
+        seed: the seed of the shuffling generator (None for a fresh one).
+        drop_remainder: drop a last, smaller batch.
+
+    Raises:
+        TypeError: when `batch_size` is not an int.
+        ValueError: when there are no arrays, their lengths differ or `batch_size` <= 0.
     """
 
     def __init__(
@@ -110,6 +121,20 @@ def batches(
 
     The last batch is smaller unless ``drop_remainder``. Inputs are validated here, not at the
     first batch: mismatched lengths or ``batch_size <= 0`` raise ValueError at once.
+
+    Args:
+        *arrays: arrays with the same first dimension.
+        batch_size: rows per batch.
+        shuffle: draw a new order each epoch.
+        seed: the seed of the shuffling generator.
+        drop_remainder: drop a last, smaller batch.
+
+    Returns:
+        Batches: the re-iterable batches.
+
+    Raises:
+        TypeError: when `batch_size` is not an int.
+        ValueError: when the lengths differ or `batch_size` <= 0.
     """
     return Batches(
         *arrays, batch_size=batch_size, shuffle=shuffle, seed=seed, drop_remainder=drop_remainder
@@ -141,6 +166,19 @@ def train_test_split(
     ``test_size`` is a fraction in (0, 1) (rounded up) or a sample count. With ``shuffle`` the
     samples are permuted by a ``numpy.random.Generator`` seeded with ``seed``; otherwise the test
     part is the last ``test_size`` samples. Returns train, test for each array in turn.
+
+    Args:
+        *arrays: arrays with the same first dimension.
+        test_size: a fraction in (0, 1) or a number of samples.
+        shuffle: permute the samples before splitting.
+        seed: the seed of the permutation.
+
+    Returns:
+        list[numpy.ndarray]: train and test part of each array, in turn.
+
+    Raises:
+        TypeError: when `test_size` is not a number.
+        ValueError: when either part would be empty or the lengths differ.
     """
     arrs = _as_arrays(arrays, "train_test_split")
     n = len(arrs[0])
@@ -163,6 +201,18 @@ def validation_split(
     train and the rest validate, so data sorted by class gives a skewed validation set; shuffle
     first if that matters. ``y`` may be None. Returns ``(x_train, y_train), (x_val, y_val)``;
     the parts are views, not copies.
+
+    Args:
+        x: the inputs.
+        y: the targets, or None.
+        fraction: the share of samples to hold out, in (0, 1).
+
+    Returns:
+        tuple: ((x_train, y_train), (x_val, y_val)).
+
+    Raises:
+        TypeError: when `fraction` is not a number.
+        ValueError: when `fraction` is outside (0, 1) or a part would be empty.
     """
     if isinstance(fraction, bool) or not isinstance(fraction, numbers.Real):
         raise TypeError(f"fraction must be a number in (0, 1), got {fraction!r}")

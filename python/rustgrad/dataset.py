@@ -37,7 +37,13 @@ def _count(v: Any, name: str, minimum: int) -> int:
 
 class Dataset:
     """A re-iterable pipeline; every transformation returns a new Dataset, as in TF. It wraps one
-    node of _dataset_nodes.py, which does the work."""
+    node of _dataset_nodes.py, which does the work.
+
+    Make one with from_tensor_slices, from_tensors, range or zip, not with the constructor.
+
+    Args:
+        node: the pipeline node (internal).
+    """
 
     def __init__(self, node: n.Node):
         self._node = node
@@ -45,24 +51,62 @@ class Dataset:
     # ---- creation ------------------------------------------------------------------------------
     @staticmethod
     def from_tensor_slices(tensors: Any, name: Any = None) -> Dataset:
-        """One element per row of the first axis, with the structure of `tensors`."""
+        """One element per row of the first axis, with the structure of `tensors`.
+
+        Args:
+            tensors: an array, a Tensor, or a tuple or dict of them with equal first axes.
+            name: TF's name for the step; accepted and unused.
+
+        Returns:
+            Dataset: the new dataset.
+
+        Raises:
+            ValueError: when the components' first axes differ.
+        """
         return Dataset(n.Slices(u.structure_in(tensors, "from_tensor_slices")))
 
     @staticmethod
     def from_tensors(tensors: Any, name: Any = None) -> Dataset:
-        """One element: `tensors` whole."""
+        """One element: `tensors` whole.
+
+        Args:
+            tensors: an array, a Tensor, or a tuple or dict of them.
+            name: TF's name for the step; accepted and unused.
+
+        Returns:
+            Dataset: a dataset of one element.
+        """
         s = u.map_leaves(lambda a: a[None], u.structure_in(tensors, "from_tensors"))
         return Dataset(n.Slices(s))
 
     @staticmethod
     def range(*args: Any, **kwargs: Any) -> Dataset:
-        """Dataset.range(stop) / (start, stop[, step]) of int64, as Python's range."""
+        """Dataset.range(stop) / (start, stop[, step]) of int64, as Python's range.
+
+        Args:
+            *args: stop, or start, stop and step, as Python's range.
+            **kwargs: `dtype` (accepted; the values are int64) and numpy.arange's keywords.
+
+        Returns:
+            Dataset: a dataset of 0-d int64 elements.
+        """
         kwargs.pop("dtype", None)  # TF's output dtype; ints stay int64 here
         return Dataset(n.Slices(np.arange(*args, **kwargs, dtype=np.int64)))
 
     @staticmethod
     def zip(*datasets: Any, name: Any = None) -> Dataset:
-        """Elements of several datasets side by side: zip(a, b) or zip((a, b)) or zip({...})."""
+        """Elements of several datasets side by side: zip(a, b) or zip((a, b)) or zip({...}).
+
+        Args:
+            *datasets: Datasets, or one tuple or dict of them.
+            name: TF's name for the step; accepted and unused.
+
+        Returns:
+            Dataset: a dataset as long as the shortest one.
+
+        Raises:
+            TypeError: when something other than datasets is given.
+        """
         structure = datasets[0] if len(datasets) == 1 else tuple(datasets)
         if not u.flatten(structure) or not all(
             isinstance(d, Dataset) for d in u.flatten(structure)
@@ -74,6 +118,22 @@ class Dataset:
     def shuffle(
         self, buffer_size: int, seed: Any = None, reshuffle_each_iteration: bool = True, name=None
     ) -> Dataset:
+        """Elements in random order from a buffer of `buffer_size`, as tf.data.Dataset.shuffle.
+
+        Args:
+            buffer_size: how many elements the buffer holds (>= 1); at least the dataset's size gives
+                a uniform shuffle.
+            seed: None, or an int for the same order on every run.
+            reshuffle_each_iteration: a new order on each pass (else the first pass's order repeats).
+            name: TF's name for the step; accepted and unused.
+
+        Returns:
+            Dataset: the new dataset.
+
+        Raises:
+            TypeError: when `buffer_size` is not an int.
+            ValueError: when `buffer_size` < 1.
+        """
         size = _count(buffer_size, "buffer_size", 1)
         return self._then(n.Shuffle, size, seed, reshuffle_each_iteration)
 
@@ -85,9 +145,33 @@ class Dataset:
         deterministic: Any = None,
         name: Any = None,
     ) -> Dataset:
+        """Consecutive elements stacked into batches, as tf.data.Dataset.batch.
+
+        Args:
+            batch_size: elements per batch (>= 1).
+            drop_remainder: drop a last, smaller batch.
+            num_parallel_calls: accepted and unused (batches are gathered in one NumPy index).
+            deterministic: accepted and unused (the order is always deterministic).
+            name: TF's name for the step; accepted and unused.
+
+        Returns:
+            Dataset: the new dataset.
+
+        Raises:
+            TypeError: when `batch_size` is not an int.
+            ValueError: when `batch_size` < 1.
+        """
         return self._then(n.Batch, _count(batch_size, "batch_size", 1), bool(drop_remainder))
 
     def unbatch(self, name: Any = None) -> Dataset:
+        """Each batch split back into its elements, as tf.data.Dataset.unbatch.
+
+        Args:
+            name: TF's name for the step; accepted and unused.
+
+        Returns:
+            Dataset: the new dataset.
+        """
         return self._then(n.Unbatch)
 
     def map(
@@ -97,42 +181,152 @@ class Dataset:
         deterministic: Any = None,
         name=None,
     ) -> Dataset:
+        """`map_func` applied to each element, as tf.data.Dataset.map.
+
+        Args:
+            map_func: a function of the element's components (Tensors) returning the new element.
+            num_parallel_calls: accepted and unused: map functions call the Rust engine, which uses
+                every core itself, and Python threads would only contend for the GIL.
+            deterministic: accepted and unused (the order is always deterministic).
+            name: TF's name for the step; accepted and unused.
+
+        Returns:
+            Dataset: the new dataset.
+        """
         # num_parallel_calls is accepted and ignored: map functions call the Rust engine, which
         # uses both cores itself, and Python threads would only contend for the GIL.
         return self._then(n.Map, map_func)
 
     def filter(self, predicate: Callable, name: Any = None) -> Dataset:
+        """Only the elements for which `predicate` is true, as tf.data.Dataset.filter.
+
+        Args:
+            predicate: a function of the element's components returning a bool (or a 0-d Tensor).
+            name: TF's name for the step; accepted and unused.
+
+        Returns:
+            Dataset: the new dataset.
+        """
         return self._then(n.Filter, predicate)
 
     def repeat(self, count: Any = None, name: Any = None) -> Dataset:
+        """The dataset `count` times over (forever when None or -1), as tf.data.Dataset.repeat.
+
+        Args:
+            count: the number of passes, or None / -1 for an infinite dataset.
+            name: TF's name for the step; accepted and unused.
+
+        Returns:
+            Dataset: the new dataset.
+
+        Raises:
+            TypeError: when `count` is not an int.
+            ValueError: when `count` < -1.
+        """
         count = -1 if count is None else _count(count, "count", -1)
         return self if count == 1 else self._then(n.Repeat, count)
 
     def take(self, count: int, name: Any = None) -> Dataset:
+        """The first `count` elements (all when -1), as tf.data.Dataset.take.
+
+        Args:
+            count: how many elements.
+            name: TF's name for the step; accepted and unused.
+
+        Returns:
+            Dataset: the new dataset.
+
+        Raises:
+            TypeError: when `count` is not an int.
+            ValueError: when `count` < -1.
+        """
         return self._then(n.Take, _count(count, "count", -1))
 
     def skip(self, count: int, name: Any = None) -> Dataset:
+        """All but the first `count` elements (none when -1), as tf.data.Dataset.skip.
+
+        Args:
+            count: how many elements to drop.
+            name: TF's name for the step; accepted and unused.
+
+        Returns:
+            Dataset: the new dataset.
+
+        Raises:
+            TypeError: when `count` is not an int.
+            ValueError: when `count` < -1.
+        """
         return self._then(n.Skip, _count(count, "count", -1))
 
     def cache(self, filename: str = "", name: Any = None) -> Dataset:
+        """The elements kept in memory after the first pass, as tf.data.Dataset.cache().
+
+        Args:
+            filename: only "" (memory); a file cache is not supported.
+            name: TF's name for the step; accepted and unused.
+
+        Returns:
+            Dataset: the new dataset.
+
+        Raises:
+            NotImplementedError: when `filename` is given.
+        """
         if filename:
             raise NotImplementedError("cache(filename) is not supported; cache() keeps memory")
         return self._then(n.Cache)
 
     def prefetch(self, buffer_size: Any, name: Any = None) -> Dataset:
+        """The same dataset: a pass-through, as the data is in memory and one process computes it.
+
+        Args:
+            buffer_size: accepted (any value, AUTOTUNE included) and unused.
+            name: TF's name for the step; accepted and unused.
+
+        Returns:
+            Dataset: the new dataset.
+        """
         # A pass-through: the data is in memory and one process computes it, so preparing the
         # next batch early on another thread would only take the GIL from the training step.
         return self._then(n.Pass)
 
     def concatenate(self, dataset: Dataset, name: Any = None) -> Dataset:
+        """This dataset's elements, then `dataset`'s, as tf.data.Dataset.concatenate.
+
+        Args:
+            dataset: a Dataset whose elements have the same structure.
+            name: TF's name for the step; accepted and unused.
+
+        Returns:
+            Dataset: the new dataset.
+
+        Raises:
+            TypeError: when `dataset` is not a Dataset.
+        """
         if not isinstance(dataset, Dataset):
             raise TypeError(f"concatenate takes a Dataset, got {type(dataset).__name__}")
         return Dataset(n.Concat(self._node, dataset._node))
 
     def enumerate(self, start: int = 0, name: Any = None) -> Dataset:
+        """(index, element) pairs, counting from `start`, as tf.data.Dataset.enumerate.
+
+        Args:
+            start: the first index.
+            name: TF's name for the step; accepted and unused.
+
+        Returns:
+            Dataset: the new dataset.
+        """
         return self._then(n.Enumerate, _count(start, "start", -(2**62)))
 
     def apply(self, transformation_func: Callable) -> Dataset:
+        """`transformation_func(self)`, as tf.data.Dataset.apply.
+
+        Args:
+            transformation_func: a function from a Dataset to a Dataset.
+
+        Returns:
+            Dataset: what the function returns.
+        """
         return transformation_func(self)
 
     def _then(self, node_class: Any, *args: Any) -> Dataset:
@@ -143,6 +337,11 @@ class Dataset:
         return (u.to_user(e) for e in self._node.elements())
 
     def as_numpy_iterator(self) -> Iterator:
+        """An iterator over the elements as NumPy arrays (tf.data.Dataset.as_numpy_iterator).
+
+        Returns:
+            Iterator: elements with the dataset's structure, of NumPy arrays.
+        """
         return (u.to_numpy(e) for e in self._node.elements())
 
     def cardinality(self) -> Any:

@@ -20,6 +20,14 @@ class device:  # lower case: torch.device's name
 
     Any device can be named, as in PyTorch; only "cpu" is accepted where a device is used, since
     rustgrad has no GPU code.
+
+    Args:
+        type: a device string ("cpu", "cuda:0") or a device.
+        index: the ordinal, when `type` names none.
+
+    Raises:
+        TypeError: when type is not a string or a device.
+        ValueError: for a malformed string, a negative index, or an index given twice.
     """
 
     __slots__ = ("_index", "_type")
@@ -46,10 +54,12 @@ class device:  # lower case: torch.device's name
 
     @property
     def type(self):
+        """The device kind ("cpu", "cuda", ...)."""
         return self._type
 
     @property
     def index(self):
+        """The device ordinal, or None."""
         return self._index
 
     def __str__(self):

@@ -30,7 +30,17 @@ def _projection(fn, inputs, seed=0):
 
 
 def numerical_grad(fn, inputs, eps=1e-3, weights=None):
-    """Central-difference gradients (float64 arrays) of `fn(*inputs)` summed (or projected on `weights`)."""
+    """Central-difference gradients (float64 arrays) of `fn(*inputs)` summed (or projected on `weights`).
+
+    Args:
+        fn: a function of Tensors returning a Tensor.
+        inputs: the points (arrays or Tensors), one per argument of fn.
+        eps: the finite-difference step.
+        weights: None (the output is summed), or a Tensor the output is projected on.
+
+    Returns:
+        list[numpy.ndarray]: one gradient per input.
+    """
     values = [np.asarray(x, dtype=np.float64).copy() for x in inputs]
     grads = []
     for i, v in enumerate(values):
@@ -57,6 +67,20 @@ def gradcheck(fn, inputs, eps=1e-3, atol=1e-3, rtol=1e-2, raise_exception=True):
 
     `inputs` are Tensors (or arrays); every one is checked. On a mismatch a GradcheckError names the
     input, the element and both values, unless raise_exception=False (then False is returned).
+
+    Args:
+        fn: a function of Tensors returning a Tensor.
+        inputs: the points (arrays or Tensors), one per argument of fn.
+        eps: the finite-difference step.
+        atol: the absolute tolerance.
+        rtol: the tolerance relative to the numerical gradient.
+        raise_exception: raise on a mismatch instead of returning False.
+
+    Returns:
+        bool: True when every gradient matches.
+
+    Raises:
+        GradcheckError: on a mismatch, when raise_exception is True.
     """
     leaves = [tensor(np.asarray(x, dtype=np.float32), requires_grad=True) for x in inputs]
     weights = _projection(fn, leaves)

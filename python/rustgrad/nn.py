@@ -30,23 +30,69 @@ __all__ = [
 
 
 def relu(features: Any, name: Any = None):
+    """max(x, 0), elementwise, as tf.nn.relu.
+
+    Args:
+        features: a Tensor, or anything convert_to_tensor accepts.
+        name: TF's op name; accepted and unused (rustgrad's ops have no names).
+
+    Returns:
+        Tensor: the result, recorded for autograd.
+    """
     return convert_to_tensor(features).relu()
 
 
 def relu6(features: Any, name: Any = None):
+    """min(max(x, 0), 6), elementwise, as tf.nn.relu6.
+
+    Args:
+        features: a Tensor, or anything convert_to_tensor accepts.
+        name: TF's op name; accepted and unused (rustgrad's ops have no names).
+
+    Returns:
+        Tensor: the result, recorded for autograd.
+    """
     return convert_to_tensor(features).clip(0.0, 6.0)
 
 
 def leaky_relu(features: Any, alpha: float = 0.2, name: Any = None):
+    """x where x > 0, else alpha * x, as tf.nn.leaky_relu.
+
+    Args:
+        features: a Tensor, or anything convert_to_tensor accepts.
+        alpha: the slope below 0.
+        name: TF's op name; accepted and unused (rustgrad's ops have no names).
+
+    Returns:
+        Tensor: the result, recorded for autograd.
+    """
     return convert_to_tensor(features).leaky_relu(float(alpha))
 
 
 def elu(features: Any, name: Any = None):
+    """x where x > 0, else e ** x - 1, elementwise, as tf.nn.elu.
+
+    Args:
+        features: a Tensor, or anything convert_to_tensor accepts.
+        name: TF's op name; accepted and unused (rustgrad's ops have no names).
+
+    Returns:
+        Tensor: the result, recorded for autograd.
+    """
     return convert_to_tensor(features).elu(1.0)
 
 
 def gelu(features: Any, approximate: bool = False, name: Any = None):
-    """Exact GELU (x·Φ(x)) by default as TF; approximate=True is the tanh form, composed of ops."""
+    """Exact GELU (x·Φ(x)) by default as TF; approximate=True is the tanh form, composed of ops.
+
+    Args:
+        features: a Tensor, or anything convert_to_tensor accepts.
+        approximate: use the tanh approximation instead of the erf form.
+        name: TF's op name; accepted and unused (rustgrad's ops have no names).
+
+    Returns:
+        Tensor: the result, recorded for autograd.
+    """
     x = convert_to_tensor(features)
     if not approximate:
         return x.gelu()
@@ -55,7 +101,20 @@ def gelu(features: Any, approximate: bool = False, name: Any = None):
 
 
 def bias_add(value: Any, bias: Any, data_format: Any = None, name: Any = None):
-    """value + bias over the last axis (NHWC / N...C, TF's default data format)."""
+    """value + bias over the last axis (NHWC / N...C, TF's default data format).
+
+    Args:
+        value: a Tensor of rank >= 2 whose last axis is the channels.
+        bias: a 1-D Tensor as long as that axis.
+        data_format: accepted and not used: the bias is always added over the last axis.
+        name: TF's op name; accepted and unused (rustgrad's ops have no names).
+
+    Returns:
+        Tensor: value + bias.
+
+    Raises:
+        ValueError: when `bias` is not 1-D or does not match the last axis.
+    """
     v, b = convert_to_tensor(value), convert_to_tensor(bias)
     if b.ndim != 1 or v.ndim < 2 or v.shape[-1] != b.shape[0]:
         raise ValueError(
@@ -65,13 +124,32 @@ def bias_add(value: Any, bias: Any, data_format: Any = None, name: Any = None):
 
 
 def l2_loss(t: Any, name: Any = None):
-    """sum(t ** 2) / 2, as TF (no square root)."""
+    """sum(t ** 2) / 2, as TF (no square root).
+
+    Args:
+        t: a Tensor, or anything convert_to_tensor accepts.
+        name: TF's op name; accepted and unused (rustgrad's ops have no names).
+
+    Returns:
+        Tensor: a 0-d tensor.
+    """
     x = convert_to_tensor(t)
     return (x * x).sum() * 0.5
 
 
 def moments(x: Any, axes: Any, shift: Any = None, keepdims: bool = False, name: Any = None):
-    """(mean, population variance) over `axes`."""
+    """(mean, population variance) over `axes`, as tf.nn.moments.
+
+    Args:
+        x: a Tensor, or anything convert_to_tensor accepts.
+        axes: an int or a list of ints to reduce.
+        shift: unused, as in TF ("not used in the current implementation").
+        keepdims: keep the reduced axes with size 1.
+        name: TF's op name; accepted and unused (rustgrad's ops have no names).
+
+    Returns:
+        tuple[Tensor, Tensor]: the mean and the variance.
+    """
     t = convert_to_tensor(x)
     ax = _axis(axes)
     mean = t.mean(ax, keepdims=True)
@@ -91,7 +169,20 @@ def sparse_softmax_cross_entropy_with_logits(
 ):
     """Per-sample −log softmax(logits)[label]: labels of shape [d0, ..., dn−1] hold class indices,
     logits have shape [d0, ..., dn−1, num_classes]; the result has the labels' shape. The gradient
-    with respect to logits is softmax(logits) − one_hot(labels); labels get none (as TF)."""
+    with respect to logits is softmax(logits) − one_hot(labels); labels get none (as TF).
+
+    Args:
+        labels: class indices (whole numbers in [0, num_classes)).
+        logits: unnormalised scores with one more axis than `labels`.
+        name: TF's op name; accepted and unused (rustgrad's ops have no names).
+
+    Returns:
+        Tensor: the per-sample losses, of the labels' shape.
+
+    Raises:
+        ValueError: when either argument is missing or the shapes do not match.
+        InvalidArgumentError: when a label is not a whole number in range.
+    """
     y, z = _labels_logits(labels, logits, "sparse_softmax_cross_entropy_with_logits")
     if z.ndim < 1 or y.shape != z.shape[:-1]:
         raise ValueError(
@@ -107,7 +198,20 @@ def softmax_cross_entropy_with_logits(
     labels: Any = None, logits: Any = None, axis: int = -1, name=None
 ):
     """Per-sample −Σ labels·log softmax(logits) along `axis` (labels are distributions of the
-    logits' shape); gradients flow to logits (softmax·Σlabels − labels) and to labels, as in TF 2."""
+    logits' shape); gradients flow to logits (softmax·Σlabels − labels) and to labels, as in TF 2.
+
+    Args:
+        labels: target distributions of the logits' shape.
+        logits: unnormalised scores.
+        axis: the class axis.
+        name: TF's op name; accepted and unused (rustgrad's ops have no names).
+
+    Returns:
+        Tensor: the per-sample losses, without `axis`.
+
+    Raises:
+        ValueError: when either argument is missing or the shapes differ.
+    """
     y, z = _labels_logits(labels, logits, "softmax_cross_entropy_with_logits")
     if y.shape != z.shape:
         raise ValueError(
@@ -117,7 +221,19 @@ def softmax_cross_entropy_with_logits(
 
 
 def sigmoid_cross_entropy_with_logits(labels: Any = None, logits: Any = None, name: Any = None):
-    """Elementwise max(x, 0) − x·z + log(1 + exp(−|x|)) for logits x and labels z (TF's stable form)."""
+    """Elementwise max(x, 0) − x·z + log(1 + exp(−|x|)) for logits x and labels z (TF's stable form).
+
+    Args:
+        labels: targets in [0, 1] of the logits' shape.
+        logits: unnormalised scores.
+        name: TF's op name; accepted and unused (rustgrad's ops have no names).
+
+    Returns:
+        Tensor: the elementwise losses.
+
+    Raises:
+        ValueError: when either argument is missing or the shapes differ.
+    """
     z, x = _labels_logits(labels, logits, "sigmoid_cross_entropy_with_logits")
     if z.shape != x.shape:
         raise ValueError(

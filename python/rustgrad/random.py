@@ -25,7 +25,11 @@ def set_seed(seed: int) -> None:
     """Seed rustgrad's global generator (`rustgrad.manual_seed`: rand, randn and every tf.random
     draw without an op seed) and restart the op-seeded sequences. It does not seed NumPy, which
     Keras' weight initialisers and Dropout here draw from: use keras.utils.set_random_seed or
-    np.random.seed for those."""
+    np.random.seed for those.
+
+    Args:
+        seed: an int.
+    """
     seed = int(seed)
     with _lock:
         manual_seed(seed)
@@ -58,7 +62,25 @@ def normal(
     seed: Any = None,
     name=None,
 ):
-    """Normal draws of `shape` (a list/tuple of ints, or an int), as a float32 leaf tensor."""
+    """Normal draws of `shape` (a list/tuple of ints, or an int), as a float32 leaf tensor.
+
+    As tf.random.normal.
+
+    Args:
+        shape: a list or tuple of ints, or an int.
+        mean: the mean.
+        stddev: the standard deviation.
+        dtype: only float32.
+        seed: None (the generator manual_seed / set_seed govern), or an int: as TF's op seed,
+            repeated calls with one seed give a sequence that set_seed repeats.
+        name: TF's op name; accepted and unused (rustgrad's ops have no names).
+
+    Returns:
+        Tensor: the draws.
+
+    Raises:
+        TypeError: for another dtype.
+    """
     _check_float(dtype, "normal")
     dims = _shape(shape)
     if seed is None:
@@ -77,7 +99,26 @@ def uniform(
     name=None,
 ):
     """Uniform draws in [minval, maxval) of `shape`. Float32 by default (maxval defaults to 1); an
-    integer dtype needs maxval and gives whole numbers (in a float32 tensor, see tf_dtypes.int32)."""
+    integer dtype needs maxval and gives whole numbers (in a float32 tensor, see tf_dtypes.int32).
+
+    As tf.random.uniform.
+
+    Args:
+        shape: a list or tuple of ints, or an int.
+        minval: the lower bound (included).
+        maxval: the upper bound (excluded); 1 for floats when None.
+        dtype: float32 or an integer dtype.
+        seed: None (the generator manual_seed / set_seed govern), or an int: as TF's op seed,
+            repeated calls with one seed give a sequence that set_seed repeats.
+        name: TF's op name; accepted and unused (rustgrad's ops have no names).
+
+    Returns:
+        Tensor: the draws.
+
+    Raises:
+        TypeError: for another dtype.
+        ValueError: for an integer dtype without maxval, or minval >= maxval.
+    """
     kind = dtype_name(dtype, "uniform")
     if kind not in (float32, *_INTEGER_NAMES):
         raise TypeError(f"uniform: dtype {kind}: only float32 or an integer dtype is supported")

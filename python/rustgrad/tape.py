@@ -42,7 +42,13 @@ class GradientTape:
     TensorFlow; `persistent=True` keeps the graph for several calls. Tensors that are not trainable
     Variables (or Tensors with requires_grad) must be `watch`ed before they are used. Unlike
     TensorFlow's tape, rustgrad records every op on tensors that require gradients, inside the
-    block or not: the tape chooses what to differentiate, not what is recorded."""
+    block or not: the tape chooses what to differentiate, not what is recorded.
+
+    Args:
+        persistent: keep the graph so gradient can be called more than once.
+        watch_accessed_variables: differentiate with respect to every trainable source; when
+            False only `watch`ed tensors count.
+    """
 
     def __init__(self, persistent: bool = False, watch_accessed_variables: bool = True):
         self.persistent = bool(persistent)
@@ -57,7 +63,14 @@ class GradientTape:
         return None
 
     def watch(self, tensor: Any) -> None:
-        """Record operations on `tensor` (a Tensor, or a structure of them) from now on."""
+        """Record operations on `tensor` (a Tensor, or a structure of them) from now on.
+
+        Args:
+            tensor: a Tensor, or a list, tuple or dict of them; a leaf starts requiring grad.
+
+        Raises:
+            TypeError: when something other than Tensors is given.
+        """
         for t in _flatten(tensor):
             if not isinstance(t, _core.Tensor):
                 raise TypeError(f"GradientTape.watch expects Tensors, got {type(t).__name__}")
@@ -82,7 +95,22 @@ class GradientTape:
         unconnected_gradients: Any = UnconnectedGradients.NONE,
     ) -> Any:
         """d(target)/d(source) for each source, in the sources' structure: new Tensors, and None
-        (or zeros with `unconnected_gradients="zero"`) for a source the target does not reach."""
+        (or zeros with `unconnected_gradients="zero"`) for a source the target does not reach.
+
+        Args:
+            target: a Tensor (a non-scalar one is summed, as TF), or a list of Tensors (their sum).
+            sources: a Tensor or a structure (list, tuple, dict) of them.
+            output_gradients: None, or the gradient of the target (its shape) to start from.
+            unconnected_gradients: "none" (None) or "zero" for unreached sources.
+
+        Returns:
+            The gradients, in the structure of `sources`.
+
+        Raises:
+            RuntimeError: on a second call of a non-persistent tape.
+            TypeError: when a target or source is not a Tensor.
+            ValueError: for another unconnected_gradients, or output_gradients with a list.
+        """
         if self._used and not self.persistent:
             raise RuntimeError(
                 "A non-persistent GradientTape can only be used to compute one set of gradients "

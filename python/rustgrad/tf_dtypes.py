@@ -42,14 +42,40 @@ def dtype_name(dtype: Any, op: str) -> str | None:
 
 
 def convert_to_tensor(value: Any, dtype: Any = None, dtype_hint: Any = None, name: Any = None):
-    """`value` as a Tensor: a Tensor is returned as it is (its graph kept); anything else is copied."""
+    """`value` as a Tensor: a Tensor is returned as it is (its graph kept); anything else is copied.
+
+    Args:
+        value: a Tensor, a number, nested lists or a NumPy array.
+        dtype: None, or a dtype to cast to (see cast).
+        dtype_hint: TF's fallback dtype; unused, as every tensor is float32.
+        name: TF's op name; accepted and unused (rustgrad's ops have no names).
+
+    Returns:
+        Tensor: the tensor.
+
+    Raises:
+        TypeError: when `value` is not numeric or `dtype` is not supported.
+    """
     t = value if isinstance(value, Tensor) else tensor(value)
     return t if dtype is None else cast(t, dtype)
 
 
 def constant(value: Any, dtype: Any = None, shape: Sequence[int] | None = None, name: Any = None):
     """A new tensor of `value`; with `shape`, a scalar (or 1-element) value fills it and a value with
-    as many elements is reshaped to it, as in TF."""
+    as many elements is reshaped to it, as in TF.
+
+    Args:
+        value: a number, nested lists, a NumPy array or a Tensor (copied).
+        dtype: None, or a dtype to cast to (see cast).
+        shape: None, or the shape of the result.
+        name: TF's op name; accepted and unused (rustgrad's ops have no names).
+
+    Returns:
+        Tensor: a new leaf without gradient.
+
+    Raises:
+        TypeError: when `value` does not fit `shape` or `dtype` is not supported.
+    """
     t = tensor(value)  # always a copy, a leaf without gradient like TF's constants
     if shape is not None:
         shape = tuple(int(d) for d in shape)
@@ -68,7 +94,19 @@ def constant(value: Any, dtype: Any = None, shape: Sequence[int] | None = None, 
 
 def cast(x: Any, dtype: Any, name: Any = None):
     """x as `dtype`. float32 returns x itself (gradient flows); integer dtypes truncate toward zero
-    and bool maps non-zero to 1, both giving float32 tensors without gradient (see `int32` above)."""
+    and bool maps non-zero to 1, both giving float32 tensors without gradient (see `int32` above).
+
+    Args:
+        x: a Tensor, or anything convert_to_tensor accepts.
+        dtype: float32, bool, or an integer dtype (a name, a NumPy dtype or rustgrad.int32).
+        name: TF's op name; accepted and unused (rustgrad's ops have no names).
+
+    Returns:
+        Tensor: float32 values of the cast.
+
+    Raises:
+        TypeError: when `dtype` is missing or not one of those.
+    """
     target = dtype_name(dtype, "cast")
     if target is None:
         raise TypeError("cast: dtype is required")
@@ -111,7 +149,23 @@ def ones(
     device: Any = None,
     requires_grad: bool = False,
 ):
-    """Ones of a shape given TF's way (`ones([2, 3])`, `shape=`) or PyTorch's (`ones(2, 3)`)."""
+    """Ones of a shape given TF's way (`ones([2, 3])`, `shape=`) or PyTorch's (`ones(2, 3)`).
+
+    Args:
+        *dims: the sizes, or one list or tuple of them.
+        shape: the shape as a keyword (TF's), instead of `dims`.
+        dtype: None or float32 (the only storage); anything else is a TypeError.
+        name: TF's op name; accepted and unused.
+        device: None or "cpu" (PyTorch's keyword).
+        requires_grad: make the result a leaf that records gradients (PyTorch's keyword).
+
+    Returns:
+        Tensor: a new leaf.
+
+    Raises:
+        TypeError: when the shape is given twice or `dtype` is not float32.
+        InvalidArgumentError: when a size is negative or the device is not the CPU.
+    """
     return _core.ones(
         *_dims("ones", dims, shape), dtype=dtype, device=device, requires_grad=requires_grad
     )
@@ -125,7 +179,23 @@ def zeros(
     device: Any = None,
     requires_grad: bool = False,
 ):
-    """Zeros of a shape given TF's way (`zeros([2, 3])`, `shape=`) or PyTorch's (`zeros(2, 3)`)."""
+    """Zeros of a shape given TF's way (`zeros([2, 3])`, `shape=`) or PyTorch's (`zeros(2, 3)`).
+
+    Args:
+        *dims: the sizes, or one list or tuple of them.
+        shape: the shape as a keyword (TF's), instead of `dims`.
+        dtype: None or float32 (the only storage); anything else is a TypeError.
+        name: TF's op name; accepted and unused.
+        device: None or "cpu" (PyTorch's keyword).
+        requires_grad: make the result a leaf that records gradients (PyTorch's keyword).
+
+    Returns:
+        Tensor: a new leaf.
+
+    Raises:
+        TypeError: when the shape is given twice or `dtype` is not float32.
+        InvalidArgumentError: when a size is negative or the device is not the CPU.
+    """
     return _core.zeros(
         *_dims("zeros", dims, shape), dtype=dtype, device=device, requires_grad=requires_grad
     )
@@ -134,6 +204,22 @@ def zeros(
 def ones_like(
     input: Any, dtype: Any = None, name: Any = None, device: Any = None, requires_grad: bool = False
 ):
+    """Ones of `input`'s shape, as tf.ones_like / torch.ones_like.
+
+    Args:
+        input: a Tensor, or anything convert_to_tensor accepts.
+        dtype: None or float32 (the only storage); anything else is a TypeError.
+        name: TF's op name; accepted and unused.
+        device: None or "cpu" (PyTorch's keyword).
+        requires_grad: make the result a leaf that records gradients (PyTorch's keyword).
+
+    Returns:
+        Tensor: a new leaf.
+
+    Raises:
+        TypeError: when `dtype` is not float32.
+        InvalidArgumentError: when the device is not the CPU.
+    """
     t = convert_to_tensor(input)
     return _core.ones_like(t, dtype=dtype, device=device, requires_grad=requires_grad)
 
@@ -141,5 +227,21 @@ def ones_like(
 def zeros_like(
     input: Any, dtype: Any = None, name: Any = None, device: Any = None, requires_grad: bool = False
 ):
+    """Zeros of `input`'s shape, as tf.zeros_like / torch.zeros_like.
+
+    Args:
+        input: a Tensor, or anything convert_to_tensor accepts.
+        dtype: None or float32 (the only storage); anything else is a TypeError.
+        name: TF's op name; accepted and unused.
+        device: None or "cpu" (PyTorch's keyword).
+        requires_grad: make the result a leaf that records gradients (PyTorch's keyword).
+
+    Returns:
+        Tensor: a new leaf.
+
+    Raises:
+        TypeError: when `dtype` is not float32.
+        InvalidArgumentError: when the device is not the CPU.
+    """
     t = convert_to_tensor(input)
     return _core.zeros_like(t, dtype=dtype, device=device, requires_grad=requires_grad)

@@ -30,6 +30,20 @@ fn count(op: &str, what: &str, n: i64) -> PyResult<usize> {
 }
 
 /// A new leaf tensor (always a copy), like `torch.tensor`.
+///
+/// Args:
+///     data: a number, nested lists, a NumPy array or a Tensor.
+///     dtype: None or float32 (rustgrad stores float32); anything else is refused.
+///     device: None or "cpu"; anything else is refused.
+///     requires_grad: make the result a leaf that records gradients.
+///
+/// Returns:
+///     Tensor: the new leaf.
+///
+/// Raises:
+///     TypeError: when `data` is not numeric or `dtype` is not float32.
+///     ShapeError: when `data` is a ragged nested sequence.
+///     InvalidArgumentError: when `device` is not the CPU.
 #[pyfunction(name = "tensor")]
 #[pyo3(signature = (data, *, dtype = None, device = None, requires_grad = false))]
 pub fn new_tensor(
@@ -72,7 +86,22 @@ pub fn ones(
     leaf(Tensor::ones(&s), requires_grad)
 }
 
-/// `shape` is an int or a sequence of ints, as in NumPy's and PyTorch's full.
+/// A new tensor of `shape` filled with `fill_value`, as numpy.full / torch.full.
+///
+/// Args:
+///     shape: an int or a sequence of ints.
+///     fill_value: the number to fill with.
+///     dtype: None or float32 (rustgrad stores float32); anything else is refused.
+///     device: None or "cpu"; anything else is refused.
+///     requires_grad: make the result a leaf that records gradients.
+///
+/// Returns:
+///     Tensor: the new leaf.
+///
+/// Raises:
+///     TypeError: when `shape` is not an int or ints, or `dtype` is not float32.
+///     TypeError: when `dtype` is not float32.
+///     InvalidArgumentError: when `device` is not the CPU, or a size is negative or too large.
 #[pyfunction]
 #[pyo3(signature = (shape, fill_value, *, dtype = None, device = None, requires_grad = false))]
 pub fn full(
@@ -98,6 +127,23 @@ pub fn full(
 }
 
 /// Values from `start` up to (not including) `stop` by `step`, like NumPy's arange.
+///
+/// `arange(stop)` counts from 0.
+///
+/// Args:
+///     start: the first value (the end when `stop` is None).
+///     stop: the end (excluded), or None.
+///     step: the spacing (non-zero, finite).
+///     dtype: None or float32 (rustgrad stores float32); anything else is refused.
+///     device: None or "cpu"; anything else is refused.
+///     requires_grad: make the result a leaf that records gradients.
+///
+/// Returns:
+///     Tensor: a 1-d leaf.
+///
+/// Raises:
+///     TypeError: when `dtype` is not float32.
+///     InvalidArgumentError: when `device` is not the CPU, `step` is 0 or not finite, or the range is too long.
 #[pyfunction]
 #[pyo3(signature = (start, stop = None, step = 1.0, *, dtype = None, device = None, requires_grad = false))]
 pub fn arange(
@@ -131,6 +177,21 @@ pub fn arange(
 }
 
 /// `steps` values from `start` to `end`, both included, as torch.linspace.
+///
+/// Args:
+///     start: the first value.
+///     end: the last value.
+///     steps: how many values (>= 0).
+///     dtype: None or float32 (rustgrad stores float32); anything else is refused.
+///     device: None or "cpu"; anything else is refused.
+///     requires_grad: make the result a leaf that records gradients.
+///
+/// Returns:
+///     Tensor: a 1-d leaf.
+///
+/// Raises:
+///     TypeError: when `dtype` is not float32.
+///     InvalidArgumentError: when `device` is not the CPU, or `steps` is negative.
 #[pyfunction]
 #[pyo3(signature = (start, end, steps, *, dtype = None, device = None, requires_grad = false))]
 pub fn linspace(
@@ -166,6 +227,20 @@ pub fn linspace(
 }
 
 /// An n × m matrix (m = n by default) with ones on the diagonal, as torch.eye.
+///
+/// Args:
+///     n: the rows (>= 0).
+///     m: the columns (>= 0), or None for n.
+///     dtype: None or float32 (rustgrad stores float32); anything else is refused.
+///     device: None or "cpu"; anything else is refused.
+///     requires_grad: make the result a leaf that records gradients.
+///
+/// Returns:
+///     Tensor: a 2-d leaf.
+///
+/// Raises:
+///     TypeError: when `dtype` is not float32.
+///     InvalidArgumentError: when `device` is not the CPU, or a size is negative.
 #[pyfunction]
 #[pyo3(signature = (n, m = None, *, dtype = None, device = None, requires_grad = false))]
 pub fn eye(
@@ -186,6 +261,21 @@ pub fn eye(
     leaf(Tensor::from_parts(data, vec![rows, cols]), requires_grad)
 }
 
+/// A new tensor of uniform [0, 1) samples from the generator manual_seed governs, as torch.rand.
+///
+/// Args:
+///     *shape: ints or one tuple of ints.
+///     dtype: None or float32 (rustgrad stores float32); anything else is refused.
+///     device: None or "cpu"; anything else is refused.
+///     requires_grad: make the result a leaf that records gradients.
+///
+/// Returns:
+///     Tensor: a new leaf of that shape.
+///
+/// Raises:
+///     TypeError: when `dtype` is not float32.
+///     InvalidArgumentError: when `device` is not the CPU.
+///     InvalidArgumentError: when a size is negative or too large to allocate.
 #[pyfunction]
 #[pyo3(signature = (*shape, dtype = None, device = None, requires_grad = false))]
 pub fn rand(
@@ -199,6 +289,21 @@ pub fn rand(
     leaf(crate::init::rand(&s), requires_grad)
 }
 
+/// A new tensor of standard normal samples from the generator manual_seed governs, as torch.randn.
+///
+/// Args:
+///     *shape: ints or one tuple of ints.
+///     dtype: None or float32 (rustgrad stores float32); anything else is refused.
+///     device: None or "cpu"; anything else is refused.
+///     requires_grad: make the result a leaf that records gradients.
+///
+/// Returns:
+///     Tensor: a new leaf of that shape.
+///
+/// Raises:
+///     TypeError: when `dtype` is not float32.
+///     InvalidArgumentError: when `device` is not the CPU.
+///     InvalidArgumentError: when a size is negative or too large to allocate.
 #[pyfunction]
 #[pyo3(signature = (*shape, dtype = None, device = None, requires_grad = false))]
 pub fn randn(
@@ -262,6 +367,21 @@ pub fn ones_like(
     )
 }
 
+/// A new tensor of `input`'s shape filled with `fill_value`, as torch.full_like.
+///
+/// Args:
+///     input: a Tensor or array-like whose shape is used.
+///     fill_value: the number to fill with.
+///     dtype: None or float32 (rustgrad stores float32); anything else is refused.
+///     device: None or "cpu"; anything else is refused.
+///     requires_grad: make the result a leaf that records gradients.
+///
+/// Returns:
+///     Tensor: a new leaf.
+///
+/// Raises:
+///     TypeError: when `dtype` is not float32.
+///     InvalidArgumentError: when `device` is not the CPU.
 #[pyfunction]
 #[pyo3(signature = (input, fill_value, *, dtype = None, device = None, requires_grad = false))]
 pub fn full_like(
@@ -276,7 +396,22 @@ pub fn full_like(
     })
 }
 
-/// Uniform in [0, 1), from the generator manual_seed governs.
+/// Uniform [0, 1) samples of `input`'s shape, from the generator manual_seed governs.
+///
+/// As torch.rand_like.
+///
+/// Args:
+///     input: a Tensor or array-like whose shape is used.
+///     dtype: None or float32 (rustgrad stores float32); anything else is refused.
+///     device: None or "cpu"; anything else is refused.
+///     requires_grad: make the result a leaf that records gradients.
+///
+/// Returns:
+///     Tensor: a new leaf.
+///
+/// Raises:
+///     TypeError: when `dtype` is not float32.
+///     InvalidArgumentError: when `device` is not the CPU.
 #[pyfunction]
 #[pyo3(signature = (input, *, dtype = None, device = None, requires_grad = false))]
 pub fn rand_like(
@@ -295,7 +430,22 @@ pub fn rand_like(
     )
 }
 
-/// Standard normal, from the generator manual_seed governs.
+/// Standard normal samples of `input`'s shape, from the generator manual_seed governs.
+///
+/// As torch.randn_like.
+///
+/// Args:
+///     input: a Tensor or array-like whose shape is used.
+///     dtype: None or float32 (rustgrad stores float32); anything else is refused.
+///     device: None or "cpu"; anything else is refused.
+///     requires_grad: make the result a leaf that records gradients.
+///
+/// Returns:
+///     Tensor: a new leaf.
+///
+/// Raises:
+///     TypeError: when `dtype` is not float32.
+///     InvalidArgumentError: when `device` is not the CPU.
 #[pyfunction]
 #[pyo3(signature = (input, *, dtype = None, device = None, requires_grad = false))]
 pub fn randn_like(

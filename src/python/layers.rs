@@ -110,7 +110,22 @@ impl PyLayer {
 
 #[pymethods]
 impl PyTensor {
-    /// relu?(conv2d(self, kernel) + bias): NHWC input, HWIO kernel.
+    /// relu?(conv2d(self, kernel) + bias): NHWC input, HWIO kernel (as keras.layers.Conv2D computes).
+    ///
+    /// Args:
+    ///     kernel: a (kh, kw, in_channels, filters) Tensor or array.
+    ///     bias: None, or a (filters,) Tensor or array.
+    ///     strides: the step (height, width).
+    ///     padding: "valid" or "same".
+    ///     dilation: the kernel's dilation (height, width).
+    ///     relu: apply relu to the result, fused into the same op.
+    ///
+    /// Returns:
+    ///     Tensor: the (batch, out_h, out_w, filters) result, recorded for autograd.
+    ///
+    /// Raises:
+    ///     ShapeError: when the input is not 4-d or the kernel's channels do not match.
+    ///     InvalidArgumentError: for an unknown padding or a zero stride or dilation.
     #[pyo3(signature = (kernel, bias = None, strides = [1, 1], padding = "valid", dilation = [1, 1], relu = false))]
     #[allow(clippy::too_many_arguments)]
     fn conv2d(
@@ -130,6 +145,19 @@ impl PyTensor {
         let y = heavy(py, work, || self.t.conv2d(&k, b.as_ref(), &win, relu));
         Ok(PyTensor::wrap(y.py_err()?))
     }
+    /// Max pooling of an NHWC tensor over `pool_size` windows, as keras.layers.MaxPooling2D.
+    ///
+    /// Args:
+    ///     pool_size: the window (height, width).
+    ///     strides: the step (height, width); None means `pool_size`.
+    ///     padding: "valid" or "same".
+    ///
+    /// Returns:
+    ///     Tensor: the pooled (batch, out_h, out_w, channels) tensor.
+    ///
+    /// Raises:
+    ///     ShapeError: when the tensor is not 4-d or the window does not fit.
+    ///     InvalidArgumentError: when `padding` is neither "valid" nor "same".
     #[pyo3(signature = (pool_size = [2, 2], strides = None, padding = "valid"))]
     fn max_pool2d(
         &self,
@@ -148,6 +176,19 @@ impl PyTensor {
             Tensor::max_pool2d,
         )
     }
+    /// Average pooling of an NHWC tensor over `pool_size` windows, as keras.layers.AveragePooling2D.
+    ///
+    /// Args:
+    ///     pool_size: the window (height, width).
+    ///     strides: the step (height, width); None means `pool_size`.
+    ///     padding: "valid" or "same".
+    ///
+    /// Returns:
+    ///     Tensor: the pooled (batch, out_h, out_w, channels) tensor.
+    ///
+    /// Raises:
+    ///     ShapeError: when the tensor is not 4-d or the window does not fit.
+    ///     InvalidArgumentError: when `padding` is neither "valid" nor "same".
     #[pyo3(signature = (pool_size = [2, 2], strides = None, padding = "valid"))]
     fn avg_pool2d(
         &self,
@@ -166,11 +207,32 @@ impl PyTensor {
             Tensor::avg_pool2d,
         )
     }
+    /// The mean over height and width of an NHWC tensor (keras.layers.GlobalAveragePooling2D).
+    ///
+    /// Returns:
+    ///     Tensor: a (batch, channels) tensor.
+    ///
+    /// Raises:
+    ///     ShapeError: when the tensor is not 4-d.
     fn global_avg_pool2d(&self) -> PyResult<PyTensor> {
         Ok(PyTensor::wrap(self.t.global_avg_pool2d().py_err()?))
     }
     /// Batch normalisation over the channel `axis` (the last by default): batch statistics when
     /// `moving_mean` and `moving_variance` are None, else those fixed statistics.
+    ///
+    /// Args:
+    ///     gamma: the per-channel scale.
+    ///     beta: the per-channel offset.
+    ///     moving_mean: None, or the per-channel means to use (inference).
+    ///     moving_variance: None, or the per-channel variances to use (inference).
+    ///     epsilon: added to the variance.
+    ///     axis: the channel axis.
+    ///
+    /// Returns:
+    ///     Tensor: the normalised tensor, recorded for autograd.
+    ///
+    /// Raises:
+    ///     ShapeError: when gamma, beta or the statistics do not match the channel axis.
     #[pyo3(signature = (gamma, beta, moving_mean = None, moving_variance = None, epsilon = 1e-3, axis = -1))]
     #[allow(clippy::too_many_arguments)]
     fn batch_norm(

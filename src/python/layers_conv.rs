@@ -107,6 +107,23 @@ impl PyLayer {
 #[pymethods]
 impl PyTensor {
     /// conv2d_transpose(self, kernel) + bias: NHWC input, (kh, kw, filters, in_channels) kernel.
+    ///
+    /// As keras.layers.Conv2DTranspose computes.
+    ///
+    /// Args:
+    ///     kernel: a (kh, kw, filters, in_channels) Tensor or array.
+    ///     bias: None, or a (filters,) Tensor or array.
+    ///     strides: the step (height, width).
+    ///     padding: "valid" or "same".
+    ///     dilation: the kernel's dilation (height, width).
+    ///     output_padding: None (Keras' default lengths), or extra rows and columns below the strides.
+    ///
+    /// Returns:
+    ///     Tensor: the (batch, out_h, out_w, filters) result, recorded for autograd.
+    ///
+    /// Raises:
+    ///     ShapeError: when the input is not 4-d or the kernel's channels do not match.
+    ///     InvalidArgumentError: for an unknown padding or a zero stride or dilation.
     #[pyo3(signature = (kernel, bias = None, strides = [1, 1], padding = "valid", output_padding = None, dilation = [1, 1]))]
     #[allow(clippy::too_many_arguments)]
     fn conv2d_transpose(
@@ -131,6 +148,22 @@ impl PyTensor {
         Ok(PyTensor::wrap(y.py_err()?))
     }
     /// depthwise_conv2d(self, kernel) + bias: NHWC input, (kh, kw, in_channels, dm) kernel.
+    ///
+    /// As keras.layers.DepthwiseConv2D computes; output channel c * dm + m.
+    ///
+    /// Args:
+    ///     kernel: a (kh, kw, in_channels, depth_multiplier) Tensor or array.
+    ///     bias: None, or an (in_channels * depth_multiplier,) Tensor or array.
+    ///     strides: the step (height, width).
+    ///     padding: "valid" or "same".
+    ///     dilation: the kernel's dilation (height, width).
+    ///
+    /// Returns:
+    ///     Tensor: the (batch, out_h, out_w, in_channels * depth_multiplier) result.
+    ///
+    /// Raises:
+    ///     ShapeError: when the input is not 4-d or the kernel's channels do not match.
+    ///     InvalidArgumentError: for an unknown padding or a zero stride or dilation.
     #[pyo3(signature = (kernel, bias = None, strides = [1, 1], padding = "valid", dilation = [1, 1]))]
     fn depthwise_conv2d(
         &self,

@@ -34,7 +34,13 @@ use tensor::PyTensor;
 
 use crate::tensor::Tensor;
 
-/// Any integer in [-2**63, 2**64); negative seeds wrap to u64 as in torch.manual_seed.
+/// Seed the generator rand, randn and the Rust initialisers draw from, as torch.manual_seed.
+///
+/// Args:
+///     seed: any integer in [-2**63, 2**64); negative seeds wrap to u64 as in PyTorch.
+///
+/// Raises:
+///     InvalidArgumentError: when `seed` is not such an integer.
 #[pyfunction]
 fn manual_seed(seed: &Bound<'_, PyAny>) -> PyResult<()> {
     let s = match seed.extract::<u64>() {
@@ -49,6 +55,17 @@ fn manual_seed(seed: &Bound<'_, PyAny>) -> PyResult<()> {
     Ok(())
 }
 
+/// Join tensors along an existing axis, as numpy.concatenate.
+///
+/// Args:
+///     tensors: a sequence of Tensors whose shapes agree except along `axis`.
+///     axis: the axis to join along.
+///
+/// Returns:
+///     Tensor: the joined tensor; backward splits the gradient back.
+///
+/// Raises:
+///     ShapeError: when the sequence is empty or the other axes differ.
 #[pyfunction]
 #[pyo3(signature = (tensors, axis = 0))]
 fn concatenate(tensors: &Bound<'_, PyAny>, axis: isize) -> PyResult<PyTensor> {
@@ -57,6 +74,18 @@ fn concatenate(tensors: &Bound<'_, PyAny>, axis: isize) -> PyResult<PyTensor> {
 }
 
 /// torch.cat: `concatenate` under PyTorch's name, taking PyTorch's `dim=` or NumPy's `axis=`.
+///
+/// Args:
+///     tensors: a sequence of Tensors whose shapes agree except along the axis.
+///     dim: the axis to join along.
+///     axis: NumPy's name for `dim` (give one of them).
+///
+/// Returns:
+///     Tensor: the joined tensor.
+///
+/// Raises:
+///     TypeError: when `dim` and `axis` disagree.
+///     ShapeError: when the sequence is empty or the other axes differ.
 #[pyfunction]
 #[pyo3(signature = (tensors, dim = 0, *, axis = None))]
 fn cat(tensors: &Bound<'_, PyAny>, dim: isize, axis: Option<isize>) -> PyResult<PyTensor> {
@@ -72,6 +101,17 @@ fn cat(tensors: &Bound<'_, PyAny>, dim: isize, axis: Option<isize>) -> PyResult<
     concatenate(tensors, axis)
 }
 
+/// Join tensors of one shape along a new axis, as numpy.stack / torch.stack.
+///
+/// Args:
+///     tensors: a sequence of Tensors of equal shape.
+///     axis: the position of the new axis.
+///
+/// Returns:
+///     Tensor: the stacked tensor.
+///
+/// Raises:
+///     ShapeError: when the sequence is empty or the shapes differ.
 #[pyfunction]
 #[pyo3(signature = (tensors, axis = 0))]
 fn stack(tensors: &Bound<'_, PyAny>, axis: isize) -> PyResult<PyTensor> {
@@ -79,6 +119,18 @@ fn stack(tensors: &Bound<'_, PyAny>, axis: isize) -> PyResult<PyTensor> {
     Ok(PyTensor::wrap(Tensor::stack(&ts, axis).py_err()?))
 }
 
+/// One-hot rows for integer labels, as keras.utils.to_categorical.
+///
+/// Args:
+///     labels: integer class indices (a Tensor, array or list).
+///     num_classes: the number of classes, the length of each row.
+///
+/// Returns:
+///     Tensor: float32 of shape labels.shape + (num_classes,).
+///
+/// Raises:
+///     InvalidArgumentError: when `num_classes` is negative or a label is not an integer in
+///         [0, num_classes).
 #[pyfunction]
 fn one_hot(labels: &Bound<'_, PyAny>, num_classes: i64) -> PyResult<PyTensor> {
     let l = to_tensor(labels, "one_hot")?;
@@ -96,12 +148,23 @@ fn set_grad_enabled(mode: bool) -> bool {
     crate::autograd::set_grad_enabled(mode)
 }
 
+/// Whether ops record a graph on this thread (False inside `no_grad`).
+///
+/// Returns:
+///     bool: the current mode.
 #[pyfunction]
 fn is_grad_enabled() -> bool {
     crate::autograd::is_grad_enabled()
 }
 
-/// Threads for big kernels; n < 1 is a ValueError (not an OverflowError from the conversion).
+/// Set the number of threads the big kernels use (the process-wide pool is replaced).
+///
+/// Args:
+///     n: an int in [1, 65536].
+///
+/// Raises:
+///     TypeError: when `n` is not an int.
+///     InvalidArgumentError: when `n` is out of range.
 #[pyfunction]
 fn set_num_threads(n: &Bound<'_, PyAny>) -> PyResult<()> {
     if !n.is_instance_of::<pyo3::types::PyInt>() {
@@ -129,6 +192,10 @@ fn registry_names(kind: &str) -> PyResult<Vec<&'static str>> {
     Ok(crate::registry::names(kind).py_err()?.to_vec())
 }
 
+/// The number of threads the big kernels use.
+///
+/// Returns:
+///     int: the thread count set by set_num_threads or RUSTGRAD_NUM_THREADS, else the core count.
 #[pyfunction]
 fn get_num_threads() -> usize {
     crate::kernels::parallel::num_threads()

@@ -9,6 +9,20 @@ use pyo3::exceptions::{PyIndexError, PyTypeError};
 use pyo3::prelude::*;
 use pyo3::types::{PyEllipsis, PyInt, PySlice, PyTuple};
 
+/// An n-d float32 array that records the ops applied to it for reverse-mode autograd.
+///
+/// As torch.Tensor: `Tensor(data, requires_grad=False)` copies `data` (a number, nested lists, a
+/// NumPy array or a Tensor) into a new leaf; operators and methods build new tensors, and
+/// `backward()` fills `.grad` of every leaf that requires grad. Differences from PyTorch: storage is
+/// always float32 on the CPU, and reshape/view/detach copy rather than share memory.
+///
+/// Args:
+///     data: the values; anything numpy.asarray accepts.
+///     requires_grad: record ops on this tensor so backward fills its `.grad`.
+///
+/// Raises:
+///     TypeError: when `data` cannot be read as numbers.
+///     ShapeError: when `data` is a ragged nested sequence.
 #[pyclass(name = "Tensor", module = "rustgrad", frozen, weakref, subclass)]
 pub struct PyTensor {
     pub t: Tensor,
@@ -153,22 +167,30 @@ impl PyTensor {
         Ok(PyTensor::wrap(t))
     }
 
+    /// The shape as a tuple of ints (torch's `.shape`).
     #[getter]
     fn shape<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
         PyTuple::new(py, self.t.shape())
     }
+    /// The number of axes.
     #[getter]
     fn ndim(&self) -> usize {
         self.t.ndim()
     }
+    /// The number of elements (NumPy's `.size`; torch's `numel()`).
     #[getter]
     fn size(&self) -> usize {
         self.t.numel()
     }
+    /// Always `numpy.dtype('float32')`: rustgrad stores float32.
     #[getter]
     fn dtype<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         py.import("numpy")?.getattr("dtype")?.call1(("float32",))
     }
+    /// Whether ops on this tensor are recorded and backward fills its `.grad`.
+    ///
+    /// Raises:
+    ///     GraphError: when set to False on a tensor that is not a leaf.
     #[getter]
     fn get_requires_grad(&self) -> bool {
         self.t.requires_grad()
@@ -177,12 +199,26 @@ impl PyTensor {
     fn set_requires_grad(&self, v: bool) -> PyResult<()> {
         self.t.set_requires_grad(v).py_err()
     }
-    /// In-place form: `t.requires_grad_()` returns `t`.
+    /// Set requires_grad in place, as torch.Tensor.requires_grad_.
+    ///
+    /// Args:
+    ///     requires_grad: the new flag.
+    ///
+    /// Returns:
+    ///     Tensor: this tensor.
+    ///
+    /// Raises:
+    ///     GraphError: when set to False on a tensor that is not a leaf.
     #[pyo3(signature = (requires_grad = true))]
     fn requires_grad_(slf: Bound<'_, Self>, requires_grad: bool) -> PyResult<Bound<'_, Self>> {
         slf.get().t.set_requires_grad(requires_grad).py_err()?;
         Ok(slf)
     }
+    /// The gradient accumulated by backward, or None; settable to a Tensor of this shape or None.
+    ///
+    /// Raises:
+    ///     TypeError: when set to anything but a Tensor or None.
+    ///     ShapeError: when set to a tensor of another shape.
     #[getter]
     fn get_grad(&self) -> Option<PyTensor> {
         self.t.grad().map(PyTensor::wrap)
@@ -204,6 +240,7 @@ impl PyTensor {
         };
         self.t.set_grad(g).py_err()
     }
+    /// True for a tensor made by the user rather than by a recorded op.
     #[getter]
     fn is_leaf(&self) -> bool {
         self.t.is_leaf()
@@ -214,7 +251,20 @@ impl PyTensor {
         self.t.grad_fn_name()
     }
 
-    /// Gradients of this tensor with respect to every leaf that requires grad; see the autograd docs.
+    /// Fill `.grad` of every leaf this tensor depends on that requires grad (reverse mode).
+    ///
+    /// As torch.Tensor.backward: gradients add up across calls until zeroed; the graph is freed
+    /// afterwards unless `retain_graph`.
+    ///
+    /// Args:
+    ///     gradient: None for a one-element tensor, else the gradient of this tensor (its shape) to
+    ///         start from.
+    ///     retain_graph: keep the graph for another backward.
+    ///
+    /// Raises:
+    ///     GraphError: when the tensor does not require grad, the graph was freed by an earlier
+    ///         backward (the message names retain_graph), or an input was changed in place since.
+    ///     ShapeError: when `gradient` has another shape, or is missing for a non-scalar tensor.
     #[pyo3(signature = (gradient = None, retain_graph = false))]
     fn backward(
         &self,
@@ -226,17 +276,26 @@ impl PyTensor {
         let t = self.t.clone();
         py.detach(move || t.backward(g, retain_graph)).py_err()
     }
+    /// Reset `.grad` to None (PyTorch's `zero_grad(set_to_none=True)`).
     fn zero_grad(&self) {
         self.t.zero_grad()
     }
+    /// A copy of the values that records no graph (PyTorch's detach shares memory; this copies).
+    ///
+    /// Returns:
+    ///     Tensor: a new leaf with requires_grad False.
     fn detach(&self) -> PyTensor {
         PyTensor::wrap(self.t.detach())
     }
+    /// Keep `.grad` on this non-leaf tensor after backward, as torch.Tensor.retain_grad.
     fn retain_grad(&self) {
         self.t.retain_grad()
     }
 
     /// A NumPy array sharing this tensor's memory (like torch's `.numpy()`).
+    ///
+    /// Returns:
+    ///     numpy.ndarray: a float32 view; writes to it change the tensor, unrecorded.
     fn numpy<'py>(slf: &Bound<'py, Self>) -> Bound<'py, PyArrayDyn<f32>> {
         to_numpy(slf)
     }
@@ -268,9 +327,20 @@ impl PyTensor {
             (false, _) => Ok(arr),
         }
     }
+    /// The value of a one-element tensor as a Python float.
+    ///
+    /// Returns:
+    ///     float: the single value.
+    ///
+    /// Raises:
+    ///     ShapeError: when the tensor has more than one element.
     fn item(&self) -> PyResult<f32> {
         self.t.item().py_err()
     }
+    /// The values as nested Python lists of floats (a float for a 0-d tensor).
+    ///
+    /// Returns:
+    ///     list | float: the values, like numpy.ndarray.tolist.
     fn tolist<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
         to_numpy(slf).call_method0("tolist")
     }
@@ -373,19 +443,52 @@ impl PyTensor {
         1000.0
     }
 
+    /// The same values in a new shape, as torch.Tensor.reshape.
+    ///
+    /// Args:
+    ///     *shape: ints or one tuple of ints; one entry may be -1 and is inferred.
+    ///
+    /// Returns:
+    ///     Tensor: the reshaped tensor (a copy that records the op for autograd).
+    ///
+    /// Raises:
+    ///     ShapeError: when the element counts differ or more than one entry is -1.
     #[pyo3(signature = (*shape))]
     fn reshape(&self, shape: &Bound<'_, PyTuple>) -> PyResult<PyTensor> {
         Ok(PyTensor::wrap(self.t.reshape(&shape_arg(shape)?).py_err()?))
     }
+    /// `reshape` under PyTorch's name (the result is a copy, not a view of this memory).
+    ///
+    /// Args:
+    ///     *shape: ints or one tuple of ints; one entry may be -1.
+    ///
+    /// Returns:
+    ///     Tensor: the reshaped tensor.
+    ///
+    /// Raises:
+    ///     ShapeError: when the element counts differ.
     #[pyo3(signature = (*shape))]
     fn view(&self, shape: &Bound<'_, PyTuple>) -> PyResult<PyTensor> {
         self.reshape(shape)
     }
+    /// All values in one axis.
+    ///
+    /// Returns:
+    ///     Tensor: a 1-d tensor of `size` elements.
     fn flatten(&self) -> PyTensor {
         PyTensor::wrap(self.t.flatten())
     }
     /// `transpose()` reverses the axes; `transpose(a, b)` swaps two axes (PyTorch);
     /// `transpose((p0, p1, ...))` or three or more ints is a full permutation (NumPy).
+    ///
+    /// Args:
+    ///     *axes: nothing, two axes to swap, or a permutation (ints or one tuple).
+    ///
+    /// Returns:
+    ///     Tensor: the transposed tensor.
+    ///
+    /// Raises:
+    ///     ShapeError: when an axis is out of range or the permutation is not one.
     #[pyo3(signature = (*axes))]
     fn transpose(&self, axes: &Bound<'_, PyTuple>) -> PyResult<PyTensor> {
         let one_sequence = axes.len() == 1 && !axes.get_item(0)?.is_instance_of::<PyInt>();
@@ -401,26 +504,76 @@ impl PyTensor {
         };
         Ok(PyTensor::wrap(t))
     }
+    /// The axes reordered, as torch.Tensor.permute.
+    ///
+    /// Args:
+    ///     *dims: a permutation of range(ndim), as ints or one tuple; negative axes count from the end.
+    ///
+    /// Returns:
+    ///     Tensor: the permuted tensor.
+    ///
+    /// Raises:
+    ///     ShapeError: when `dims` is not a permutation of the axes.
     #[pyo3(signature = (*dims))]
     fn permute(&self, dims: &Bound<'_, PyTuple>) -> PyResult<PyTensor> {
         Ok(PyTensor::wrap(self.t.permute(&shape_arg(dims)?).py_err()?))
     }
+    /// The axes reversed (the matrix transpose for a 2-d tensor), as torch's `.T`.
     #[getter(T)]
     fn big_t(&self) -> PyTensor {
         PyTensor::wrap(self.t.t())
     }
+    /// A new size-1 axis at `axis`, as numpy.expand_dims.
+    ///
+    /// Args:
+    ///     axis: the position of the new axis, in [-ndim-1, ndim].
+    ///
+    /// Returns:
+    ///     Tensor: a tensor with one more axis.
+    ///
+    /// Raises:
+    ///     ShapeError: when `axis` is out of range.
     fn expand_dims(&self, axis: isize) -> PyResult<PyTensor> {
         Ok(PyTensor::wrap(self.t.expand_dims(axis).py_err()?))
     }
+    /// `expand_dims` under PyTorch's name.
+    ///
+    /// Args:
+    ///     dim: the position of the new axis, in [-ndim-1, ndim].
+    ///
+    /// Returns:
+    ///     Tensor: a tensor with one more axis.
+    ///
+    /// Raises:
+    ///     ShapeError: when `dim` is out of range.
     fn unsqueeze(&self, dim: isize) -> PyResult<PyTensor> {
         self.expand_dims(dim)
     }
-    /// `axis` is None (every size-1 axis), an int or a tuple of ints.
+    /// Size-1 axes removed, as numpy.squeeze.
+    ///
+    /// Args:
+    ///     axis: None (every size-1 axis), an int or a tuple of ints.
+    ///
+    /// Returns:
+    ///     Tensor: the squeezed tensor.
+    ///
+    /// Raises:
+    ///     ShapeError: when a named axis is out of range or not of size 1.
     #[pyo3(signature = (axis = None))]
     fn squeeze(&self, axis: Option<&Bound<'_, PyAny>>) -> PyResult<PyTensor> {
         let ax = super::tensor_ops::axes(axis)?;
         Ok(PyTensor::wrap(self.t.squeeze(ax.as_deref()).py_err()?))
     }
+    /// The values repeated to `shape` by NumPy's broadcasting rules.
+    ///
+    /// Args:
+    ///     *shape: the target shape, as ints or one tuple.
+    ///
+    /// Returns:
+    ///     Tensor: the broadcast tensor; backward sums the gradient back to this shape.
+    ///
+    /// Raises:
+    ///     ShapeError: when this shape does not broadcast to `shape`.
     #[pyo3(signature = (*shape))]
     fn broadcast_to(&self, shape: &Bound<'_, PyTuple>) -> PyResult<PyTensor> {
         let s = super::convert::usize_shape("broadcast_to", &shape_arg(shape)?)?;

@@ -20,6 +20,19 @@ impl PyTensor {
 
     /// `to(device)`, `to(dtype)`, `to(device, dtype)` or `to(other_tensor)`: the tensor itself when the
     /// request is float32 on the CPU (as PyTorch returns self when nothing changes), else an error.
+    ///
+    /// Args:
+    ///     *args: a device, a dtype, both, or a Tensor.
+    ///     dtype: float32 (or None).
+    ///     device: "cpu" (or None).
+    ///     non_blocking: accepted as PyTorch's; a CPU copy is synchronous anyway.
+    ///
+    /// Returns:
+    ///     Tensor: this tensor.
+    ///
+    /// Raises:
+    ///     TypeError: for more than two positional arguments or a dtype other than float32.
+    ///     InvalidArgumentError: for a device other than the CPU.
     #[pyo3(signature = (*args, dtype = None, device = None, non_blocking = false))]
     fn to<'py>(
         slf: Bound<'py, Self>,
@@ -52,16 +65,28 @@ impl PyTensor {
     }
 
     /// The tensor itself: it is already on the CPU.
+    ///
+    /// Returns:
+    ///     Tensor: this tensor.
     fn cpu(slf: Bound<'_, Self>) -> Bound<'_, Self> {
         slf
     }
 
     /// The tensor itself: it is already float32.
+    ///
+    /// Returns:
+    ///     Tensor: this tensor.
     fn float(slf: Bound<'_, Self>) -> Bound<'_, Self> {
         slf
     }
 
     /// The 2-D transpose (0-D and 1-D tensors come back unchanged), as torch.Tensor.t.
+    ///
+    /// Returns:
+    ///     Tensor: the transposed tensor.
+    ///
+    /// Raises:
+    ///     ShapeError: for a tensor of more than 2 axes.
     fn t(&self) -> PyResult<PyTensor> {
         if self.t.ndim() > 2 {
             return Err(ShapeError::new_err(format!(

@@ -55,7 +55,18 @@ impl PyTensor {
     fn __itruediv__(slf: Bound<'_, Self>, o: &Bound<'_, PyAny>) -> PyResult<()> {
         in_place(slf, o, Binary::Div, 1.0).map(drop)
     }
-    /// `t.add_(other, alpha=1)`: t += alpha * other, in place; returns t.
+    /// self += alpha * other, in place, as torch.Tensor.add_.
+    ///
+    /// Args:
+    ///     other: a Tensor, an array-like or a number, broadcast to this shape.
+    ///     alpha: the factor applied to `other`.
+    ///
+    /// Returns:
+    ///     Tensor: this tensor.
+    ///
+    /// Raises:
+    ///     ShapeError: when `other` does not broadcast to this shape.
+    ///     GraphError: on a leaf that requires grad while gradients are recorded (use no_grad).
     #[pyo3(signature = (other, *, alpha = 1.0))]
     fn add_<'py>(
         slf: Bound<'py, Self>,
@@ -64,6 +75,18 @@ impl PyTensor {
     ) -> PyResult<Bound<'py, Self>> {
         in_place(slf, other, Binary::Add, alpha)
     }
+    /// self -= alpha * other, in place, as torch.Tensor.sub_.
+    ///
+    /// Args:
+    ///     other: a Tensor, an array-like or a number, broadcast to this shape.
+    ///     alpha: the factor applied to `other`.
+    ///
+    /// Returns:
+    ///     Tensor: this tensor.
+    ///
+    /// Raises:
+    ///     ShapeError: when `other` does not broadcast to this shape.
+    ///     GraphError: on a leaf that requires grad while gradients are recorded (use no_grad).
     #[pyo3(signature = (other, *, alpha = 1.0))]
     fn sub_<'py>(
         slf: Bound<'py, Self>,
@@ -72,26 +95,87 @@ impl PyTensor {
     ) -> PyResult<Bound<'py, Self>> {
         in_place(slf, other, Binary::Sub, alpha)
     }
+    /// self *= o, in place (torch.Tensor method of the same name).
+    ///
+    /// Args:
+    ///     o: a Tensor, an array-like or a number, broadcast to this shape.
+    ///
+    /// Returns:
+    ///     Tensor: this tensor.
+    ///
+    /// Raises:
+    ///     ShapeError: when `o` does not broadcast to this shape.
+    ///     GraphError: on a leaf that requires grad while gradients are recorded (use no_grad).
     fn mul_<'py>(slf: Bound<'py, Self>, o: &Bound<'py, PyAny>) -> PyResult<Bound<'py, Self>> {
         in_place(slf, o, Binary::Mul, 1.0)
     }
+    /// self /= o, in place (torch.Tensor method of the same name).
+    ///
+    /// Args:
+    ///     o: a Tensor, an array-like or a number, broadcast to this shape.
+    ///
+    /// Returns:
+    ///     Tensor: this tensor.
+    ///
+    /// Raises:
+    ///     ShapeError: when `o` does not broadcast to this shape.
+    ///     GraphError: on a leaf that requires grad while gradients are recorded (use no_grad).
     fn div_<'py>(slf: Bound<'py, Self>, o: &Bound<'py, PyAny>) -> PyResult<Bound<'py, Self>> {
         in_place(slf, o, Binary::Div, 1.0)
     }
+    /// Set every element to 0, in place, as torch.Tensor.zero_.
+    ///
+    /// Returns:
+    ///     Tensor: this tensor.
+    ///
+    /// Raises:
+    ///     GraphError: on a leaf that requires grad while gradients are recorded (use no_grad).
     fn zero_(slf: Bound<'_, Self>) -> PyResult<Bound<'_, Self>> {
         slf.get().t.zero_().py_err()?;
         Ok(slf)
     }
+    /// Set every element to `value`, in place, as torch.Tensor.fill_.
+    ///
+    /// Args:
+    ///     value: the number to write.
+    ///
+    /// Returns:
+    ///     Tensor: this tensor.
+    ///
+    /// Raises:
+    ///     GraphError: on a leaf that requires grad while gradients are recorded (use no_grad).
     fn fill_(slf: Bound<'_, Self>, value: f32) -> PyResult<Bound<'_, Self>> {
         slf.get().t.fill_(value).py_err()?;
         Ok(slf)
     }
-    /// Copy `src` (broadcast to this shape) into this tensor; returns it.
+    /// Copy `src` (broadcast to this shape) into this tensor, as torch.Tensor.copy_.
+    ///
+    /// Args:
+    ///     src: a Tensor, an array-like or a number.
+    ///
+    /// Returns:
+    ///     Tensor: this tensor.
+    ///
+    /// Raises:
+    ///     ShapeError: when `src` does not broadcast to this shape.
+    ///     GraphError: on a leaf that requires grad while gradients are recorded (use no_grad).
     fn copy_<'py>(slf: Bound<'py, Self>, src: &Bound<'py, PyAny>) -> PyResult<Bound<'py, Self>> {
         let s = to_tensor(src, "copy_")?;
         slf.get().t.copy_(&s).py_err()?;
         Ok(slf)
     }
+    /// Limit the values to [min, max], in place, as torch.Tensor.clamp_.
+    ///
+    /// Args:
+    ///     min: the lower bound, or None.
+    ///     max: the upper bound, or None.
+    ///
+    /// Returns:
+    ///     Tensor: this tensor.
+    ///
+    /// Raises:
+    ///     ValueError: when both bounds are None.
+    ///     GraphError: on a leaf that requires grad while gradients are recorded (use no_grad).
     #[pyo3(signature = (min = None, max = None))]
     fn clamp_(
         slf: Bound<'_, Self>,
@@ -168,6 +252,15 @@ impl ForeignBuffer for NumpyBuffer {
 /// A tensor sharing the memory of a writeable, C-contiguous float32 NumPy array (changes to
 /// either show in the other), like `torch.from_numpy`. Other arrays are copied into float32
 /// with a warning, since a tensor holds float32 only.
+///
+/// Args:
+///     array: a NumPy array.
+///
+/// Returns:
+///     Tensor: a leaf over the array's memory (or over a float32 copy).
+///
+/// Raises:
+///     TypeError: when `array` is not a NumPy array of numbers.
 #[pyfunction]
 pub fn from_numpy(py: Python<'_>, array: &Bound<'_, PyAny>) -> PyResult<PyTensor> {
     let np = py.import("numpy")?;

@@ -13,6 +13,20 @@ use pyo3::types::PyTuple;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 
+/// A named Tensor that Keras layers and optimizers update in place, as keras.Variable / tf.Variable.
+///
+/// A Variable is a leaf Tensor (all Tensor methods apply), plus `name`, `path`, `trainable`,
+/// `constraint` and the `assign*` methods, which write in place without recording a graph.
+///
+/// Args:
+///     initial_value: the values (copied); anything numpy.asarray accepts.
+///     trainable: whether optimizers update it; sets requires_grad.
+///     name: the variable's name ("Variable" when None).
+///     dtype: None or float32; anything else is refused.
+///     constraint: None or a callable applied to the variable after each optimizer update.
+///
+/// Raises:
+///     TypeError: when `dtype` is not float32 or `constraint` is not callable.
 #[pyclass(name = "Variable", module = "rustgrad", extends = PyTensor, frozen)]
 pub struct PyVariable {
     name: String,
@@ -124,6 +138,7 @@ impl PyVariable {
         Py::new(py, init)
     }
 
+    /// The variable's name (Keras' `variable.name`).
     #[getter]
     fn name(&self) -> &str {
         &self.name
@@ -133,6 +148,7 @@ impl PyVariable {
     fn path(&self) -> &str {
         &self.path
     }
+    /// Whether optimizers update it and gradients reach it; settable (as Keras 3).
     #[getter]
     fn get_trainable(&self) -> bool {
         self.trainable.load(Ordering::Relaxed)
@@ -144,6 +160,7 @@ impl PyVariable {
         slf.get().trainable.store(flag, Ordering::Relaxed);
         Ok(())
     }
+    /// The callable the optimizer applies after each update, or None; settable.
     #[getter]
     fn get_constraint(&self, py: Python<'_>) -> Option<Py<PyAny>> {
         let c = self.constraint.lock().unwrap_or_else(|e| e.into_inner());
@@ -155,16 +172,45 @@ impl PyVariable {
         *self.constraint.lock().unwrap_or_else(|e| e.into_inner()) = c;
         Ok(())
     }
-    /// `v.assign(value)`: overwrite in place (same shape); returns the variable.
+    /// `v.assign(value)`: overwrite in place (same shape), unrecorded, as tf.Variable.assign.
+    ///
+    /// Args:
+    ///     value: a value of exactly the variable's shape.
+    ///
+    /// Returns:
+    ///     Variable: this variable.
+    ///
+    /// Raises:
+    ///     ShapeError: when `value` has another shape (assign never broadcasts, as in TensorFlow).
     fn assign<'py>(slf: Bound<'py, Self>, value: &Bound<'py, PyAny>) -> PyResult<Bound<'py, Self>> {
         assign_with(slf, value, None, "assign")
     }
+    /// `v += delta` in place, unrecorded (as tf.Variable.assign_add).
+    ///
+    /// Args:
+    ///     delta: a value of exactly the variable's shape.
+    ///
+    /// Returns:
+    ///     Variable: this variable.
+    ///
+    /// Raises:
+    ///     ShapeError: when `delta` has another shape (assign never broadcasts, as in TensorFlow).
     fn assign_add<'py>(
         slf: Bound<'py, Self>,
         delta: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, Self>> {
         assign_with(slf, delta, Some(Binary::Add), "assign_add")
     }
+    /// `v -= delta` in place, unrecorded (as tf.Variable.assign_sub).
+    ///
+    /// Args:
+    ///     delta: a value of exactly the variable's shape.
+    ///
+    /// Returns:
+    ///     Variable: this variable.
+    ///
+    /// Raises:
+    ///     ShapeError: when `delta` has another shape.
     fn assign_sub<'py>(
         slf: Bound<'py, Self>,
         delta: &Bound<'py, PyAny>,
@@ -172,6 +218,9 @@ impl PyVariable {
         assign_with(slf, delta, Some(Binary::Sub), "assign_sub")
     }
     /// The current value as a new Tensor that still records gradients to this variable.
+    ///
+    /// Returns:
+    ///     Tensor: the value.
     fn read_value(slf: &Bound<'_, Self>) -> PyTensor {
         PyTensor::wrap(slf.as_super().get().t.mul_scalar(1.0))
     }

@@ -17,7 +17,14 @@ from .paths import cache_dir
 
 @dataclass(frozen=True)
 class Pin:
-    """An expected digest and where it comes from (quoted in error messages)."""
+    """An expected digest and where it comes from (quoted in error messages).
+
+    Args:
+        algo: the hash algorithm ("sha256", "md5").
+        digest: the expected hex digest.
+        source: where the digest comes from, quoted in error messages.
+        raw: True when the digest is of the decompressed content, False for the file's bytes.
+    """
 
     algo: str
     digest: str
@@ -26,6 +33,7 @@ class Pin:
     raw: bool = True
 
     def describe(self) -> str:
+        """The pin in words, for error messages."""
         what = "raw (decompressed) content" if self.raw else "file bytes"
         return f"expected {self.algo} {self.digest} of the {what}; {self.source}"
 

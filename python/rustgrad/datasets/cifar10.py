@@ -51,6 +51,17 @@ def load_data(path: PathLike | None = None, download: bool | None = None) -> tup
     a restricted unpickler that resolves nothing but numpy arrays. Binary batches have no published
     checksum: they are structure-checked (exact size, label range), and checked against the
     sha256 manifest written when rustgrad extracted them itself.
+
+    Args:
+        path: a folder to search first, or None.
+        download: None (download unless $RUSTGRAD_OFFLINE=1), True, or False (never).
+
+    Returns:
+        tuple: (x_train, y_train), (x_test, y_test) as NumPy arrays.
+
+    Raises:
+        DatasetNotFoundError: when the files are nowhere and may not be downloaded.
+        DatasetCorruptError: when a file fails its checks (the message names it).
     """
     (x_train, y_train), (x_test, y_test) = load(DATASET, path, download)
     return (x_train, y_train), (x_test, y_test)

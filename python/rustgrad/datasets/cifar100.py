@@ -35,6 +35,19 @@ def load_data(
     label_mode: "fine" (100 classes) or "coarse" (20 superclasses). x: uint8 (50000, 32, 32, 3)
     and (10000, 32, 32, 3), channels last; y: uint8 (50000, 1) and (10000, 1).
     Searched and verified like CIFAR-10, in folders ``cifar-100-binary`` or ``cifar-100-python``.
+
+    Args:
+        label_mode: "fine" or "coarse".
+        path: a folder to search first, or None.
+        download: None (download unless $RUSTGRAD_OFFLINE=1), True, or False (never).
+
+    Returns:
+        tuple: (x_train, y_train), (x_test, y_test) as NumPy arrays.
+
+    Raises:
+        ValueError: for another label_mode.
+        DatasetNotFoundError: when the files are nowhere and may not be downloaded.
+        DatasetCorruptError: when a file fails its checks (the message names it).
     """
     if label_mode not in LABEL_MODES:
         raise ValueError(f"label_mode must be one of {LABEL_MODES}, got {label_mode!r}")

@@ -39,5 +39,16 @@ def load_data(path: PathLike | None = None, download: bool | None = None) -> tup
 
     Searched like MNIST but in folders named ``fashion-mnist``; on Debian/Ubuntu
     ``apt-get install dataset-fashion-mnist`` provides ``/usr/share/datasets/fashion-mnist``.
+
+    Args:
+        path: a folder to search first, or None.
+        download: None (download unless $RUSTGRAD_OFFLINE=1), True, or False (never).
+
+    Returns:
+        tuple: (x_train, y_train), (x_test, y_test) as NumPy arrays.
+
+    Raises:
+        DatasetNotFoundError: when the files are nowhere and may not be downloaded.
+        DatasetCorruptError: when a file fails its checks (the message names it).
     """
     return load(DATASET, path, download)

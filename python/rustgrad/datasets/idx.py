@@ -88,7 +88,19 @@ def parse_idx(
 
 
 def read_idx(path: Path, expect_magic: int | None = None, pin: Pin | None = None) -> np.ndarray:
-    """Read an IDX file, checking `pin` (digest of the raw content) before decoding anything."""
+    """Read an IDX file, checking `pin` (digest of the raw content) before decoding anything.
+
+    Args:
+        path: the file, gzipped or raw.
+        expect_magic: None, or the IDX magic number the file must have.
+        pin: None, or the expected digest.
+
+    Returns:
+        numpy.ndarray: the array the file holds.
+
+    Raises:
+        DatasetCorruptError: for a truncated, damaged or mismatching file (the message names it).
+    """
     path = Path(path)
     data, st = read_content(path, pin)
     check_bytes(path, data, st, pin)

@@ -31,5 +31,16 @@ def load_data(path: PathLike | None = None, download: bool | None = None) -> tup
     ``/usr/local/share/datasets/mnist`` and ``/usr/share/datasets/mnist``; last, a download into the
     cache unless ``download=False`` or ``$RUSTGRAD_OFFLINE=1``. Files may be gzipped or raw; their
     decompressed content must match the pinned sha256, else DatasetCorruptError names the file.
+
+    Args:
+        path: a folder to search first, or None.
+        download: None (download unless $RUSTGRAD_OFFLINE=1), True, or False (never).
+
+    Returns:
+        tuple: (x_train, y_train), (x_test, y_test) as NumPy arrays.
+
+    Raises:
+        DatasetNotFoundError: when the files are nowhere and may not be downloaded.
+        DatasetCorruptError: when a file fails its checks (the message names it).
     """
     return load(DATASET, path, download)

@@ -52,7 +52,14 @@ def offline() -> bool:
 
 
 def places(path: PathLike | None = None) -> list[Place]:
-    """The search roots in order: path argument, $RUSTGRAD_DATASETS, user cache, system folders."""
+    """The search roots in order: path argument, $RUSTGRAD_DATASETS, user cache, system folders.
+
+    Args:
+        path: the folder given by the caller, or None.
+
+    Returns:
+        list[Place]: the roots, each with what it is (quoted when a dataset is not found).
+    """
     out: list[Place] = []
     if path is not None:
         out.append(Place(Path(os.fspath(path)).expanduser(), "path argument", direct=True))

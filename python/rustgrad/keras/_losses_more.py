@@ -26,7 +26,13 @@ def _axis(cls: str, axis: Any) -> None:
 
 
 class _Plain(Loss):
-    """A core loss with no keywords of its own: (reduction, name, dtype) as Keras orders them."""
+    """A core loss with no keywords of its own: (reduction, name, dtype) as Keras orders them.
+
+    Args:
+        reduction: how per-sample losses combine (see Loss; "sum_over_batch_size" is the mean).
+        name: the loss's name.
+        dtype: accepted for Keras compatibility; losses are float32.
+    """
 
     def __init__(
         self, reduction: str | None = "sum_over_batch_size", name: str | None = None, dtype=None
@@ -71,7 +77,19 @@ class LogCosh(_Plain):
 
 
 class CosineSimilarity(Loss):
-    """-sum(l2_normalize(y_true) * l2_normalize(y_pred)) over `axis` (the last one only)."""
+    """-sum(l2_normalize(y_true) * l2_normalize(y_pred)) over `axis` (the last one only).
+
+    As keras.losses.CosineSimilarity.
+
+    Args:
+        axis: only -1 (the last axis).
+        reduction: how per-sample losses combine (see Loss; "sum_over_batch_size" is the mean).
+        name: the loss's name.
+        dtype: accepted for Keras compatibility; losses are float32.
+
+    Raises:
+        NotImplementedError: when axis is not -1.
+    """
 
     core_name = "cosine_similarity"
 
@@ -101,6 +119,7 @@ class _Focal(Loss):
     apply_class_balancing = False
 
     def focal(self) -> tuple:
+        """(alpha, gamma, apply_class_balancing), as the core takes them."""
         return (self.alpha, self.gamma, self.apply_class_balancing)
 
     def compile_args(self) -> dict:
@@ -114,7 +133,24 @@ class _Focal(Loss):
 
 class CategoricalFocalCrossentropy(_Focal):
     """sum(-alpha * (1 - p)**gamma * y_true * log(p)) over classes, p the normalised (or, from
-    logits, softmax) probabilities clipped to [1e-7, 1 - 1e-7]; label_smoothing as categorical."""
+    logits, softmax) probabilities clipped to [1e-7, 1 - 1e-7]; label_smoothing as categorical.
+
+    As keras.losses.CategoricalFocalCrossentropy (a per-class alpha list is refused).
+
+    Args:
+        alpha: the weight of the focal term (a number).
+        gamma: the focusing exponent (finite, >= 0).
+        from_logits: whether y_pred holds logits rather than probabilities.
+        label_smoothing: the factor in [0, 1] by which targets are smoothed.
+        axis: only -1 (the last axis).
+        reduction: how per-sample losses combine (see Loss; "sum_over_batch_size" is the mean).
+        name: the loss's name.
+        dtype: accepted for Keras compatibility; losses are float32.
+
+    Raises:
+        ValueError: when gamma or label_smoothing is out of range.
+        NotImplementedError: when axis is not -1 or alpha is a list.
+    """
 
     core_name = "categorical_focal_crossentropy"
 
@@ -140,7 +176,25 @@ class CategoricalFocalCrossentropy(_Focal):
 
 class BinaryFocalCrossentropy(_Focal):
     """mean((1 - p_t)**gamma * bce) over the last axis, p_t = y*p + (1-y)*(1-p); with
-    apply_class_balancing each term times y*alpha + (1-y)*(1-alpha); label_smoothing as binary."""
+    apply_class_balancing each term times y*alpha + (1-y)*(1-alpha); label_smoothing as binary.
+
+    As keras.losses.BinaryFocalCrossentropy.
+
+    Args:
+        apply_class_balancing: weight each term by y*alpha + (1-y)*(1-alpha).
+        alpha: the balancing weight, in [0, 1].
+        gamma: the focusing exponent (finite, >= 0).
+        from_logits: whether y_pred holds logits rather than probabilities.
+        label_smoothing: the factor in [0, 1] by which targets are smoothed.
+        axis: only -1 (the last axis).
+        reduction: how per-sample losses combine (see Loss; "sum_over_batch_size" is the mean).
+        name: the loss's name.
+        dtype: accepted for Keras compatibility; losses are float32.
+
+    Raises:
+        ValueError: when alpha, gamma or label_smoothing is out of range.
+        NotImplementedError: when axis is not -1.
+    """
 
     core_name = "binary_focal_crossentropy"
 

@@ -25,9 +25,20 @@ def _nan0(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 class Sum(Metric):
-    """The running (weighted) sum of the values given."""
+    """The running (weighted) sum of the values given.
+
+    Args:
+        name: the metric's name.
+        dtype: accepted for Keras compatibility.
+    """
 
     def update_state(self, values: Any, sample_weight: Any = None) -> None:
+        """Add the (weighted) values to the running sum.
+
+        Args:
+            values: an array or Tensor of values.
+            sample_weight: None, or weights multiplied into the values (broadcast by NumPy).
+        """
         v = np.asarray(values.numpy() if hasattr(values, "numpy") else values, dtype=np.float64)
         if sample_weight is not None:
             v = v * np.asarray(sample_weight, dtype=np.float64)
@@ -38,7 +49,14 @@ class Sum(Metric):
 
 
 class RootMeanSquaredError(Metric):
-    """sqrt of the running mean of per-sample squared errors (the core's mean_squared_error)."""
+    """sqrt of the running mean of per-sample squared errors (the core's mean_squared_error).
+
+    As keras.metrics.RootMeanSquaredError.
+
+    Args:
+        name: the metric's name.
+        dtype: accepted for Keras compatibility.
+    """
 
     core_name = "mean_squared_error"
 
@@ -85,6 +103,16 @@ class _Confusion(Metric):
         self.tp, self.fp, self.tn, self.fn = (np.zeros(n) for _ in range(4))
 
     def update_state(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> None:
+        """Add one batch's counts.
+
+        Args:
+            y_true: the targets (an array or Tensor).
+            y_pred: the predictions (probabilities).
+            sample_weight: None, or one weight per sample.
+
+        Raises:
+            ShapeError: when the shapes do not fit the metric.
+        """
         tp, fp, tn, fn = _core.confusion_batch(
             self.name, y_true, y_pred, self.thresholds, self.top_k, self.class_id, sample_weight
         )
@@ -98,13 +126,31 @@ class _Confusion(Metric):
         return float(r[0]) if len(r) == 1 else r
 
     def result(self) -> Any:
+        """The metric's value so far.
+
+        Returns:
+            Tensor: a 0-d tensor, or one value per threshold (per class for F1Score).
+        """
         v = self._value()
         return _core.Tensor(v) if isinstance(v, float) else _core.tensor(v.astype(np.float32))
 
 
 class Precision(_Confusion):
     """tp / (tp + fp) with predictions above `thresholds` (0.5; with top_k only each row's k
-    largest count), of column `class_id` when given; one value per threshold."""
+    largest count), of column `class_id` when given; one value per threshold.
+
+    As keras.metrics.Precision.
+
+    Args:
+        thresholds: a number or a list in [0, 1]; 0.5 by default (with top_k, every value counts).
+        top_k: None, or count only each row's k largest predictions.
+        class_id: None, or the one column to score.
+        name: the metric's name.
+        dtype: accepted for Keras compatibility.
+
+    Raises:
+        ValueError: for a threshold outside [0, 1], or top_k / class_id below range.
+    """
 
     def __init__(self, thresholds=None, top_k=None, class_id=None, name=None, dtype=None):
         super().__init__(name or "precision", dtype)
@@ -116,7 +162,20 @@ class Precision(_Confusion):
 
 
 class Recall(_Confusion):
-    """tp / (tp + fn), with thresholds, top_k and class_id as Precision."""
+    """tp / (tp + fn), with thresholds, top_k and class_id as Precision.
+
+    As keras.metrics.Recall.
+
+    Args:
+        thresholds: a number or a list in [0, 1]; 0.5 by default (with top_k, every value counts).
+        top_k: None, or count only each row's k largest predictions.
+        class_id: None, or the one column to score.
+        name: the metric's name.
+        dtype: accepted for Keras compatibility.
+
+    Raises:
+        ValueError: for a threshold outside [0, 1], or top_k / class_id below range.
+    """
 
     def __init__(self, thresholds=None, top_k=None, class_id=None, name=None, dtype=None):
         super().__init__(name or "recall", dtype)
@@ -130,7 +189,26 @@ class Recall(_Confusion):
 class AUC(_Confusion):
     """Area under the ROC or PR curve from `num_thresholds` evenly spaced thresholds (and -1e-7,
     1 + 1e-7 at the ends), summed as Keras: 'interpolation' (trapezoids for ROC, Davis &
-    Goadrich's interpolation for PR), 'minoring' or 'majoring'."""
+    Goadrich's interpolation for PR), 'minoring' or 'majoring'.
+
+    As keras.metrics.AUC.
+
+    Args:
+        num_thresholds: the number of thresholds (> 1), used when thresholds is None.
+        curve: "ROC" or "PR".
+        summation_method: "interpolation", "minoring" or "majoring".
+        name: the metric's name.
+        dtype: accepted for Keras compatibility.
+        thresholds: None, or explicit thresholds in [0, 1].
+        multi_label: only False.
+        num_labels: only None.
+        label_weights: only None.
+        from_logits: only False.
+
+    Raises:
+        ValueError: for an unknown curve or summation method, or num_thresholds <= 1.
+        NotImplementedError: for multi_label, num_labels, label_weights or from_logits.
+    """
 
     _config_skip = ("thresholds",)  # the ones it computes; Keras writes num_thresholds
 
@@ -213,7 +291,19 @@ def _pr_interpolated(tp: np.ndarray, fp: np.ndarray, fn: np.ndarray) -> float:
 class F1Score(Metric):
     """2·precision·recall / (precision + recall) per class from (samples, classes) inputs;
     average None (one per class), 'micro' (global counts), 'macro' or 'weighted' (by support);
-    predictions above `threshold`, or without one each row's largest."""
+    predictions above `threshold`, or without one each row's largest.
+
+    As keras.metrics.F1Score.
+
+    Args:
+        average: None, "micro", "macro" or "weighted".
+        threshold: None (each row's largest prediction is positive), or a float in (0, 1].
+        name: the metric's name.
+        dtype: accepted for Keras compatibility.
+
+    Raises:
+        ValueError: for another average or a threshold out of range.
+    """
 
     def __init__(self, average: Any = None, threshold: Any = None, name="f1_score", dtype=None):
         if average not in (None, "micro", "macro", "weighted"):
@@ -235,6 +325,16 @@ class F1Score(Metric):
         self.counts = None
 
     def update_state(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> None:
+        """Add one batch's counts.
+
+        Args:
+            y_true: the targets (an array or Tensor).
+            y_pred: the predictions (samples, classes) scores.
+            sample_weight: None, or one weight per sample.
+
+        Raises:
+            ShapeError: when the shapes do not fit the metric.
+        """
         c = np.asarray(_core.f1_batch(y_true, y_pred, self.threshold, sample_weight))
         self.counts = c if self.counts is None else self.counts + c
 
@@ -254,5 +354,10 @@ class F1Score(Metric):
         return f1
 
     def result(self) -> Any:
+        """The metric's value so far.
+
+        Returns:
+            Tensor: a 0-d tensor, or one value per threshold (per class for F1Score).
+        """
         v = self._value()
         return _core.Tensor(v) if isinstance(v, float) else _core.tensor(v.astype(np.float32))

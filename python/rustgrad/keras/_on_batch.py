@@ -66,17 +66,53 @@ class OnBatchMixin:
         class_weight: Any = None,
         return_dict: bool = False,
     ) -> Any:
-        """One optimizer step on (x, y); the loss (and metrics) of this batch, before the step."""
+        """One optimizer step on (x, y); the loss (and metrics) of this batch, before the step.
+
+        Args:
+            x: one batch of inputs.
+            y: its targets.
+            sample_weight: None, or one weight per sample.
+            class_weight: None, or {class index: weight}.
+            return_dict: return {name: value} instead of a list.
+
+        Returns:
+            float | list | dict: the loss, or [loss, *metrics], or a dict.
+
+        Raises:
+            RuntimeError: when the model is not compiled.
+            ValueError: when the shapes do not fit.
+        """
         with self._fit_lock:
             return _step(self, "train", x, y, sample_weight, class_weight, return_dict)
 
     def test_on_batch(
         self, x: Any, y: Any = None, sample_weight: Any = None, return_dict: bool = False
     ) -> Any:
-        """Loss (and metrics) of one batch without updating the weights."""
+        """Loss (and metrics) of one batch without updating the weights.
+
+        Args:
+            x: one batch of inputs.
+            y: its targets.
+            sample_weight: None, or one weight per sample.
+            return_dict: return {name: value} instead of a list.
+
+        Returns:
+            float | list | dict: the loss, or [loss, *metrics], or a dict.
+
+        Raises:
+            RuntimeError: when the model is not compiled.
+            ValueError: when the shapes do not fit.
+        """
         return _step(self, "test", x, y, sample_weight, None, return_dict)
 
     def predict_on_batch(self, x: Any) -> Any:
-        """The model's outputs for one batch (as predict, without splitting x)."""
+        """The model's outputs for one batch (as predict, without splitting x).
+
+        Args:
+            x: one batch of inputs.
+
+        Returns:
+            numpy.ndarray | list | dict: one array per output.
+        """
         out = self._engine().predict_batch(_inputs.as_x(self, x))
         return self._pack_outputs(out if isinstance(out, list) else [out])

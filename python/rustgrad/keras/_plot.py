@@ -228,7 +228,28 @@ def model_to_dot(
     """The model's graph as a `pydot.Dot` (a `pydot.Cluster` with subgraph=True), as Keras draws
     it: a functional model's layers (Input layers included), a Sequential's layers (without its
     Input), a subclassed model as one node; nested models as one node, or their own graphs in
-    dashed clusters with expand_nested=True."""
+    dashed clusters with expand_nested=True.
+
+    Args:
+        model: a keras Model.
+        show_shapes: show each layer's output shape.
+        show_dtype: show each layer's dtype.
+        show_layer_names: show the layers' names.
+        rankdir: "TB" (top to bottom) or "LR" (left to right), as Graphviz's rankdir.
+        expand_nested: draw nested models' own graphs.
+        dpi: the image resolution.
+        show_layer_activations: show Dense/Conv activations.
+        show_trainable: show whether each layer is trainable.
+        subgraph: return a pydot.Cluster to put into another graph.
+
+    Returns:
+        pydot.Dot: the graph (a pydot.Cluster with subgraph=True).
+
+    Raises:
+        TypeError: when model is not a keras Model.
+        ValueError: for a bad rankdir or dpi.
+        ImportError: when pydot (or, for plot_model, Graphviz's dot) is missing.
+    """
     _check_options(model, rankdir, dpi)
     pydot = _pydot("model_to_dot")
     if subgraph:
@@ -327,7 +348,28 @@ def plot_model(
 ) -> Any:
     """Draw the model's graph (see model_to_dot) into `to_file`, in the format its extension
     names (png, svg, pdf, dot, ...; png without one), with Graphviz's dot. Returns an IPython
-    image for notebooks when IPython is installed, None otherwise."""
+    image for notebooks when IPython is installed, None otherwise.
+
+    Args:
+        model: a keras Model.
+        to_file: the image file.
+        show_shapes: show each layer's output shape.
+        show_dtype: show each layer's dtype.
+        show_layer_names: show the layers' names.
+        rankdir: "TB" (top to bottom) or "LR" (left to right), as Graphviz's rankdir.
+        expand_nested: draw nested models' own graphs.
+        dpi: the image resolution.
+        show_layer_activations: show Dense/Conv activations.
+        show_trainable: show whether each layer is trainable.
+
+    Returns:
+        An IPython.display.Image, or None.
+
+    Raises:
+        TypeError: when model is not a keras Model.
+        ValueError: for a bad rankdir or dpi.
+        ImportError: when pydot (or, for plot_model, Graphviz's dot) is missing.
+    """
     _check_options(model, rankdir, dpi)
     _pydot("plot_model")
     _dot_executable()

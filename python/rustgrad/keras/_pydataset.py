@@ -14,6 +14,16 @@ class PyDataset:
 
     Batches are read in the calling thread, in order: `workers > 1` and `use_multiprocessing`
     change only how fast Keras reads them, so they are accepted with a warning.
+
+    As keras.utils.PyDataset.
+
+    Args:
+        workers: a positive int; above 1 it is accepted with a warning and not used.
+        use_multiprocessing: accepted with a warning when True, and not used.
+        max_queue_size: a positive int; not used (nothing is read ahead).
+
+    Raises:
+        ValueError: when workers or max_queue_size is not a positive int.
     """
 
     def __init__(
@@ -34,14 +44,17 @@ class PyDataset:
 
     @property
     def workers(self) -> int:
+        """The workers asked for (batches are read in the calling thread whatever it is)."""
         return getattr(self, "_workers", 1)
 
     @property
     def use_multiprocessing(self) -> bool:
+        """Whether processes were asked for (not used: batches are read in the calling thread)."""
         return getattr(self, "_use_multiprocessing", False)
 
     @property
     def max_queue_size(self) -> int:
+        """The queue size asked for (not used: nothing is read ahead)."""
         return getattr(self, "_max_queue_size", 10)
 
     def __getitem__(self, index: int) -> Any:

@@ -26,21 +26,43 @@ _EPSILON = 1e-7
 
 
 def epsilon() -> float:
+    """Keras' fuzz factor (1e-7 unless set_epsilon changed it).
+
+    Returns:
+        float: the value.
+    """
     return _EPSILON
 
 
 def set_epsilon(value: float) -> None:
     """As Keras; the Rust losses keep clipping at 1e-7 (DESIGN: numerics), so only callers of
-    epsilon() see the new value."""
+    epsilon() see the new value.
+
+    Args:
+        value: the new fuzz factor.
+    """
     global _EPSILON
     _EPSILON = float(value)
 
 
 def floatx() -> str:
+    """The default float type: always "float32".
+
+    Returns:
+        str: "float32".
+    """
     return "float32"
 
 
 def set_floatx(value: str) -> None:
+    """Set the default float type; only "float32" is accepted.
+
+    Args:
+        value: the dtype name.
+
+    Raises:
+        NotImplementedError: for any other dtype.
+    """
     if value != "float32":
         raise NotImplementedError(
             f"set_floatx({value!r}): rustgrad stores every tensor as float32; only 'float32' works"
@@ -48,10 +70,24 @@ def set_floatx(value: str) -> None:
 
 
 def image_data_format() -> str:
+    """The image layout: always "channels_last".
+
+    Returns:
+        str: "channels_last".
+    """
     return "channels_last"
 
 
 def set_image_data_format(data_format: str) -> None:
+    """Set the image layout; only "channels_last" is accepted.
+
+    Args:
+        data_format: "channels_last" (or "channels_first", which is refused).
+
+    Raises:
+        ValueError: for a name that is neither.
+        NotImplementedError: for "channels_first".
+    """
     if data_format not in ("channels_last", "channels_first"):
         raise ValueError(
             f"data_format must be 'channels_last' or 'channels_first', got {data_format!r}"
@@ -64,21 +100,41 @@ def set_image_data_format(data_format: str) -> None:
 
 def clear_session(free_memory: bool = True) -> None:
     """Restart automatic layer and model names (dense, dense_1, ...), as Keras does. Models hold
-    their own state, so nothing else is global to clear."""
+    their own state, so nothing else is global to clear.
+
+    Args:
+        free_memory: accepted for Keras compatibility; there is no global memory to free.
+    """
     from rustgrad.keras.layers import naming
 
     naming._name_counts.clear()
 
 
 def get_value(x: Any) -> np.ndarray:
-    """The value of a variable or tensor as a NumPy array (a copy)."""
+    """The value of a variable or tensor as a NumPy array (a copy).
+
+    Args:
+        x: a Variable, Tensor or array-like.
+
+    Returns:
+        numpy.ndarray: the copy.
+    """
     if hasattr(x, "numpy"):
         return np.array(x.numpy())
     return np.array(x)
 
 
 def set_value(x: Any, value: Any) -> None:
-    """Write `value` into variable or tensor `x` in place; the shapes must match."""
+    """Write `value` into variable or tensor `x` in place; the shapes must match.
+
+    Args:
+        x: a Variable or Tensor.
+        value: an array-like of x's shape.
+
+    Raises:
+        ValueError: when the shapes differ.
+        TypeError: when x is neither a variable nor a tensor.
+    """
     arr = np.asarray(value, dtype=np.float32)
     if tuple(arr.shape) != tuple(x.shape):
         raise ValueError(
@@ -97,12 +153,29 @@ def set_value(x: Any, value: Any) -> None:
 
 
 def int_shape(x: Any) -> tuple:
-    """The shape as a tuple of ints (None for an unknown batch size of a keras.Input)."""
+    """The shape as a tuple of ints (None for an unknown batch size of a keras.Input).
+
+    Args:
+        x: a Tensor, Variable, array or KerasTensor.
+
+    Returns:
+        tuple: the shape.
+    """
     return tuple(None if d is None else int(d) for d in x.shape)
 
 
 def count_params(x: Any) -> int:
-    """The number of scalars in a variable or tensor."""
+    """The number of scalars in a variable or tensor.
+
+    Args:
+        x: a Variable, Tensor or array.
+
+    Returns:
+        int: the element count.
+
+    Raises:
+        ValueError: when the shape is not fully known.
+    """
     shape = int_shape(x)
     if any(d is None for d in shape):
         raise ValueError(f"count_params: the shape {shape} is not fully known")

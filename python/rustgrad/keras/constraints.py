@@ -36,10 +36,23 @@ class Constraint:
         return w
 
     def get_config(self) -> dict:
+        """The constructor arguments, as Keras saves them.
+
+        Returns:
+            dict: arguments from_config accepts.
+        """
         return {}
 
     @classmethod
     def from_config(cls, config: dict) -> Constraint:
+        """A constraint from get_config's dict.
+
+        Args:
+            config: the constructor arguments.
+
+        Returns:
+            Constraint: the new constraint.
+        """
         return cls(**config)
 
     def core_spec(self) -> tuple | None:
@@ -90,7 +103,17 @@ class _Builtin(Constraint):
 
 class MaxNorm(_Builtin):
     """w · clip(‖w‖, 0, max_value) / (epsilon + ‖w‖), the norm over `axis` (0: each column of a
-    Dense kernel; [0, 1, 2]: each filter of a Conv2D kernel)."""
+    Dense kernel; [0, 1, 2]: each filter of a Conv2D kernel).
+
+    As keras.constraints.MaxNorm.
+
+    Args:
+        max_value: the largest norm allowed (finite, >= 0).
+        axis: an int or a list of ints, the axes the norm is taken over.
+
+    Raises:
+        ValueError: for a negative max_value or a malformed axis.
+    """
 
     _core_name = "max_norm"
 
@@ -103,6 +126,7 @@ class MaxNorm(_Builtin):
         return [float(self.max_value)]
 
     def get_config(self) -> dict:
+        """{"max_value", "axis"}, Keras 3's keys."""
         return {"max_value": self.max_value, "axis": self.axis}
 
 
@@ -116,7 +140,16 @@ class NonNeg(_Builtin):
 
 
 class UnitNorm(_Builtin):
-    """w / (epsilon + ‖w‖), the norm over `axis`."""
+    """w / (epsilon + ‖w‖), the norm over `axis`.
+
+    As keras.constraints.UnitNorm.
+
+    Args:
+        axis: an int or a list of ints, the axes the norm is taken over.
+
+    Raises:
+        ValueError: for a malformed axis.
+    """
 
     _core_name = "unit_norm"
 
@@ -124,11 +157,24 @@ class UnitNorm(_Builtin):
         self.axis = _axis("UnitNorm", axis)
 
     def get_config(self) -> dict:
+        """{"axis"}, Keras 3's key."""
         return {"axis": self.axis}
 
 
 class MinMaxNorm(_Builtin):
-    """w · (rate · clip(‖w‖, min_value, max_value) + (1 − rate) · ‖w‖) / (epsilon + ‖w‖)."""
+    """w · (rate · clip(‖w‖, min_value, max_value) + (1 − rate) · ‖w‖) / (epsilon + ‖w‖).
+
+    As keras.constraints.MinMaxNorm.
+
+    Args:
+        min_value: the smallest norm (>= 0).
+        max_value: the largest norm (>= min_value).
+        rate: how far to move towards the clipped norm, in [0, 1].
+        axis: an int or a list of ints, the axes the norm is taken over.
+
+    Raises:
+        ValueError: when a value is negative, min_value > max_value or rate > 1.
+    """
 
     _core_name = "min_max_norm"
 
@@ -151,6 +197,7 @@ class MinMaxNorm(_Builtin):
         return [float(self.min_value), float(self.max_value), float(self.rate)]
 
     def get_config(self) -> dict:
+        """{"min_value", "max_value", "rate", "axis"}, Keras 3's keys."""
         return {
             "min_value": self.min_value,
             "max_value": self.max_value,
@@ -175,7 +222,18 @@ def _unknown(identifier: Any) -> ValueError:
 
 
 def deserialize(config: Any, custom_objects: dict | None = None) -> Constraint:
-    """A constraint from {'class_name': ..., 'config': {...}} (or a bare name)."""
+    """A constraint from {'class_name': ..., 'config': {...}} (or a bare name).
+
+    Args:
+        config: the serialized form, or a name.
+        custom_objects: a dict of extra classes by name, tried first.
+
+    Returns:
+        Constraint: the constraint.
+
+    Raises:
+        ValueError: for an unknown name (the message lists the valid ones).
+    """
     if isinstance(config, str):
         config = {"class_name": config, "config": {}}
     if not isinstance(config, dict) or "class_name" not in config:
@@ -188,7 +246,17 @@ def deserialize(config: Any, custom_objects: dict | None = None) -> Constraint:
 
 
 def get(identifier: Any) -> Any:
-    """None, a name ('max_norm', 'MaxNorm'), a config dict, a Constraint or a callable."""
+    """None, a name ('max_norm', 'MaxNorm'), a config dict, a Constraint or a callable.
+
+    Args:
+        identifier: one of those; a Constraint, a callable or None is returned as it is.
+
+    Returns:
+        The constraint, or None.
+
+    Raises:
+        ValueError: for an unknown name.
+    """
     if identifier is None or isinstance(identifier, Constraint):
         return identifier
     if isinstance(identifier, (str, dict)):
@@ -201,6 +269,14 @@ def get(identifier: Any) -> Any:
 
 
 def serialize(constraint: Any) -> Any:
+    """Keras 3's form {"module", "class_name", "config", "registered_name"}, or None.
+
+    Args:
+        constraint: a Constraint, or None.
+
+    Returns:
+        dict | None: the serialized form.
+    """
     if constraint is None:
         return None
     return {

@@ -39,6 +39,18 @@ class StepMixin:
     """The parts of keras.Model that a custom step uses."""
 
     def train_step(self, data: Any) -> dict:
+        """One training step on a batch, as keras.Model.train_step; override it to customise fit.
+
+        The default: forward with training=True under a GradientTape, compute_loss, one optimizer
+        update, then the "loss" tracker and compute_metrics. A model that overrides it trains on
+        the eager engine, one call per batch.
+
+        Args:
+            data: the batch: (x,), (x, y) or (x, y, sample_weight).
+
+        Returns:
+            dict: {metric name: running value} for the logs.
+        """
         x, y, sw = unpack(data)
         with GradientTape() as tape:
             y_pred = self(x, training=True)
@@ -51,6 +63,14 @@ class StepMixin:
     train_step._builtin = True  # type: ignore[attr-defined]
 
     def test_step(self, data: Any) -> dict:
+        """One evaluation step on a batch, as keras.Model.test_step; override it for evaluate.
+
+        Args:
+            data: the batch: (x,), (x, y) or (x, y, sample_weight).
+
+        Returns:
+            dict: {metric name: running value} for the logs.
+        """
         x, y, sw = unpack(data)
         with no_grad():
             y_pred = self(x, training=False)
@@ -69,6 +89,7 @@ class StepMixin:
         return list(self._metric_objects)
 
     def reset_metrics(self) -> None:
+        """Reset the loss tracker and every compiled metric (fit does so at each epoch)."""
         for m in self.metrics:
             m.reset_state()
 
@@ -76,7 +97,20 @@ class StepMixin:
         self, x: Any = None, y: Any = None, y_pred: Any = None, sample_weight: Any = None
     ) -> Any:
         """The compiled loss (weighted over outputs) plus the losses layers added, as a Tensor.
-        As in Keras 3 it updates no metric: the steps feed the "loss" tracker themselves."""
+        As in Keras 3 it updates no metric: the steps feed the "loss" tracker themselves.
+
+        Args:
+            x: the inputs (unused by the default; Keras' signature).
+            y: the targets (a list for several outputs).
+            y_pred: the model's outputs.
+            sample_weight: None, or per-sample weights.
+
+        Returns:
+            Tensor: the scalar loss.
+
+        Raises:
+            ValueError: when the model was compiled without a loss.
+        """
         if self._losses is None:
             raise ValueError("compute_loss needs a loss: call compile(loss=...) first")
         ys = y if isinstance(y, (list, tuple)) else [y]
@@ -91,7 +125,18 @@ class StepMixin:
         return total
 
     def compute_metrics(self, x: Any, y: Any, y_pred: Any, sample_weight: Any = None) -> dict:
-        """Update the compiled metrics with this batch; {name: running result} of all metrics."""
+        """Update the compiled metrics with this batch; {name: running result} of all metrics.
+
+        Args:
+            x: the inputs (unused; Keras' signature).
+            y: the targets (a list for several outputs).
+            y_pred: the model's outputs.
+            sample_weight: accepted as in Keras' signature but not applied: the metrics are
+                updated unweighted here.
+
+        Returns:
+            dict: {metric name: running value}, "loss" first.
+        """
         ys = y if isinstance(y, (list, tuple)) else [y]
         ps = y_pred if isinstance(y_pred, (list, tuple)) else [y_pred]
         for m, out in zip(self.metrics[1:], self._metric_outputs):

@@ -42,7 +42,11 @@ def _fans(shape: tuple) -> tuple[int, int]:
 
 class Initializer:
     """Base class: `init(shape)` -> float32 array. With an int `seed` every call gives the same
-    values (Keras 3); without one, draws come from NumPy's global state (np.random.seed repeats)."""
+    values (Keras 3); without one, draws come from NumPy's global state (np.random.seed repeats).
+
+    Calling an initializer takes `shape` (an int or a sequence of ints) and an optional `dtype`
+    (unused: the values are float32) and returns a NumPy array of that shape.
+    """
 
     seed: Any = None
 
@@ -55,10 +59,23 @@ class Initializer:
         raise NotImplementedError(f"{type(self).__name__} must define _draw(shape, rng)")
 
     def get_config(self) -> dict:
+        """The constructor arguments, as Keras saves them.
+
+        Returns:
+            dict: arguments that from_config accepts.
+        """
         return {k: v for k, v in vars(self).items() if not k.startswith("_")}
 
     @classmethod
     def from_config(cls, config: dict) -> Initializer:
+        """An initializer from get_config's dict.
+
+        Args:
+            config: the constructor arguments.
+
+        Returns:
+            Initializer: the new instance.
+        """
         return cls(**config)
 
     def __repr__(self) -> str:
@@ -72,6 +89,12 @@ def _check_seed(cls: str, seed: Any) -> Any:
 
 
 class Constant(Initializer):
+    """Every value equal to `value`, as keras.initializers.Constant.
+
+    Args:
+        value: the constant (a number).
+    """
+
     def __init__(self, value: float = 0.0):
         self.value = float(value)
 
@@ -80,6 +103,8 @@ class Constant(Initializer):
 
 
 class Zeros(Constant):
+    """All zeros, as keras.initializers.Zeros."""
+
     def __init__(self):
         super().__init__(0.0)
 
@@ -88,6 +113,8 @@ class Zeros(Constant):
 
 
 class Ones(Constant):
+    """All ones, as keras.initializers.Ones."""
+
     def __init__(self):
         super().__init__(1.0)
 
@@ -96,6 +123,17 @@ class Ones(Constant):
 
 
 class RandomNormal(Initializer):
+    """Normal draws, as keras.initializers.RandomNormal.
+
+    Args:
+        mean: the mean.
+        stddev: the standard deviation.
+        seed: None (draws from NumPy's global state) or an int (every call gives the same values).
+
+    Raises:
+        ValueError: when `seed` is neither None nor an int.
+    """
+
     def __init__(self, mean: float = 0.0, stddev: float = 0.05, seed: Any = None):
         self.mean, self.stddev = float(mean), float(stddev)
         self.seed = _check_seed(type(self).__name__, seed)
@@ -105,6 +143,17 @@ class RandomNormal(Initializer):
 
 
 class RandomUniform(Initializer):
+    """Uniform draws in [minval, maxval), as keras.initializers.RandomUniform.
+
+    Args:
+        minval: the lower bound.
+        maxval: the upper bound.
+        seed: None (draws from NumPy's global state) or an int (every call gives the same values).
+
+    Raises:
+        ValueError: when `seed` is neither None nor an int.
+    """
+
     def __init__(self, minval: float = -0.05, maxval: float = 0.05, seed: Any = None):
         self.minval, self.maxval = float(minval), float(maxval)
         self.seed = _check_seed("RandomUniform", seed)
@@ -124,6 +173,11 @@ def _truncated(rng: Any, mean: float, stddev: float, shape: tuple) -> np.ndarray
 
 
 class TruncatedNormal(RandomNormal):
+    """Normal draws redrawn beyond two standard deviations, as keras.initializers.TruncatedNormal.
+
+    Takes RandomNormal's arguments (mean, stddev, seed).
+    """
+
     def _draw(self, shape: tuple, rng: Any) -> np.ndarray:
         return _truncated(rng, self.mean, self.stddev, shape)
 
@@ -134,7 +188,17 @@ _DISTRIBUTIONS = ("truncated_normal", "untruncated_normal", "uniform")
 
 class VarianceScaling(Initializer):
     """Variance scale / n (n the fan of `mode`): uniform in ±sqrt(3·scale/n), or a normal of that
-    variance (the truncated one widened by 1/0.8796, as Keras, so its variance stays scale/n)."""
+    variance (the truncated one widened by 1/0.8796, as Keras, so its variance stays scale/n).
+
+    Args:
+        scale: the variance factor (> 0).
+        mode: "fan_in", "fan_out" or "fan_avg".
+        distribution: "truncated_normal" (or "normal"), "untruncated_normal" or "uniform".
+        seed: None (draws from NumPy's global state) or an int (every call gives the same values).
+
+    Raises:
+        ValueError: when an argument is outside those values.
+    """
 
     def __init__(
         self,
@@ -173,9 +237,14 @@ def _preset(name: str, scale: float, mode: str, distribution: str) -> type:
         VarianceScaling.__init__(self, scale, mode, distribution, seed)
 
     def get_config(self) -> dict:
+        """Keras 3's config of the preset: its seed and the default fan axes."""
         return {"seed": self.seed, "input_axes": None, "output_axes": None}  # Keras 3.15's keys
 
-    doc = f"VarianceScaling(scale={scale}, mode='{mode}', distribution='{distribution}')."
+    doc = (
+        f"VarianceScaling(scale={scale}, mode='{mode}', distribution='{distribution}'), as "
+        f"keras.initializers.{name}.\n\n    Args:\n        seed: None (NumPy's global state) or an "
+        "int (every call gives the same values).\n"
+    )
     attrs = {"__init__": __init__, "get_config": get_config, "__doc__": doc}
     return type(name, (VarianceScaling,), {**attrs, "__module__": __name__})
 
@@ -189,7 +258,15 @@ LecunNormal = _preset("LecunNormal", 1.0, "fan_in", "truncated_normal")
 
 
 class Orthogonal(Initializer):
-    """An orthogonal matrix (QR of a normal draw, signs fixed) over the last axis, times `gain`."""
+    """An orthogonal matrix (QR of a normal draw, signs fixed) over the last axis, times `gain`.
+
+    Args:
+        gain: the factor applied to the matrix.
+        seed: None (draws from NumPy's global state) or an int (every call gives the same values).
+
+    Raises:
+        ValueError: when `seed` is not an int or None; on call, for a shape of rank < 2.
+    """
 
     def __init__(self, gain: float = 1.0, seed: Any = None):
         self.gain = float(gain)
@@ -208,7 +285,11 @@ class Orthogonal(Initializer):
 
 
 class Identity(Initializer):
-    """`gain` times the identity matrix (2-D shapes only)."""
+    """`gain` times the identity matrix (2-D shapes only), as keras.initializers.Identity.
+
+    Args:
+        gain: the factor on the diagonal.
+    """
 
     def __init__(self, gain: float = 1.0):
         self.gain = float(gain)
@@ -252,7 +333,19 @@ class _Callable(Initializer):
 
 
 def get(identifier: Any) -> Initializer:
-    """An initializer from a name ('he_normal', 'HeNormal'), a config dict, an instance or a function."""
+    """An initializer from a name ('he_normal', 'HeNormal'), a config dict, an instance or a function.
+
+    Args:
+        identifier: a name, a Keras config dict, an Initializer instance or class, or a function
+            `f(shape)` returning the values.
+
+    Returns:
+        Initializer: the initializer.
+
+    Raises:
+        ValueError: for an unknown name or class (the message lists the valid names).
+        NotImplementedError: for Keras' input_axes/output_axes options.
+    """
     if isinstance(identifier, Initializer):
         return identifier
     if isinstance(identifier, dict) and "class_name" in identifier:
@@ -277,7 +370,14 @@ def get(identifier: Any) -> Initializer:
 
 
 def serialize(initializer: Initializer) -> dict:
-    """Keras 3's form: {"module", "class_name", "config", "registered_name"}."""
+    """Keras 3's form: {"module", "class_name", "config", "registered_name"}.
+
+    Args:
+        initializer: an Initializer.
+
+    Returns:
+        dict: the serialized form.
+    """
     return {
         "module": "keras.initializers",
         "class_name": type(initializer).__name__,

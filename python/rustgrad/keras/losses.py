@@ -88,6 +88,19 @@ class Loss:
     weighted and reduced by the core's Keras rules. A model compiled with such a loss (or with a
     plain Python function, see `LossFunctionWrapper`) trains on the eager path: fit calls
     `train_step` once per batch (GradientTape over the model's Tensors) instead of the Rust step.
+
+    Calling a loss takes `(y_true, y_pred, sample_weight=None)` and returns that Tensor.
+
+    Args:
+        name: the loss's name (its snake_case class name when None).
+        reduction: "sum_over_batch_size" (the mean, Keras' default), "sum", "mean",
+            "mean_with_sample_weight", "auto" or "none"/None (one value per sample).
+        dtype: accepted for Keras compatibility; losses are computed in float32.
+        from_logits: whether y_pred holds logits rather than probabilities (cross-entropies).
+        delta: Huber's threshold.
+
+    Raises:
+        ValueError: for an unknown reduction.
     """
 
     core_name = ""
@@ -123,7 +136,18 @@ class Loss:
         return self.compile_args()
 
     def call(self, y_true: Any, y_pred: Any) -> Any:
-        """The loss of each sample (a Tensor): the core's `core_name`; subclasses override it."""
+        """The loss of each sample (a Tensor): the core's `core_name`; subclasses override it.
+
+        Args:
+            y_true: the targets (an array or Tensor).
+            y_pred: the predictions (a Tensor records the graph).
+
+        Returns:
+            Tensor: one loss per sample.
+
+        Raises:
+            ShapeError: when the shapes do not match.
+        """
         return _core.loss(self.core_name, y_true, y_pred, reduction="none", **self.core_kwargs())
 
     def __call__(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> Any:
@@ -151,6 +175,14 @@ class Loss:
 
     @classmethod
     def from_config(cls, config: dict) -> Loss:
+        """A loss from get_config's dict.
+
+        Args:
+            config: the constructor arguments under Keras 3's keys.
+
+        Returns:
+            Loss: the new loss.
+        """
         return _config_args.from_init_config(cls, config)
 
     def __repr__(self) -> str:
@@ -168,7 +200,16 @@ def _tensor(v: Any) -> Any:
 
 
 class MeanSquaredError(Loss):
-    """mean((y_true - y_pred)**2) over the last axis, averaged over the batch."""
+    """mean((y_true - y_pred)**2) over the last axis, averaged over the batch.
+
+    As keras.losses.MeanSquaredError.
+
+    Args:
+        reduction: "sum_over_batch_size" (the mean, Keras' default), "sum", "mean",
+            "mean_with_sample_weight", "auto" or "none"/None (one value per sample).
+        name: the loss's name.
+        **kw: Loss's other arguments (dtype).
+    """
 
     core_name = "mean_squared_error"
 
@@ -179,7 +220,16 @@ class MeanSquaredError(Loss):
 
 
 class MeanAbsoluteError(Loss):
-    """mean(|y_true - y_pred|) over the last axis, averaged over the batch."""
+    """mean(|y_true - y_pred|) over the last axis, averaged over the batch.
+
+    As keras.losses.MeanAbsoluteError.
+
+    Args:
+        reduction: "sum_over_batch_size" (the mean, Keras' default), "sum", "mean",
+            "mean_with_sample_weight", "auto" or "none"/None (one value per sample).
+        name: the loss's name.
+        **kw: Loss's other arguments (dtype).
+    """
 
     core_name = "mean_absolute_error"
 
@@ -190,7 +240,15 @@ class MeanAbsoluteError(Loss):
 
 
 class Huber(Loss):
-    """Quadratic for |error| <= delta, linear beyond."""
+    """Quadratic for |error| <= delta, linear beyond, as keras.losses.Huber.
+
+    Args:
+        delta: where the loss turns from quadratic to linear.
+        reduction: "sum_over_batch_size" (the mean, Keras' default), "sum", "mean",
+            "mean_with_sample_weight", "auto" or "none"/None (one value per sample).
+        name: the loss's name.
+        **kw: Loss's other arguments (dtype).
+    """
 
     core_name = "huber"
 
@@ -205,7 +263,17 @@ class Huber(Loss):
 
 
 class _Smoothed(Loss):
-    """A cross-entropy that takes Keras' label_smoothing (checked to lie in [0, 1])."""
+    """A cross-entropy that takes Keras' label_smoothing (checked to lie in [0, 1]).
+
+    Args:
+        from_logits: whether y_pred holds logits rather than probabilities.
+        label_smoothing: the factor in [0, 1] by which targets are smoothed.
+        name: the loss's name.
+        **kw: Loss's other arguments (reduction, dtype).
+
+    Raises:
+        ValueError: when label_smoothing is outside [0, 1].
+    """
 
     def __init__(
         self,
@@ -220,14 +288,28 @@ class _Smoothed(Loss):
 
 class BinaryCrossentropy(_Smoothed):
     """-(y log p + (1-y) log(1-p)) per output, p clipped to [1e-7, 1-1e-7] unless from_logits;
-    label_smoothing moves y to y*(1-ls) + 0.5*ls first."""
+    label_smoothing moves y to y*(1-ls) + 0.5*ls first. As keras.losses.BinaryCrossentropy.
+
+    Args:
+        from_logits: whether y_pred holds logits rather than probabilities.
+        label_smoothing: the factor in [0, 1] by which targets are smoothed.
+        name: the loss's name.
+        **kw: Loss's other arguments (reduction, dtype).
+    """
 
     core_name = "binary_crossentropy"
 
 
 class CategoricalCrossentropy(_Smoothed):
     """-sum(y log p) over classes for one-hot (or soft) labels; label_smoothing moves y to
-    y*(1-ls) + ls/classes first."""
+    y*(1-ls) + ls/classes first. As keras.losses.CategoricalCrossentropy.
+
+    Args:
+        from_logits: whether y_pred holds logits rather than probabilities.
+        label_smoothing: the factor in [0, 1] by which targets are smoothed.
+        name: the loss's name.
+        **kw: Loss's other arguments (reduction, dtype).
+    """
 
     core_name = "categorical_crossentropy"
 
@@ -240,7 +322,22 @@ def _smoothing(ls: Any) -> float:
 
 
 class SparseCategoricalCrossentropy(Loss):
-    """Categorical cross-entropy with integer class labels instead of one-hot rows."""
+    """Categorical cross-entropy with integer class labels instead of one-hot rows.
+
+    As keras.losses.SparseCategoricalCrossentropy.
+
+    Args:
+        from_logits: whether y_pred holds logits rather than probabilities.
+        ignore_class: only None (Keras' ignored label is not supported).
+        reduction: "sum_over_batch_size" (the mean, Keras' default), "sum", "mean",
+            "mean_with_sample_weight", "auto" or "none"/None (one value per sample).
+        name: the loss's name.
+        dtype: accepted for Keras compatibility; losses are float32.
+
+    Raises:
+        NotImplementedError: when ignore_class is given.
+        InvalidArgumentError: (on call) when a label is not an integer in [0, classes).
+    """
 
     core_name = "sparse_categorical_crossentropy"
 

@@ -39,6 +39,14 @@ class Metric:
     broadcast by Keras' rules (per sample (n,), per value, or anything between). Inputs may be
     arrays or Tensors, also ones that require grad (read only: no graph is recorded); result()
     is a 0-d Tensor, as Keras' is: `float(m.result())`, `m.result().numpy()`, `f"{m.result():.4f}"`.
+
+    As keras.metrics.Metric; subclass it with update_state and result for a custom metric (a
+    model compiled with one evaluates it on the eager path). Calling a metric updates it and
+    returns result().
+
+    Args:
+        name: the metric's name, the key in fit's logs (its snake_case class name when None).
+        dtype: accepted for Keras compatibility; metrics accumulate in float64 and report float32.
     """
 
     core_name = ""
@@ -54,12 +62,33 @@ class Metric:
 
     @classmethod
     def from_config(cls, config: dict) -> Metric:
+        """A metric from get_config's dict.
+
+        Args:
+            config: the constructor arguments under Keras 3's keys.
+
+        Returns:
+            Metric: the new metric.
+        """
         return _config_args.from_init_config(cls, config)
 
     def add_weight(
         self, name: str | None = None, shape: Any = (), initializer: Any = "zeros", dtype=None
     ) -> Any:
-        """A state Variable (not trained), as Keras' Metric.add_weight; reset_state zeroes it."""
+        """A state Variable (not trained), as Keras' Metric.add_weight; reset_state zeroes it.
+
+        Args:
+            name: the variable's name ("variable_<n>" when None).
+            shape: its shape (a scalar when () or None).
+            initializer: "zeros", "ones" or a number.
+            dtype: accepted for Keras compatibility; the variable is float32.
+
+        Returns:
+            Variable: the new state variable.
+
+        Raises:
+            TypeError: for another initializer.
+        """
         shape = () if shape is None else tuple(shape)
         init = {"zeros": 0.0, "ones": 1.0}.get(initializer, initializer)
         if not isinstance(init, (int, float)):
@@ -75,6 +104,7 @@ class Metric:
 
     @property
     def variables(self) -> list:
+        """The state Variables made by add_weight."""
         if "_variables" not in self.__dict__:  # a subclass that skipped super().__init__
             self._variables = []
         return self._variables
@@ -98,6 +128,16 @@ class Metric:
         return float(self.core_args().get("threshold", 0.5))
 
     def update_state(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> None:
+        """Add one batch to the running state.
+
+        Args:
+            y_true: the targets (an array or Tensor).
+            y_pred: the predictions (an array or Tensor; no graph is recorded).
+            sample_weight: None, or weights broadcast against the values by Keras' rules.
+
+        Raises:
+            ShapeError: when the shapes do not fit the metric.
+        """
         total, count = _core.metric_batch(
             self.core_name, y_true, y_pred, sample_weight, **self.core_args()
         )
@@ -112,6 +152,11 @@ class Metric:
         return self.total / self.count if self.count else 0.0
 
     def result(self) -> Any:
+        """The metric's value so far (0 before any update).
+
+        Returns:
+            Tensor: a 0-d tensor.
+        """
         return _core.Tensor(self._value())
 
     def __call__(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> Any:
@@ -123,7 +168,16 @@ class Metric:
 
 
 class BinaryAccuracy(Metric):
-    """Share of outputs where (y_pred > threshold) equals y_true; threshold in (0, 1)."""
+    """Share of outputs where (y_pred > threshold) equals y_true; threshold in (0, 1).
+
+    Args:
+        name: the metric's name.
+        dtype: accepted for Keras compatibility.
+        threshold: predictions above it count as 1, in (0, 1).
+
+    Raises:
+        ValueError: when threshold is outside (0, 1).
+    """
 
     core_name = "binary_accuracy"
 
@@ -170,7 +224,16 @@ def _snake(name: str) -> str:
 
 
 class _TopK(Metric):
-    """Share of rows whose label is among the k largest predictions (k a positive integer)."""
+    """Share of rows whose label is among the k largest predictions (k a positive integer).
+
+    Args:
+        k: how many of the largest predictions count (a positive int).
+        name: the metric's name.
+        dtype: accepted for Keras compatibility.
+
+    Raises:
+        ValueError: when k is not a positive int.
+    """
 
     def __init__(self, k: int = 5, name: str | None = None, dtype: Any = None):
         if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
@@ -215,6 +278,12 @@ class Mean(Metric):
     Values are reduced per sample and weighted as Keras' `Mean.update_state` does (in the core)."""
 
     def update_state(self, values: Any, sample_weight: Any = None) -> None:
+        """Add values (reduced per sample) to the running mean.
+
+        Args:
+            values: an array or Tensor of values.
+            sample_weight: None, or weights broadcast against the values.
+        """
         self._add(*_core.mean_batch(values, sample_weight))
 
     def __call__(self, values: Any, sample_weight: Any = None) -> Any:
@@ -224,7 +293,17 @@ class Mean(Metric):
 
 def get(identifier: Any) -> Metric:
     """A Metric object from an instance or a name as Keras 3 resolves it: snake_case names and
-    class names ('mae', 'top_k_categorical_accuracy', 'precision', 'AUC', ...)."""
+    class names ('mae', 'top_k_categorical_accuracy', 'precision', 'AUC', ...).
+
+    Args:
+        identifier: a Metric instance or class, or a name.
+
+    Returns:
+        Metric: the metric object.
+
+    Raises:
+        ValueError: for an unknown name (the message lists the valid ones).
+    """
     if isinstance(identifier, Metric):
         return identifier
     if isinstance(identifier, type) and issubclass(identifier, Metric):
@@ -249,7 +328,14 @@ def _stateful_classes() -> list:
 def stateful(identifier: Any) -> bool:
     """True for a metric the Rust step cannot compute as Σ values / Σ weights (Precision, AUC,
     RootMeanSquaredError, a custom Metric subclass...): a model compiled with one trains and
-    evaluates on the eager path, calling the metric's update_state once per batch."""
+    evaluates on the eager path, calling the metric's update_state once per batch.
+
+    Args:
+        identifier: what compile's metrics list holds (a name, a Metric, a class or a function).
+
+    Returns:
+        bool: whether the metric needs the eager path.
+    """
     if isinstance(identifier, str) and identifier in _ACCURACY:
         return False
     if not isinstance(identifier, (str, Metric, type)):
@@ -268,6 +354,17 @@ def resolve(identifier: Any, loss_name: str, output_dim: int | None) -> tuple[st
     'accuracy'/'acc' follow the loss: binary_crossentropy -> binary_accuracy,
     sparse_categorical_crossentropy -> sparse_categorical_accuracy, otherwise categorical_accuracy,
     except that a single output column means binary_accuracy.
+
+    Args:
+        identifier: a metric name, Metric or metric function, as given to compile.
+        loss_name: the core name of the output's loss.
+        output_dim: the output's last dimension, or None when unknown.
+
+    Returns:
+        tuple: (History key, core metric name, threshold).
+
+    Raises:
+        ValueError: for an unknown metric.
     """
     if isinstance(identifier, str) and identifier in _ACCURACY:
         if loss_name == "binary_crossentropy" or output_dim == 1:

@@ -11,16 +11,33 @@ __all__ = ["L1", "L1L2", "L2", "Regularizer", "get", "l1", "l1_l2", "l2", "seria
 
 
 class Regularizer:
-    """Base class: `reg(weight)` -> a scalar Tensor added to the training loss."""
+    """Base class: `reg(weight)` -> a scalar Tensor added to the training loss.
+
+    As keras.regularizers.Regularizer; a subclass defines __call__(x). Built-in layers (Dense,
+    Conv2D, ...) take only the L1/L2 family, computed in Rust; add_weight takes any.
+    """
 
     def __call__(self, x: Any) -> Any:
         raise NotImplementedError(f"{type(self).__name__} must define __call__(x)")
 
     def get_config(self) -> dict:
+        """The constructor arguments, as Keras saves them.
+
+        Returns:
+            dict: arguments from_config accepts.
+        """
         return {}
 
     @classmethod
     def from_config(cls, config: dict) -> Regularizer:
+        """A regularizer from get_config's dict.
+
+        Args:
+            config: the constructor arguments.
+
+        Returns:
+            Regularizer: the new regularizer.
+        """
         return cls(**config)
 
 
@@ -35,7 +52,15 @@ def _factor(cls: str, what: str, v: Any) -> float:
 
 
 class L1L2(Regularizer):
-    """l1 · Σ|x| + l2 · Σx²."""
+    """l1 · Σ|x| + l2 · Σx², as keras.regularizers.L1L2.
+
+    Args:
+        l1: the L1 factor (finite, >= 0).
+        l2: the L2 factor (finite, >= 0).
+
+    Raises:
+        ValueError: when a factor is negative, not finite or not a number.
+    """
 
     def __init__(self, l1: float = 0.0, l2: float = 0.0):
         name = type(self).__name__
@@ -50,25 +75,47 @@ class L1L2(Regularizer):
         return out if not isinstance(out, float) else x.sum() * 0.0
 
     def factors(self) -> tuple[float, float]:
+        """(l1, l2), as the Rust layers take them."""
         return self.l1, self.l2
 
     def get_config(self) -> dict:
+        """{"l1": ..., "l2": ...}, Keras 3's keys."""
         return {"l1": self.l1, "l2": self.l2}
 
 
 class L1(L1L2):
+    """l1 · Σ|x|, as keras.regularizers.L1.
+
+    Args:
+        l1: the factor (finite, >= 0).
+
+    Raises:
+        ValueError: when the factor is negative or not finite.
+    """
+
     def __init__(self, l1: float = 0.01):
         super().__init__(l1=l1)
 
     def get_config(self) -> dict:
+        """{"l1": ...}, Keras 3's key."""
         return {"l1": self.l1}
 
 
 class L2(L1L2):
+    """l2 · Σx², as keras.regularizers.L2.
+
+    Args:
+        l2: the factor (finite, >= 0).
+
+    Raises:
+        ValueError: when the factor is negative or not finite.
+    """
+
     def __init__(self, l2: float = 0.01):
         super().__init__(l2=l2)
 
     def get_config(self) -> dict:
+        """{"l2": ...}, Keras 3's key."""
         return {"l2": self.l2}
 
 
@@ -78,7 +125,17 @@ _BY_CLASS = {"L1": L1, "L2": L2, "L1L2": L1L2}
 
 
 def get(identifier: Any) -> Any:
-    """None, a name ('l1', 'l2', 'l1_l2', 'L2'), a config dict, a Regularizer or a callable."""
+    """None, a name ('l1', 'l2', 'l1_l2', 'L2'), a config dict, a Regularizer or a callable.
+
+    Args:
+        identifier: one of those; a Regularizer, a callable or None is returned as it is.
+
+    Returns:
+        The regularizer, or None.
+
+    Raises:
+        ValueError: for an unknown name or class.
+    """
     if identifier is None or isinstance(identifier, Regularizer):
         return identifier
     if isinstance(identifier, dict) and "class_name" in identifier:
@@ -99,6 +156,14 @@ def get(identifier: Any) -> Any:
 
 
 def serialize(regularizer: Any) -> Any:
+    """Keras 3's form {"module", "class_name", "config", "registered_name"}, or None.
+
+    Args:
+        regularizer: a Regularizer, or None.
+
+    Returns:
+        dict | None: the serialized form.
+    """
     if regularizer is None:
         return None
     return {

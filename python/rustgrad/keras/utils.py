@@ -25,7 +25,14 @@ __all__ = [
 
 def set_random_seed(seed: int) -> None:
     """Seed Python's `random`, NumPy's global generator (weight initialisers, Dropout, fit's
-    shuffles) and rustgrad's own (tf.random, rand/randn), as Keras seeds all it uses."""
+    shuffles) and rustgrad's own (tf.random, rand/randn), as Keras seeds all it uses.
+
+    Args:
+        seed: an int.
+
+    Raises:
+        TypeError: when seed is not an int.
+    """
     import random
 
     from rustgrad import random as rg_random
@@ -38,7 +45,18 @@ def set_random_seed(seed: int) -> None:
 
 
 def normalize(x: Any, axis: int = -1, order: int = 2) -> np.ndarray:
-    """x divided by its `order`-norm along `axis` (rows of norm 0 are left as they are)."""
+    """x divided by its `order`-norm along `axis` (rows of norm 0 are left as they are).
+
+    As keras.utils.normalize.
+
+    Args:
+        x: an array or Tensor.
+        axis: the axis of the norm.
+        order: the norm's order (2: Euclidean).
+
+    Returns:
+        numpy.ndarray: the normalised float32 array.
+    """
     arr = np.asarray(x.numpy() if hasattr(x, "numpy") else x, dtype=np.float64)
     norm = np.atleast_1d(np.linalg.norm(arr, order, axis))
     norm[norm == 0] = 1
@@ -46,7 +64,21 @@ def normalize(x: Any, axis: int = -1, order: int = 2) -> np.ndarray:
 
 
 def to_categorical(y: Any, num_classes: int | None = None, dtype: Any = "float32") -> np.ndarray:
-    """One-hot rows for integer labels: shape (*y.shape, num_classes), a trailing axis of 1 dropped."""
+    """One-hot rows for integer labels: shape (*y.shape, num_classes), a trailing axis of 1 dropped.
+
+    As keras.utils.to_categorical.
+
+    Args:
+        y: integer class labels (any array-like of whole numbers).
+        num_classes: the number of classes; max(y) + 1 when None.
+        dtype: the NumPy dtype of the result.
+
+    Returns:
+        numpy.ndarray: the one-hot array.
+
+    Raises:
+        ValueError: for a non-integer, NaN or out-of-range label.
+    """
     arr = np.asarray(y)
     if arr.size and not np.all(np.isfinite(arr.astype(np.float64))):
         raise ValueError("to_categorical: labels contain NaN or infinity")
@@ -85,6 +117,18 @@ def plot_history(history: Any, path: Any = None, title: str | None = None) -> An
     Training and validation values of a metric (`accuracy`, `val_accuracy`) share a panel. Returns
     the matplotlib Figure and, when `path` is given, saves it there (PNG, SVG, ... by the suffix).
     The Figure is made without pyplot, so no GUI backend is needed or changed.
+
+    Args:
+        history: a History from fit, or its `.history` dict.
+        path: a file to save the figure to, or None.
+        title: the figure's title, or None.
+
+    Returns:
+        matplotlib.figure.Figure: the figure.
+
+    Raises:
+        ValueError: when there is nothing to plot.
+        ImportError: when matplotlib is not installed.
     """
     logs = getattr(history, "history", history)
     if not isinstance(logs, dict) or not logs:

@@ -20,7 +20,23 @@ class ModelCheckpoint(_Monitor):
     """Save the weights after every epoch (or every `save_freq` batches), or only when `monitor`
     improves, to `filepath`, which may hold fields such as '{epoch:02d}' or '{val_loss:.2f}'.
     A `.keras` path saves the whole model (model.save); `.weights.h5`, `.npz` or `.safetensors`
-    save the weights (save_weights' formats)."""
+    save the weights (save_weights' formats).
+
+    As keras.callbacks.ModelCheckpoint.
+
+    Args:
+        filepath: the file to write; may hold format fields of the epoch and the logs.
+        monitor: the logs key save_best_only watches.
+        verbose: print a line on each save.
+        save_best_only: save only when `monitor` improves.
+        save_weights_only: save the weights only (a `.keras` path is then refused).
+        mode: "min", "max" or "auto" for `monitor`.
+        save_freq: "epoch", or a positive number of batches.
+        initial_value_threshold: None, or the value `monitor` must beat for the first save.
+
+    Raises:
+        ValueError: for a bad save_freq, mode, suffix, or save_weights_only with a `.keras` path.
+    """
 
     def __init__(
         self,
@@ -129,7 +145,20 @@ class BackupAndRestore(Callback):
     consistent backup. The training state (the optimizer's step count and slots: momenta, Adam's
     moments, the use_ema averages; each random layer's stream: Dropout masks, noise,
     augmentation) is backed up beside the weights, sealed, so a resumed fit continues exactly as
-    the uninterrupted one would have."""
+    the uninterrupted one would have.
+
+    As keras.callbacks.BackupAndRestore.
+
+    Args:
+        backup_dir: the folder holding the backup.
+        save_freq: only "epoch" (mid-epoch backups are not supported).
+        double_checkpoint: only False (each backup is already atomic).
+        delete_checkpoint: delete the backup when fit ends normally.
+
+    Raises:
+        ValueError: when backup_dir is empty.
+        NotImplementedError: for another save_freq or double_checkpoint=True.
+    """
 
     def __init__(
         self,

@@ -11,7 +11,16 @@ from rustgrad.keras.callbacks.base import Callback
 
 
 class _Monitor(Callback):
-    """Tracks the best value of `monitor`; 'auto' mode maximises accuracies and minimises the rest."""
+    """Tracks the best value of `monitor`; 'auto' mode maximises accuracies and minimises the rest.
+
+    Args:
+        monitor: the logs key to watch ("val_loss", "accuracy", ...).
+        mode: "min", "max", or "auto" (max for accuracies and AUC, min for the rest).
+        min_delta: the smallest change that counts as an improvement.
+
+    Raises:
+        ValueError: for another mode.
+    """
 
     def __init__(self, monitor: str, mode: str, min_delta: float):
         super().__init__()
@@ -23,11 +32,28 @@ class _Monitor(Callback):
         self.best = math.inf if mode == "min" else -math.inf
 
     def improved(self, current: float, reference: float) -> bool:
+        """Whether `current` beats `reference` by more than min_delta in the monitored direction.
+
+        Args:
+            current: the new value.
+            reference: the value to beat.
+
+        Returns:
+            bool: True for an improvement.
+        """
         if self.mode == "min":
             return current + self.min_delta < reference
         return current - self.min_delta > reference
 
     def current(self, logs: dict | None) -> float | None:
+        """The monitored value in `logs`, or None (with a warning naming the keys there are).
+
+        Args:
+            logs: an epoch's logs.
+
+        Returns:
+            float | None: the value.
+        """
         value = (logs or {}).get(self.monitor)
         if value is None:
             warnings.warn(
@@ -40,7 +66,23 @@ class _Monitor(Callback):
 
 class EarlyStopping(_Monitor):
     """Stop when `monitor` has not improved for `patience` epochs; optionally restore the best weights
-    (also when the epochs run out first)."""
+    (also when the epochs run out first).
+
+    As keras.callbacks.EarlyStopping.
+
+    Args:
+        monitor: the logs key to watch.
+        min_delta: the smallest change that counts as an improvement.
+        patience: epochs without improvement before stopping.
+        verbose: print a line when stopping (and when restoring).
+        mode: "min", "max", or "auto" (max for accuracies and AUC, min for the rest).
+        baseline: None, or a value the monitor must beat for the wait to reset.
+        restore_best_weights: put back the best epoch's weights at the end.
+        start_from_epoch: epochs to wait before watching.
+
+    Raises:
+        ValueError: for an unknown mode.
+    """
 
     def __init__(
         self,
@@ -92,7 +134,25 @@ class EarlyStopping(_Monitor):
 
 
 class ReduceLROnPlateau(_Monitor):
-    """Multiply the learning rate by `factor` after `patience` epochs without improvement."""
+    """Multiply the learning rate by `factor` after `patience` epochs without improvement.
+
+    As keras.callbacks.ReduceLROnPlateau; adds `learning_rate` to each epoch's logs.
+
+    Args:
+        monitor: the logs key to watch.
+        factor: the learning rate's multiplier (< 1).
+        patience: epochs without improvement before reducing.
+        verbose: print a line on each reduction.
+        mode: "min", "max", or "auto" (max for accuracies and AUC, min for the rest).
+        min_delta: the smallest change that counts as an improvement.
+        cooldown: epochs to wait after a reduction.
+        min_lr: the learning rate's floor.
+        **kwargs: tf.keras 2's `epsilon` (min_delta's old name); any other keyword is accepted
+            and not used.
+
+    Raises:
+        ValueError: when factor >= 1 or the mode is unknown.
+    """
 
     def __init__(
         self,

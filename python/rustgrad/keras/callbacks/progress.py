@@ -44,7 +44,14 @@ class ProgbarLogger(Callback):
     """Prints progress for fit (and evaluate when verbose); Keras' layout and number formats.
 
     `ProgbarLogger()` as Keras takes it reads verbose, steps and epochs from the loop's params;
-    fit adds one itself unless one is in `callbacks`. During fit's validation it stays quiet."""
+    fit adds one itself unless one is in `callbacks`. During fit's validation it stays quiet.
+
+    Args:
+        verbose: 0 silent, 1 a progress bar, 2 one line per epoch; None reads fit's verbose.
+        steps: batches per epoch; None reads fit's.
+        epochs: None reads fit's.
+        stream: the file to print to (sys.stdout when None).
+    """
 
     def __init__(self, verbose=None, steps=None, epochs=None, stream=None):
         super().__init__()

@@ -21,7 +21,17 @@ class TerminateOnNaN(Callback):
 
 
 class LearningRateScheduler(Callback):
-    """Set the learning rate at each epoch start to schedule(epoch, lr) (or schedule(epoch))."""
+    """Set the learning rate at each epoch start to schedule(epoch, lr) (or schedule(epoch)).
+
+    As keras.callbacks.LearningRateScheduler.
+
+    Args:
+        schedule: a function (epoch, lr) -> lr, or (epoch) -> lr.
+        verbose: print the rate set at each epoch.
+
+    Raises:
+        ValueError: (at an epoch's start) when the schedule returns a non-finite rate.
+    """
 
     def __init__(self, schedule: Callable, verbose: int = 0):
         super().__init__()
@@ -46,7 +56,15 @@ class LearningRateScheduler(Callback):
 
 
 class CSVLogger(Callback):
-    """One CSV row per epoch: the epoch number and every logged value."""
+    """One CSV row per epoch: the epoch number and every logged value.
+
+    As keras.callbacks.CSVLogger.
+
+    Args:
+        filename: the CSV file.
+        separator: the field separator.
+        append: add to an existing file (without repeating its header) instead of replacing it.
+    """
 
     def __init__(self, filename: Any, separator: str = ",", append: bool = False):
         super().__init__()
@@ -80,7 +98,17 @@ class CSVLogger(Callback):
 
 
 class LambdaCallback(Callback):
-    """A callback from plain functions: LambdaCallback(on_epoch_end=lambda epoch, logs: ...)."""
+    """A callback from plain functions: LambdaCallback(on_epoch_end=lambda epoch, logs: ...).
+
+    As keras.callbacks.LambdaCallback.
+
+    Args:
+        **hooks: hook name (on_epoch_end, on_train_batch_begin, ...) -> function of that hook's
+            arguments.
+
+    Raises:
+        ValueError: for a name that is not a Callback hook.
+    """
 
     def __init__(self, **hooks: Callable):
         super().__init__()

@@ -57,6 +57,23 @@ class TensorBoard(Callback):
     histogram every N epochs as `<layer>/<weight>/histogram`. `write_graph` (on by default, as
     Keras) draws the model's layers and how they connect. write_images, profile_batch and the
     embeddings projector are not available and raise NotImplementedError when asked for.
+
+    Args:
+        log_dir: the folder of the event files.
+        histogram_freq: every how many epochs to write weight histograms (0: never).
+        write_graph: write the model's graph.
+        write_images: only False.
+        write_steps_per_second: log the training steps per second each epoch.
+        update_freq: "epoch", "batch" or a positive number of batches.
+        profile_batch: only 0.
+        embeddings_freq: only 0.
+        embeddings_metadata: only None.
+
+    Raises:
+        NotImplementedError: for write_images, profile_batch or the embeddings options.
+        TypeError: when histogram_freq is not an int.
+        ValueError: for a negative histogram_freq or a bad update_freq.
+        ImportError: when tensorboardX is not installed.
     """
 
     def __init__(

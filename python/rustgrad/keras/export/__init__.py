@@ -19,7 +19,22 @@ def export(
     input_signature: Any = None,
     **kwargs: Any,
 ) -> None:
-    """Keras 3's Model.export; only format='onnx' is written by rustgrad."""
+    """Keras 3's Model.export; only format='onnx' is written by rustgrad.
+
+    Args:
+        model: the Model to export.
+        filepath: the `.onnx` file to write.
+        format: only "onnx".
+        verbose: print a line naming the file written.
+        input_signature: only None (the model's Input shapes, with a dynamic batch axis).
+        **kwargs: no other argument is supported.
+
+    Raises:
+        NotImplementedError: for another format, an input_signature, or a layer without an ONNX
+            form.
+        TypeError: for other keyword arguments.
+        ImportError: when the onnx package is not installed.
+    """
     if format != "onnx":
         what = "Keras 3 format" if format in _KERAS_ONLY else "format"
         raise NotImplementedError(

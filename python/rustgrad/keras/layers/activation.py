@@ -28,7 +28,18 @@ def _number(layer: str, what: str, v: Any, lo: float | None = 0.0) -> float:
 
 
 class Softmax(Layer):
-    """softmax(x) along `axis` (log-sum-exp stable); a final Softmax folds into cross-entropy."""
+    """softmax(x) along `axis` (log-sum-exp stable); a final Softmax folds into cross-entropy.
+
+    As keras.layers.Softmax.
+
+    Args:
+        axis: one axis (a tuple of axes is refused).
+        **kwargs: Layer's arguments (name, input_shape, trainable, dtype).
+
+    Raises:
+        NotImplementedError: for a tuple of axes.
+        ValueError: (at build) when axis is out of range.
+    """
 
     def __init__(self, axis: int = -1, **kwargs):
         if isinstance(axis, (list, tuple)):
@@ -49,7 +60,19 @@ class Softmax(Layer):
 
 
 class ReLU(Layer):
-    """max_value if x >= max_value, x if threshold < x < max_value, else negative_slope·(x − threshold)."""
+    """max_value if x >= max_value, x if threshold < x < max_value, else negative_slope·(x − threshold).
+
+    As keras.layers.ReLU.
+
+    Args:
+        max_value: None, or the upper bound (>= 0).
+        negative_slope: the slope below the threshold (>= 0).
+        threshold: where the slope changes.
+        **kwargs: Layer's arguments (name, input_shape, trainable, dtype).
+
+    Raises:
+        ValueError: when a value is not a number or out of range.
+    """
 
     def __init__(
         self,
@@ -72,7 +95,17 @@ class ReLU(Layer):
 
 
 class LeakyReLU(Layer):
-    """x for x >= 0, negative_slope·x below (Keras 3 default 0.3; tf.keras 2's `alpha` accepted)."""
+    """x for x >= 0, negative_slope·x below (Keras 3 default 0.3; tf.keras 2's `alpha` accepted).
+
+    As keras.layers.LeakyReLU.
+
+    Args:
+        negative_slope: the slope below 0 (>= 0); tf.keras 2's `alpha=` is read too.
+        **kwargs: Layer's arguments (name, input_shape, trainable, dtype).
+
+    Raises:
+        ValueError: when negative_slope is not a number or negative.
+    """
 
     def __init__(self, negative_slope: float = 0.3, **kwargs):
         if "alpha" in kwargs:
@@ -88,7 +121,17 @@ class LeakyReLU(Layer):
 
 
 class ELU(Layer):
-    """x for x > 0, alpha·(exp(x) − 1) below."""
+    """x for x > 0, alpha·(exp(x) − 1) below.
+
+    As keras.layers.ELU.
+
+    Args:
+        alpha: the scale of the negative part.
+        **kwargs: Layer's arguments (name, input_shape, trainable, dtype).
+
+    Raises:
+        ValueError: when alpha is not a number.
+    """
 
     def __init__(self, alpha: float = 1.0, **kwargs):
         super().__init__(**kwargs)
@@ -103,7 +146,20 @@ class ELU(Layer):
 
 class PReLU(Layer):
     """relu(x) + alpha·min(x, 0) with `alpha` learned, one per input value (shared over
-    `shared_axes`, 1-based as in Keras); alpha starts at zeros."""
+    `shared_axes`, 1-based as in Keras); alpha starts at zeros.
+
+    As keras.layers.PReLU.
+
+    Args:
+        alpha_initializer: an initializer name or object for alpha.
+        alpha_regularizer: an l1/l2 regularizer of alpha, or None.
+        alpha_constraint: a constraint on alpha, or None.
+        shared_axes: axes (1-based) along which one alpha is shared, or None.
+        **kwargs: Layer's arguments (name, input_shape, trainable, dtype).
+
+    Raises:
+        ValueError: (at build) when a shared axis is out of range or an axis is unknown.
+    """
 
     _weight_spec = (("alpha", "zeros"),)
 
@@ -151,10 +207,12 @@ class PReLU(Layer):
 
     @property
     def alpha_initializer(self) -> Any:
+        """The initializer of alpha."""
         return self._weight_options.initializer("alpha")
 
     @property
     def alpha_regularizer(self) -> Any:
+        """The regularizer of alpha, or None."""
         return self._weight_options.regs["alpha_regularizer"]
 
     def get_config(self) -> dict:

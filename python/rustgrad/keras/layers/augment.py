@@ -68,7 +68,17 @@ def _choice(layer: str, what: str, value: Any, valid: tuple[str, ...]) -> str:
 
 
 class _Augment(Layer):
-    """What the augmentation layers share: seed, data_format, the input check, the config."""
+    """What the augmentation layers share: seed, data_format, the input check, the config.
+
+    Args:
+        seed: an int for repeatable draws, or None.
+        data_format: None or "channels_last" ("channels_first" is refused).
+        **kwargs: Layer's arguments (name, trainable, ...); bounding_box_format is refused.
+
+    Raises:
+        NotImplementedError: for channels_first or bounding boxes.
+        ValueError: for an unknown data_format.
+    """
 
     def __init__(self, seed: Any = None, data_format: Any = None, **kwargs: Any):
         name = type(self).__name__
@@ -115,7 +125,18 @@ class _Augment(Layer):
 
 class RandomFlip(_Augment):
     """Flip each image with probability 1/2: left-right ("horizontal"), top-bottom ("vertical"), or
-    both at once ("horizontal_and_vertical", one draw for both as in Keras 3)."""
+    both at once ("horizontal_and_vertical", one draw for both as in Keras 3).
+
+    As keras.layers.RandomFlip; the identity at inference.
+
+    Args:
+        mode: "horizontal", "vertical" or "horizontal_and_vertical".
+        seed: an int for repeatable draws, or None.
+        **kwargs: data_format (only channels_last) and Layer's arguments (name, trainable, ...).
+
+    Raises:
+        UnknownOptionError: (a ValueError) for another mode.
+    """
 
     def __init__(self, mode: str = "horizontal_and_vertical", seed: Any = None, **kwargs: Any):
         if mode not in FLIP_MODES:
@@ -134,7 +155,19 @@ class RandomFlip(_Augment):
 
 class RandomCrop(_Augment):
     """Crop to height × width: one random window per batch in training (when the images are large
-    enough); otherwise the largest centred window of that aspect ratio, resized (bilinear)."""
+    enough); otherwise the largest centred window of that aspect ratio, resized (bilinear).
+
+    As keras.layers.RandomCrop.
+
+    Args:
+        height: the output height (a positive int).
+        width: the output width (a positive int).
+        seed: an int for repeatable draws, or None.
+        **kwargs: data_format (only channels_last) and Layer's arguments (name, trainable, ...).
+
+    Raises:
+        ValueError: when height or width is not a positive int.
+    """
 
     def __init__(self, height: int, width: int, seed: Any = None, **kwargs: Any):
         for what, v in (("height", height), ("width", width)):
@@ -155,7 +188,19 @@ class RandomCrop(_Augment):
 
 class RandomContrast(_Augment):
     """Per image a contrast factor from [1 − lower, 1 + upper]; each channel becomes
-    (x − mean) · factor + mean, clipped to value_range. `factor=f` means lower = upper = f."""
+    (x − mean) · factor + mean, clipped to value_range. `factor=f` means lower = upper = f.
+
+    As keras.layers.RandomContrast; the identity at inference.
+
+    Args:
+        factor: a number, or a pair (lower, upper), in [0, 1].
+        value_range: (low, high) of the pixel values, for the clipping.
+        seed: an int for repeatable draws, or None.
+        **kwargs: data_format (only channels_last) and Layer's arguments (name, trainable, ...).
+
+    Raises:
+        ValueError: for a factor or value_range outside those forms.
+    """
 
     def __init__(self, factor: Any, value_range: Any = (0, 255), seed: Any = None, **kwargs: Any):
         msg = f"RandomContrast: factor must be a number or a pair (lower, upper) in [0, 1], got {factor!r}"
@@ -187,7 +232,18 @@ class RandomContrast(_Augment):
 
 
 class _Warp(_Augment):
-    """The affine layers' fill and interpolation options."""
+    """The affine layers' fill and interpolation options.
+
+    Args:
+        fill_mode: "reflect", "wrap", "constant" or "nearest", for pixels from outside the image.
+        interpolation: "bilinear" or "nearest".
+        seed: an int for repeatable draws, or None.
+        fill_value: the value of outside pixels with fill_mode="constant".
+        **kwargs: as _Augment.
+
+    Raises:
+        UnknownOptionError: (a ValueError) for an unknown fill_mode or interpolation.
+    """
 
     def __init__(
         self,
@@ -217,7 +273,23 @@ class _Warp(_Augment):
 
 
 class RandomTranslation(_Warp):
-    """Shift each image by a random fraction of its height and width (positive: down / right)."""
+    """Shift each image by a random fraction of its height and width (positive: down / right).
+
+    As keras.layers.RandomTranslation; the identity at inference.
+
+    Args:
+        height_factor: a fraction, or a pair (lower, upper), in [-1, 1]: the shift as a fraction of the height.
+        width_factor: a fraction, or a pair (lower, upper), in [-1, 1]: the shift as a fraction of the width.
+        fill_mode: "reflect", "wrap", "constant" or "nearest", for pixels from outside the image.
+        interpolation: "bilinear" or "nearest".
+        seed: an int for repeatable draws, or None.
+        fill_value: the value of outside pixels with fill_mode="constant".
+        **kwargs: data_format (only channels_last) and Layer's arguments (name, trainable, ...).
+
+    Raises:
+        ValueError: for a factor outside [-1, 1].
+        UnknownOptionError: (a ValueError) for an unknown fill_mode or interpolation.
+    """
 
     def __init__(
         self,
@@ -248,7 +320,22 @@ class RandomTranslation(_Warp):
 
 class RandomRotation(_Warp):
     """Rotate each image about its centre by a random fraction of a full turn (positive:
-    counter-clockwise); factor=0.1 means up to ±36°."""
+    counter-clockwise); factor=0.1 means up to ±36°.
+
+    As keras.layers.RandomRotation; the identity at inference.
+
+    Args:
+        factor: a fraction, or a pair (lower, upper), in [-1, 1]: the angle as a fraction of a full turn.
+        fill_mode: "reflect", "wrap", "constant" or "nearest", for pixels from outside the image.
+        interpolation: "bilinear" or "nearest".
+        seed: an int for repeatable draws, or None.
+        fill_value: the value of outside pixels with fill_mode="constant".
+        **kwargs: data_format (only channels_last) and Layer's arguments (name, trainable, ...).
+
+    Raises:
+        ValueError: for a factor outside [-1, 1].
+        UnknownOptionError: (a ValueError) for an unknown fill_mode or interpolation.
+    """
 
     def __init__(
         self,
@@ -272,7 +359,23 @@ class RandomRotation(_Warp):
 
 class RandomZoom(_Warp):
     """Zoom each image about its centre: each axis scales by 1 + factor (negative zooms in,
-    positive out); width_factor=None zooms both axes alike, keeping the aspect ratio."""
+    positive out); width_factor=None zooms both axes alike, keeping the aspect ratio.
+
+    As keras.layers.RandomZoom; the identity at inference.
+
+    Args:
+        height_factor: a fraction, or a pair (lower, upper), in [-1, 1]: the vertical zoom.
+        width_factor: a fraction, or a pair (lower, upper), in [-1, 1], or None to zoom both axes by the height's draw.
+        fill_mode: "reflect", "wrap", "constant" or "nearest", for pixels from outside the image.
+        interpolation: "bilinear" or "nearest".
+        seed: an int for repeatable draws, or None.
+        fill_value: the value of outside pixels with fill_mode="constant".
+        **kwargs: data_format (only channels_last) and Layer's arguments (name, trainable, ...).
+
+    Raises:
+        ValueError: for a factor outside [-1, 1].
+        UnknownOptionError: (a ValueError) for an unknown fill_mode or interpolation.
+    """
 
     def __init__(
         self,

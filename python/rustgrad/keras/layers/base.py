@@ -41,7 +41,22 @@ def _compatible(built: tuple, given: tuple) -> bool:
 
 
 class Layer(VariablesMixin, CustomLayerMixin):
-    """Base class: a name, an optional input shape, and a Rust layer built once shapes are known."""
+    """Base class: a name, an optional input shape, and a Rust layer built once shapes are known.
+
+    As keras.layers.Layer. Subclass it and write `call` (and `build` to make weights with
+    `add_weight`) for a custom layer; it then runs on the eager engine.
+
+    Args:
+        name: the layer's name; a unique snake_case name of the class when None.
+        input_shape: the input shape without the batch axis (for a first layer).
+        input_dim: shorthand for `input_shape=(input_dim,)`.
+        **kwargs: `trainable` (True), `activity_regularizer` (None, or an l1/l2 regularizer for a
+            built-in layer; any callable for a custom `call`) and `dtype` (accepted and not
+            used: every layer computes in float32).
+
+    Raises:
+        TypeError: for any other keyword argument.
+    """
 
     # Layers that take a list of tensors (the merge layers) set this.
     _multi_input = False
@@ -83,10 +98,23 @@ class Layer(VariablesMixin, CustomLayerMixin):
 
     @property
     def built(self) -> bool:
+        """Whether build has run (the weights exist)."""
         return self.core is not None or self._built_custom
 
     def build(self, input_shape: Any) -> Any:
-        """Create the Rust layer for inputs of `input_shape` (batch axis None); return the output shape."""
+        """Create the Rust layer for inputs of `input_shape` (batch axis None); return the output shape.
+
+        A custom layer overrides it to create its weights with add_weight.
+
+        Args:
+            input_shape: the input shape with the batch axis (None) first.
+
+        Returns:
+            The output shape (None for a custom layer that does not override build).
+
+        Raises:
+            ValueError: when the shape does not fit the layer's configuration.
+        """
         if self._is_custom():  # a subclass without its own build: nothing to create
             self._built_custom = True
             return None
@@ -105,7 +133,18 @@ class Layer(VariablesMixin, CustomLayerMixin):
         )
 
     def call(self, inputs: Any, training: Any = None) -> Any:
-        """The forward pass on Tensors; subclasses write their own (built-in layers run in Rust)."""
+        """The forward pass on Tensors; subclasses write their own (built-in layers run in Rust).
+
+        Args:
+            inputs: the input Tensor (a list of them for merge layers).
+            training: whether the call is for training (Dropout, BatchNormalization use it).
+
+        Returns:
+            The output Tensor.
+
+        Raises:
+            NotImplementedError: for a subclass that defines no call.
+        """
         if self.core is None:
             self._make_core(None)  # raises, naming the class and the method to write
         return self.core(inputs, training=bool(training))
@@ -113,16 +152,43 @@ class Layer(VariablesMixin, CustomLayerMixin):
     call._builtin = True  # type: ignore[attr-defined]
 
     def compute_output_shape(self, input_shape: tuple) -> tuple:
+        """The output shape for an input shape, as keras.layers.Layer.compute_output_shape.
+
+        Args:
+            input_shape: the input shape with the batch axis (None) first.
+
+        Returns:
+            tuple: the output shape (the input shape for a layer that keeps it).
+
+        Raises:
+            ValueError: when the input shape does not fit the layer.
+        """
         return tuple(input_shape)
 
     compute_output_shape._builtin = True  # type: ignore[attr-defined]
 
     # ---- configs (Keras 3's keys; layers add their own) ---------------------------------------
     def get_config(self) -> dict:
+        """The layer's constructor arguments under Keras 3's keys (what a .keras file stores).
+
+        Returns:
+            dict: a config that from_config turns back into an equal layer.
+        """
         return _config.base_config(self)
 
     @classmethod
     def from_config(cls, config: dict) -> Any:
+        """A layer from get_config's dict (or one Keras wrote).
+
+        Args:
+            config: the constructor arguments under Keras 3's keys.
+
+        Returns:
+            Layer: the new, unbuilt layer.
+
+        Raises:
+            TypeError: when the config has an argument the layer does not accept.
+        """
         return _config.from_config(cls, config)
 
     def _build_config(self) -> dict | None:
@@ -167,6 +233,7 @@ class Layer(VariablesMixin, CustomLayerMixin):
 
     @property
     def trainable_weights(self) -> list:
+        """The weights fit trains: none when the layer is frozen."""
         return self._params() if self.trainable else []
 
     @property
@@ -181,13 +248,30 @@ class Layer(VariablesMixin, CustomLayerMixin):
         return self._params() + self._state()
 
     def count_params(self) -> int:
+        """The number of scalars in the layer's weights.
+
+        Returns:
+            int: the total size of `weights`.
+        """
         return sum(int(np.prod(w.numpy().shape)) for w in self.weights)
 
     def get_weights(self) -> list[np.ndarray]:
+        """Copies of the weights as NumPy arrays, in `weights` order.
+
+        Returns:
+            list[numpy.ndarray]: float32 arrays.
+        """
         return [w.numpy().copy() for w in self.weights]
 
     def set_weights(self, weights: Sequence[Any]) -> None:
-        """Write `weights` into the layer in place; every shape is checked before anything is written."""
+        """Write `weights` into the layer in place; every shape is checked before anything is written.
+
+        Args:
+            weights: one array per weight, in get_weights' order.
+
+        Raises:
+            ValueError: when the count or a shape differs; nothing is written then.
+        """
         targets = [w.numpy() for w in self.weights]
         if len(weights) != len(targets):
             raise ValueError(
@@ -270,6 +354,7 @@ class Layer(VariablesMixin, CustomLayerMixin):
     # ---- the graph this layer is part of ---------------------------------------------------
     @property
     def inbound_nodes(self) -> list[Node]:
+        """The nodes recording each symbolic call of this layer, in call order."""
         return list(self._inbound_nodes)
 
     def _node_value(self, index: int, attr: str) -> Any:
@@ -306,9 +391,33 @@ class Layer(VariablesMixin, CustomLayerMixin):
         return self._only_node_value("output")
 
     def get_input_at(self, node_index: int) -> Any:
+        """The symbolic input(s) of one call of a shared layer.
+
+        Args:
+            node_index: which call, from 0.
+
+        Returns:
+            The KerasTensor, or a list of them.
+
+        Raises:
+            AttributeError: when the layer was never called.
+            ValueError: when there is no such call.
+        """
         return self._node_value(node_index, "input")
 
     def get_output_at(self, node_index: int) -> Any:
+        """The symbolic output of one call of a shared layer.
+
+        Args:
+            node_index: which call, from 0.
+
+        Returns:
+            The KerasTensor, or a list of them.
+
+        Raises:
+            AttributeError: when the layer was never called.
+            ValueError: when there is no such call.
+        """
         return self._node_value(node_index, "output")
 
     def __repr__(self) -> str:
@@ -323,7 +432,19 @@ _FLOAT_DTYPES = (None, "float32", "float64", "float16", "float", np.float32, np.
 
 
 class InputLayer(Layer):
-    """The input's shape (without the batch axis); what `Input(shape=...)` puts first in a model."""
+    """The input's shape (without the batch axis); what `Input(shape=...)` puts first in a model.
+
+    Args:
+        shape: the shape of one sample, without the batch axis.
+        batch_size: a fixed batch size, or None.
+        name: the layer's name ("input", "input_1", ... when None).
+        **kw: Keras' `input_shape` and `batch_shape` (other spellings of the shape), `dtype` (a
+            float dtype; inputs are float32), and `sparse`/`ragged`/`optional` (only False).
+
+    Raises:
+        ValueError: when no shape is given, both shape and batch_shape are, or dtype is not float.
+        NotImplementedError: when sparse, ragged or optional is True.
+    """
 
     is_input_layer = True
 
@@ -352,12 +473,14 @@ class InputLayer(Layer):
 
     @property
     def built(self) -> bool:
+        """Always True once made: an input layer has no weights to create."""
         return self.input_shape is not None
 
     def _build_config(self) -> None:
         return None
 
     def get_config(self) -> dict:
+        """Keras 3's InputLayer config (batch_shape, dtype, sparse, ragged, name, optional)."""
         return {
             "batch_shape": list(self.input_shape),
             "dtype": "float32",
@@ -375,5 +498,19 @@ def Input(
     dtype: Any = None,
     **kw: Any,
 ) -> KerasTensor:
-    """Keras' `Input(shape=...)`: a symbolic tensor to call layers on (or to start a Sequential)."""
+    """Keras' `Input(shape=...)`: a symbolic tensor to call layers on (or to start a Sequential).
+
+    Args:
+        shape: the shape of one sample, without the batch axis.
+        batch_size: a fixed batch size, or None.
+        name: the input's name.
+        dtype: None or a float dtype (inputs are float32).
+        **kw: as InputLayer (batch_shape, sparse, ragged, optional).
+
+    Returns:
+        KerasTensor: the symbolic input.
+
+    Raises:
+        ValueError: when no shape is given or dtype is not a float dtype.
+    """
     return InputLayer(shape=shape, batch_size=batch_size, name=name, dtype=dtype, **kw).output

@@ -78,7 +78,26 @@ def _window_out(layer: Layer, input_shape: tuple, k, s, d, padding: str) -> tupl
 
 
 class Conv2D(Layer):
-    """act(conv2d(x, kernel) + bias) on (batch, h, w, channels); kernel (kh, kw, in, filters)."""
+    """act(conv2d(x, kernel) + bias) on (batch, h, w, channels); kernel (kh, kw, in, filters).
+
+    As keras.layers.Conv2D.
+
+    Args:
+        filters: the number of output channels (a positive int).
+        kernel_size: an int or a pair (height, width).
+        strides: an int or a pair.
+        padding: "valid" or "same".
+        data_format: None or "channels_last" (the only layout supported).
+        dilation_rate: an int or a pair.
+        activation: None (linear), an activation name or a keras.activations function.
+        use_bias: whether to add a bias.
+        **kwargs: kernel_/bias_ initializer, regularizer (l1/l2) and constraint,
+            activity_regularizer, and Layer's arguments (name, input_shape, trainable, dtype).
+
+    Raises:
+        ValueError: when a size is not positive, padding is unknown or data_format is not
+            channels_last.
+    """
 
     _weight_spec = KERNEL_BIAS
 
@@ -152,6 +171,20 @@ class Conv2D(Layer):
 
 
 class _Pooling2D(Layer):
+    """The 2-D pooling layers' shared arguments (MaxPooling2D, AveragePooling2D).
+
+    Args:
+        pool_size: an int or a pair (height, width).
+        strides: an int or a pair; None means pool_size.
+        padding: "valid" or "same".
+        data_format: None or "channels_last" (the only layout supported).
+        **kwargs: Layer's arguments (name, input_shape, trainable, dtype).
+
+    Raises:
+        ValueError: when a size is not positive, padding is unknown or data_format is not
+            channels_last.
+    """
+
     _average = False
 
     def __init__(
@@ -203,7 +236,18 @@ class AveragePooling2D(_Pooling2D):
 
 
 class GlobalAveragePooling2D(Layer):
-    """Mean over height and width: (batch, h, w, c) -> (batch, c)."""
+    """Mean over height and width: (batch, h, w, c) -> (batch, c).
+
+    As keras.layers.GlobalAveragePooling2D.
+
+    Args:
+        data_format: None or "channels_last" (the only layout supported).
+        keepdims: only False.
+        **kwargs: Layer's arguments (name, input_shape, trainable, dtype).
+
+    Raises:
+        ValueError: for another data_format or keepdims=True.
+    """
 
     def __init__(self, data_format: Any = None, keepdims: bool = False, **kwargs):
         if data_format not in (None, "channels_last") or keepdims:
@@ -224,7 +268,23 @@ class GlobalAveragePooling2D(Layer):
 class BatchNormalization(Layer):
     """Normalise per channel of `axis` (-1: channels last; 1 for (N, C, ...) data); batch
     statistics while training (updating the moving mean and variance with `momentum`), the moving
-    statistics at inference."""
+    statistics at inference.
+
+    As keras.layers.BatchNormalization.
+
+    Args:
+        axis: the channel axis (an int, or a one-element list).
+        momentum: the moving statistics' decay.
+        epsilon: added to the variance before the square root.
+        center: only True (beta is always used).
+        scale: only True (gamma is always used).
+        **kwargs: beta_/gamma_ initializer, regularizer and constraint,
+            moving_mean_initializer, moving_variance_initializer, and Layer's arguments.
+
+    Raises:
+        TypeError: when axis is not an int.
+        NotImplementedError: when center or scale is False.
+    """
 
     _weight_spec = (("gamma", "ones"), ("beta", "zeros"))
     _state_spec = (("moving_mean", "zeros"), ("moving_variance", "ones"))
@@ -305,7 +365,19 @@ class BatchNormalization(Layer):
 
 class SpatialDropout2D(Dropout):
     """Dropout of whole channels: while training, each channel of each sample is zeroed with
-    probability `rate` (all its pixels together) and the rest scaled by 1/(1 - rate)."""
+    probability `rate` (all its pixels together) and the rest scaled by 1/(1 - rate).
+
+    As keras.layers.SpatialDropout2D.
+
+    Args:
+        rate: the fraction of channels to drop, in [0, 1).
+        data_format: None or "channels_last" (the only layout supported).
+        seed: an int for repeatable masks, or None.
+        **kwargs: Layer's arguments (name, input_shape, trainable, dtype).
+
+    Raises:
+        ValueError: when rate is outside [0, 1) or data_format is not channels_last.
+    """
 
     def __init__(self, rate: float, data_format: Any = None, seed: int | None = None, **kwargs):
         if data_format not in (None, "channels_last"):
@@ -328,7 +400,17 @@ class SpatialDropout2D(Dropout):
 
 
 class Reshape(Layer):
-    """Reshape each sample to `target_shape` (one entry may be -1)."""
+    """Reshape each sample to `target_shape` (one entry may be -1).
+
+    As keras.layers.Reshape.
+
+    Args:
+        target_shape: the shape of each sample, without the batch axis.
+        **kwargs: Layer's arguments (name, input_shape, trainable, dtype).
+
+    Raises:
+        ValueError: for an invalid target_shape.
+    """
 
     def __init__(self, target_shape: Any, **kwargs):
         super().__init__(**kwargs)

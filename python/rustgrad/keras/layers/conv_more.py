@@ -71,7 +71,27 @@ def _length_out(layer: Layer, input_shape: tuple, k: int, s: int, d: int, paddin
 
 
 class Conv1D(Layer):
-    """act(conv1d(x, kernel) + bias) on (batch, steps, channels); kernel (k, in, filters)."""
+    """act(conv1d(x, kernel) + bias) on (batch, steps, channels); kernel (k, in, filters).
+
+    As keras.layers.Conv1D.
+
+    Args:
+        filters: the number of output channels (a positive int).
+        kernel_size: an int (or a one-element tuple).
+        strides: an int.
+        padding: "valid" or "same" ("causal" is refused).
+        data_format: None or "channels_last"; anything else is refused.
+        dilation_rate: an int (not with strides > 1).
+        groups: only 1.
+        activation: None (linear), an activation name or a keras.activations function.
+        use_bias: whether to add a bias.
+        **kwargs: kernel_ and bias_ initializer, regularizer (l1/l2) and constraint,
+            activity_regularizer, and Layer's arguments (name, input_shape, trainable, dtype).
+
+    Raises:
+        ValueError: when a size is not positive or padding is unknown.
+        NotImplementedError: for padding="causal", groups != 1 or another data_format.
+    """
 
     _weight_spec = KERNEL_BIAS
 
@@ -148,6 +168,20 @@ class Conv1D(Layer):
 
 
 class _Pooling1D(Layer):
+    """The 1-D pooling layers' shared arguments (MaxPooling1D, AveragePooling1D).
+
+    Args:
+        pool_size: an int.
+        strides: an int; None means pool_size.
+        padding: "valid" or "same".
+        data_format: None or "channels_last"; anything else is refused.
+        **kwargs: Layer's arguments (name, input_shape, trainable, dtype).
+
+    Raises:
+        ValueError: when a size is not positive or padding is unknown.
+        NotImplementedError: for another data_format.
+    """
+
     _average = False
 
     def __init__(
@@ -196,7 +230,19 @@ class AveragePooling1D(_Pooling1D):
 
 
 class UpSampling2D(Layer):
-    """Nearest-neighbour upsampling: each pixel repeated size[0] times down and size[1] across."""
+    """Nearest-neighbour upsampling: each pixel repeated size[0] times down and size[1] across.
+
+    As keras.layers.UpSampling2D.
+
+    Args:
+        size: an int or a pair (rows, columns) of repeats.
+        data_format: None or "channels_last"; anything else is refused.
+        interpolation: only "nearest".
+        **kw: Layer's arguments (name, input_shape, trainable, dtype).
+
+    Raises:
+        NotImplementedError: for another interpolation or data_format.
+    """
 
     def __init__(
         self, size: Any = (2, 2), data_format: Any = None, interpolation: str = "nearest", **kw
@@ -252,7 +298,18 @@ def _edges(value: Any, what: str, layer: str) -> tuple:
 
 
 class ZeroPadding2D(Layer):
-    """Rows and columns of zeros around each image: ((top, bottom), (left, right))."""
+    """Rows and columns of zeros around each image: ((top, bottom), (left, right)).
+
+    As keras.layers.ZeroPadding2D.
+
+    Args:
+        padding: an int, (rows, columns), or ((top, bottom), (left, right)); non-negative.
+        data_format: None or "channels_last"; anything else is refused.
+        **kwargs: Layer's arguments (name, input_shape, trainable, dtype).
+
+    Raises:
+        ValueError: for a negative or malformed padding.
+    """
 
     def __init__(self, padding: Any = (1, 1), data_format: Any = None, **kwargs):
         _channels_last(data_format, "ZeroPadding2D")
@@ -274,7 +331,18 @@ class ZeroPadding2D(Layer):
 
 
 class Cropping2D(Layer):
-    """Rows and columns cut from each image's edges: ((top, bottom), (left, right))."""
+    """Rows and columns cut from each image's edges: ((top, bottom), (left, right)).
+
+    As keras.layers.Cropping2D.
+
+    Args:
+        cropping: an int, (rows, columns), or ((top, bottom), (left, right)); non-negative.
+        data_format: None or "channels_last"; anything else is refused.
+        **kwargs: Layer's arguments (name, input_shape, trainable, dtype).
+
+    Raises:
+        ValueError: for a negative or malformed cropping, or one larger than the image.
+    """
 
     def __init__(self, cropping: Any = ((0, 0), (0, 0)), data_format: Any = None, **kwargs):
         _channels_last(data_format, "Cropping2D")

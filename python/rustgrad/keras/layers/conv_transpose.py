@@ -56,7 +56,28 @@ def _output_padding(value: Any, strides: tuple, layer: str) -> tuple[int, int] |
 
 class Conv2DTranspose(Layer):
     """act(conv2d_transpose(x, kernel) + bias) on (batch, h, w, channels): the input gradient of
-    a Conv2D, used to upsample; kernel (kh, kw, filters, in_channels), as in Keras."""
+    a Conv2D, used to upsample; kernel (kh, kw, filters, in_channels), as in Keras.
+
+    As keras.layers.Conv2DTranspose.
+
+    Args:
+        filters: the number of output channels (a positive int).
+        kernel_size: an int or a pair (height, width).
+        strides: an int or a pair.
+        padding: "valid" or "same".
+        output_padding: None (Keras' default lengths), or an int or pair below the strides.
+        data_format: None or "channels_last"; anything else is refused.
+        dilation_rate: an int or a pair (not with strides > 1).
+        activation: None (linear), an activation name or a keras.activations function.
+        use_bias: whether to add a bias.
+        **kwargs: kernel_ and bias_ initializer, regularizer (l1/l2) and constraint,
+            activity_regularizer, and Layer's arguments (name, input_shape, trainable, dtype).
+
+    Raises:
+        ValueError: when a size is not positive, padding is unknown, or strides and
+            dilation_rate are both above 1.
+        NotImplementedError: when data_format is not channels_last.
+    """
 
     _weight_spec = KERNEL_BIAS
 

@@ -19,7 +19,17 @@ from rustgrad.keras.activations import NAMES as ACTIVATIONS
 
 
 def resolve_activation(activation: Any) -> str:
-    """An activation given as None, a name or a function (e.g. rustgrad.relu) -> its name."""
+    """An activation given as None, a name or a function (e.g. rustgrad.relu) -> its name.
+
+    Args:
+        activation: None, a name, or a function whose __name__ is a known activation.
+
+    Returns:
+        str: the name ("linear" for None).
+
+    Raises:
+        ValueError: for an unknown activation (the message lists the valid ones).
+    """
     if activation is None:
         return "linear"
     name = activation if isinstance(activation, str) else getattr(activation, "__name__", None)
@@ -30,7 +40,20 @@ def resolve_activation(activation: Any) -> str:
 
 class Dense(Layer):
     """act(x @ kernel + bias) over the last axis of any-rank input; glorot-uniform kernel, zero
-    bias unless kernel_/bias_initializer say otherwise; the activation fused in Rust."""
+    bias unless kernel_/bias_initializer say otherwise; the activation fused in Rust.
+
+    As keras.layers.Dense.
+
+    Args:
+        units: the output size (a positive int).
+        activation: None (linear), an activation name or a keras.activations function.
+        use_bias: whether to add a bias.
+        **kwargs: kernel_/bias_ initializer, regularizer (l1/l2) and constraint,
+            activity_regularizer, and Layer's arguments (name, input_shape, trainable, dtype).
+
+    Raises:
+        ValueError: when units is not a positive int or the activation is unknown.
+    """
 
     _weight_spec = KERNEL_BIAS
 
@@ -72,7 +95,13 @@ class Dense(Layer):
 
 
 class Flatten(Layer):
-    """Reshape each sample to one axis: (batch, d1, d2, ...) -> (batch, d1*d2*...)."""
+    """Reshape each sample to one axis: (batch, d1, d2, ...) -> (batch, d1*d2*...).
+
+    As keras.layers.Flatten (channels_last only).
+
+    Args:
+        **kwargs: Layer's arguments (name, input_shape, trainable, dtype).
+    """
 
     def _make_core(self, input_shape: tuple) -> Any:
         return _core.Layer.flatten()
@@ -85,7 +114,17 @@ class Flatten(Layer):
 
 
 class Activation(Layer):
-    """An activation on its own: Activation('relu')."""
+    """An activation on its own: Activation('relu').
+
+    As keras.layers.Activation.
+
+    Args:
+        activation: None (linear), an activation name or a keras.activations function.
+        **kwargs: Layer's arguments (name, input_shape, trainable, dtype).
+
+    Raises:
+        ValueError: when the activation is unknown.
+    """
 
     def __init__(self, activation: Any, **kwargs):
         super().__init__(**kwargs)
@@ -99,7 +138,19 @@ class Activation(Layer):
 
 
 class Dropout(Layer):
-    """Inverted dropout: zero a `rate` fraction while training, scale the rest; identity at inference."""
+    """Inverted dropout: zero a `rate` fraction while training, scale the rest; identity at inference.
+
+    As keras.layers.Dropout.
+
+    Args:
+        rate: the fraction to drop, in [0, 1).
+        noise_shape: only None (a broadcast mask is not supported).
+        seed: an int for repeatable masks; None draws one from NumPy's global state.
+        **kwargs: Layer's arguments (name, input_shape, trainable, dtype).
+
+    Raises:
+        ValueError: when rate is outside [0, 1) or noise_shape is given.
+    """
 
     def __init__(self, rate: float, noise_shape: Any = None, seed: int | None = None, **kwargs):
         super().__init__(**kwargs)

@@ -61,7 +61,27 @@ class _Depthwise(Layer):
 
 class DepthwiseConv2D(_Depthwise):
     """act(depthwise_conv2d(x, kernel) + bias): each input channel convolved with its own
-    depth_multiplier filters; kernel (kh, kw, in, depth_multiplier), output channel c*dm + m."""
+    depth_multiplier filters; kernel (kh, kw, in, depth_multiplier), output channel c*dm + m.
+
+    As keras.layers.DepthwiseConv2D.
+
+    Args:
+        kernel_size: an int or a pair (height, width).
+        strides: an int or a pair.
+        padding: "valid" or "same".
+        data_format: None or "channels_last"; anything else is refused.
+        depth_multiplier: output channels per input channel.
+        dilation_rate: an int or a pair (not with strides > 1).
+        activation: None (linear), an activation name or a keras.activations function.
+        use_bias: whether to add a bias.
+        **kwargs: depthwise_ and bias_ initializer, regularizer (l1/l2) and constraint,
+            activity_regularizer, and Layer's arguments (name, input_shape, trainable, dtype).
+
+    Raises:
+        ValueError: when a size is not positive, padding is unknown, or strides and
+            dilation_rate are both above 1.
+        NotImplementedError: when data_format is not channels_last.
+    """
 
     _weight_spec = _DEPTHWISE
 
@@ -119,7 +139,28 @@ class DepthwiseConv2D(_Depthwise):
 
 class SeparableConv2D(_Depthwise):
     """act(pointwise(depthwise(x)) + bias): DepthwiseConv2D without bias, then a 1x1 Conv2D with
-    kernel (1, 1, in*depth_multiplier, filters) and bias (filters,)."""
+    kernel (1, 1, in*depth_multiplier, filters) and bias (filters,).
+
+    As keras.layers.SeparableConv2D.
+
+    Args:
+        filters: the number of output channels (a positive int).
+        kernel_size: an int or a pair (height, width).
+        strides: an int or a pair.
+        padding: "valid" or "same".
+        data_format: None or "channels_last"; anything else is refused.
+        dilation_rate: an int or a pair (not with strides > 1).
+        depth_multiplier: depthwise output channels per input channel.
+        activation: None (linear), an activation name or a keras.activations function.
+        use_bias: whether to add a bias.
+        **kwargs: depthwise_, pointwise_ and bias_ initializer, regularizer (l1/l2) and constraint,
+            activity_regularizer, and Layer's arguments (name, input_shape, trainable, dtype).
+
+    Raises:
+        ValueError: when a size is not positive, padding is unknown, or strides and
+            dilation_rate are both above 1.
+        NotImplementedError: when data_format is not channels_last.
+    """
 
     _weight_spec = _SEPARABLE
 

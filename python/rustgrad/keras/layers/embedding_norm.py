@@ -22,7 +22,23 @@ def _positive_int(value: Any, what: str, layer: str) -> int:
 
 class Embedding(Layer):
     """Integer ids (batch, ...) -> rows of an (input_dim, output_dim) table (batch, ..., output_dim).
-    The gradient reaches only the rows that were looked up."""
+    The gradient reaches only the rows that were looked up.
+
+    As keras.layers.Embedding.
+
+    Args:
+        input_dim: the vocabulary size (a positive int).
+        output_dim: the size of each row (a positive int).
+        embeddings_initializer: an initializer name or object ("uniform" by default).
+        mask_zero: only False (no layer consumes masks yet).
+        input_length: tf.keras 2's fixed sequence length; sets input_shape.
+        **kwargs: embeddings_regularizer, embeddings_constraint, activity_regularizer, and
+            Layer's arguments; sparse=True and lora_rank are refused.
+
+    Raises:
+        ValueError: when a size is not a positive int.
+        NotImplementedError: for mask_zero=True, sparse=True or lora_rank.
+    """
 
     _weight_spec = (("embeddings", "uniform"),)
 
@@ -74,7 +90,22 @@ class Embedding(Layer):
 
 class LayerNormalization(Layer):
     """Per sample, (x - mean) / sqrt(var + epsilon) over `axis`, then * gamma + beta (Keras 3
-    defaults: axis=-1, epsilon=1e-3, center and scale on)."""
+    defaults: axis=-1, epsilon=1e-3, center and scale on).
+
+    As keras.layers.LayerNormalization.
+
+    Args:
+        axis: an int or a list of ints to normalise over.
+        epsilon: added to the variance (> 0).
+        center: whether to add beta.
+        scale: whether to multiply by gamma.
+        rms_scaling: only False.
+        **kwargs: beta_/gamma_ initializer, regularizer and constraint, and Layer's arguments.
+
+    Raises:
+        ValueError: for an empty or invalid axis, or epsilon <= 0.
+        NotImplementedError: for rms_scaling=True.
+    """
 
     _weight_spec = (("gamma", "ones"), ("beta", "zeros"))
 

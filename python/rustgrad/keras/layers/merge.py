@@ -120,7 +120,14 @@ class Minimum(_Merge):
 
 
 class Concatenate(_Merge):
-    """The inputs joined along `axis` (the batch axis counts: -1 is the last feature axis)."""
+    """The inputs joined along `axis` (the batch axis counts: -1 is the last feature axis).
+
+    As keras.layers.Concatenate.
+
+    Args:
+        axis: the axis to join along (the batch axis counts).
+        **kwargs: Layer's arguments (name, trainable, dtype).
+    """
 
     _kind = "concatenate"
 
@@ -164,35 +171,113 @@ class Concatenate(_Merge):
 
 
 def add(inputs: Any, **kwargs: Any) -> Any:
-    """Add()(inputs)."""
+    """Add()(inputs): the elementwise sum, as keras.layers.add.
+
+    Args:
+        inputs: a list of tensors (KerasTensors or data) of compatible shapes.
+        **kwargs: the layer's arguments (name, ...).
+
+    Returns:
+        The merged tensor.
+
+    Raises:
+        ValueError: when the shapes cannot be merged.
+    """
     return Add(**kwargs)(inputs)
 
 
 def subtract(inputs: Any, **kwargs: Any) -> Any:
-    """Subtract()(inputs): inputs[0] - inputs[1]."""
+    """Subtract()(inputs): inputs[0] - inputs[1], as keras.layers.subtract.
+
+    Args:
+        inputs: a list of tensors (KerasTensors or data) of compatible shapes.
+        **kwargs: the layer's arguments (name, ...).
+
+    Returns:
+        The merged tensor.
+
+    Raises:
+        ValueError: when the shapes cannot be merged.
+    """
     return Subtract(**kwargs)(inputs)
 
 
 def multiply(inputs: Any, **kwargs: Any) -> Any:
-    """Multiply()(inputs)."""
+    """Multiply()(inputs): the elementwise product, as keras.layers.multiply.
+
+    Args:
+        inputs: a list of tensors (KerasTensors or data) of compatible shapes.
+        **kwargs: the layer's arguments (name, ...).
+
+    Returns:
+        The merged tensor.
+
+    Raises:
+        ValueError: when the shapes cannot be merged.
+    """
     return Multiply(**kwargs)(inputs)
 
 
 def average(inputs: Any, **kwargs: Any) -> Any:
-    """Average()(inputs)."""
+    """Average()(inputs): the elementwise mean, as keras.layers.average.
+
+    Args:
+        inputs: a list of tensors (KerasTensors or data) of compatible shapes.
+        **kwargs: the layer's arguments (name, ...).
+
+    Returns:
+        The merged tensor.
+
+    Raises:
+        ValueError: when the shapes cannot be merged.
+    """
     return Average(**kwargs)(inputs)
 
 
 def maximum(inputs: Any, **kwargs: Any) -> Any:
-    """Maximum()(inputs)."""
+    """Maximum()(inputs): the elementwise maximum, as keras.layers.maximum.
+
+    Args:
+        inputs: a list of tensors (KerasTensors or data) of compatible shapes.
+        **kwargs: the layer's arguments (name, ...).
+
+    Returns:
+        The merged tensor.
+
+    Raises:
+        ValueError: when the shapes cannot be merged.
+    """
     return Maximum(**kwargs)(inputs)
 
 
 def minimum(inputs: Any, **kwargs: Any) -> Any:
-    """Minimum()(inputs)."""
+    """Minimum()(inputs): the elementwise minimum, as keras.layers.minimum.
+
+    Args:
+        inputs: a list of tensors (KerasTensors or data) of compatible shapes.
+        **kwargs: the layer's arguments (name, ...).
+
+    Returns:
+        The merged tensor.
+
+    Raises:
+        ValueError: when the shapes cannot be merged.
+    """
     return Minimum(**kwargs)(inputs)
 
 
 def concatenate(inputs: Any, axis: int = -1, **kwargs: Any) -> Any:
-    """Concatenate(axis)(inputs)."""
+    """Concatenate(axis)(inputs), as keras.layers.concatenate.
+
+    Args:
+        inputs: a list of tensors (KerasTensors or data) of compatible shapes.
+        axis: the axis to join along (the batch axis counts).
+        **kwargs: the layer's arguments (name, ...).
+
+    Returns:
+        The merged tensor.
+
+    Raises:
+        ValueError: when the shapes cannot be merged.
+    """
     return Concatenate(axis=axis, **kwargs)(inputs)

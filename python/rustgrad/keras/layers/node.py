@@ -11,7 +11,13 @@ __all__ = ["KerasTensor", "Node", "flatten_tensors", "is_symbolic"]
 
 class KerasTensor:
     """What `keras.Input` and a layer called on one return: a shape (batch axis None), a dtype and
-    a name, but no data. The node that made it says which layer was called on which tensors."""
+    a name, but no data. The node that made it says which layer was called on which tensors.
+
+    Args:
+        shape: the shape, None for unknown axes (the batch axis).
+        dtype: the dtype name; rustgrad computes in float32.
+        name: the tensor's name ("keras_tensor_<n>" when None).
+    """
 
     def __init__(self, shape: Any, dtype: str = "float32", name: str | None = None):
         self.shape = tuple(None if d is None else int(d) for d in shape)
@@ -22,6 +28,7 @@ class KerasTensor:
 
     @property
     def ndim(self) -> int:
+        """The number of axes, batch axis included."""
         return len(self.shape)
 
     def _merge(self, other: Any, kind: str) -> KerasTensor:

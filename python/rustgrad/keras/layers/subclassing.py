@@ -134,7 +134,29 @@ class CustomLayerMixin:
         name: str | None = None,
         **kwargs: Any,
     ) -> Any:
-        """A new weight Tensor of `shape` that fit trains (unless trainable=False)."""
+        """A new weight Tensor of `shape` that fit trains (unless trainable=False).
+
+        As keras.layers.Layer.add_weight; tf.keras 2's order add_weight(name, shape, ...) works
+        too.
+
+        Args:
+            shape: the weight's shape.
+            initializer: a name, an Initializer or a function (see keras.initializers.get).
+            dtype: accepted for Keras compatibility; weights are float32.
+            trainable: whether fit updates the weight.
+            regularizer: a penalty on the weight added to the loss (see keras.regularizers).
+            constraint: a projection applied after each optimizer update (see keras.constraints).
+            name: the weight's name ("weight_<n>" when None).
+            **kwargs: tf.keras' autocast, aggregation, synchronization and use_resource, which
+                have no meaning on one CPU device and are not used.
+
+        Returns:
+            Variable: the weight.
+
+        Raises:
+            TypeError: for any other keyword argument.
+            ValueError: when the initializer, regularizer or constraint is unknown.
+        """
         if isinstance(shape, str):  # tf.keras 2 order: add_weight(name, shape, ...)
             name, shape = (
                 shape,
@@ -155,7 +177,11 @@ class CustomLayerMixin:
         return w.tensor
 
     def add_loss(self, loss: Any) -> None:
-        """A loss (a Tensor from this call) added to the training loss of the model, as Keras."""
+        """A loss (a Tensor from this call) added to the training loss of the model, as Keras.
+
+        Args:
+            loss: a scalar Tensor computed in this call.
+        """
         self._added_losses.append(loss)
 
     def _own_losses(self) -> list:
@@ -209,6 +235,11 @@ class CustomLayerMixin:
         return out
 
     def get_config(self) -> dict:
+        """A custom layer's base config (name, trainable, dtype); override it to add arguments.
+
+        Returns:
+            dict: the config from_config passes to the constructor.
+        """
         return {"name": self.name, "trainable": self.trainable, "dtype": "float32"}
 
     def _call_symbolic_custom(self, x: Any, inputs: list) -> Any:

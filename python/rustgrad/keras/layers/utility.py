@@ -41,7 +41,18 @@ class Identity(Layer):
 
 
 class Rescaling(Layer):
-    """x · scale + offset (scale and offset: numbers or per-channel arrays), e.g. Rescaling(1/255)."""
+    """x · scale + offset (scale and offset: numbers or per-channel arrays), e.g. Rescaling(1/255).
+
+    As keras.layers.Rescaling.
+
+    Args:
+        scale: a finite number or per-channel array.
+        offset: a finite number or per-channel array.
+        **kwargs: Layer's arguments (name, input_shape, trainable, dtype).
+
+    Raises:
+        ValueError: when scale or offset is not finite.
+    """
 
     def __init__(self, scale: Any, offset: Any = 0.0, **kwargs):
         super().__init__(**kwargs)
@@ -60,7 +71,17 @@ class Rescaling(Layer):
 
 
 class Permute(Layer):
-    """Reorder the non-batch axes: Permute((2, 1)) swaps the two axes of (batch, a, b)."""
+    """Reorder the non-batch axes: Permute((2, 1)) swaps the two axes of (batch, a, b).
+
+    As keras.layers.Permute.
+
+    Args:
+        dims: a permutation of 1..rank (1-based, the batch axis excluded).
+        **kwargs: Layer's arguments (name, input_shape, trainable, dtype).
+
+    Raises:
+        ValueError: when dims is not such a permutation.
+    """
 
     def __init__(self, dims: Any, **kwargs):
         super().__init__(**kwargs)
@@ -86,7 +107,17 @@ class Permute(Layer):
 
 
 class RepeatVector(Layer):
-    """(batch, features) -> (batch, n, features)."""
+    """(batch, features) -> (batch, n, features).
+
+    As keras.layers.RepeatVector.
+
+    Args:
+        n: the number of repeats (a positive int).
+        **kwargs: Layer's arguments (name, input_shape, trainable, dtype).
+
+    Raises:
+        ValueError: when n is not a positive int.
+    """
 
     def __init__(self, n: int, **kwargs):
         super().__init__(**kwargs)
@@ -110,7 +141,18 @@ class RepeatVector(Layer):
 
 
 class GaussianNoise(Layer):
-    """x + N(0, stddev²) while training; the identity at inference."""
+    """x + N(0, stddev²) while training; the identity at inference.
+
+    As keras.layers.GaussianNoise.
+
+    Args:
+        stddev: the noise's standard deviation (finite, >= 0).
+        seed: an int for repeatable noise; None draws one from NumPy's global state.
+        **kwargs: Layer's arguments (name, input_shape, trainable, dtype).
+
+    Raises:
+        ValueError: when stddev is negative or not finite.
+    """
 
     _multiplicative = False
     _what = "stddev"
@@ -138,7 +180,18 @@ class GaussianNoise(Layer):
 
 
 class GaussianDropout(GaussianNoise):
-    """x · N(1, rate / (1 − rate)) while training; the identity at inference."""
+    """x · N(1, rate / (1 − rate)) while training; the identity at inference.
+
+    As keras.layers.GaussianDropout.
+
+    Args:
+        rate: the drop probability, in [0, 1).
+        seed: an int for repeatable noise; None draws one from NumPy's global state.
+        **kwargs: Layer's arguments (name, input_shape, trainable, dtype).
+
+    Raises:
+        ValueError: when rate is outside [0, 1).
+    """
 
     _multiplicative = True
     _what = "rate"
@@ -148,6 +201,17 @@ class GaussianDropout(GaussianNoise):
 
 
 class _GlobalPooling(Layer):
+    """The global pooling layers' shared arguments (GlobalMax/AveragePooling1D/2D).
+
+    Args:
+        data_format: None or "channels_last"; anything else is refused.
+        keepdims: keep the pooled axes with size 1.
+        **kwargs: Layer's arguments (name, input_shape, trainable, dtype).
+
+    Raises:
+        NotImplementedError: for another data_format.
+    """
+
     _dims, _max = 1, False
 
     def __init__(self, data_format: Any = None, keepdims: bool = False, **kwargs):
@@ -199,7 +263,18 @@ class GlobalMaxPooling1D(_GlobalPooling):
 
 class ActivityRegularization(Layer):
     """The identity, adding (l1·Σ|x| + l2·Σx²) / batch size to the loss (Keras 3); a Rust layer
-    whose activity penalty the train step adds, as any layer's `activity_regularizer`."""
+    whose activity penalty the train step adds, as any layer's `activity_regularizer`.
+
+    As keras.layers.ActivityRegularization.
+
+    Args:
+        l1: the L1 factor (>= 0).
+        l2: the L2 factor (>= 0).
+        **kwargs: Layer's arguments (name, input_shape, trainable, dtype).
+
+    Raises:
+        ValueError: when a factor is negative.
+    """
 
     def __init__(self, l1: float = 0.0, l2: float = 0.0, **kwargs):
         for what, v in (("l1", l1), ("l2", l2)):
@@ -216,7 +291,21 @@ class ActivityRegularization(Layer):
 
 
 class Lambda(Layer):
-    """A function of Tensors as a layer: Lambda(lambda x: x * 2). Runs in Python (eager engine)."""
+    """A function of Tensors as a layer: Lambda(lambda x: x * 2). Runs in Python (eager engine).
+
+    As keras.layers.Lambda.
+
+    Args:
+        function: the callable applied to the inputs.
+        output_shape: kept for get_config; the shape is found by running the function.
+        mask: only None.
+        arguments: extra keyword arguments passed to `function`.
+        **kwargs: Layer's arguments (name, input_shape, trainable, dtype).
+
+    Raises:
+        NotImplementedError: when mask is given.
+        TypeError: when function is not callable.
+    """
 
     def __init__(
         self,
@@ -241,7 +330,18 @@ class Lambda(Layer):
     @classmethod
     def from_config(cls, config: dict) -> Lambda:
         """As Keras: a lambda's code is loaded only with safe_mode=False; a function given by
-        name must be registered (keras.saving.register_keras_serializable) or in custom_objects."""
+        name must be registered (keras.saving.register_keras_serializable) or in custom_objects.
+
+        Args:
+            config: the layer's config, its function serialized as Keras writes it.
+
+        Returns:
+            Lambda: the new layer.
+
+        Raises:
+            NotImplementedError: when output_shape is a function.
+            ValueError: when the function is a lambda and safe_mode is on.
+        """
         from rustgrad.keras.saving import serialization
 
         config = dict(config)

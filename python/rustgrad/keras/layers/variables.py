@@ -29,14 +29,17 @@ class VariablesMixin:
 
     @property
     def trainable_variables(self) -> list:
+        """Keras 3's name for `trainable_weights`."""
         return self.trainable_weights
 
     @property
     def non_trainable_variables(self) -> list:
+        """Keras 3's name for `non_trainable_weights`."""
         return self.non_trainable_weights
 
     @property
     def variables(self) -> list:
+        """Keras 3's name for `weights`."""
         return self.weights
 
 

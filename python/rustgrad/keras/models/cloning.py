@@ -16,7 +16,18 @@ save_model = saving.save_model
 
 
 def model_from_json(json_string: str, custom_objects: dict | None = None) -> Any:
-    """The (uncompiled, freshly initialised) model of a `model.to_json()` string."""
+    """The (uncompiled, freshly initialised) model of a `model.to_json()` string.
+
+    Args:
+        json_string: what model.to_json() returned (or Keras wrote).
+        custom_objects: custom classes and functions by name.
+
+    Returns:
+        Model: the new model.
+
+    Raises:
+        TypeError: for a class that cannot be found.
+    """
     config = json.loads(json_string)
     config.pop("compile_config", None)
     return serialization.deserialize_keras_object(config, custom_objects=custom_objects)
@@ -35,7 +46,26 @@ def clone_model(
     **kwargs: Any,
 ) -> Any:
     """A new model of the same architecture with new weights; `clone_function(layer)` makes each
-    layer's copy (default: `layer.__class__.from_config(layer.get_config())`)."""
+    layer's copy (default: `layer.__class__.from_config(layer.get_config())`).
+
+    As keras.models.clone_model.
+
+    Args:
+        model: a Sequential, functional or subclassed model.
+        input_tensors: None, or new keras.Input tensors for a functional model.
+        clone_function: a function making each layer's copy.
+        call_function: only None.
+        recursive: clone nested functional models too (else they are copied as layers).
+        **kwargs: no other argument is supported.
+
+    Returns:
+        Model: the clone, with freshly initialised weights.
+
+    Raises:
+        NotImplementedError: for call_function, other keywords, or input_tensors /
+            clone_function with a model they do not apply to.
+        ValueError: when input_tensors has the wrong count.
+    """
     from rustgrad.keras.layers.base import Input
     from rustgrad.keras.models.functional import Functional
     from rustgrad.keras.models.sequential import Sequential

@@ -29,7 +29,23 @@ def _flat(value: Any, what: str) -> tuple[list, list[str] | None]:
 
 
 class Functional(Model):
-    """A model from its inputs (keras.Input tensors) and the outputs computed from them."""
+    """A model from its inputs (keras.Input tensors) and the outputs computed from them.
+
+    As Keras' functional API: `keras.Model(inputs, outputs)` returns one. A graph of built-in
+    layers trains in the Rust engine; one with custom layers runs eagerly.
+
+    Args:
+        inputs: a KerasTensor from keras.Input, or a list or dict of them.
+        outputs: the KerasTensors computed from `inputs` (one, a list or a dict).
+        name: the model's name ("model", "model_1", ... when None).
+        trainable: whether fit updates the weights.
+        **kwargs: passed on to Model.
+
+    Raises:
+        TypeError: when `inputs` or `outputs` is missing.
+        ValueError: when an output does not depend on the inputs or an input is not from
+            keras.Input.
+    """
 
     def __init__(
         self,
@@ -82,10 +98,12 @@ class Functional(Model):
 
     @property
     def inputs(self) -> list[KerasTensor]:
+        """The input KerasTensors, in order."""
         return list(self._inputs)
 
     @property
     def outputs(self) -> list[KerasTensor]:
+        """The output KerasTensors, in order."""
         return list(self._outputs)
 
     @property
@@ -107,18 +125,22 @@ class Functional(Model):
 
     @property
     def input(self) -> Any:
+        """The inputs in the structure given (one KerasTensor, a list or a dict)."""
         return self._pack(self._inputs, self._input_keys)
 
     @property
     def output(self) -> Any:
+        """The outputs in the structure given (one KerasTensor, a list or a dict)."""
         return self._pack_outputs(self._outputs)
 
     @property
     def input_shape(self) -> Any:
+        """The input shape with None for the batch axis (a list of them for several inputs)."""
         return self._pack([t.shape for t in self._inputs], None)
 
     @property
     def output_shape(self) -> Any:
+        """The output shape with None for the batch axis (a list of them for several outputs)."""
         return self._pack([t.shape for t in self._outputs], None)
 
     @property

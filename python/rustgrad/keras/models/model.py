@@ -30,7 +30,20 @@ __all__ = ["Model"]
 
 class Model(SerializingMixin, OnBatchMixin, StepMixin, Layer):
     """A model is a layer: it has weights and can be called on tensors, including inside another
-    model. `keras.Model(inputs, outputs)` builds a functional model from traced KerasTensors."""
+    model. `keras.Model(inputs, outputs)` builds a functional model from traced KerasTensors.
+
+    As keras.Model: `Model(inputs, outputs, name=None)` is the functional API (see Functional);
+    `Model()` from a subclass that defines `call` is a subclassed model, run by the eager engine.
+
+    Args:
+        *args: `(inputs, outputs)` for a functional model; nothing for a subclass.
+        name: the model's name; a unique snake_case name of the class when None.
+        trainable: whether fit updates the model's weights.
+        **kwargs: `inputs=` and `outputs=` for a functional model.
+
+    Raises:
+        TypeError: when a non-functional model is given other arguments.
+    """
 
     def __new__(cls, *args: Any, **kwargs: Any) -> Any:
         if cls is Model and subclassed.functional_arguments(args, kwargs):
@@ -84,10 +97,19 @@ class Model(SerializingMixin, OnBatchMixin, StepMixin, Layer):
 
     @property
     def built(self) -> bool:
+        """Whether the weights exist (a subclass builds on its first call or fit)."""
         return self._built_custom if self._is_custom() else self._core is not None
 
     def call(self, inputs: Any, training: Any = None) -> Any:
-        """The forward pass on Tensors; a subclass writes its own."""
+        """The forward pass on Tensors; a subclass writes its own.
+
+        Args:
+            inputs: the input Tensor (or a list or dict of them).
+            training: whether the call is for training (Dropout, BatchNormalization behave so).
+
+        Returns:
+            The output Tensor (or a list or dict of them).
+        """
         return self._call_data(inputs, bool(training))
 
     call._builtin = True  # type: ignore[attr-defined]
@@ -111,6 +133,7 @@ class Model(SerializingMixin, OnBatchMixin, StepMixin, Layer):
 
     @property
     def input_names(self) -> list[str]:
+        """The names of the model's inputs, in order."""
         return ["input"]
 
     def _input_shapes(self) -> list[tuple]:
@@ -118,6 +141,7 @@ class Model(SerializingMixin, OnBatchMixin, StepMixin, Layer):
 
     @property
     def output_names(self) -> list[str]:
+        """The names of the model's outputs, in order (the keys of per-output losses and logs)."""
         shapes = self.__dict__.get("_sub_output_shapes") or [()]
         if len(shapes) > 1:  # a subclass's several outputs, named as tf.keras names them
             return [f"output_{i + 1}" for i in range(len(shapes))]
@@ -145,6 +169,7 @@ class Model(SerializingMixin, OnBatchMixin, StepMixin, Layer):
     # ---- trainable and weights -------------------------------------------------------------
     @property
     def trainable(self) -> bool:
+        """Whether fit updates the weights; setting it sets every layer's, as Keras does."""
         return self._trainable
 
     @trainable.setter
@@ -169,10 +194,12 @@ class Model(SerializingMixin, OnBatchMixin, StepMixin, Layer):
 
     @property
     def weights(self) -> list:
+        """Every weight Variable of every layer, in layer order (shared layers once)."""
         return [w for layer in self._flat_layers() for w in layer.weights]
 
     @property
     def trainable_weights(self) -> list:
+        """The weights fit updates: those of trainable layers in a trainable model."""
         frozen = self._frozen()
         return [
             w for la in self._flat_layers() if not frozen.get(id(la)) for w in la.trainable_weights
@@ -180,6 +207,7 @@ class Model(SerializingMixin, OnBatchMixin, StepMixin, Layer):
 
     @property
     def non_trainable_weights(self) -> list:
+        """The weights fit leaves alone: frozen layers' and statistics such as moving means."""
         frozen = self._frozen()
         return [
             w
@@ -188,19 +216,60 @@ class Model(SerializingMixin, OnBatchMixin, StepMixin, Layer):
         ]
 
     def count_params(self) -> int:
+        """The number of scalars in all weights.
+
+        Returns:
+            int: the total size of `weights`.
+        """
         return sum(layer.count_params() for layer in self._flat_layers())
 
     def get_weights(self) -> list[np.ndarray]:
+        """Copies of all weights as NumPy arrays, in `weights` order.
+
+        Returns:
+            list[numpy.ndarray]: float32 arrays.
+        """
         return [w.numpy().copy() for w in self.weights]
 
     def set_weights(self, weights: Any) -> None:
-        """Write all weights (in get_weights' order); shapes are checked before any is written."""
+        """Write all weights (in get_weights' order); shapes are checked before any is written.
+
+        Args:
+            weights: a sequence of arrays, one per weight, in `get_weights()` order.
+
+        Raises:
+            ValueError: when the count or a shape differs; no weight is changed then.
+        """
         saving.assign(self, list(weights), source="set_weights")
 
     def save_weights(self, filepath: Any, overwrite: bool = True) -> None:
+        """Write the weights to `filepath` atomically, as keras.Model.save_weights.
+
+        Args:
+            filepath: a path ending in `.weights.h5` (Keras 3's format, with the optimizer's
+                state), `.npz` or `.safetensors`.
+            overwrite: replace an existing file; when False an existing file is an error.
+
+        Raises:
+            ValueError: when the suffix is none of those.
+            FileExistsError: when the file exists and `overwrite` is False.
+        """
         saving.save_weights(self, filepath, overwrite=overwrite)
 
     def load_weights(self, filepath: Any, skip_mismatch: bool = False, **kwargs: Any) -> None:
+        """Read weights written by save_weights (or by Keras), as keras.Model.load_weights.
+
+        Args:
+            filepath: a `.weights.h5`, `.keras`, legacy `.h5`, `.npz` or `.safetensors` file.
+            skip_mismatch: only False is supported (True is refused).
+            **kwargs: no other argument is supported.
+
+        Raises:
+            NotImplementedError: when `skip_mismatch` is True or other keywords are given.
+            FileNotFoundError: when the file does not exist.
+            ValueError: when the file is damaged or its weights do not fit this model; the
+                model is unchanged then.
+        """
         if kwargs:
             raise NotImplementedError(f"load_weights: arguments {sorted(kwargs)} not supported")
         saving.load_weights(self, filepath, skip_mismatch=skip_mismatch)
@@ -213,7 +282,20 @@ class Model(SerializingMixin, OnBatchMixin, StepMixin, Layer):
         input_signature: Any = None,
         **kwargs: Any,
     ) -> None:
-        """Keras 3's export for serving; rustgrad writes format='onnx' (see keras/export/)."""
+        """Keras 3's export for serving; rustgrad writes format='onnx' (see keras/export/).
+
+        Args:
+            filepath: the file to write.
+            format: only "onnx" is written; Keras' default "tf_saved_model" is refused.
+            verbose: print a line naming the file written.
+            input_signature: only None: the model's Input shapes, with a dynamic batch axis.
+            **kwargs: no other argument is supported.
+
+        Raises:
+            NotImplementedError: when `format` is not "onnx", `input_signature` is given or a
+                layer has no ONNX form.
+            TypeError: when other keyword arguments are given.
+        """
         from rustgrad.keras.export import export
 
         export(self, filepath, format, verbose, input_signature, **kwargs)
@@ -232,7 +314,26 @@ class Model(SerializingMixin, OnBatchMixin, StepMixin, Layer):
         **kwargs: Any,
     ) -> None:
         """Choose the optimizer, and a loss and metrics per output (strings or objects; one for
-        all outputs, a list, or a dict by output name, as in Keras)."""
+        all outputs, a list, or a dict by output name, as in Keras).
+
+        Args:
+            optimizer: a name ("adam") or an Optimizer.
+            loss: a name, a Loss, a function of (y_true, y_pred), or a list or dict per output;
+                None is allowed for a model whose train_step computes its own loss.
+            metrics: names or Metric objects (one list for all outputs, or per output).
+            loss_weights: a list or dict of factors for the per-output losses.
+            weighted_metrics: not supported; anything but None or empty is refused.
+            run_eagerly: accepted for Keras compatibility and not used: rustgrad runs a model
+                with Python code eagerly and a graph of built-in layers in the Rust engine.
+            steps_per_execution: accepted for Keras compatibility and not used (fit already
+                runs chunks of batches per call when no callback needs each batch).
+            jit_compile: accepted for Keras compatibility and not used.
+            **kwargs: accepted and not used.
+
+        Raises:
+            ValueError: when `weighted_metrics` is given, or a name is unknown (the message lists
+                the valid names), or losses do not match the outputs.
+        """
         if weighted_metrics:
             raise ValueError("weighted_metrics are not supported yet; use metrics=[...]")
         self.optimizer = optimizers.get(optimizer)
@@ -271,11 +372,32 @@ class Model(SerializingMixin, OnBatchMixin, StepMixin, Layer):
 
     @property
     def metrics_names(self) -> list[str]:
+        """ "loss" and the names of the compiled metrics, in evaluate's order."""
         return ["loss", *self._metric_keys]
 
     # ---- training and inference ------------------------------------------------------------
     def fit(self, x: Any = None, y: Any = None, **kwargs: Any) -> Any:
-        """Train for `epochs` over (x, y) in batches; returns a History (see training.fit)."""
+        """Train for `epochs` over (x, y) in batches; returns a History, as keras.Model.fit.
+
+        Args:
+            x: the inputs: an array (a list or dict of arrays for several inputs), a
+                rustgrad.data.Dataset, a generator of batches or a keras.utils.PyDataset.
+            y: the targets, matching `x`'s rows (None when `x` yields (x, y) batches).
+            **kwargs: Keras' other fit arguments: batch_size (32), epochs (1), verbose ("auto"),
+                callbacks, validation_split, validation_data, shuffle (True), class_weight,
+                sample_weight, initial_epoch, steps_per_epoch, validation_steps,
+                validation_batch_size, validation_freq. Any other name is a TypeError.
+
+        Returns:
+            History: the per-epoch logs (`history.history["loss"]`).
+
+        Raises:
+            RuntimeError: when the model is not compiled.
+            ValueError: when shapes, sample counts or batch_size do not fit (the message names
+                them).
+            KeyboardInterrupt: on Ctrl-C, between batches; finished epochs stay in
+                `model.history`.
+        """
         with self._fit_lock, replicas.guard(self):
             try:
                 history = training.fit(self, x, y, **kwargs)
@@ -304,11 +426,38 @@ class Model(SerializingMixin, OnBatchMixin, StepMixin, Layer):
             return lr_find(self, x, y, **kwargs)
 
     def evaluate(self, x: Any = None, y: Any = None, **kwargs: Any) -> Any:
-        """Loss, or [loss, *metrics], over (x, y); a dict with return_dict=True."""
+        """Loss, or [loss, *metrics], over (x, y); a dict with return_dict=True.
+
+        Args:
+            x: the inputs, as for fit.
+            y: the targets, as for fit.
+            **kwargs: batch_size (32), verbose ("auto"), sample_weight, callbacks, return_dict
+                (False) and steps, as keras.Model.evaluate.
+
+        Returns:
+            float | list | dict: the loss, or the loss then each metric, or a dict by name.
+
+        Raises:
+            RuntimeError: when the model is not compiled.
+            ValueError: when shapes or sample counts do not fit.
+        """
         return training.evaluate(self, x, y, **kwargs)
 
     def predict(self, x: Any, batch_size: Any = None, verbose: Any = 0, **kwargs: Any) -> Any:
-        """The model's outputs for x: a float32 array, or a list (dict) of them for several."""
+        """The model's outputs for x: a float32 array, or a list (dict) of them for several.
+
+        Args:
+            x: the inputs: arrays, a Dataset, a generator or a PyDataset.
+            batch_size: rows per forward pass (32 when None).
+            verbose: accepted as Keras' values; predict prints no progress bar.
+            **kwargs: steps and callbacks, as keras.Model.predict.
+
+        Returns:
+            numpy.ndarray | list | dict: one float32 array per output.
+
+        Raises:
+            ValueError: when the input width does not fit the model or batch_size < 1.
+        """
         return training.predict(self, x, batch_size, verbose, **kwargs)
 
     def __call__(self, x: Any, training: Any = None) -> Any:
@@ -330,9 +479,27 @@ class Model(SerializingMixin, OnBatchMixin, StepMixin, Layer):
 
     # ---- inspection ------------------------------------------------------------------------
     def summary(self, line_length: int | None = None, print_fn: Any = None) -> None:
+        """Print Keras' table of layers, output shapes and parameter counts.
+
+        Args:
+            line_length: the table's width in characters (Keras' default when None).
+            print_fn: a function called with each line instead of print.
+        """
         _summary.summary(self, line_length=line_length, print_fn=print_fn)
 
     def get_layer(self, name: str | None = None, index: int | None = None) -> Layer:
+        """One of the model's layers, by index or by name, as keras.Model.get_layer.
+
+        Args:
+            name: the layer's name.
+            index: the layer's position in `layers` (used when given).
+
+        Returns:
+            Layer: the layer.
+
+        Raises:
+            ValueError: when the index is out of range, no layer has the name, or neither is given.
+        """
         if index is not None:
             if not -len(self.layers) <= index < len(self.layers):
                 raise ValueError(

@@ -22,7 +22,20 @@ def _declared_input_shape(layer: Layer) -> tuple | None:
 
 
 class Sequential(Functional):
-    """Layers applied in order; `Sequential([Dense(...), ...])` or `.add(layer)`, as in Keras."""
+    """Layers applied in order; `Sequential([Dense(...), ...])` or `.add(layer)`, as in Keras.
+
+    The model builds as soon as its input shape is known (from keras.Input, the first layer's
+    `input_shape=`, build() or the first data fit/predict see).
+
+    Args:
+        layers: the layers to add, in order (a keras.Input first is allowed).
+        name: the model's name ("sequential", "sequential_1", ... when None).
+        trainable: whether fit updates the weights.
+
+    Raises:
+        ValueError: as `add` does for a layer in `layers`.
+        TypeError: when an element of `layers` is not a Layer.
+    """
 
     def __init__(self, layers: Any = None, name: str | None = None, trainable: bool = True):
         Model.__init__(self, name=name or auto_name("sequential"), trainable=trainable)
@@ -41,6 +54,16 @@ class Sequential(Functional):
         return list(self._seq)
 
     def add(self, layer: Any) -> None:
+        """Append a layer (or a keras.Input, first only), and build when the input shape is known.
+
+        Args:
+            layer: a Layer, or the KerasTensor of keras.Input as the first entry.
+
+        Raises:
+            ValueError: when an Input comes after layers, or the layer (or its name) is already in
+                the model.
+            TypeError: when `layer` is not a Layer.
+        """
         if isinstance(layer, KerasTensor) and layer.node is not None and layer.node.is_input:
             layer = layer.node.layer  # Sequential([keras.Input(shape), ...])
         if isinstance(layer, InputLayer):
@@ -67,6 +90,14 @@ class Sequential(Functional):
             self.build()
 
     def pop(self) -> Layer:
+        """Remove the last layer, as keras.Sequential.pop.
+
+        Returns:
+            Layer: the removed layer.
+
+        Raises:
+            TypeError: when the model has no layers (as Keras).
+        """
         if not self._seq:
             raise TypeError("There are no layers in the model.")
         layer = self._seq.pop()
@@ -85,7 +116,15 @@ class Sequential(Functional):
             self._core, self._core_compiled = None, False
 
     def build(self, input_shape: Any = None) -> None:
-        """Trace the layers from an Input of `input_shape` (with the batch axis) and build them."""
+        """Trace the layers from an Input of `input_shape` (with the batch axis) and build them.
+
+        Args:
+            input_shape: the input shape with the batch axis first; None uses the shape already
+                known.
+
+        Raises:
+            ValueError: when no input shape is known, or a layer does not fit the shape.
+        """
         if input_shape is not None:
             self._input_shape = tuple(int(d) for d in tuple(input_shape)[1:])
         if self._input_shape is None:

@@ -38,6 +38,11 @@ class SerializingMixin:
         return "subclassed"
 
     def get_config(self) -> dict:
+        """Keras 3's model config: the layers (and, for a functional model, the graph).
+
+        Returns:
+            dict: a config from_config accepts (a subclass's holds only name and trainable).
+        """
         kind = self._kind()
         if kind == "sequential":
             return model_config.sequential_config(self)
@@ -47,6 +52,18 @@ class SerializingMixin:
 
     @classmethod
     def from_config(cls, config: dict, custom_objects: dict | None = None) -> Any:
+        """A model from get_config's dict (or one Keras wrote).
+
+        Args:
+            config: a Sequential or functional config, or a subclass's constructor arguments.
+            custom_objects: custom layers and functions by name.
+
+        Returns:
+            Model: the new, unbuilt or built model.
+
+        Raises:
+            TypeError: for an unknown layer class (register it or pass custom_objects).
+        """
         from rustgrad.keras.models.functional import Functional
         from rustgrad.keras.models.sequential import Sequential
 
@@ -60,10 +77,29 @@ class SerializingMixin:
             return cls(**config)
 
     def to_json(self, **kwargs: Any) -> str:
+        """The serialized model as a JSON string (keras.models.model_from_json reads it).
+
+        Args:
+            **kwargs: passed to json.dumps (indent, ...).
+
+        Returns:
+            str: the JSON.
+        """
         return json.dumps(serialization.serialize_keras_object(self), **kwargs)
 
     def save(self, filepath: Any, overwrite: bool = True, **kwargs: Any) -> None:
-        """Keras 3's `.keras` archive: architecture, weights, compile config, optimizer state."""
+        """Keras 3's `.keras` archive: architecture, weights, compile config, optimizer state.
+
+        Args:
+            filepath: a path ending in `.keras` (the legacy `.h5` format is read-only).
+            overwrite: replace an existing file.
+            **kwargs: include_optimizer (True); zipped=False is refused.
+
+        Raises:
+            ValueError: for another suffix.
+            NotImplementedError: for `.h5`, zipped=False or other keywords.
+            FileExistsError: when the file exists and overwrite is False.
+        """
         saving.save_model(self, filepath, overwrite=overwrite, **kwargs)
 
     # ---- the extra keys of the serialized form -------------------------------------------

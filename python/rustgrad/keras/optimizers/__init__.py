@@ -52,7 +52,17 @@ _BY_NAME: dict[str, type[Optimizer]] = {
 
 
 def get(identifier: Any) -> Optimizer:
-    """An Optimizer from an instance, a class, or a name ('adam', 'SGD', 'rmsprop', ...)."""
+    """An Optimizer from an instance, a class, or a name ('adam', 'SGD', 'rmsprop', ...).
+
+    Args:
+        identifier: an Optimizer instance or class, or a name.
+
+    Returns:
+        Optimizer: the optimizer (a new one with defaults for a name or class).
+
+    Raises:
+        ValueError: for an unknown name (the message lists the valid ones) or another type.
+    """
     if isinstance(identifier, Optimizer):
         return identifier
     if isinstance(identifier, type) and issubclass(identifier, Optimizer):

@@ -9,7 +9,19 @@ from rustgrad.keras.optimizers.optimizer import Optimizer
 
 
 class AdamLike(Optimizer):
-    """An optimizer configured by two moment decay rates in [0, 1) and an epsilon >= 0."""
+    """An optimizer configured by two moment decay rates in [0, 1) and an epsilon >= 0.
+
+    Args:
+        learning_rate: a number >= 0, a LearningRateSchedule, or a callable of the step.
+        beta_1: the first moments' decay, in [0, 1).
+        beta_2: the second moments' decay, in [0, 1).
+        epsilon: added to the denominator (>= 0).
+        **kwargs: Optimizer's arguments (weight_decay, clipnorm, clipvalue, global_clipnorm,
+            use_ema, ema_momentum, ema_overwrite_frequency, name).
+
+    Raises:
+        ValueError: when a number is out of its range.
+    """
 
     def __init__(
         self,

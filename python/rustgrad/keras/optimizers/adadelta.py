@@ -9,7 +9,20 @@ from rustgrad.keras.optimizers.optimizer import Optimizer
 
 
 class Adadelta(Optimizer):
-    """Adadelta with Keras' defaults (use learning_rate=1.0 for the paper's form)."""
+    """Adadelta with Keras' defaults (use learning_rate=1.0 for the paper's form).
+
+    As keras.optimizers.Adadelta.
+
+    Args:
+        learning_rate: a number >= 0, a LearningRateSchedule, or a callable of the step.
+        rho: the decay rate, in [0, 1].
+        epsilon: added inside the square roots (>= 0).
+        **kwargs: Optimizer's arguments (weight_decay, clipnorm, clipvalue, global_clipnorm,
+            use_ema, ema_momentum, ema_overwrite_frequency, name).
+
+    Raises:
+        ValueError: when a number is out of its range.
+    """
 
     core_name = "adadelta"
 

@@ -9,7 +9,20 @@ from rustgrad.keras.optimizers.optimizer import Optimizer
 
 
 class Adagrad(Optimizer):
-    """Adagrad with Keras' defaults."""
+    """Adagrad with Keras' defaults.
+
+    As keras.optimizers.Adagrad.
+
+    Args:
+        learning_rate: a number >= 0, a LearningRateSchedule, or a callable of the step.
+        initial_accumulator_value: the accumulators' starting value (>= 0).
+        epsilon: added to the denominator (>= 0).
+        **kwargs: Optimizer's arguments (weight_decay, clipnorm, clipvalue, global_clipnorm,
+            use_ema, ema_momentum, ema_overwrite_frequency, name).
+
+    Raises:
+        ValueError: when a number is out of its range.
+    """
 
     core_name = "adagrad"
 

@@ -9,7 +9,22 @@ from rustgrad.keras.optimizers.optimizer import Optimizer
 
 
 class Adam(Optimizer):
-    """Adam with Keras' defaults (epsilon 1e-7), optionally AMSGrad (max of past v)."""
+    """Adam with Keras' defaults (epsilon 1e-7), optionally AMSGrad (max of past v).
+
+    As keras.optimizers.Adam.
+
+    Args:
+        learning_rate: a number >= 0, a LearningRateSchedule, or a callable of the step.
+        beta_1: the first moments' decay, in [0, 1].
+        beta_2: the second moments' decay, in [0, 1].
+        epsilon: added to the denominator (>= 0).
+        amsgrad: use the maximum of past second moments (AMSGrad).
+        **kwargs: Optimizer's arguments (weight_decay, clipnorm, clipvalue, global_clipnorm,
+            use_ema, ema_momentum, ema_overwrite_frequency, name).
+
+    Raises:
+        ValueError: when a number is out of its range.
+    """
 
     core_name = "adam"
 

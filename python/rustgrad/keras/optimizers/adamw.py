@@ -8,7 +8,19 @@ from rustgrad.keras.optimizers.adam import Adam
 
 
 class AdamW(Adam):
-    """Adam plus decoupled weight decay (Keras' default 0.004)."""
+    """Adam plus decoupled weight decay (Keras' default 0.004).
+
+    As keras.optimizers.AdamW.
+
+    Args:
+        learning_rate: a number >= 0, a LearningRateSchedule, or a callable of the step.
+        weight_decay: the decoupled decay factor (>= 0).
+        **kwargs: Optimizer's arguments and Adam's (beta_1, beta_2, epsilon, amsgrad, clipnorm, clipvalue, global_clipnorm,
+            use_ema, ema_momentum, ema_overwrite_frequency, name).
+
+    Raises:
+        ValueError: when a number is out of its range.
+    """
 
     core_name = "adamw"
 

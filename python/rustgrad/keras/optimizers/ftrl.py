@@ -12,7 +12,24 @@ from rustgrad.keras.optimizers.optimizer import Optimizer
 
 
 class Ftrl(Optimizer):
-    """Follow The Regularized Leader; Keras' defaults and argument checks."""
+    """Follow The Regularized Leader; Keras' defaults and argument checks.
+
+    As keras.optimizers.Ftrl.
+
+    Args:
+        learning_rate: a number >= 0, a LearningRateSchedule, or a callable of the step.
+        learning_rate_power: the power of the learning rate's decay (<= 0).
+        initial_accumulator_value: the accumulators' starting value (>= 0).
+        l1_regularization_strength: λ₁ (>= 0).
+        l2_regularization_strength: λ₂ (>= 0).
+        l2_shrinkage_regularization_strength: λₛ (>= 0).
+        beta: β (>= 0).
+        **kwargs: Optimizer's arguments (weight_decay, clipnorm, clipvalue, global_clipnorm,
+            use_ema, ema_momentum, ema_overwrite_frequency, name).
+
+    Raises:
+        ValueError: when a number is out of its range.
+    """
 
     core_name = "ftrl"
 

@@ -9,7 +9,20 @@ from rustgrad.keras.optimizers.optimizer import Optimizer
 
 
 class Lion(Optimizer):
-    """The sign-momentum optimizer of Chen et al. (2023); Keras' defaults and its beta_1 check."""
+    """The sign-momentum optimizer of Chen et al. (2023); Keras' defaults and its beta_1 check.
+
+    As keras.optimizers.Lion.
+
+    Args:
+        learning_rate: a number >= 0, a LearningRateSchedule, or a callable of the step.
+        beta_1: the interpolation factor, in (0, 1].
+        beta_2: the momentum decay, in [0, 1].
+        **kwargs: Optimizer's arguments (weight_decay, clipnorm, clipvalue, global_clipnorm,
+            use_ema, ema_momentum, ema_overwrite_frequency, name).
+
+    Raises:
+        ValueError: when a number is out of its range.
+    """
 
     core_name = "lion"
 

@@ -19,7 +19,29 @@ from rustgrad.keras.optimizers.schedules import LearningRateSchedule
 
 
 class Optimizer:
-    """Settings shared by every optimizer; subclasses set `core_name` and add their own options."""
+    """Settings shared by every optimizer; subclasses set `core_name` and add their own options.
+
+    As keras.optimizers.Optimizer (the update rules are Rust's; a Python subclass cannot add one).
+
+    Args:
+        learning_rate: a number >= 0, a LearningRateSchedule, or a callable of the step.
+        weight_decay: None, or a decoupled weight decay factor (>= 0).
+        clipnorm: None, or clip each gradient to this norm (> 0).
+        clipvalue: None, or clip each gradient value to [-clipvalue, clipvalue] (> 0).
+        global_clipnorm: None, or clip all gradients together to this norm (> 0).
+        use_ema: keep an exponential moving average of the weights, written at the end of fit.
+        ema_momentum: the average's decay, in [0, 1].
+        ema_overwrite_frequency: None, or every how many steps the weights take the average.
+        name: the optimizer's name (its lowercase class name when None).
+        **kwargs: tf.keras 2's `lr` and `decay` (with a warning), `jit_compile` (not used: the
+            rule is already compiled Rust); loss_scale_factor and gradient_accumulation_steps
+            are refused.
+
+    Raises:
+        TypeError: for any other keyword argument.
+        ValueError: when a number is out of range, or clipnorm and global_clipnorm are both set.
+        NotImplementedError: for loss_scale_factor or gradient_accumulation_steps.
+    """
 
     core_name = ""
 
@@ -106,6 +128,14 @@ class Optimizer:
     lr = learning_rate
 
     def lr_at(self, step: int) -> float:
+        """The learning rate at a step (a schedule or callable is evaluated there).
+
+        Args:
+            step: the step count, from 0.
+
+        Returns:
+            float: the rate.
+        """
         return float(self._lr(step)) if callable(self._lr) else self._lr
 
     def core_kwargs(self) -> dict:
@@ -131,6 +161,17 @@ class Optimizer:
         so the next `backward()` starts from zero. Returns the new value of `iterations`.
         Inside `fit` under a multi-rank MPIStrategy the gradients are first averaged across the
         ranks (weighted by each rank's batch rows).
+
+        Args:
+            grads_and_vars: (gradient, variable) pairs; a gradient may be a Tensor, an array or
+                None.
+
+        Returns:
+            int: the new step count.
+
+        Raises:
+            TypeError: when a variable is not a rustgrad Tensor.
+            ShapeError: when a gradient's shape differs from its variable's.
         """
         # Under a distributed fit the gradients are averaged across ranks here, as tf.distribute
         # does in apply_gradients: every rank then applies the same update.
@@ -159,11 +200,27 @@ class Optimizer:
         return self.iterations
 
     def apply(self, grads: Sequence[Any], trainable_variables: Sequence[Any]) -> int:
-        """Keras 3's form of apply_gradients: the gradients and the variables as two lists."""
+        """Keras 3's form of apply_gradients: the gradients and the variables as two lists.
+
+        Args:
+            grads: the gradients, in the order of `trainable_variables`.
+            trainable_variables: the Tensors to update.
+
+        Returns:
+            int: the new step count.
+        """
         return self.apply_gradients(zip(grads, trainable_variables))
 
     def minimize(self, loss: Any, var_list: Sequence[Any]) -> int:
-        """Backpropagate `loss` (a scalar Tensor, or a function returning one) and update `var_list`."""
+        """Backpropagate `loss` (a scalar Tensor, or a function returning one) and update `var_list`.
+
+        Args:
+            loss: a scalar Tensor, or a function of no arguments returning one.
+            var_list: the Tensors to update (their gradients are zeroed first).
+
+        Returns:
+            int: the new step count.
+        """
         for v in var_list:
             v.zero_grad()  # gradients from an earlier backward must not leak into this step
         value = loss() if callable(loss) else loss
@@ -173,7 +230,11 @@ class Optimizer:
     def finalize_variable_values(self, var_list: Any = None) -> None:
         """With use_ema, the variables this optimizer updated take their moving average (Keras
         does this at the end of fit). The variables are those of apply_gradients, in the order
-        they were first seen, whatever `var_list` holds."""
+        they were first seen, whatever `var_list` holds.
+
+        Args:
+            var_list: accepted as in Keras; the variables are those this optimizer updated.
+        """
         if self.use_ema and self._core is not None:
             self._core.finalize(self._variables)
 
@@ -199,6 +260,11 @@ class Optimizer:
             self.finalize_variable_values()
 
     def get_config(self) -> dict:
+        """Keras 3's optimizer config: name, learning_rate and every option.
+
+        Returns:
+            dict: a config from_config accepts.
+        """
         config = {
             "name": self.name,
             "learning_rate": self._base_lr(),
@@ -218,7 +284,18 @@ class Optimizer:
     @classmethod
     def from_config(cls, config: dict, custom_objects: Any = None) -> Optimizer:
         """From a config in Keras 3's form (its keys rustgrad has no option for must hold
-        Keras' defaults; a learning-rate schedule may be a serialized object)."""
+        Keras' defaults; a learning-rate schedule may be a serialized object).
+
+        Args:
+            config: the constructor arguments under Keras 3's keys.
+            custom_objects: classes by name for a custom learning-rate schedule.
+
+        Returns:
+            Optimizer: the new optimizer.
+
+        Raises:
+            NotImplementedError: for loss_scale_factor or gradient_accumulation_steps.
+        """
         config = dict(config)
         for key in ("loss_scale_factor", "gradient_accumulation_steps"):
             if config.pop(key, None) is not None:

@@ -9,7 +9,22 @@ from rustgrad.keras.optimizers.optimizer import Optimizer
 
 
 class RMSprop(Optimizer):
-    """RMSprop with Keras' defaults; the optimizer compile() uses when none is given."""
+    """RMSprop with Keras' defaults; the optimizer compile() uses when none is given.
+
+    As keras.optimizers.RMSprop.
+
+    Args:
+        learning_rate: a number >= 0, a LearningRateSchedule, or a callable of the step.
+        rho: the squared gradients' decay, in [0, 1].
+        momentum: the momentum factor, in [0, 1].
+        epsilon: added to the denominator (>= 0).
+        centered: divide by the centred second moment (the gradient's variance).
+        **kwargs: Optimizer's arguments (weight_decay, clipnorm, clipvalue, global_clipnorm,
+            use_ema, ema_momentum, ema_overwrite_frequency, name).
+
+    Raises:
+        ValueError: when a number is out of its range.
+    """
 
     core_name = "rmsprop"
 

@@ -15,16 +15,33 @@ __all__ = [
 
 
 class LearningRateSchedule:
-    """A function of the step number giving the learning rate."""
+    """A function of the step number giving the learning rate.
+
+    As keras.optimizers.schedules.LearningRateSchedule: a subclass defines __call__(step) and
+    get_config.
+    """
 
     def __call__(self, step: int) -> float:
         raise NotImplementedError
 
     def get_config(self) -> dict:
+        """The constructor arguments.
+
+        Returns:
+            dict: arguments from_config accepts.
+        """
         return dict(vars(self))
 
     @classmethod
     def from_config(cls, config: dict) -> LearningRateSchedule:
+        """A schedule from get_config's dict.
+
+        Args:
+            config: the constructor arguments.
+
+        Returns:
+            LearningRateSchedule: the new schedule.
+        """
         return cls(**config)
 
     def __repr__(self) -> str:
@@ -38,7 +55,20 @@ def _positive(value: float, name: str) -> float:
 
 
 class ExponentialDecay(LearningRateSchedule):
-    """initial_learning_rate · decay_rate^(step / decay_steps); the exponent floored if staircase."""
+    """initial_learning_rate · decay_rate^(step / decay_steps); the exponent floored if staircase.
+
+    As keras.optimizers.schedules.ExponentialDecay.
+
+    Args:
+        initial_learning_rate: the rate at step 0.
+        decay_steps: the steps per decay period (> 0).
+        decay_rate: the decay factor.
+        staircase: decay in whole periods (floor the exponent).
+        name: the schedule's name (kept for get_config).
+
+    Raises:
+        ValueError: when decay_steps is not positive.
+    """
 
     def __init__(
         self,
@@ -60,7 +90,20 @@ class ExponentialDecay(LearningRateSchedule):
 
 
 class InverseTimeDecay(LearningRateSchedule):
-    """initial_learning_rate / (1 + decay_rate · step / decay_steps); the ratio floored if staircase."""
+    """initial_learning_rate / (1 + decay_rate · step / decay_steps); the ratio floored if staircase.
+
+    As keras.optimizers.schedules.InverseTimeDecay.
+
+    Args:
+        initial_learning_rate: the rate at step 0.
+        decay_steps: the steps per decay period (> 0).
+        decay_rate: the decay factor.
+        staircase: decay in whole periods (floor the exponent).
+        name: the schedule's name (kept for get_config).
+
+    Raises:
+        ValueError: when decay_steps is not positive.
+    """
 
     def __init__(
         self,
@@ -82,7 +125,18 @@ class InverseTimeDecay(LearningRateSchedule):
 
 
 class PiecewiseConstantDecay(LearningRateSchedule):
-    """values[0] while step <= boundaries[0], values[i] while step <= boundaries[i], then values[-1]."""
+    """values[0] while step <= boundaries[0], values[i] while step <= boundaries[i], then values[-1].
+
+    As keras.optimizers.schedules.PiecewiseConstantDecay.
+
+    Args:
+        boundaries: increasing step numbers.
+        values: the rates, one more than boundaries.
+        name: the schedule's name (kept for get_config).
+
+    Raises:
+        ValueError: when the lengths do not fit or the boundaries are not increasing.
+    """
 
     def __init__(
         self, boundaries: Sequence[float], values: Sequence[float], name: str | None = None
@@ -104,7 +158,21 @@ class PiecewiseConstantDecay(LearningRateSchedule):
 
 
 class CosineDecay(LearningRateSchedule):
-    """Optional linear warmup to warmup_target, then a half cosine from it down to alpha times it."""
+    """Optional linear warmup to warmup_target, then a half cosine from it down to alpha times it.
+
+    As keras.optimizers.schedules.CosineDecay.
+
+    Args:
+        initial_learning_rate: the rate at step 0.
+        decay_steps: the steps of the cosine decay (> 0).
+        alpha: the final rate as a fraction of the top rate.
+        name: the schedule's name (kept for get_config).
+        warmup_target: None (no warmup), or the rate the warmup reaches.
+        warmup_steps: the steps of the linear warmup.
+
+    Raises:
+        ValueError: when decay_steps is not positive.
+    """
 
     def __init__(
         self,

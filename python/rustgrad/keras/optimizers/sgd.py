@@ -9,7 +9,20 @@ from rustgrad.keras.optimizers.optimizer import Optimizer
 
 
 class SGD(Optimizer):
-    """Gradient descent with optional (Nesterov) momentum; Keras' defaults."""
+    """Gradient descent with optional (Nesterov) momentum; Keras' defaults.
+
+    As keras.optimizers.SGD.
+
+    Args:
+        learning_rate: a number >= 0, a LearningRateSchedule, or a callable of the step.
+        momentum: the momentum factor, in [0, 1].
+        nesterov: use Nesterov momentum.
+        **kwargs: Optimizer's arguments (weight_decay, clipnorm, clipvalue, global_clipnorm,
+            use_ema, ema_momentum, ema_overwrite_frequency, name).
+
+    Raises:
+        ValueError: when a number is out of its range.
+    """
 
     core_name = "sgd"
 

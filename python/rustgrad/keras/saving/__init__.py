@@ -51,7 +51,17 @@ def _is_h5_weights(path: Any) -> bool:
 
 
 def check_format(filepath: Any) -> str:
-    """The weights format a file name asks for ('.npz', '.safetensors', '.weights.h5')."""
+    """The weights format a file name asks for ('.npz', '.safetensors', '.weights.h5').
+
+    Args:
+        filepath: the file name.
+
+    Returns:
+        str: the suffix of the format.
+
+    Raises:
+        ValueError: for another suffix.
+    """
     if _is_h5_weights(filepath):
         return H5_WEIGHTS
     from rustgrad.keras.saving import weights_files
@@ -67,7 +77,17 @@ def check_format(filepath: Any) -> str:
 
 def save_weights(model: Any, filepath: Any, overwrite: bool = True) -> None:
     """All weights, atomically: Keras' .weights.h5 (with the optimizer, as Keras), or .npz /
-    .safetensors."""
+    .safetensors.
+
+    Args:
+        model: the Model.
+        filepath: the file, its suffix naming the format.
+        overwrite: replace an existing file.
+
+    Raises:
+        ValueError: for an unknown suffix.
+        FileExistsError: when the file exists and overwrite is False.
+    """
     from rustgrad.keras.saving import weights_files
 
     check_format(filepath)
@@ -83,7 +103,18 @@ def save_weights(model: Any, filepath: Any, overwrite: bool = True) -> None:
 
 def load_weights(model: Any, filepath: Any, skip_mismatch: bool = False) -> None:
     """Weights from .weights.h5, .keras, legacy .h5, .npz or .safetensors; the model is left
-    unchanged unless every count and shape fits."""
+    unchanged unless every count and shape fits.
+
+    Args:
+        model: the Model.
+        filepath: the file.
+        skip_mismatch: only False.
+
+    Raises:
+        NotImplementedError: when skip_mismatch is True.
+        FileNotFoundError: when the file does not exist.
+        ValueError: when the file is damaged or does not fit the model.
+    """
     from rustgrad.keras.saving import weights_files
 
     if skip_mismatch:
@@ -113,6 +144,19 @@ def load_weights(model: Any, filepath: Any, skip_mismatch: bool = False) -> None
 
 
 def save_model(model: Any, filepath: Any, overwrite: bool = True, **kwargs: Any) -> None:
+    """Save `model` as a Keras 3 `.keras` archive, as keras.saving.save_model.
+
+    Args:
+        model: the Model.
+        filepath: a path ending in `.keras`.
+        overwrite: replace an existing file.
+        **kwargs: include_optimizer (True); zipped=False is refused.
+
+    Raises:
+        ValueError: for another suffix.
+        NotImplementedError: for a legacy `.h5` path, zipped=False or other keywords.
+        FileExistsError: when the file exists and overwrite is False.
+    """
     name = str(os.fspath(filepath)).lower()
     if name.endswith(".keras"):
         archive.save_model(model, filepath, overwrite=overwrite, **kwargs)
@@ -131,7 +175,21 @@ def save_model(model: Any, filepath: Any, overwrite: bool = True, **kwargs: Any)
 def load_model(
     filepath: Any, custom_objects: dict | None = None, compile: bool = True, safe_mode: bool = True
 ) -> Any:
-    """A model from a .keras archive or a tf.keras 2 .h5 file."""
+    """A model from a .keras archive or a tf.keras 2 .h5 file, as keras.models.load_model.
+
+    Args:
+        filepath: the file.
+        custom_objects: custom classes and functions by name.
+        compile: restore the compile state (optimizer, loss, metrics) too.
+        safe_mode: refuse code in the file (a Lambda layer's function), as Keras.
+
+    Returns:
+        Model: the model.
+
+    Raises:
+        ValueError: for another suffix, or a damaged file (the message names it).
+        TypeError: for a custom class that cannot be found.
+    """
     name = str(os.fspath(filepath)).lower()
     if name.endswith((".h5", ".hdf5")):
         return legacy_h5.load_model(filepath, custom_objects, compile, safe_mode)

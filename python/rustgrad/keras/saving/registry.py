@@ -30,7 +30,20 @@ def get_custom_objects() -> dict[str, Any]:
 
 
 def register_keras_serializable(package: str = "Custom", name: str | None = None) -> Any:
-    """Decorator registering a class or function under 'package>name' (name: its __name__)."""
+    """Decorator registering a class or function under 'package>name' (name: its __name__).
+
+    As keras.saving.register_keras_serializable.
+
+    Args:
+        package: the package part of the name (no '>').
+        name: the name part; the object's __name__ when None.
+
+    Returns:
+        The decorator, which returns the object unchanged.
+
+    Raises:
+        ValueError: when package holds '>' or a registered class has no get_config.
+    """
     if ">" in str(package):
         raise ValueError(f"package must not contain '>': got {package!r}")
 
@@ -46,7 +59,14 @@ def register_keras_serializable(package: str = "Custom", name: str | None = None
 
 
 def get_registered_name(obj: Any) -> str:
-    """'package>name' for a registered object, else its __name__."""
+    """'package>name' for a registered object, else its __name__.
+
+    Args:
+        obj: a class or function.
+
+    Returns:
+        str: the name.
+    """
     return _GLOBAL_NAMES.get(obj, getattr(obj, "__name__", type(obj).__name__))
 
 
@@ -60,7 +80,16 @@ def get_registered_object(
     name: Any, custom_objects: dict | None = None, module_objects: dict | None = None
 ) -> Any:
     """The object for `name`: from the scopes (innermost first), the global table, custom_objects,
-    then module_objects; None when none of them has it."""
+    then module_objects; None when none of them has it.
+
+    Args:
+        name: the registered or class name.
+        custom_objects: a dict of objects by name, searched after the global table.
+        module_objects: a dict searched last.
+
+    Returns:
+        The object, or None.
+    """
     if name is None:
         return None
     for scope in reversed(_scopes()):

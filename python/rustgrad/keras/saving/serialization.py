@@ -35,7 +35,19 @@ def _model_keys(obj: Any) -> tuple[str, str | None]:
 
 
 def serialize_keras_object(obj: Any) -> Any:
-    """The JSON-ready form of `obj` (a layer, model, optimizer, loss, metric, initializer, ...)."""
+    """The JSON-ready form of `obj` (a layer, model, optimizer, loss, metric, initializer, ...).
+
+    As keras.saving.serialize_keras_object.
+
+    Args:
+        obj: the object; plain values are returned as they are.
+
+    Returns:
+        The serialized form (dicts, lists and plain values).
+
+    Raises:
+        TypeError: for an object without get_config.
+    """
     if obj is None or isinstance(obj, (str, bool, int, float)):
         return obj
     if isinstance(obj, (np.integer, np.floating)):
@@ -121,7 +133,21 @@ def load_lambda(config: dict) -> Any:
 def deserialize_keras_object(
     config: Any, custom_objects: dict | None = None, safe_mode: bool = True, **kwargs: Any
 ) -> Any:
-    """The object of a serialized form (see serialize_keras_object); plain values as they are."""
+    """The object of a serialized form (see serialize_keras_object); plain values as they are.
+
+    Args:
+        config: a serialized form (dict with class_name and config), a list of them, or a value.
+        custom_objects: classes and functions by name, for custom objects.
+        safe_mode: refuse a serialized Python lambda (as Keras); False loads its code.
+
+    Returns:
+        The object.
+
+    Raises:
+        TypeError: when a class or function cannot be found.
+        ValueError: for a lambda in safe mode.
+        NotImplementedError: for other keyword arguments.
+    """
     if kwargs:
         raise NotImplementedError(f"deserialize_keras_object: {sorted(kwargs)} not supported")
     if isinstance(config, list):

@@ -25,7 +25,16 @@ def _slots(model: Any) -> list[tuple[Any, int, np.ndarray]]:
 
 def assign(model: Any, arrays: list, source: str) -> None:
     """Write `arrays` into the model; every count and shape is checked first, so a bad input
-    leaves the model unchanged."""
+    leaves the model unchanged.
+
+    Args:
+        model: the Model to write into.
+        arrays: one array per weight, in model.get_weights() order.
+        source: what the arrays came from, named in error messages (a file, "set_weights").
+
+    Raises:
+        ValueError: when the count or a shape differs (the message names the layers and shapes).
+    """
     slots = _slots(model)
     if len(arrays) != len(slots):
         layers = [f"{la.name} ({len(la.weights)})" for la in model._flat_layers() if la.weights]
