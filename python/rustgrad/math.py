@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from rustgrad.tf_dtypes import cast
 from rustgrad.tf_ops import (
     _axis,
     add,
@@ -361,10 +362,15 @@ def count_nonzero(
         input: a Tensor, or anything convert_to_tensor accepts.
         axis: an int, a list or tuple of ints, or None for every axis.
         keepdims: keep the reduced axes with size 1.
-        dtype: TF's result dtype; unused, the counts are float32.
+        dtype: TF's result dtype, checked as `cast` checks it (None, an integer dtype or
+            float32); the counts are whole numbers stored as float32 either way.
         name: TF's op name; accepted and unused (rustgrad's ops have no names).
 
     Returns:
         Tensor: the counts.
+
+    Raises:
+        TypeError: when `dtype` is not one `cast` accepts.
     """
-    return (convert_to_tensor(input) != 0).sum(_axis(axis), keepdims).detach()
+    counts = (convert_to_tensor(input) != 0).sum(_axis(axis), keepdims).detach()
+    return counts if dtype is None else cast(counts, dtype)

@@ -101,25 +101,35 @@ def gelu(features: Any, approximate: bool = False, name: Any = None):
 
 
 def bias_add(value: Any, bias: Any, data_format: Any = None, name: Any = None):
-    """value + bias over the last axis (NHWC / N...C, TF's default data format).
+    """value + bias over the channels axis: the last (NHWC / N...C, TF's default) or, for a
+    data_format starting with "NC" (NCHW, NCW, NCDHW), axis 1.
 
     Args:
-        value: a Tensor of rank >= 2 whose last axis is the channels.
-        bias: a 1-D Tensor as long as that axis.
-        data_format: accepted and not used: the bias is always added over the last axis.
+        value: a Tensor of rank >= 2.
+        bias: a 1-D Tensor as long as the channels axis.
+        data_format: None, "N...C" (NHWC, NWC, NDHWC) or "NC..." (NCHW, NCW, NCDHW).
         name: TF's op name; accepted and unused (rustgrad's ops have no names).
 
     Returns:
         Tensor: value + bias.
 
     Raises:
-        ValueError: when `bias` is not 1-D or does not match the last axis.
+        ValueError: when `bias` is not 1-D or does not match the channels axis, or the
+            data_format is not one of TF's.
     """
     v, b = convert_to_tensor(value), convert_to_tensor(bias)
-    if b.ndim != 1 or v.ndim < 2 or v.shape[-1] != b.shape[0]:
+    fmt = data_format or "NHWC"
+    if not (isinstance(fmt, str) and fmt.startswith("N") and "C" in fmt and len(fmt) >= 3):
+        raise ValueError(f"bias_add: data_format must be like 'NHWC' or 'NCHW', got {fmt!r}")
+    first = fmt.startswith("NC")
+    axis = 1 if first else -1
+    if b.ndim != 1 or v.ndim < 2 or v.shape[axis] != b.shape[0]:
         raise ValueError(
-            f"bias_add: bias of shape {b.shape} must be 1-D and match the last axis of {v.shape}"
+            f"bias_add: bias of shape {b.shape} must be 1-D and match axis {axis} of {v.shape} "
+            f"({fmt})"
         )
+    if first:
+        return v + b.reshape([b.shape[0]] + [1] * (v.ndim - 2))
     return v + b
 
 

@@ -188,7 +188,16 @@ def test_sigkill_mid_save_leaves_a_whole_file_and_the_next_save_sweeps(tmp_path,
     folder.mkdir()
     target = folder / f"w{fmt}"
     r = np.random.default_rng(11)
+    # A whole version 0 first, so every kill below is checked against the file, however slowly
+    # a loaded machine lets the writers finish their saves.
+    keras.utils.set_random_seed(0)
+    first = keras.Sequential(
+        [keras.Input((1000,)), keras.layers.Dense(500), keras.layers.Dense(10)]
+    )
+    first.set_weights([np.zeros(w.shape, np.float32) for w in first.get_weights()])
+    first.save(target) if fmt == ".keras" else first.save_weights(target)
     kills = strays_seen = whole = 0
+    versions = set()
     for i in range(20):
         p = subprocess.Popen(
             [sys.executable, str(script), str(target)],
@@ -223,8 +232,10 @@ def test_sigkill_mid_save_leaves_a_whole_file_and_the_next_save_sweeps(tmp_path,
                 m.load_weights(target)
             values = {float(v) for w in m.get_weights() for v in np.unique(w)}
             assert len(values) == 1
+            versions |= values
             whole += 1
-    assert kills == 20 and whole >= 15
+    assert kills == 20 and whole == 20
+    assert len(versions) >= 2, "no writer finished a save: the replacement was not tested"
     assert strays_seen >= 10, "the kills before a rename left no temporary: nothing was tested"
     # The writers are dead: the next save into the folder removes what they left.
     other = folder / f"other{fmt}"

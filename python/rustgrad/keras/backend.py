@@ -3,6 +3,7 @@ floatx, image_data_format) and the helpers old Keras code calls on tensors and v
 
 from __future__ import annotations
 
+import gc
 from typing import Any
 
 import numpy as np
@@ -103,11 +104,14 @@ def clear_session(free_memory: bool = True) -> None:
     their own state, so nothing else is global to clear.
 
     Args:
-        free_memory: accepted for Keras compatibility; there is no global memory to free.
+        free_memory: as Keras 3, run the garbage collector so that models no longer referenced
+            (and their Rust buffers) are freed now.
     """
     from rustgrad.keras.layers import naming
 
     naming._name_counts.clear()
+    if free_memory:
+        gc.collect()
 
 
 def get_value(x: Any) -> np.ndarray:

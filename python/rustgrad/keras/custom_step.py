@@ -131,8 +131,8 @@ class StepMixin:
             x: the inputs (unused; Keras' signature).
             y: the targets (a list for several outputs).
             y_pred: the model's outputs.
-            sample_weight: accepted as in Keras' signature but not applied: the metrics are
-                updated unweighted here.
+            sample_weight: as in Keras, for `weighted_metrics` only: compile's `metrics` are
+                unweighted, and compile refuses weighted_metrics, so no metric here takes it.
 
         Returns:
             dict: {metric name: running value}, "loss" first.

@@ -147,11 +147,11 @@ class ReduceLROnPlateau(_Monitor):
         min_delta: the smallest change that counts as an improvement.
         cooldown: epochs to wait after a reduction.
         min_lr: the learning rate's floor.
-        **kwargs: tf.keras 2's `epsilon` (min_delta's old name); any other keyword is accepted
-            and not used.
+        **kwargs: tf.keras 2's `epsilon` (min_delta's old name).
 
     Raises:
         ValueError: when factor >= 1 or the mode is unknown.
+        TypeError: for any other keyword.
     """
 
     def __init__(
@@ -168,7 +168,10 @@ class ReduceLROnPlateau(_Monitor):
     ):
         if factor >= 1.0:
             raise ValueError(f"ReduceLROnPlateau does not support a factor >= 1.0, got {factor}")
-        super().__init__(monitor, mode, kwargs.pop("epsilon", min_delta))
+        min_delta = kwargs.pop("epsilon", min_delta)
+        if kwargs:
+            raise TypeError(f"ReduceLROnPlateau got unexpected keyword arguments {sorted(kwargs)}")
+        super().__init__(monitor, mode, min_delta)
         self.factor, self.patience, self.verbose = float(factor), int(patience), verbose
         self.cooldown, self.min_lr = int(cooldown), float(min_lr)
         self.wait = self.cooldown_counter = 0

@@ -11,6 +11,7 @@ from rustgrad import _core
 from rustgrad.keras import regularizers
 from rustgrad.keras.layers import call_context
 from rustgrad.keras.layers import config as _config
+from rustgrad.keras.layers.dtype_check import check_float_dtype
 from rustgrad.keras.layers.naming import auto_name as _auto_name
 from rustgrad.keras.layers.naming import snake as _snake
 from rustgrad.keras.layers.node import KerasTensor, Node, is_symbolic
@@ -51,11 +52,12 @@ class Layer(VariablesMixin, CustomLayerMixin):
         input_shape: the input shape without the batch axis (for a first layer).
         input_dim: shorthand for `input_shape=(input_dim,)`.
         **kwargs: `trainable` (True), `activity_regularizer` (None, or an l1/l2 regularizer for a
-            built-in layer; any callable for a custom `call`) and `dtype` (accepted and not
-            used: every layer computes in float32).
+            built-in layer; any callable for a custom `call`) and `dtype` (None or a float dtype or
+            DTypePolicy: every layer computes in float32; others are refused).
 
     Raises:
         TypeError: for any other keyword argument.
+        ValueError: for a dtype that is not a float one.
     """
 
     # Layers that take a list of tensors (the merge layers) set this.
@@ -64,7 +66,7 @@ class Layer(VariablesMixin, CustomLayerMixin):
     def __init__(
         self, name: str | None = None, input_shape: Any = None, input_dim: Any = None, **kwargs
     ):
-        kwargs.pop("dtype", None)  # float32 is the only dtype; accepted for Keras compatibility
+        check_float_dtype(kwargs.pop("dtype", None), type(self).__name__)
         self._trainable = bool(kwargs.pop("trainable", True))
         # Layers with weight options (Dense, ...) took theirs already; any other layer's here.
         # A built-in layer computes an l1/l2 activity penalty in Rust; a custom `call` takes any
@@ -428,9 +430,6 @@ def _values(t: Any) -> Any:
     return t.numpy() if hasattr(t, "numpy") else t
 
 
-_FLOAT_DTYPES = (None, "float32", "float64", "float16", "float", np.float32, np.float64, float)
-
-
 class InputLayer(Layer):
     """The input's shape (without the batch axis); what `Input(shape=...)` puts first in a model.
 
@@ -460,9 +459,7 @@ class InputLayer(Layer):
                 raise NotImplementedError(f"Input: {key}=True is not supported")
         if shape is None:
             raise ValueError("Input needs a shape, e.g. Input(shape=(784,))")
-        dtype = kw.pop("dtype", None)
-        if dtype not in _FLOAT_DTYPES:
-            raise ValueError(f"Input: dtype {dtype!r} is not supported; inputs are float32")
+        check_float_dtype(kw.pop("dtype", None), "Input")
         super().__init__(name=name or _auto_name("input"), input_shape=shape, **kw)
         batch = None if batch_size is None else _shape_tuple(batch_size, "batch_size")[0]
         self.input_shape = self.output_shape = (batch, *self.input_shape_arg)

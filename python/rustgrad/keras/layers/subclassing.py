@@ -13,6 +13,7 @@ from rustgrad import _core
 from rustgrad.autograd import no_grad
 from rustgrad.keras import constraints, initializers, regularizers
 from rustgrad.keras.layers import call_context
+from rustgrad.keras.layers.dtype_check import check_float_dtype
 from rustgrad.keras.layers.node import KerasTensor, Node
 
 INITIALIZERS = initializers.NAMES
@@ -142,7 +143,8 @@ class CustomLayerMixin:
         Args:
             shape: the weight's shape.
             initializer: a name, an Initializer or a function (see keras.initializers.get).
-            dtype: accepted for Keras compatibility; weights are float32.
+            dtype: None or a float dtype; an integer or bool one only for a weight with
+                trainable=False (it holds whole numbers). Weights are float32.
             trainable: whether fit updates the weight.
             regularizer: a penalty on the weight added to the loss (see keras.regularizers).
             constraint: a projection applied after each optimizer update (see keras.constraints).
@@ -155,7 +157,8 @@ class CustomLayerMixin:
 
         Raises:
             TypeError: for any other keyword argument.
-            ValueError: when the initializer, regularizer or constraint is unknown.
+            ValueError: when the initializer, regularizer or constraint is unknown, or the
+                dtype is not accepted.
         """
         if isinstance(shape, str):  # tf.keras 2 order: add_weight(name, shape, ...)
             name, shape = (
@@ -166,6 +169,7 @@ class CustomLayerMixin:
             kwargs.pop(key, None)
         if kwargs:
             raise TypeError(f"add_weight got unexpected arguments {sorted(kwargs)}")
+        check_float_dtype(dtype, f"add_weight {name!r}", integers_ok=not trainable)
         try:
             constraint = constraints.get(constraint)
         except ValueError as e:

@@ -323,17 +323,27 @@ class Model(SerializingMixin, OnBatchMixin, StepMixin, Layer):
             metrics: names or Metric objects (one list for all outputs, or per output).
             loss_weights: a list or dict of factors for the per-output losses.
             weighted_metrics: not supported; anything but None or empty is refused.
-            run_eagerly: accepted for Keras compatibility and not used: rustgrad runs a model
-                with Python code eagerly and a graph of built-in layers in the Rust engine.
-            steps_per_execution: accepted for Keras compatibility and not used (fit already
-                runs chunks of batches per call when no callback needs each batch).
-            jit_compile: accepted for Keras compatibility and not used.
-            **kwargs: accepted and not used.
+            run_eagerly: None or a bool, kept as `model.run_eagerly`. The engine follows the
+                model's code rather than this flag: Python code (a subclass, a custom layer or
+                train_step) always runs eagerly, so prints and breakpoints in it work (what
+                Keras' run_eagerly=True is for), and a graph of built-in layers runs in Rust;
+                the numbers are the same either way.
+            steps_per_execution: a positive int (or "auto"), kept as
+                `model.steps_per_execution`. fit already runs chunks of batches per Rust call
+                when no callback needs each batch, so the results do not depend on it.
+            jit_compile: None, a bool or "auto", kept as `model.jit_compile`; there is no
+                XLA, the kernels are compiled Rust.
+            **kwargs: Keras 3's `auto_scale_loss` (a bool; loss scaling applies to
+                mixed-precision float16 only, and rustgrad computes in float32).
 
         Raises:
+            TypeError: for any other keyword argument, or a flag of the wrong type.
             ValueError: when `weighted_metrics` is given, or a name is unknown (the message lists
                 the valid names), or losses do not match the outputs.
         """
+        _check_compile_flags(run_eagerly, steps_per_execution, jit_compile, kwargs)
+        self.run_eagerly, self.jit_compile = bool(run_eagerly), jit_compile
+        self.steps_per_execution = steps_per_execution or 1
         if weighted_metrics:
             raise ValueError("weighted_metrics are not supported yet; use metrics=[...]")
         self.optimizer = optimizers.get(optimizer)
@@ -518,3 +528,18 @@ class Model(SerializingMixin, OnBatchMixin, StepMixin, Layer):
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} name={self.name!r}, {len(self.layers)} layers>"
+
+
+def _check_compile_flags(run_eagerly: Any, steps: Any, jit: Any, kwargs: dict) -> None:
+    """compile's execution flags: each checked, so a misspelt or misplaced one is not dropped."""
+    extra = sorted(set(kwargs) - {"auto_scale_loss"})
+    if extra:
+        raise TypeError(f"compile() got unexpected keyword arguments {extra}")
+    for key, value in (("run_eagerly", run_eagerly), *kwargs.items()):
+        if value is not None and not isinstance(value, bool):
+            raise TypeError(f"compile: {key} must be a bool, got {value!r}")
+    if jit is not None and not isinstance(jit, bool) and jit != "auto":
+        raise TypeError(f"compile: jit_compile must be a bool or 'auto', got {jit!r}")
+    is_int = isinstance(steps, int) and not isinstance(steps, bool)
+    if steps is not None and steps != "auto" and not (is_int and steps >= 1):
+        raise TypeError(f"compile: steps_per_execution must be a positive int, got {steps!r}")

@@ -136,9 +136,9 @@ class SerializingMixin:
             "loss_weights": loss_weights,
             "metrics": _serialized_list(metrics),
             "weighted_metrics": None,
-            "run_eagerly": False,
-            "steps_per_execution": 1,
-            "jit_compile": False,
+            "run_eagerly": getattr(self, "run_eagerly", False),
+            "steps_per_execution": getattr(self, "steps_per_execution", 1),
+            "jit_compile": getattr(self, "jit_compile", None) or False,
         }
 
     def _compile_from_config(self, config: dict, custom_objects: dict | None = None) -> None:
@@ -153,4 +153,7 @@ class SerializingMixin:
             loss=load(config.get("loss")),
             metrics=load(config.get("metrics")),
             loss_weights=config.get("loss_weights"),
+            run_eagerly=config.get("run_eagerly"),
+            steps_per_execution=config.get("steps_per_execution"),
+            jit_compile=config.get("jit_compile"),
         )
