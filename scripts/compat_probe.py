@@ -41,7 +41,12 @@ SAMPLES: dict[str, Callable[[], Any]] = {
     "schedule": lambda: lambda epoch, lr: lr,
     "num_classes": lambda: 2,
     "fn": lambda: lambda y_true, y_pred: y_true,
+    "pool_size": lambda: 2,
+    "learning_rate": lambda: 0.01,
 }
+# Arguments Keras gives a default but still needs one of to build (InputLayer without a shape
+# raises in Keras too), by class name.
+ALSO_NEEDED: dict[str, dict[str, Any]] = {"InputLayer": {"shape": (4,)}}
 
 
 @dataclass
@@ -96,9 +101,9 @@ def _builds(cls: type, kwargs: dict[str, Any]) -> bool:
     return True
 
 
-def _required(params: list[dict]) -> dict[str, Any] | None:
+def _required(name: str, params: list[dict]) -> dict[str, Any] | None:
     """Sample values for the arguments Keras requires, or None when SAMPLES lacks one."""
-    out = {}
+    out = dict(ALSO_NEEDED.get(name, {}))
     for p in params:
         if p["default"] is None:
             if p["name"] not in SAMPLES:
@@ -107,11 +112,12 @@ def _required(params: list[dict]) -> dict[str, Any] | None:
     return out
 
 
-def judge(obj: Any, keras_kind: str, params: list[dict] | None) -> Verdict:
+def judge(name: str, obj: Any, keras_kind: str, params: list[dict] | None) -> Verdict:
     """The verdict on rustgrad's `obj` (None when absent) for a Keras name of `keras_kind`.
 
     Args:
-        obj: rustgrad's object under the Keras name, or None.
+        name: the Keras name.
+        obj: rustgrad's object under the name, or None.
         keras_kind: "class" or "function", what Keras has under the name.
         params: Keras' named arguments as scripts/keras_names.py lists them (None: no signature).
 
@@ -122,7 +128,7 @@ def judge(obj: Any, keras_kind: str, params: list[dict] | None) -> Verdict:
         return Verdict(present=False)
     params = params or []
     named = _names_in_signature(obj) or set()
-    base = _required(params) if inspect.isclass(obj) and keras_kind == "class" else None
+    base = _required(name, params) if inspect.isclass(obj) and keras_kind == "class" else None
     probing = base is not None and _builds(obj, base)
     verdict = Verdict(present=True, method="probed" if probing else "signature")
     for p in params:

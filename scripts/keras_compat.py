@@ -79,7 +79,7 @@ def judge_all(keras: dict) -> dict[str, dict[str, Verdict]]:
             for module, names in keras["modules"].items():
                 ours = getattr(rk, module)
                 out[module] = {
-                    name: judge(getattr(ours, name, None), d["kind"], d["params"])
+                    name: judge(name, getattr(ours, name, None), d["kind"], d["params"])
                     for name, d in names.items()
                 }
         finally:

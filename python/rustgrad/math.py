@@ -75,7 +75,7 @@ def log(x: Any, name: Any = None):
 
 
 def log1p(x: Any, name: Any = None):
-    """log(1 + x) as composed ops (no fused log1p op: less precise than TF's for |x| < 1e-4)."""
+    """log(1 + x) as composed ops (no fused log1p op: less precise than TF's for `|x| < 1e-4`)."""
     return (convert_to_tensor(x) + 1.0).log()
 
 

@@ -98,7 +98,7 @@ def mean_squared_error(y_true: Any, y_pred: Any) -> Any:
 
 
 def mean_absolute_error(y_true: Any, y_pred: Any) -> Any:
-    """mean(|y_true - y_pred|) over the last axis, per sample."""
+    """`mean(|y_true - y_pred|)` over the last axis, per sample."""
     return _values("mean_absolute_error", y_true, y_pred)
 
 

@@ -179,7 +179,7 @@ class MeanSquaredError(Loss):
 
 
 class MeanAbsoluteError(Loss):
-    """mean(|y_true - y_pred|) over the last axis, averaged over the batch."""
+    """`mean(|y_true - y_pred|)` over the last axis, averaged over the batch."""
 
     core_name = "mean_absolute_error"
 
@@ -190,7 +190,7 @@ class MeanAbsoluteError(Loss):
 
 
 class Huber(Loss):
-    """Quadratic for |error| <= delta, linear beyond."""
+    """Quadratic for `|error| <= delta`, linear beyond."""
 
     core_name = "huber"
 

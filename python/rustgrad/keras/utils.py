@@ -46,7 +46,7 @@ def normalize(x: Any, axis: int = -1, order: int = 2) -> np.ndarray:
 
 
 def to_categorical(y: Any, num_classes: int | None = None, dtype: Any = "float32") -> np.ndarray:
-    """One-hot rows for integer labels: shape (*y.shape, num_classes), a trailing axis of 1 dropped."""
+    """One-hot rows for integer labels: shape `(*y.shape, num_classes)`, a trailing axis of 1 dropped."""
     arr = np.asarray(y)
     if arr.size and not np.all(np.isfinite(arr.astype(np.float64))):
         raise ValueError("to_categorical: labels contain NaN or infinity")

@@ -30,7 +30,7 @@ def resolve_activation(activation: Any) -> str:
 
 class Dense(Layer):
     """act(x @ kernel + bias) over the last axis of any-rank input; glorot-uniform kernel, zero
-    bias unless kernel_/bias_initializer say otherwise; the activation fused in Rust."""
+    bias unless `kernel_initializer`/`bias_initializer` say otherwise; the activation fused in Rust."""
 
     _weight_spec = KERNEL_BIAS
 

@@ -282,7 +282,7 @@ class Model(SerializingMixin, OnBatchMixin, StepMixin, Layer):
             return history
 
     def evaluate(self, x: Any = None, y: Any = None, **kwargs: Any) -> Any:
-        """Loss, or [loss, *metrics], over (x, y); a dict with return_dict=True."""
+        """Loss, or `[loss, *metrics]`, over (x, y); a dict with return_dict=True."""
         return training.evaluate(self, x, y, **kwargs)
 
     def predict(self, x: Any, batch_size: Any = None, verbose: Any = 0, **kwargs: Any) -> Any:
