@@ -73,7 +73,7 @@ test-python:
 dist: $(VENV)/.deps ## the release wheel (abi3, manylinux tag) and the sdist, in dist/
 	rm -rf $(DIST)
 	VIRTUAL_ENV=$(abspath $(VENV)) PATH=$(abspath $(VENV))/bin:$$PATH $(VENV)/bin/maturin build --release -q --compatibility $(MANYLINUX) --out $(DIST)
-	$(VENV)/bin/maturin sdist -q --out $(DIST)
+	$(VENV)/bin/maturin sdist --out $(DIST)
 	$(PY) scripts/check_dist.py $(DIST)
 
 # The wheel in a fresh venv outside the tree (so python/ cannot shadow it), the whole suite against

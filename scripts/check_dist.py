@@ -31,7 +31,14 @@ SDIST_FILES += (
 
 
 def cargo_version() -> str:
-    """The version in Cargo.toml's [package] table, the project's one place for it."""
+    """The version in Cargo.toml's [package] table, the project's one place for it.
+
+    Returns:
+        The version string.
+
+    Raises:
+        ValueError: Cargo.toml has no version in its [package] table.
+    """
     text = (ROOT / "Cargo.toml").read_text(encoding="utf-8")
     found = re.search(
         r'^\[package\][^\[]*?^version\s*=\s*"([^"]+)"', text, re.MULTILINE | re.DOTALL
@@ -92,7 +99,14 @@ def sdist_problems(path: Path, version: str) -> list[str]:
 
 
 def dist_problems(folder: Path) -> list[str]:
-    """Problems of the one wheel and one sdist `make dist` leaves in `folder`."""
+    """Problems of the one wheel and one sdist `make dist` leaves in `folder`.
+
+    Args:
+        folder: the dist/ folder.
+
+    Returns:
+        One message per problem (empty when both archives are right).
+    """
     version = cargo_version()
     wheels, sdists = sorted(folder.glob("*.whl")), sorted(folder.glob("*.tar.gz"))
     if len(wheels) != 1 or len(sdists) != 1:
@@ -103,7 +117,15 @@ def dist_problems(folder: Path) -> list[str]:
 
 
 def installed_problems(venv: Path) -> list[str]:
-    """Problems of the rustgrad this interpreter imports, which must be VENV's installed copy."""
+    """Problems of the rustgrad this interpreter imports, which must be VENV's installed copy.
+
+    Args:
+        venv: the virtualenv the wheel was installed into.
+
+    Returns:
+        One message per problem: imported from elsewhere or from the source tree, or metadata
+        whose version differs from `rustgrad.__version__`.
+    """
     import importlib.metadata
     import site
 
@@ -123,7 +145,14 @@ def installed_problems(venv: Path) -> list[str]:
 
 
 def main(argv: list[str]) -> int:
-    """Run the check the arguments ask for; print the problems; 1 when there are any."""
+    """Run the check the arguments ask for and print the problems.
+
+    Args:
+        argv: `[DIST_DIR]` or `["--installed", VENV]`.
+
+    Returns:
+        The exit status: 0, 1 when there are problems, 2 for bad arguments.
+    """
     if len(argv) == 2 and argv[0] == "--installed":
         problems = installed_problems(Path(argv[1]))
     elif len(argv) == 1:

@@ -67,7 +67,14 @@ class Verdict:
 
 
 def decode(default: dict | None) -> tuple[bool, Any]:
-    """(True, value) for a default scripts/keras_names.py could encode, else (False, None)."""
+    """A default as scripts/keras_names.py encoded it, back as a value.
+
+    Args:
+        default: the encoded default, or None for a required argument.
+
+    Returns:
+        (True, value), or (False, None) for a required argument or a default kept only as repr.
+    """
     if default is None or "repr" in default:
         return False, None
     if "value" in default:

@@ -48,7 +48,14 @@ every value of it is supported; other values are refused with a clear error wher
 
 
 def keras_names() -> dict:
-    """Keras' names and arguments, from `$RUSTGRAD_KERAS_PYTHON scripts/keras_names.py`."""
+    """Keras' names and arguments, from `$RUSTGRAD_KERAS_PYTHON scripts/keras_names.py`.
+
+    Returns:
+        {"version": ..., "modules": {module: {name: {"kind": ..., "params": [...]}}}}.
+
+    Raises:
+        SystemExit: RUSTGRAD_KERAS_PYTHON is unset or missing, or keras_names.py failed.
+    """
     python = os.environ.get("RUSTGRAD_KERAS_PYTHON")
     if not python or not Path(python).exists():
         raise SystemExit("keras_compat: set RUSTGRAD_KERAS_PYTHON to a Python with keras 3")
@@ -67,7 +74,14 @@ def keras_names() -> dict:
 
 
 def judge_all(keras: dict) -> dict[str, dict[str, Verdict]]:
-    """Every Keras name judged against rustgrad.keras, module by module."""
+    """Every Keras name judged against rustgrad.keras, module by module.
+
+    Args:
+        keras: what `keras_names` returned.
+
+    Returns:
+        {module: {name: Verdict}} in Keras' order.
+    """
     import rustgrad.keras as rk
 
     out: dict[str, dict[str, Verdict]] = {}
@@ -92,7 +106,15 @@ def _code(names: list[str]) -> str:
 
 
 def render(keras: dict, verdicts: dict[str, dict[str, Verdict]]) -> str:
-    """The Markdown file: header with per-module counts, then one table per module."""
+    """The Markdown file: header with per-module counts, then one table per module.
+
+    Args:
+        keras: what `keras_names` returned (for the version).
+        verdicts: what `judge_all` returned.
+
+    Returns:
+        The whole text of docs/keras_compat.md.
+    """
     rows, sections = [], []
     totals = [0, 0, 0, 0]
     for module, names in verdicts.items():
@@ -127,7 +149,11 @@ def render(keras: dict, verdicts: dict[str, dict[str, Verdict]]) -> str:
 
 
 def main() -> int:
-    """Write docs/keras_compat.md, or with --check report whether it is current."""
+    """Write docs/keras_compat.md, or with --check report whether it is current.
+
+    Returns:
+        The exit status: 0, or 1 when --check finds the committed file stale.
+    """
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="compare, do not write")
     args = parser.parse_args()

@@ -24,7 +24,14 @@ _PLAIN = (type(None), bool, int, float, str)
 
 
 def encode(value: object) -> dict:
-    """A default value in JSON: plain values as they are, tuples and lists tagged, else its repr."""
+    """A default value in JSON: plain values as they are, tuples and lists tagged, else its repr.
+
+    Args:
+        value: a parameter's default.
+
+    Returns:
+        {"value": v}, {"tuple": [...]}, {"list": [...]} (items encoded alike) or {"repr": text}.
+    """
     if isinstance(value, _PLAIN):
         return {"value": value}
     if isinstance(value, (tuple, list)):
@@ -35,7 +42,15 @@ def encode(value: object) -> dict:
 
 
 def params(fn: object, skip_first: bool) -> list[dict] | None:
-    """Named parameters of `fn` with their defaults (`None` when there is no signature)."""
+    """Named parameters of `fn` with their defaults.
+
+    Args:
+        fn: a function, or a class's `__init__`.
+        skip_first: leave out the first parameter (`self`).
+
+    Returns:
+        [{"name": ..., "default": encoded or None when required}], or None without a signature.
+    """
     try:
         sig = inspect.signature(fn)
     except (TypeError, ValueError):
@@ -50,6 +65,7 @@ def params(fn: object, skip_first: bool) -> list[dict] | None:
 
 
 def has_var_keyword(fn: object) -> bool:
+    """Whether `fn` takes `**kwargs` (False when it has no signature)."""
     try:
         return any(p.kind is p.VAR_KEYWORD for p in inspect.signature(fn).parameters.values())
     except (TypeError, ValueError):
@@ -57,7 +73,15 @@ def has_var_keyword(fn: object) -> bool:
 
 
 def describe(obj: object, layer_base: type) -> dict:
-    """One public name: its kind and arguments; a Layer's **kwargs add Layer's own keywords."""
+    """One public name: its kind and arguments; a Layer's **kwargs add Layer's own keywords.
+
+    Args:
+        obj: the object keras exports under the name.
+        layer_base: `keras.layers.Layer`.
+
+    Returns:
+        {"kind": "class" or "function", "params": params(...)}.
+    """
     if not inspect.isclass(obj):
         return {"kind": "function", "params": params(obj, skip_first=False)}
     got = params(obj.__init__, skip_first=True)
