@@ -62,7 +62,7 @@ build: setup ## same as setup
 demo: setup ## the main job: train the tutorial's MNIST model (EPOCHS=n)
 	$(PY) examples/demo.py --epochs $(EPOCHS)
 
-test: setup system-deps $(VENV_KERAS)/.deps test-rust test-python test-dist docs ## cargo test + pytest, then the built wheel and sdist tested, the reference built
+test: setup system-deps $(VENV_KERAS)/.deps test-rust test-python docs test-dist ## cargo test + pytest, then the built wheel and sdist tested, the reference built
 
 test-rust:
 	cargo test --quiet
@@ -77,8 +77,9 @@ dist: $(VENV)/.deps ## the release wheel (abi3, manylinux tag) and the sdist, in
 	$(PY) scripts/check_dist.py $(DIST)
 
 # The wheel in a fresh venv outside the tree (so python/ cannot shadow it), the whole suite against
-# it from a folder outside the tree; then the sdist compiled into a wheel by pip. CARGO_TARGET_DIR
-# lets that compile reuse the dependencies the wheel's build compiled (the crate itself is rebuilt).
+# it from a folder outside the tree; then the sdist compiled into a wheel by pip. That compile gets
+# a target folder of its own: pip's build env is another interpreter, and sharing target/ made the
+# next `maturin develop` rebuild pyo3 and the crate (3.4 min); its own folder is incremental too.
 test-dist: dist ## install the wheel in a fresh venv and run the suite against it; build the sdist
 	@set -e; tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
 	python3 -m venv "$$tmp/venv"; \
@@ -88,7 +89,7 @@ test-dist: dist ## install the wheel in a fresh venv and run the suite against i
 	"$$tmp/venv/bin/python" $(CURDIR)/scripts/check_dist.py --installed "$$tmp/venv"; \
 	RUSTGRAD_EXPECT_INSTALLED="$$tmp/venv" "$$tmp/venv/bin/python" -m pytest -q -p no:cacheprovider \
 	  --rootdir "$(CURDIR)" -c "$(CURDIR)/pyproject.toml" "$(CURDIR)/tests/python"; \
-	CARGO_TARGET_DIR="$(CURDIR)/target" "$$tmp/venv/bin/pip" wheel -q --no-deps \
+	CARGO_TARGET_DIR="$(CURDIR)/target/sdist" "$$tmp/venv/bin/pip" wheel -q --no-deps \
 	  -w "$$tmp/from-sdist" "$(CURDIR)"/$(DIST)/*.tar.gz; \
 	ls "$$tmp/from-sdist"/rustgrad-*.whl
 

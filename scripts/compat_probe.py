@@ -1,11 +1,12 @@
-"""Which of a Keras name's arguments rustgrad's object accepts: by construction for classes, else by signature.
+"""Which of a Keras name's arguments rustgrad's object accepts: by calling it, else by its signature.
 
-A class is built once with its required arguments only (values from SAMPLES), then once per
-argument with that argument added at Keras' default value: the argument is accepted when that
-construction succeeds and refused when it raises (a TypeError for an unknown keyword, or the clear
-error rustgrad gives for a value it does not support). A class that cannot be built from SAMPLES,
-a function, and an argument whose Keras default cannot be carried over as a value are judged by
-rustgrad's signature alone: accepted when it names the argument.
+A class (or a function such as Input) is called once with its required arguments only (values
+from SAMPLES), then once per argument with that argument added at Keras' default value: the
+argument is accepted when that call succeeds and refused when it raises (a TypeError for an
+unknown keyword, or the clear error rustgrad gives for a value it does not support). An object
+SAMPLES has no values for (functions of tensors, such as relu(x)), and an argument whose Keras
+default cannot be carried over as a value, are judged by rustgrad's signature alone: accepted when
+it names the argument.
 """
 
 from __future__ import annotations
@@ -46,7 +47,7 @@ SAMPLES: dict[str, Callable[[], Any]] = {
 }
 # Arguments Keras gives a default but still needs one of to build (InputLayer without a shape
 # raises in Keras too), by class name.
-ALSO_NEEDED: dict[str, dict[str, Any]] = {"InputLayer": {"shape": (4,)}}
+ALSO_NEEDED: dict[str, dict[str, Any]] = {"InputLayer": {"shape": (4,)}, "Input": {"shape": (4,)}}
 
 
 @dataclass
@@ -119,13 +120,12 @@ def _required(name: str, params: list[dict]) -> dict[str, Any] | None:
     return out
 
 
-def judge(name: str, obj: Any, keras_kind: str, params: list[dict] | None) -> Verdict:
-    """The verdict on rustgrad's `obj` (None when absent) for a Keras name of `keras_kind`.
+def judge(name: str, obj: Any, params: list[dict] | None) -> Verdict:
+    """The verdict on rustgrad's `obj` (None when absent) for a Keras name.
 
     Args:
         name: the Keras name.
         obj: rustgrad's object under the name, or None.
-        keras_kind: "class" or "function", what Keras has under the name.
         params: Keras' named arguments as scripts/keras_names.py lists them (None: no signature).
 
     Returns:
@@ -135,8 +135,8 @@ def judge(name: str, obj: Any, keras_kind: str, params: list[dict] | None) -> Ve
         return Verdict(present=False)
     params = params or []
     named = _names_in_signature(obj) or set()
-    base = _required(name, params) if inspect.isclass(obj) and keras_kind == "class" else None
-    probing = base is not None and _builds(obj, base)
+    base = _required(name, params)
+    probing = base is not None and callable(obj) and _builds(obj, base)
     verdict = Verdict(present=True, method="probed" if probing else "signature")
     for p in params:
         known, value = decode(p["default"])

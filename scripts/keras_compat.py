@@ -32,13 +32,15 @@ Every public name of Keras {version}'s `keras.layers`, `keras.losses`, `keras.op
 
 How it is made: the names and each one's constructor or function arguments are read with `inspect`
 from the real keras package (run with `KERAS_BACKEND=jax`); a layer's `**kwargs` adds the keywords
-of Keras' `Layer.__init__` (`name`, `dtype`, `trainable`, ...). A rustgrad class is built once with
-Keras' required arguments (sample values), then once per argument with that argument added at
-Keras' default value: accepted when that succeeds, refused when it raises, so a keyword swallowed
-by `**kwargs` and then refused counts as refused. Functions, classes that cannot be built from the
-sample values ("signature" below) and defaults that are not plain values are judged by rustgrad's
-signature: accepted when it names the argument. Accepting an argument at its default does not mean
-every value of it is supported; other values are refused with a clear error where they are not.
+of Keras' `Layer.__init__` (`name`, `dtype`, `trainable`, ...). A rustgrad class (or a function
+such as `Input`) is called once with Keras' required arguments (sample values), then once per
+argument with that argument added at Keras' default value: accepted when that succeeds, refused
+when it raises, so a keyword swallowed by `**kwargs` and then refused counts as refused. Objects
+without sample values, such as functions of tensors ("signature" below), and defaults that are not
+plain values are judged by rustgrad's signature: accepted when it names the argument.
+Accepting an argument at its default does not mean every value of it is supported: rustgrad may
+refuse other values (with an error that says so). In each module's table, "accepted" counts Keras'
+arguments rustgrad takes and "refused" names the others.
 
 {summary}
 
@@ -93,7 +95,7 @@ def judge_all(keras: dict) -> dict[str, dict[str, Verdict]]:
             for module, names in keras["modules"].items():
                 ours = getattr(rk, module)
                 out[module] = {
-                    name: judge(name, getattr(ours, name, None), d["kind"], d["params"])
+                    name: judge(name, getattr(ours, name, None), d["params"])
                     for name, d in names.items()
                 }
         finally:

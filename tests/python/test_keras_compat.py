@@ -71,19 +71,19 @@ class RefusesAValue:
 
 def test_a_class_is_built_once_per_argument_at_keras_default():
     params = [param("units"), param("use_bias", True), param("name", None), param("autocast", True)]
-    v = probe.judge("Dense", Strict, "class", params)
+    v = probe.judge("Dense", Strict, params)
     assert (v.present, v.method) == (True, "probed")
     assert v.accepted == ["units", "use_bias", "name"] and v.refused == ["autocast"]
 
 
 def test_a_named_argument_whose_keras_default_raises_is_refused():
-    v = probe.judge("X", RefusesAValue, "class", [param("units"), param("groups", 1)])
+    v = probe.judge("X", RefusesAValue, [param("units"), param("groups", 1)])
     assert v.refused == ["groups"]
 
 
 def test_without_sample_values_the_signature_decides():
     params = [param("no_sample_for_this"), param("use_bias", True), param("name", None)]
-    v = probe.judge("X", Strict, "class", params)
+    v = probe.judge("X", Strict, params)
     assert v.method == "signature"
     # Strict's signature names use_bias; name only reaches **kwargs, so the signature cannot tell.
     assert v.accepted == ["use_bias"] and v.refused == ["no_sample_for_this", "name"]
@@ -93,9 +93,9 @@ def test_functions_are_judged_by_signature_and_absent_names_are_absent():
     def relu(x, negative_slope=0.0):
         return x
 
-    v = probe.judge("relu", relu, "function", [param("x"), param("max_value", None)])
+    v = probe.judge("relu", relu, [param("x"), param("max_value", None)])
     assert (v.method, v.accepted, v.refused) == ("signature", ["x"], ["max_value"])
-    assert probe.judge("celu", None, "function", [param("x")]) == probe.Verdict(present=False)
+    assert probe.judge("celu", None, [param("x")]) == probe.Verdict(present=False)
 
 
 def test_defaults_decode_to_the_values_keras_has():
@@ -105,3 +105,12 @@ def test_defaults_decode_to_the_values_keras_has():
     assert probe.decode({"list": [{"value": None}]}) == (True, [None])
     assert probe.decode({"repr": "<object>"}) == (False, None)
     assert probe.decode(None) == (False, None)
+
+
+def test_a_function_with_sample_values_is_called_like_a_class_is_built():
+    def make(units, **kwargs):
+        if "bad" in kwargs:
+            raise TypeError("make() got an unexpected keyword argument 'bad'")
+
+    v = probe.judge("make", make, [param("units"), param("ok", 1), param("bad", 2)])
+    assert (v.method, v.accepted, v.refused) == ("probed", ["units", "ok"], ["bad"])
