@@ -30,6 +30,9 @@ from rustgrad._core import (
     stack,
     tensor,
 )
+
+# Cargo.toml's version, compiled into the extension: one place for the version.
+from rustgrad._core import __version__ as __version__
 from rustgrad.autograd import enable_grad, no_grad, set_grad_enabled
 from rustgrad.dtypes import device, float32, float64
 from rustgrad.functional import (
@@ -98,8 +101,6 @@ from rustgrad.tf_ops import (
     zeros,
     zeros_like,
 )
-
-__version__ = "0.1.0"
 
 __all__ = [
     "GradcheckError",

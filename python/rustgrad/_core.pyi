@@ -28,6 +28,9 @@ _DType: TypeAlias = DTypeLike
 # device= accepts "cpu" or rustgrad.device("cpu"); any other device raises InvalidArgumentError.
 _Device: TypeAlias = str | _device | None
 
+# Cargo.toml's version, which maturin also writes into the wheel's metadata.
+__version__: str
+
 class ShapeError(ValueError):
     """Shapes that do not fit the op; also a ValueError."""
 
@@ -742,6 +745,9 @@ def set_num_threads(n: int) -> None:
     """Threads for big kernels, between 1 and 65536."""
 
 def get_num_threads() -> int: ...
+def simd_level() -> str:
+    """The SIMD level the hand-written kernels run at ("portable", "avx2" or "avx512")."""
+
 def loss(
     name: str,
     y_true: _TensorLike,

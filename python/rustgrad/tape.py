@@ -40,7 +40,7 @@ class GradientTape:
 
     A non-persistent tape computes one set of gradients (the graph is freed after it), as in
     TensorFlow; `persistent=True` keeps the graph for several calls. Tensors that are not trainable
-    Variables (or Tensors with requires_grad) must be `watch`ed before they are used. Unlike
+    Variables (or Tensors with requires_grad) must be passed to `watch` before they are used. Unlike
     TensorFlow's tape, rustgrad records every op on tensors that require gradients, inside the
     block or not: the tape chooses what to differentiate, not what is recorded.
 

@@ -1,4 +1,4 @@
-//! Adam's per-element update over slices, with an AVX-512 path chosen at run time.
+//! Adam's per-element update over slices, with an AVX-512 path chosen at run time (`simd_level`).
 //! Profiling the MNIST MLP showed this loop at a quarter of a training step, bound not by memory but
 //! by the divider: an exact `m / (√v + ε)` costs a square root and a division per element, both on
 //! the one divide unit. The AVX-512 path replaces both by hardware estimates refined with one Newton
@@ -14,13 +14,27 @@ pub struct AdamStep {
     pub eps: f32,
 }
 
-/// Update `w`, `m` and `v` in place from the gradient `g` (all of one length).
+/// Update `w`, `m` and `v` in place from the gradient `g` (all of one length), at the run-time
+/// SIMD level.
 pub fn update(w: &mut [f32], g: &[f32], m: &mut [f32], v: &mut [f32], s: AdamStep) {
+    update_at(super::simd_level::level(), w, g, m, v, s);
+}
+
+/// `update` on the widest path at or below `level`; `level` must be one this CPU runs
+/// (`simd_level::available`), else the portable path runs.
+pub fn update_at(
+    level: super::simd_level::Level,
+    w: &mut [f32],
+    g: &[f32],
+    m: &mut [f32],
+    v: &mut [f32],
+    s: AdamStep,
+) {
     let n = w.len().min(g.len()).min(m.len()).min(v.len());
     let mut done = 0;
     #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx512f") {
-        // SAFETY: the CPU has AVX-512F (checked above) and every slice holds at least `n` values.
+    if level >= super::simd_level::Level::Avx512 && super::simd_level::detected() >= level {
+        // SAFETY: the CPU has AVX-512F (detected above) and every slice holds at least `n` values.
         done = unsafe { avx512::update(&mut w[..n], &g[..n], &mut m[..n], &mut v[..n], s) };
         super::parallel::clear_upper_simd();
     }
@@ -111,7 +125,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn matches_the_exact_formula_in_f64() {
+    fn every_level_matches_the_exact_formula_in_f64() {
+        for level in crate::kernels::simd_level::available() {
+            matches_the_exact_formula_at(level);
+        }
+    }
+
+    fn matches_the_exact_formula_at(level: crate::kernels::simd_level::Level) {
         let n = 16 * 7 + 5; // a SIMD body and a scalar tail
         let g: Vec<f32> = (0..n)
             .map(|i| ((i * 37 % 23) as f32 - 11.0) * 0.01)
@@ -138,14 +158,14 @@ mod tests {
                 1e-3 * m / (v.sqrt() + 1e-7)
             })
             .collect();
-        update(&mut w, &g, &mut m, &mut v, s);
+        update_at(level, &mut w, &g, &mut m, &mut v, s);
         for i in 0..n {
             let got = w0[i] as f64 - w[i] as f64;
             // f32 rounding of the step itself, plus that of the weight it was subtracted from.
             let tol = 1e-6 * want[i].abs() + 2.0 * f32::EPSILON as f64 * (w0[i] as f64).abs();
             assert!(
                 (got - want[i]).abs() <= tol,
-                "{i}: step {got} vs {}",
+                "{level:?} {i}: step {got} vs {}",
                 want[i]
             );
         }

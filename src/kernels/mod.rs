@@ -14,3 +14,4 @@ pub mod parallel;
 pub mod pool;
 pub mod reduce;
 pub mod scratch;
+pub mod simd_level;

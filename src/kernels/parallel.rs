@@ -279,7 +279,7 @@ pub fn over_batch<T: Send, R: Send>(
 #[inline]
 pub fn clear_upper_simd() {
     #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx") {
+    if super::simd_level::cpu_has_avx() {
         // SAFETY: vzeroupper exists on every AVX CPU (checked above) and only zeroes bits 128 and up
         // of ymm/zmm0-15, which code compiled for the SSE2 baseline never keeps values in.
         unsafe { std::arch::asm!("vzeroupper", options(nomem, nostack, preserves_flags)) };

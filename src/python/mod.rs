@@ -201,9 +201,19 @@ fn get_num_threads() -> usize {
     crate::kernels::parallel::num_threads()
 }
 
+/// The SIMD level the hand-written kernels run at ("portable", "avx2" or "avx512").
+#[pyfunction]
+fn simd_level() -> &'static str {
+    crate::kernels::simd_level::level().name()
+}
+
 #[pymodule]
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     let py = m.py();
+    // A bad RUSTGRAD_SIMD fails the import, before any kernel could run another path than asked.
+    crate::kernels::simd_level::check().py_err()?;
+    // Cargo.toml holds the one version; maturin gives it to the wheel's metadata too.
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add_class::<PyTensor>()?;
     m.add_class::<variable::PyVariable>()?;
     m.add_class::<model::PyLayer>()?;
@@ -240,6 +250,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(is_grad_enabled, m)?)?;
     m.add_function(wrap_pyfunction!(set_num_threads, m)?)?;
     m.add_function(wrap_pyfunction!(get_num_threads, m)?)?;
+    m.add_function(wrap_pyfunction!(simd_level, m)?)?;
     m.add_function(wrap_pyfunction!(registry_names, m)?)?;
     m.add_function(wrap_pyfunction!(metrics::metric_batch, m)?)?;
     m.add_function(wrap_pyfunction!(metrics::mean_batch, m)?)?;

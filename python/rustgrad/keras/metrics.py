@@ -213,7 +213,7 @@ class MeanSquaredError(Metric):
 
 
 class MeanAbsoluteError(Metric):
-    """mean(|y_true - y_pred|) over the last axis, averaged per sample."""
+    """`mean(|y_true - y_pred|)` over the last axis, averaged per sample."""
 
     core_name = "mean_absolute_error"
 

@@ -52,7 +52,7 @@ class TensorBoard(Callback):
     """Write logs TensorBoard shows (`tensorboard --logdir log_dir`).
 
     Per epoch: every logged value as `epoch_<name>` (validation ones in log_dir/validation
-    without their val_ prefix) and `epoch_learning_rate`; with `update_freq` 'batch' or N, the
+    without their `val_` prefix) and `epoch_learning_rate`; with `update_freq` 'batch' or N, the
     training values every N batches as `batch_<name>`; with `histogram_freq` N, each weight's
     histogram every N epochs as `<layer>/<weight>/histogram`. `write_graph` (on by default, as
     Keras) draws the model's layers and how they connect. write_images, profile_batch and the
