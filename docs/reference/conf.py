@@ -44,6 +44,8 @@ API_MODULES = [
     "rustgrad.keras.datasets.cifar10",
     "rustgrad.keras.datasets.cifar100",
     "rustgrad.keras.export",
+    "rustgrad.tuner",
+    "rustgrad.viz",
 ]
 # Documented without index entries: Model and Sequential are indexed under rustgrad.keras.models
 # (one class documented twice under two names is a duplicate-description warning).

@@ -44,7 +44,7 @@ def sqrt(x):
 
 
 def abs(x):
-    """|x|, elementwise (torch.abs, tf.math.abs).
+    """``|x|``, elementwise (torch.abs, tf.math.abs).
 
     Args:
         x: a Tensor, or anything rustgrad.tensor accepts.

@@ -85,7 +85,7 @@ def log(x: Any, name: Any = None):
 
 
 def log1p(x: Any, name: Any = None):
-    """log(1 + x) as composed ops (no fused log1p op: less precise than TF's for |x| < 1e-4).
+    """log(1 + x) as composed ops (no fused log1p op: less precise than TF's for ``|x|`` < 1e-4).
 
     Args:
         x: a Tensor, or anything convert_to_tensor accepts.
@@ -98,7 +98,7 @@ def log1p(x: Any, name: Any = None):
 
 
 def abs(x: Any, name: Any = None):
-    """|x|, elementwise, as tf.math.abs.
+    """``|x|``, elementwise, as tf.math.abs.
 
     Args:
         x: a Tensor, or anything convert_to_tensor accepts.

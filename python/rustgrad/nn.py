@@ -231,7 +231,7 @@ def softmax_cross_entropy_with_logits(
 
 
 def sigmoid_cross_entropy_with_logits(labels: Any = None, logits: Any = None, name: Any = None):
-    """Elementwise max(x, 0) − x·z + log(1 + exp(−|x|)) for logits x and labels z (TF's stable form).
+    """Elementwise max(x, 0) − x·z + log(1 + exp(−``|x|``)) for logits x and labels z (TF's stable form).
 
     Args:
         labels: targets in [0, 1] of the logits' shape.

@@ -47,7 +47,7 @@ class GradientTape:
     Args:
         persistent: keep the graph so gradient can be called more than once.
         watch_accessed_variables: differentiate with respect to every trainable source; when
-            False only `watch`ed tensors count.
+            False only the tensors passed to `watch` count.
     """
 
     def __init__(self, persistent: bool = False, watch_accessed_variables: bool = True):

@@ -199,7 +199,7 @@ impl PyTensor {
     fn set_requires_grad(&self, v: bool) -> PyResult<()> {
         self.t.set_requires_grad(v).py_err()
     }
-    /// Set requires_grad in place, as torch.Tensor.requires_grad_.
+    /// Set requires_grad in place, as ``torch.Tensor.requires_grad_``.
     ///
     /// Args:
     ///     requires_grad: the new flag.

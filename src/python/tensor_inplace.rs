@@ -21,7 +21,7 @@ fn rhs(other: &Bound<'_, PyAny>, op: &str) -> PyResult<Tensor> {
     }
 }
 
-/// `alpha * other` for add_/sub_ (PyTorch's keyword), without a graph node when alpha is 1.
+/// `alpha * other` for ``add_``/``sub_`` (PyTorch's keyword), without a graph node when alpha is 1.
 fn scaled(other: Tensor, alpha: f32) -> Tensor {
     if alpha == 1.0 {
         other
@@ -55,7 +55,7 @@ impl PyTensor {
     fn __itruediv__(slf: Bound<'_, Self>, o: &Bound<'_, PyAny>) -> PyResult<()> {
         in_place(slf, o, Binary::Div, 1.0).map(drop)
     }
-    /// self += alpha * other, in place, as torch.Tensor.add_.
+    /// self += alpha * other, in place, as ``torch.Tensor.add_``.
     ///
     /// Args:
     ///     other: a Tensor, an array-like or a number, broadcast to this shape.
@@ -75,7 +75,7 @@ impl PyTensor {
     ) -> PyResult<Bound<'py, Self>> {
         in_place(slf, other, Binary::Add, alpha)
     }
-    /// self -= alpha * other, in place, as torch.Tensor.sub_.
+    /// self -= alpha * other, in place, as ``torch.Tensor.sub_``.
     ///
     /// Args:
     ///     other: a Tensor, an array-like or a number, broadcast to this shape.
@@ -95,7 +95,7 @@ impl PyTensor {
     ) -> PyResult<Bound<'py, Self>> {
         in_place(slf, other, Binary::Sub, alpha)
     }
-    /// self *= o, in place (torch.Tensor method of the same name).
+    /// ``self *= o``, in place (torch.Tensor method of the same name).
     ///
     /// Args:
     ///     o: a Tensor, an array-like or a number, broadcast to this shape.
@@ -123,7 +123,7 @@ impl PyTensor {
     fn div_<'py>(slf: Bound<'py, Self>, o: &Bound<'py, PyAny>) -> PyResult<Bound<'py, Self>> {
         in_place(slf, o, Binary::Div, 1.0)
     }
-    /// Set every element to 0, in place, as torch.Tensor.zero_.
+    /// Set every element to 0, in place, as ``torch.Tensor.zero_``.
     ///
     /// Returns:
     ///     Tensor: this tensor.
@@ -134,7 +134,7 @@ impl PyTensor {
         slf.get().t.zero_().py_err()?;
         Ok(slf)
     }
-    /// Set every element to `value`, in place, as torch.Tensor.fill_.
+    /// Set every element to `value`, in place, as ``torch.Tensor.fill_``.
     ///
     /// Args:
     ///     value: the number to write.
@@ -148,7 +148,7 @@ impl PyTensor {
         slf.get().t.fill_(value).py_err()?;
         Ok(slf)
     }
-    /// Copy `src` (broadcast to this shape) into this tensor, as torch.Tensor.copy_.
+    /// Copy `src` (broadcast to this shape) into this tensor, as ``torch.Tensor.copy_``.
     ///
     /// Args:
     ///     src: a Tensor, an array-like or a number.
@@ -164,7 +164,7 @@ impl PyTensor {
         slf.get().t.copy_(&s).py_err()?;
         Ok(slf)
     }
-    /// Limit the values to [min, max], in place, as torch.Tensor.clamp_.
+    /// Limit the values to [min, max], in place, as ``torch.Tensor.clamp_``.
     ///
     /// Args:
     ///     min: the lower bound, or None.

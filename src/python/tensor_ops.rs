@@ -329,7 +329,7 @@ impl PyTensor {
     fn sqrt(&self, py: Python<'_>) -> PyTensor {
         unary(py, &self.t, |x| x.sqrt())
     }
-    /// |x| (gradient 0 at 0), elementwise (torch.Tensor.abs).
+    /// ``|x|`` (gradient 0 at 0), elementwise (torch.Tensor.abs).
     ///
     /// Returns:
     ///     Tensor: a tensor of this shape.

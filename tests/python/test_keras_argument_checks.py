@@ -84,3 +84,10 @@ def test_layer_and_weight_dtypes_are_checked():
             return x
 
     Counter()(tf.ones((1, 3)))
+
+
+def test_layers_take_keras_autocast_flag():
+    keras.layers.Dense(2, autocast=False)
+    keras.layers.Dropout(0.1, autocast=True)
+    with pytest.raises(TypeError, match="autocast"):
+        keras.layers.Dense(2, autocast="no")

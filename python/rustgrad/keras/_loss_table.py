@@ -129,7 +129,7 @@ def mean_squared_error(y_true: Any, y_pred: Any) -> Any:
 
 
 def mean_absolute_error(y_true: Any, y_pred: Any) -> Any:
-    """mean(|y_true - y_pred|) over the last axis, per sample, as keras.losses.mean_absolute_error.
+    """mean(``|y_true - y_pred|``) over the last axis, per sample, as keras.losses.mean_absolute_error.
 
     Args:
         y_true: the targets (an array or Tensor of y_pred's shape).

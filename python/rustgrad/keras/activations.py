@@ -151,7 +151,7 @@ def softplus(x: Any) -> Tensor:
 
 
 def softsign(x: Any) -> Tensor:
-    """x / (|x| + 1), elementwise, as keras.activations.softsign.
+    """x / (``|x|`` + 1), elementwise, as keras.activations.softsign.
 
     Args:
         x: a Tensor, or anything rustgrad.tensor accepts.

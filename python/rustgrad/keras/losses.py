@@ -220,7 +220,7 @@ class MeanSquaredError(Loss):
 
 
 class MeanAbsoluteError(Loss):
-    """mean(|y_true - y_pred|) over the last axis, averaged over the batch.
+    """mean(``|y_true - y_pred|``) over the last axis, averaged over the batch.
 
     As keras.losses.MeanAbsoluteError.
 
@@ -240,7 +240,7 @@ class MeanAbsoluteError(Loss):
 
 
 class Huber(Loss):
-    """Quadratic for |error| <= delta, linear beyond, as keras.losses.Huber.
+    """Quadratic for ``|error|`` <= delta, linear beyond, as keras.losses.Huber.
 
     Args:
         delta: where the loss turns from quadratic to linear.

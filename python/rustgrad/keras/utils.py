@@ -64,7 +64,7 @@ def normalize(x: Any, axis: int = -1, order: int = 2) -> np.ndarray:
 
 
 def to_categorical(y: Any, num_classes: int | None = None, dtype: Any = "float32") -> np.ndarray:
-    """One-hot rows for integer labels: shape (*y.shape, num_classes), a trailing axis of 1 dropped.
+    """One-hot rows for integer labels: shape ``(*y.shape, num_classes)``, a trailing axis of 1 dropped.
 
     As keras.utils.to_categorical.
 

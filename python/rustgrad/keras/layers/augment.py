@@ -45,7 +45,7 @@ def _number(layer: str, what: str, v: Any) -> float:
 
 
 def _range(layer: str, what: str, factor: Any, bounds: tuple[float, float]) -> tuple[float, float]:
-    """Keras' reading of a factor: a number f means (-|f|, |f|), a pair (lower, upper) is sorted;
+    """Keras' reading of a factor: a number f means (-``|f|``, ``|f|``), a pair (lower, upper) is sorted;
     every value must lie in `bounds`."""
     lo, hi = bounds
     msg = f"{layer}: {what} must be a number or a pair (lower, upper) in [{lo:g}, {hi:g}], got {factor!r}"

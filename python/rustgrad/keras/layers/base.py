@@ -53,7 +53,9 @@ class Layer(VariablesMixin, CustomLayerMixin):
         input_dim: shorthand for `input_shape=(input_dim,)`.
         **kwargs: `trainable` (True), `activity_regularizer` (None, or an l1/l2 regularizer for a
             built-in layer; any callable for a custom `call`) and `dtype` (None or a float dtype or
-            DTypePolicy: every layer computes in float32; others are refused).
+            DTypePolicy: every layer computes in float32; others are refused), and `autocast`
+            (a bool, as Keras: it casts inputs to a mixed-precision compute dtype, and with
+            float32 throughout there is nothing to cast).
 
     Raises:
         TypeError: for any other keyword argument.
@@ -67,6 +69,8 @@ class Layer(VariablesMixin, CustomLayerMixin):
         self, name: str | None = None, input_shape: Any = None, input_dim: Any = None, **kwargs
     ):
         check_float_dtype(kwargs.pop("dtype", None), type(self).__name__)
+        if not isinstance(kwargs.pop("autocast", True), bool):
+            raise TypeError(f"{type(self).__name__}: autocast must be a bool")
         self._trainable = bool(kwargs.pop("trainable", True))
         # Layers with weight options (Dense, ...) took theirs already; any other layer's here.
         # A built-in layer computes an l1/l2 activity penalty in Rust; a custom `call` takes any

@@ -91,7 +91,7 @@ class Conv2D(Layer):
         dilation_rate: an int or a pair.
         activation: None (linear), an activation name or a keras.activations function.
         use_bias: whether to add a bias.
-        **kwargs: kernel_/bias_ initializer, regularizer (l1/l2) and constraint,
+        **kwargs: ``kernel_``/``bias_`` initializer, regularizer (l1/l2) and constraint,
             activity_regularizer, and Layer's arguments (name, input_shape, trainable, dtype).
 
     Raises:
@@ -278,7 +278,7 @@ class BatchNormalization(Layer):
         epsilon: added to the variance before the square root.
         center: only True (beta is always used).
         scale: only True (gamma is always used).
-        **kwargs: beta_/gamma_ initializer, regularizer and constraint,
+        **kwargs: ``beta_``/``gamma_`` initializer, regularizer and constraint,
             moving_mean_initializer, moving_variance_initializer, and Layer's arguments.
 
     Raises:

@@ -85,7 +85,7 @@ class Conv1D(Layer):
         groups: only 1.
         activation: None (linear), an activation name or a keras.activations function.
         use_bias: whether to add a bias.
-        **kwargs: kernel_ and bias_ initializer, regularizer (l1/l2) and constraint,
+        **kwargs: ``kernel_`` and ``bias_`` initializer, regularizer (l1/l2) and constraint,
             activity_regularizer, and Layer's arguments (name, input_shape, trainable, dtype).
 
     Raises:

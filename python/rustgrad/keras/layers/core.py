@@ -40,7 +40,7 @@ def resolve_activation(activation: Any) -> str:
 
 class Dense(Layer):
     """act(x @ kernel + bias) over the last axis of any-rank input; glorot-uniform kernel, zero
-    bias unless kernel_/bias_initializer say otherwise; the activation fused in Rust.
+    bias unless ``kernel_initializer``/``bias_initializer`` say otherwise; the activation fused in Rust.
 
     As keras.layers.Dense.
 
@@ -48,7 +48,7 @@ class Dense(Layer):
         units: the output size (a positive int).
         activation: None (linear), an activation name or a keras.activations function.
         use_bias: whether to add a bias.
-        **kwargs: kernel_/bias_ initializer, regularizer (l1/l2) and constraint,
+        **kwargs: ``kernel_``/``bias_`` initializer, regularizer (l1/l2) and constraint,
             activity_regularizer, and Layer's arguments (name, input_shape, trainable, dtype).
 
     Raises:

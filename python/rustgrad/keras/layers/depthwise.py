@@ -74,7 +74,7 @@ class DepthwiseConv2D(_Depthwise):
         dilation_rate: an int or a pair (not with strides > 1).
         activation: None (linear), an activation name or a keras.activations function.
         use_bias: whether to add a bias.
-        **kwargs: depthwise_ and bias_ initializer, regularizer (l1/l2) and constraint,
+        **kwargs: ``depthwise_`` and ``bias_`` initializer, regularizer (l1/l2) and constraint,
             activity_regularizer, and Layer's arguments (name, input_shape, trainable, dtype).
 
     Raises:
@@ -153,7 +153,7 @@ class SeparableConv2D(_Depthwise):
         depth_multiplier: depthwise output channels per input channel.
         activation: None (linear), an activation name or a keras.activations function.
         use_bias: whether to add a bias.
-        **kwargs: depthwise_, pointwise_ and bias_ initializer, regularizer (l1/l2) and constraint,
+        **kwargs: ``depthwise_``, ``pointwise_`` and ``bias_`` initializer, regularizer (l1/l2) and constraint,
             activity_regularizer, and Layer's arguments (name, input_shape, trainable, dtype).
 
     Raises:

@@ -100,7 +100,7 @@ class LayerNormalization(Layer):
         center: whether to add beta.
         scale: whether to multiply by gamma.
         rms_scaling: only False.
-        **kwargs: beta_/gamma_ initializer, regularizer and constraint, and Layer's arguments.
+        **kwargs: ``beta_``/``gamma_`` initializer, regularizer and constraint, and Layer's arguments.
 
     Raises:
         ValueError: for an empty or invalid axis, or epsilon <= 0.

@@ -436,7 +436,7 @@ class Model(SerializingMixin, OnBatchMixin, StepMixin, Layer):
             return lr_find(self, x, y, **kwargs)
 
     def evaluate(self, x: Any = None, y: Any = None, **kwargs: Any) -> Any:
-        """Loss, or [loss, *metrics], over (x, y); a dict with return_dict=True.
+        """Loss, or ``[loss, *metrics]``, over (x, y); a dict with return_dict=True.
 
         Args:
             x: the inputs, as for fit.

@@ -1,4 +1,4 @@
-"""Adamax: m = β1·m + (1−β1)·g; u = max(β2·u, |g|); w −= lr/(1−β1ᵗ) · m/(u + ε)."""
+"""Adamax: m = β1·m + (1−β1)·g; u = max(β2·u, ``|g|``); w −= lr/(1−β1ᵗ) · m/(u + ε)."""
 
 from __future__ import annotations
 
