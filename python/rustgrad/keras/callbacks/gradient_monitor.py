@@ -87,8 +87,8 @@ class GradientMonitor(Callback):
     Args:
         every: record every this many train steps, starting with the first (1: every step).
             A recorded step reads each gradient and weight buffer twice and copies the weights:
-            on the MNIST MLP (benches/grad_monitor.py) about 2% of the training time at the
-            default 10, about 7.5% at every=1.
+            on the MNIST MLP (benches/grad_monitor.py) about 1% of the training time at the
+            default 10, about 11% at every=1.
         vanish: the vanishing threshold, relative to the weights' norm (default 1e-7).
         explode: the exploding threshold, relative to max(weights' norm, 1) (default 1e3).
 
