@@ -88,6 +88,11 @@ pub trait Layer: Send + Sync {
     fn constrain(&self) -> Result<()> {
         Ok(())
     }
+    /// Whether `constrain` can move any weight (the gradient monitor then measures the update
+    /// from a copy taken before the step, not inside the optimizer's).
+    fn constrained(&self) -> bool {
+        false
+    }
     /// The regularizer of the layer's output (Keras' `activity_regularizer`), if any.
     fn activity(&self) -> Option<Regularizer> {
         None

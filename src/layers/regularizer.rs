@@ -115,6 +115,9 @@ impl Layer for Weighted {
         }
         Ok(())
     }
+    fn constrained(&self) -> bool {
+        self.constraints.iter().any(Option::is_some) || self.inner.constrained()
+    }
     fn activity(&self) -> Option<Regularizer> {
         self.activity.or_else(|| self.inner.activity())
     }

@@ -2,11 +2,13 @@
 //! of its gradients, the norm of its weights before the update, and the norm of the update over
 //! that of the weights (Karpathy's "update/weight ratio").
 //!
-//! Why inside the step: the gradients exist only between backward and the update, and reading
-//! them there costs one pass over each buffer, not a Python round trip. A step that is not due
+//! Why inside the step: the gradients exist only between backward and the update, and the
+//! optimizer measures them while its update rule reads them anyway (optimizers/measured.rs), so a
+//! recorded step costs about what any step does, with no Python round trip. A step that is not due
 //! pays one counter check; a model without a monitor one `Option` check.
 use crate::error::{Error, Result};
-use crate::kernels::norms::{copy_sum_sq_par, diff_sq_par, sum_sq_par};
+use crate::kernels::norms::diff_sq_par;
+use crate::optimizers::Norms;
 use crate::tensor::Tensor;
 
 /// Per layer of `layers`: [gradient norm, weight norm, update norm / weight norm].
@@ -48,50 +50,61 @@ impl GradMonitor {
         std::mem::take(&mut self.records)
     }
 
-    /// Run `update` (the optimizer step and constraints); when this step is due, read each
-    /// group's gradients and weights before it and the weights' change after it.
-    pub fn observe<R>(
+    /// Run `update(measure)` (the optimizer step and constraints). When this step is due, it runs
+    /// with `measure` true and must return each parameter's norms (`OptimizerState::step_measured`,
+    /// in the order of `groups` flattened); the weights of a `constrained` group are copied before
+    /// it and compared after, since the projection moves them after the optimizer measured.
+    pub fn observe(
         &mut self,
         groups: &[Vec<Tensor>],
-        update: impl FnOnce() -> Result<R>,
-    ) -> Result<R> {
+        constrained: &[bool],
+        update: impl FnOnce(bool) -> Result<Vec<Norms>>,
+    ) -> Result<()> {
         let due = self.seen.is_multiple_of(self.every);
         let step = self.seen;
         self.seen += 1;
         if !due {
-            return update();
+            return update(false).map(drop);
         }
-        let total = groups.iter().flatten().map(Tensor::numel).sum();
-        self.before.resize(total, 0.0);
+        let copied = groups
+            .iter()
+            .zip(constrained)
+            .filter(|(_, &c)| c)
+            .flat_map(|(g, _)| g);
+        self.before.clear();
+        for p in copied.clone() {
+            self.before.extend_from_slice(&p.data());
+        }
+        let norms = update(true)?;
+        let total: usize = groups.iter().map(Vec::len).sum();
+        if norms.len() != total {
+            return Err(Error::invalid(
+                "GradientMonitor",
+                format!("the step measured {} parameters of {total}", norms.len()),
+            ));
+        }
+        let (mut at, mut from) = (0, 0);
         let mut stats: Vec<LayerStats> = Vec::with_capacity(groups.len());
-        let mut at = 0;
-        for params in groups {
-            let (mut g2, mut w2) = (0.0f64, 0.0f64);
-            for p in params {
-                if let Some(g) = p.grad() {
-                    g2 += sum_sq_par(&g.data());
+        for (params, &c) in groups.iter().zip(constrained) {
+            let part = &norms[at..at + params.len()];
+            at += params.len();
+            let [g2, w2, mut u2] = part
+                .iter()
+                .fold([0.0f64; 3], |a, n| [a[0] + n[0], a[1] + n[1], a[2] + n[2]]);
+            if c {
+                u2 = 0.0;
+                for p in params {
+                    let w = p.data();
+                    u2 += diff_sq_par(&w, &self.before[from..from + w.len()]);
+                    from += w.len();
                 }
-                let w = p.data();
-                let end = at + w.len();
-                w2 += copy_sum_sq_par(&w, self.before.get_mut(at..end).unwrap_or(&mut []));
-                at = end;
             }
-            stats.push([g2.sqrt() as f32, w2.sqrt() as f32, 0.0]);
-        }
-        let out = update()?;
-        let mut at = 0;
-        for (params, s) in groups.iter().zip(&mut stats) {
-            let mut u2 = 0.0f64;
-            for p in params {
-                let w = p.data();
-                u2 += diff_sq_par(&w, self.before.get(at..at + w.len()).unwrap_or(&[]));
-                at += w.len();
-            }
+            let w = w2.sqrt();
             // IEEE division: weights of norm 0 give inf (or NaN when nothing moved either).
-            s[2] = (u2.sqrt() / f64::from(s[1])) as f32;
+            stats.push([g2.sqrt() as f32, w as f32, (u2.sqrt() / w) as f32]);
         }
         self.records.push(Record { step, stats });
-        Ok(out)
+        Ok(())
     }
 }
 
@@ -99,33 +112,46 @@ impl GradMonitor {
 mod tests {
     use super::*;
 
-    fn param(w: &[f32], g: &[f32]) -> Tensor {
-        let t = Tensor::new(w.to_vec(), vec![w.len()]).unwrap();
-        t.set_grad(Some(Tensor::new(g.to_vec(), vec![g.len()]).unwrap()))
-            .unwrap();
-        t
+    fn param(w: &[f32]) -> Tensor {
+        Tensor::new(w.to_vec(), vec![w.len()]).unwrap()
     }
 
     #[test]
     fn records_norms_and_the_update_ratio_on_due_steps_only() {
-        let groups = vec![vec![param(&[3.0, 4.0], &[0.0, 2.0])]];
+        use crate::optimizers::{Clip, OptimizerState, Sgd};
+        let groups = vec![vec![param(&[3.0, 4.0])], vec![param(&[1.0, 0.0])]];
+        let flat: Vec<Tensor> = groups.concat();
+        let rule = Box::new(Sgd::new(0.0, false));
+        let mut opt = OptimizerState::new(rule, Clip::default(), 0.0).unwrap();
         let mut m = GradMonitor::new(2).unwrap();
         for _ in 0..3 {
-            m.observe(&groups, || {
-                // An update of norm 0.5 on weights of norm 5.
-                let p = &groups[0][0];
-                let mut d = p.data_mut();
-                d[0] -= 0.3;
-                d[1] -= 0.4;
-                Ok(())
+            for (p, g) in flat.iter().zip([[0.0, 2.0], [1.0, 1.0]]) {
+                p.set_grad(Some(Tensor::new(g.to_vec(), vec![2]).unwrap()))
+                    .unwrap();
+            }
+            m.observe(&groups, &[false, true], |measure| {
+                let n = if measure {
+                    opt.step_measured(&flat, 0.25)?
+                } else {
+                    opt.step(&flat, 0.25)?;
+                    Vec::new()
+                };
+                // The second group's "constraint" moves its first weight to 0 after the step.
+                groups[1][0].data_mut()[0] = 0.0;
+                Ok(n)
             })
             .unwrap();
         }
         let recs = m.take();
         assert_eq!(recs.iter().map(|r| r.step).collect::<Vec<_>>(), [0, 2]);
+        // An update of norm 0.5 on weights of norm 5.
         let [g, w, u] = recs[0].stats[0];
         assert_eq!((g, w), (2.0, 5.0));
         assert!((u - 0.1).abs() < 1e-6);
+        // (1, 0) → SGD (0.75, −0.25) → constrained (0, −0.25): moved by (−1, −0.25).
+        let [g, w, u] = recs[0].stats[1];
+        assert_eq!((g, w), (2f32.sqrt(), 1.0));
+        assert!((u - 1.0625f32.sqrt()).abs() < 1e-6, "{u}");
         assert!(m.take().is_empty());
         assert!(GradMonitor::new(0).is_err());
     }

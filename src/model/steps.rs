@@ -9,7 +9,7 @@ use crate::kernels::parallel::{within_pool, DenormalGuard};
 use crate::layers::Activation;
 use crate::losses::{self, Loss};
 use crate::metrics::{self, Metric};
-use crate::optimizers::{OptimizerState, Snapshot};
+use crate::optimizers::{Norms, OptimizerState, Snapshot};
 use crate::tensor::Tensor;
 
 /// What one output is trained on: its loss, that loss's weight in the total, and its metrics.
@@ -253,18 +253,28 @@ impl Graph {
                 let rows = xs.first().and_then(|x| x.shape().first()).copied();
                 grad_hook::run(hook.as_ref(), &params, rows.unwrap_or(1), &mut c.hook_buf)?;
             }
-            let update = |c: &mut Compiled| -> Result<()> {
-                c.opt.step(&params, lr)?;
+            let update = |c: &mut Compiled, measure: bool| -> Result<Vec<Norms>> {
+                let norms = if measure {
+                    c.opt.step_measured(&params, lr)?
+                } else {
+                    c.opt.step(&params, lr)?;
+                    Vec::new()
+                };
                 // Then each updated layer's weights are projected onto their constraints (Keras).
                 for (layer, _) in self.layers.iter().zip(&c.frozen).filter(|(_, &off)| !off) {
                     layer.constrain()?;
                 }
-                Ok(())
+                Ok(norms)
             };
             let mut monitor = c.grad_monitor.take();
             let updated = match monitor.as_mut() {
-                Some(m) => m.observe(&c.monitored(self).1, || update(c)),
-                None => update(c),
+                Some(m) => {
+                    let (ids, groups) = c.monitored(self);
+                    let constrained: Vec<bool> =
+                        ids.iter().map(|&l| self.layers[l].constrained()).collect();
+                    m.observe(&groups, &constrained, |measure| update(c, measure))
+                }
+                None => update(c, false).map(drop),
             };
             c.grad_monitor = monitor;
             updated?;

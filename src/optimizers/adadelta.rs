@@ -1,6 +1,7 @@
 //! Adadelta as in Keras: a ← ρ·a + (1−ρ)·g²;  Δ = −√(d + ε)/√(a + ε) · g;  d ← ρ·d + (1−ρ)·Δ²;
 //! w ← w + lr·Δ  (a and d start at zero).
 use super::elementwise::each2;
+use super::measured::{measured_by_apply, Measure, Norms};
 use super::{Optimizer, Slots};
 
 pub struct Adadelta {
@@ -31,16 +32,20 @@ impl Optimizer for Adadelta {
             ("accumulated_delta_var", &mut self.acc_delta),
         ]
     }
-    fn update(&mut self, i: usize, w: &mut [f32], g: &[f32], lr: f32, _t: u64) {
+    measured_by_apply!();
+}
+
+impl Adadelta {
+    fn apply(&mut self, i: usize, w: &mut [f32], g: &[f32], lr: f32, _t: u64, k: Measure) -> Norms {
         let (rho, eps, n) = (self.rho, self.epsilon, w.len());
         let a = self.acc_grad.get(i, n, 0.0);
         let d = self.acc_delta.get(i, n, 0.0);
-        each2(w, g, a, d, |w, g, a, d| {
+        each2(w, g, k, a, d, |w, g, a, d| {
             *a = rho * *a + (1.0 - rho) * g * g;
             let delta = -(*d + eps).sqrt() / (*a + eps).sqrt() * g;
             *d = rho * *d + (1.0 - rho) * delta * delta;
             *w += lr * delta;
-        });
+        })
     }
 }
 

@@ -1,6 +1,7 @@
 //! Adam (and AdamW through the shared decoupled weight decay), as in Keras:
 //! m ← m + (1−β₁)(g − m);  v ← v + (1−β₂)(g² − v);  v̂ ← max(v̂, v) with amsgrad;
 //! w ← w − lr·√(1−β₂ᵗ)/(1−β₁ᵗ) · m / (√v + ε).
+use super::measured::{blocked, measured_by_apply, total, Measure, Norms};
 use super::{in_pool, Optimizer, Slots};
 use crate::kernels::{self, adam::AdamStep};
 use rayon::prelude::*;
@@ -40,7 +41,11 @@ impl Optimizer for Adam {
             ("velocity_hat", &mut self.vhat),
         ]
     }
-    fn update(&mut self, i: usize, w: &mut [f32], g: &[f32], lr: f32, t: u64) {
+    measured_by_apply!();
+}
+
+impl Adam {
+    fn apply(&mut self, i: usize, w: &mut [f32], g: &[f32], lr: f32, t: u64, k: Measure) -> Norms {
         let (b1, b2, eps, ams) = (self.beta_1, self.beta_2, self.epsilon, self.amsgrad);
         let t = t as i32;
         let alpha = lr * (1.0 - b2.powi(t)).sqrt() / (1.0 - b1.powi(t));
@@ -60,40 +65,51 @@ impl Optimizer for Adam {
             eps,
         };
         let plain = |w: &mut [f32], g: &[f32], m: &mut [f32], v: &mut [f32]| {
-            kernels::adam::update(w, g, m, v, step)
+            blocked(w, g, k, |w, g, r| {
+                kernels::adam::update(w, g, &mut m[r.clone()], &mut v[r], step)
+            })
         };
         let ams_f = |w: &mut [f32], g: &[f32], m: &mut [f32], v: &mut [f32], vh: &mut [f32]| {
-            for ((((w, &g), m), v), vh) in w
-                .iter_mut()
-                .zip(g)
-                .zip(m.iter_mut())
-                .zip(v.iter_mut())
-                .zip(vh.iter_mut())
-            {
-                *m += (1.0 - b1) * (g - *m);
-                *v += (1.0 - b2) * (g * g - *v);
-                *vh = vh.max(*v);
-                *w -= alpha * *m / (vh.sqrt() + eps);
-            }
+            blocked(w, g, k, |w, g, r| {
+                let (m, v, vh) = (&mut m[r.clone()], &mut v[r.clone()], &mut vh[r]);
+                for ((((w, &g), m), v), vh) in w
+                    .iter_mut()
+                    .zip(g)
+                    .zip(m.iter_mut())
+                    .zip(v.iter_mut())
+                    .zip(vh.iter_mut())
+                {
+                    *m += (1.0 - b1) * (g - *m);
+                    *v += (1.0 - b2) * (g * g - *v);
+                    *vh = vh.max(*v);
+                    *w -= alpha * *m / (vh.sqrt() + eps);
+                }
+            })
         };
         in_pool(n, |c| match (c, ams) {
-            (Some(c), true) => (
-                w.par_chunks_mut(c),
-                g.par_chunks(c),
-                m.par_chunks_mut(c),
-                v.par_chunks_mut(c),
-                vh.par_chunks_mut(c),
-            )
-                .into_par_iter()
-                .for_each(|(w, g, m, v, vh)| ams_f(w, g, m, v, vh)),
-            (Some(c), false) => (
-                w.par_chunks_mut(c),
-                g.par_chunks(c),
-                m.par_chunks_mut(c),
-                v.par_chunks_mut(c),
-            )
-                .into_par_iter()
-                .for_each(|(w, g, m, v)| plain(w, g, m, v)),
+            (Some(c), true) => total(
+                (
+                    w.par_chunks_mut(c),
+                    g.par_chunks(c),
+                    m.par_chunks_mut(c),
+                    v.par_chunks_mut(c),
+                    vh.par_chunks_mut(c),
+                )
+                    .into_par_iter()
+                    .map(|(w, g, m, v, vh)| ams_f(w, g, m, v, vh))
+                    .collect::<Vec<_>>(),
+            ),
+            (Some(c), false) => total(
+                (
+                    w.par_chunks_mut(c),
+                    g.par_chunks(c),
+                    m.par_chunks_mut(c),
+                    v.par_chunks_mut(c),
+                )
+                    .into_par_iter()
+                    .map(|(w, g, m, v)| plain(w, g, m, v))
+                    .collect::<Vec<_>>(),
+            ),
             (None, true) => ams_f(w, g, m, v, vh),
             (None, false) => plain(w, g, m, v),
         })

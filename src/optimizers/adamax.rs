@@ -1,5 +1,6 @@
 //! Adamax as in Keras: m ← m + (1−β₁)(g − m);  u ← max(β₂·u, |g|);  w ← w − lr·m / ((1−β₁ᵗ)(u + ε)).
 use super::elementwise::each2;
+use super::measured::{measured_by_apply, Measure, Norms};
 use super::{Optimizer, Slots};
 
 pub struct Adamax {
@@ -29,16 +30,20 @@ impl Optimizer for Adamax {
     fn slots(&mut self) -> Vec<(&'static str, &mut Slots)> {
         vec![("momentum", &mut self.m), ("norm", &mut self.u)]
     }
-    fn update(&mut self, i: usize, w: &mut [f32], g: &[f32], lr: f32, t: u64) {
+    measured_by_apply!();
+}
+
+impl Adamax {
+    fn apply(&mut self, i: usize, w: &mut [f32], g: &[f32], lr: f32, t: u64, k: Measure) -> Norms {
         let (b1, b2, eps, n) = (self.beta_1, self.beta_2, self.epsilon, w.len());
         let alpha = lr / (1.0 - b1.powi(t as i32));
         let m = self.m.get(i, n, 0.0);
         let u = self.u.get(i, n, 0.0);
-        each2(w, g, m, u, |w, g, m, u| {
+        each2(w, g, k, m, u, |w, g, m, u| {
             *m += (1.0 - b1) * (g - *m);
             *u = (b2 * *u).max(g.abs());
             *w -= alpha * *m / (*u + eps);
-        });
+        })
     }
 }
 

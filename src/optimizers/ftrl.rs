@@ -2,6 +2,7 @@
 //! ĝ = g + 2λₛ·w;  n' = n + g²;  z ← z + ĝ − (n'^(−p) − n^(−p))/lr · w;
 //! w ← (clip(z, −λ₁, λ₁) − z) / (n'^(−p)/lr + 2λ₂);  n ← n'  (n starts at initial_accumulator_value).
 use super::elementwise::each2;
+use super::measured::{measured_by_apply, Measure, Norms};
 use super::{Optimizer, Slots};
 
 pub struct Ftrl {
@@ -47,7 +48,11 @@ impl Optimizer for Ftrl {
             ("linear", &mut self.linear),
         ]
     }
-    fn update(&mut self, i: usize, w: &mut [f32], g: &[f32], lr: f32, _t: u64) {
+    measured_by_apply!();
+}
+
+impl Ftrl {
+    fn apply(&mut self, i: usize, w: &mut [f32], g: &[f32], lr: f32, _t: u64, k: Measure) -> Norms {
         let (p, l1, shrink, n) = (
             self.learning_rate_power,
             self.l1,
@@ -59,7 +64,7 @@ impl Optimizer for Ftrl {
         let lin = self.linear.get(i, n, 0.0);
         // −0.5 (the default) is a square root; powf is several times slower.
         let pow = move |x: f32| if p == -0.5 { x.sqrt() } else { x.powf(-p) };
-        each2(w, g, acc, lin, |w, g, a, z| {
+        each2(w, g, k, acc, lin, |w, g, a, z| {
             let gs = g + 2.0 * shrink * *w;
             let a_new = *a + g * g;
             let (pa, pn) = (pow(*a), pow(a_new));
@@ -67,7 +72,7 @@ impl Optimizer for Ftrl {
             let quadratic = pn / lr + 2.0 * l2;
             *w = (z.clamp(-l1, l1) - *z) / quadratic;
             *a = a_new;
-        });
+        })
     }
 }
 

@@ -1,5 +1,6 @@
 //! Lion as in Keras: w ← w − lr·sign(β₁·m + (1−β₁)·g);  then m ← β₂·m + (1−β₂)·g  (sign(0) = 0).
 use super::elementwise::each1;
+use super::measured::{measured_by_apply, Measure, Norms};
 use super::{Optimizer, Slots};
 
 pub struct Lion {
@@ -36,13 +37,17 @@ impl Optimizer for Lion {
     fn slots(&mut self) -> Vec<(&'static str, &mut Slots)> {
         vec![("momentum", &mut self.m)]
     }
-    fn update(&mut self, i: usize, w: &mut [f32], g: &[f32], lr: f32, _t: u64) {
+    measured_by_apply!();
+}
+
+impl Lion {
+    fn apply(&mut self, i: usize, w: &mut [f32], g: &[f32], lr: f32, _t: u64, k: Measure) -> Norms {
         let (b1, b2) = (self.beta_1, self.beta_2);
         let m = self.m.get(i, w.len(), 0.0);
-        each1(w, g, m, |w, g, m| {
+        each1(w, g, k, m, |w, g, m| {
             *w -= lr * sign(b1 * *m + (1.0 - b1) * g);
             *m = b2 * *m + (1.0 - b2) * g;
-        });
+        })
     }
 }
 

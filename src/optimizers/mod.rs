@@ -9,6 +9,7 @@ mod ema;
 mod ftrl;
 mod lamb;
 mod lion;
+mod measured;
 mod nadam;
 mod rmsprop;
 mod sgd;
@@ -21,11 +22,13 @@ pub use ema::Ema;
 pub use ftrl::Ftrl;
 pub use lamb::Lamb;
 pub use lion::Lion;
+pub use measured::Norms;
 pub use nadam::Nadam;
 pub use rmsprop::RMSprop;
 pub use sgd::Sgd;
 
 use crate::error::{Error, Result};
+use crate::kernels::norms::sum_sq_par;
 use crate::kernels::parallel;
 use crate::tensor::Tensor;
 
@@ -33,6 +36,21 @@ use crate::tensor::Tensor;
 pub trait Optimizer: Send + Sync {
     fn name(&self) -> &'static str;
     fn update(&mut self, i: usize, w: &mut [f32], g: &[f32], lr: f32, t: u64);
+    /// `update` after scaling `w` by `k` (decoupled weight decay; 1 for none), returning the
+    /// gradient monitor's norms of `g`, of `w` before the step and of the step, measured while the
+    /// rule holds each block in cache (`measured::blocked`). A rule that cannot work block by block
+    /// returns None without touching anything, and the caller measures around `update`.
+    fn update_measured(
+        &mut self,
+        _i: usize,
+        _w: &mut [f32],
+        _g: &[f32],
+        _lr: f32,
+        _t: u64,
+        _k: f32,
+    ) -> Option<Norms> {
+        None
+    }
     /// The rule's per-parameter state under Keras' variable names ("momentum", "velocity", ...),
     /// for saving and restoring it; a stateless rule has none.
     fn slots(&mut self) -> Vec<(&'static str, &mut Slots)> {
@@ -233,6 +251,23 @@ impl OptimizerState {
 
     /// Apply one update to every parameter that has a gradient, then clear the gradients.
     pub fn step(&mut self, params: &[Tensor], lr: f32) -> Result<()> {
+        self.step_inner(params, lr, None).map(drop)
+    }
+
+    /// `step`, also returning each parameter's gradient-monitor norms (in `params`' order): of its
+    /// gradient as backward left it (before clipping), of its weights before the step and of the
+    /// step (decay included). A parameter without a gradient is not updated: [0, Σ w², 0].
+    pub fn step_measured(&mut self, params: &[Tensor], lr: f32) -> Result<Vec<Norms>> {
+        let mut scratch = Vec::new();
+        self.step_inner(params, lr, Some(&mut scratch))
+    }
+
+    fn step_inner(
+        &mut self,
+        params: &[Tensor],
+        lr: f32,
+        mut measure: Option<&mut Vec<f32>>,
+    ) -> Result<Vec<Norms>> {
         if !lr.is_finite() {
             return Err(Error::invalid(
                 self.rule.name(),
@@ -253,19 +288,39 @@ impl OptimizerState {
                 .collect();
             self.clip_grads(&mut clipped);
         }
+        let k = 1.0 - lr * self.weight_decay;
+        let mut norms = Vec::with_capacity(if measure.is_some() { params.len() } else { 0 });
         for (i, p) in params.iter().enumerate() {
-            let Some(gt) = p.grad() else { continue };
+            let Some(gt) = p.grad() else {
+                if measure.is_some() {
+                    norms.push([0.0, sum_sq_par(&p.data()), 0.0]);
+                }
+                continue;
+            };
             let gd = gt.data();
             let g: &[f32] = match clipped.get(i) {
                 Some(Some(c)) => c,
                 _ => &gd,
             };
             let mut w = p.data_mut();
-            if self.weight_decay > 0.0 {
-                let k = 1.0 - lr * self.weight_decay;
-                w.iter_mut().for_each(|v| *v *= k);
+            if let Some(scratch) = measure.as_deref_mut() {
+                let rule = &mut self.rule;
+                let mut n = match rule.update_measured(i, &mut w, g, lr, t, k) {
+                    Some(n) => n,
+                    None => {
+                        measured::around(&mut w, g, k, scratch, |w| rule.update(i, w, g, lr, t))
+                    }
+                };
+                if clipping {
+                    n[0] = sum_sq_par(&gd); // the monitor reports the gradient backward computed
+                }
+                norms.push(n);
+            } else {
+                if self.weight_decay > 0.0 {
+                    w.iter_mut().for_each(|v| *v *= k);
+                }
+                self.rule.update(i, &mut w, g, lr, t);
             }
-            self.rule.update(i, &mut w, g, lr, t);
             drop(w);
             drop(gd);
             p.zero_grad();
@@ -273,7 +328,7 @@ impl OptimizerState {
         if let Some(e) = self.ema.as_mut() {
             e.after_step(params, t);
         }
-        Ok(())
+        Ok(norms)
     }
 
     fn clip_grads(&self, grads: &mut [Option<Vec<f32>>]) {
@@ -324,3 +379,6 @@ impl Slots {
         self.0.get(i).map(|v| v.as_slice())
     }
 }
+
+#[cfg(test)]
+mod measured_tests;

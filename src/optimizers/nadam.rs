@@ -1,6 +1,7 @@
 //! Nadam as in Keras: μₜ = β₁(1 − ½·0.96ᵗ), Πₜ = μ₁⋯μₜ;  m ← m + (1−β₁)(g − m);  v ← v + (1−β₂)(g² − v);
 //! m̂ = μₜ₊₁·m/(1 − Πₜ·μₜ₊₁) + (1 − μₜ)·g/(1 − Πₜ);  v̂ = v/(1 − β₂ᵗ);  w ← w − lr·m̂/(√v̂ + ε).
 use super::elementwise::each2;
+use super::measured::{measured_by_apply, Measure, Norms};
 use super::{Optimizer, Slots};
 
 pub struct Nadam {
@@ -50,7 +51,11 @@ impl Optimizer for Nadam {
     fn slots(&mut self) -> Vec<(&'static str, &mut Slots)> {
         vec![("momentum", &mut self.m), ("velocity", &mut self.v)]
     }
-    fn update(&mut self, i: usize, w: &mut [f32], g: &[f32], lr: f32, t: u64) {
+    measured_by_apply!();
+}
+
+impl Nadam {
+    fn apply(&mut self, i: usize, w: &mut [f32], g: &[f32], lr: f32, t: u64, k: Measure) -> Norms {
         let p = self.product(t);
         let (mu_t, mu_next) = (self.mu(t), self.mu(t + 1));
         let (b1, b2, eps, n) = (self.beta_1, self.beta_2, self.epsilon, w.len());
@@ -60,12 +65,12 @@ impl Optimizer for Nadam {
         let cv = (1.0 / (1.0 - (b2 as f64).powi(t as i32))) as f32;
         let m = self.m.get(i, n, 0.0);
         let v = self.v.get(i, n, 0.0);
-        each2(w, g, m, v, |w, g, m, v| {
+        each2(w, g, k, m, v, |w, g, m, v| {
             *m += (1.0 - b1) * (g - *m);
             *v += (1.0 - b2) * (g * g - *v);
             let m_hat = cm * *m + cg * g;
             *w -= lr * m_hat / ((cv * *v).sqrt() + eps);
-        });
+        })
     }
 }
 

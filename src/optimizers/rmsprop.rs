@@ -1,5 +1,6 @@
 //! RMSprop as in Keras: s ← ρ·s + (1−ρ)·g²;  centered: ḡ ← ρ·ḡ + (1−ρ)·g, d = s − ḡ² + ε, else d = s + ε;
 //! Δ = lr·g/√d;  with momentum: b ← μ·b + Δ, w ← w − b;  else w ← w − Δ.
+use super::measured::{blocked, measured_by_apply, Measure, Norms};
 use super::{Optimizer, Slots};
 
 pub struct RMSprop {
@@ -37,7 +38,11 @@ impl Optimizer for RMSprop {
             ("momentum", &mut self.buf),
         ]
     }
-    fn update(&mut self, i: usize, w: &mut [f32], g: &[f32], lr: f32, _t: u64) {
+    measured_by_apply!();
+}
+
+impl RMSprop {
+    fn apply(&mut self, i: usize, w: &mut [f32], g: &[f32], lr: f32, _t: u64, k: Measure) -> Norms {
         let (rho, mu, eps, centered) = (self.rho, self.momentum, self.epsilon, self.centered);
         let n = w.len();
         let s = self.s.get(i, n, 0.0);
@@ -51,22 +56,25 @@ impl Optimizer for RMSprop {
         } else {
             &mut []
         };
-        for j in 0..n {
-            let gj = g[j];
-            s[j] = rho * s[j] + (1.0 - rho) * gj * gj;
-            let d = if centered {
-                gb[j] = rho * gb[j] + (1.0 - rho) * gj;
-                s[j] - gb[j] * gb[j] + eps
-            } else {
-                s[j] + eps
-            };
-            let inc = lr * gj / d.sqrt();
-            if mu > 0.0 {
-                b[j] = mu * b[j] + inc;
-                w[j] -= b[j];
-            } else {
-                w[j] -= inc;
+        blocked(w, g, k, |w, g, r| {
+            let at = r.start;
+            for j in 0..w.len() {
+                let (gj, j0) = (g[j], at + j);
+                s[j0] = rho * s[j0] + (1.0 - rho) * gj * gj;
+                let d = if centered {
+                    gb[j0] = rho * gb[j0] + (1.0 - rho) * gj;
+                    s[j0] - gb[j0] * gb[j0] + eps
+                } else {
+                    s[j0] + eps
+                };
+                let inc = lr * gj / d.sqrt();
+                if mu > 0.0 {
+                    b[j0] = mu * b[j0] + inc;
+                    w[j] -= b[j0];
+                } else {
+                    w[j] -= inc;
+                }
             }
-        }
+        })
     }
 }

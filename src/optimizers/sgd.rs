@@ -1,5 +1,6 @@
 //! SGD with optional momentum and Nesterov momentum (Keras' formulation):
 //! v ← μ·v − lr·g;  w ← w + v  (Nesterov: w ← w + μ·v − lr·g);  without momentum w ← w − lr·g.
+use super::measured::{blocked, measured_by_apply, total, Measure, Norms};
 use super::{in_pool, Optimizer, Slots};
 use rayon::prelude::*;
 
@@ -26,29 +27,44 @@ impl Optimizer for Sgd {
     fn slots(&mut self) -> Vec<(&'static str, &mut Slots)> {
         vec![("momentum", &mut self.velocity)]
     }
-    fn update(&mut self, i: usize, w: &mut [f32], g: &[f32], lr: f32, _t: u64) {
+    measured_by_apply!();
+}
+
+impl Sgd {
+    fn apply(&mut self, i: usize, w: &mut [f32], g: &[f32], lr: f32, _t: u64, k: Measure) -> Norms {
         let (mu, nesterov) = (self.momentum, self.nesterov);
         if mu == 0.0 {
-            let f = |w: &mut [f32], g: &[f32]| w.iter_mut().zip(g).for_each(|(w, g)| *w -= lr * g);
+            let f = |w: &mut [f32], g: &[f32]| {
+                blocked(w, g, k, |w, g, _| {
+                    w.iter_mut().zip(g).for_each(|(w, g)| *w -= lr * g)
+                })
+            };
             return in_pool(w.len(), |c| match c {
-                Some(c) => w
-                    .par_chunks_mut(c)
-                    .zip(g.par_chunks(c))
-                    .for_each(|(w, g)| f(w, g)),
+                Some(c) => total(
+                    w.par_chunks_mut(c)
+                        .zip(g.par_chunks(c))
+                        .map(|(w, g)| f(w, g))
+                        .collect::<Vec<_>>(),
+                ),
                 None => f(w, g),
             });
         }
         let v = self.velocity.get(i, w.len(), 0.0);
         let f = |w: &mut [f32], g: &[f32], v: &mut [f32]| {
-            for ((w, g), v) in w.iter_mut().zip(g).zip(v.iter_mut()) {
-                *v = mu * *v - lr * g;
-                *w += if nesterov { mu * *v - lr * g } else { *v };
-            }
+            blocked(w, g, k, |w, g, r| {
+                for ((w, g), v) in w.iter_mut().zip(g).zip(v[r].iter_mut()) {
+                    *v = mu * *v - lr * g;
+                    *w += if nesterov { mu * *v - lr * g } else { *v };
+                }
+            })
         };
         in_pool(w.len(), |c| match c {
-            Some(c) => (w.par_chunks_mut(c), g.par_chunks(c), v.par_chunks_mut(c))
-                .into_par_iter()
-                .for_each(|(w, g, v)| f(w, g, v)),
+            Some(c) => total(
+                (w.par_chunks_mut(c), g.par_chunks(c), v.par_chunks_mut(c))
+                    .into_par_iter()
+                    .map(|(w, g, v)| f(w, g, v))
+                    .collect::<Vec<_>>(),
+            ),
             None => f(w, g, v),
         })
     }

@@ -35,6 +35,32 @@ class _Eager(keras.Model):
         return self.head(self.hidden(x))
 
 
+def _constrained_model():
+    # The projection moves the weights after the optimizer measured its step.
+    return keras.Sequential(
+        [
+            keras.layers.Dense(
+                8,
+                activation="tanh",
+                input_shape=(5,),
+                name="hidden",
+                kernel_constraint=keras.constraints.MaxNorm(0.3),
+            ),
+            keras.layers.Dense(3, name="head"),
+        ]
+    )
+
+
+# The optimizer measures inside its update (decay and clipping included); LAMB is measured around it.
+OPTIMIZERS = {
+    "adam": lambda: "adam",
+    "adamw": lambda: keras.optimizers.AdamW(0.01, weight_decay=0.5),
+    "sgd_clipnorm": lambda: keras.optimizers.SGD(0.1, momentum=0.9, clipnorm=0.05),
+    "rmsprop_clipvalue": lambda: keras.optimizers.RMSprop(0.01, clipvalue=0.01),
+    "lamb": lambda: keras.optimizers.Lamb(0.01),
+}
+
+
 def _compiled(build, opt="adam"):
     tf.manual_seed(3)
     m = build()
@@ -58,10 +84,13 @@ def _expected(model, x, y):
     return out
 
 
-@pytest.mark.parametrize("build", [_graph_model, _Eager], ids=["graph", "eager"])
-def test_norms_match_numpy_from_the_tape(build):
+@pytest.mark.parametrize("opt", list(OPTIMIZERS))
+@pytest.mark.parametrize(
+    "build", [_graph_model, _Eager, _constrained_model], ids=["graph", "eager", "constrained"]
+)
+def test_norms_match_numpy_from_the_tape(build, opt):
     x, y = _data()
-    model = _compiled(build)
+    model = _compiled(build, OPTIMIZERS[opt]())
     model(x[:1])  # built, so the tape below sees the weights fit starts from
     expected = _expected(model, x, y)
     mon = GradientMonitor(every=1)
