@@ -97,3 +97,72 @@ def run_child_in(python, script, *args, env=None):
             f"{proc.stderr[-3000:]}"
         )
     return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def quick():
+    """Whether to run fewer, shorter passes: `--quick` on the command line or
+    $RUSTGRAD_BENCH_QUICK=1. The flag is copied into the environment so child processes see it."""
+    if "--quick" in sys.argv:
+        os.environ["RUSTGRAD_BENCH_QUICK"] = "1"
+    return os.environ.get("RUSTGRAD_BENCH_QUICK") == "1"
+
+
+def simd_line():
+    """The SIMD level rustgrad's hand kernels run at, the override if one is set, and what the CPU
+    reports (/proc/cpuinfo flags), e.g. "avx512 (CPU: avx512f avx2 fma)"."""
+    try:
+        from rustgrad import _core
+
+        level = _core.simd_level()
+    except Exception as e:  # noqa: BLE001 - an old build without simd_level still benches
+        level = f"unknown ({type(e).__name__})"
+    flags = set()
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("flags"):
+                    flags = set(line.split(":", 1)[1].split())
+                    break
+    except OSError:
+        pass
+    cpu = " ".join(x for x in ("avx512f", "avx512bw", "avx512vl", "avx2", "fma") if x in flags)
+    forced = os.environ.get("RUSTGRAD_SIMD")
+    return f"{level}{f' (RUSTGRAD_SIMD={forced})' if forced else ''} (CPU flags: {cpu or 'none'})"
+
+
+def gemm_gflops(n=1024, repeats=7):
+    """rustgrad's own f32 GEMM rate at n x n x n in GFLOP/s (median of `repeats` products, result
+    allocation included, as benches/gemm.py measures it): the machine's compute rate the
+    training benches compare against."""
+    import numpy as np
+    import rustgrad as rg
+
+    rng = np.random.default_rng(0)
+    a = rg.tensor(rng.standard_normal((n, n)).astype(np.float32))
+    b = rg.tensor(rng.standard_normal((n, n)).astype(np.float32))
+    return 2.0 * n**3 / median_time(lambda: a @ b, repeats=repeats, warmup=2) / 1e9
+
+
+def peers(modules):
+    """Which peer libraries the peer interpreter can import: ({name: module} present, notes about
+    the absent). Peers are not project dependencies; they run in $RUSTGRAD_PEER_PYTHON (a venv
+    outside the project with torch / tensorflow and numpy, no rustgrad) or, unset, this one."""
+    python = peer_python()
+    present, notes, found = {}, [], {}
+    for name, module in modules.items():
+        if module not in found:
+            found[module] = has_module(python, module)
+        if found[module]:
+            present[name] = module
+        else:
+            where = "" if os.environ.get("RUSTGRAD_PEER_PYTHON") else "; set RUSTGRAD_PEER_PYTHON"
+            notes.append(f"{name} skipped: {module} not importable by {python}{where}")
+    return present, notes
+
+
+def goal(label, value, target):
+    """A goal line: `label: 2.31x (goal >= 2x, met)`; value None prints it as not measured."""
+    if value is None:
+        return f"goal {label} >= {target:g}x: not measured"
+    verdict = "met" if value >= target else "NOT met"
+    return f"goal {label} >= {target:g}x: {value:.2f}x ({verdict})"

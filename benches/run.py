@@ -1,4 +1,10 @@
-"""`make bench`: every benchmark in this folder, each printing a table of ratios measured in this run."""
+"""`make bench`: every benchmark in this folder, each printing a table of ratios measured in this run.
+
+    python benches/run.py [--quick] [name ...]
+
+`--quick` (or RUSTGRAD_BENCH_QUICK=1) runs fewer, shorter passes; names pick benches. The CPU model
+and the SIMD level are printed once first, since every figure below depends on them.
+"""
 
 import importlib
 import os
@@ -11,6 +17,8 @@ BENCHES = [
     "gemm",
     "mnist_mlp",
     "mnist_cnn",
+    "cifar_cnn",
+    "width_sweep",
     "functional",
     "tape_loop",
     "grad_monitor",
@@ -18,7 +26,14 @@ BENCHES = [
 
 
 def main():
-    only = sys.argv[1:]
+    from _common import cpu_model, quick, simd_line
+
+    short = quick()
+    only = [a for a in sys.argv[1:] if not a.startswith("--")]
+    print(f"CPU: {cpu_model()}")
+    print(f"SIMD level: {simd_line()}")
+    if short:
+        print("quick mode: fewer, shorter passes (figures noisier)")
     for name in BENCHES:
         if only and name not in only:
             continue
