@@ -1,9 +1,14 @@
-//! Adam's per-element update over slices, with an AVX-512 path chosen at run time (`simd_level`).
-//! Profiling the MNIST MLP showed this loop at a quarter of a training step, bound not by memory but
-//! by the divider: an exact `m / (√v + ε)` costs a square root and a division per element, both on
-//! the one divide unit. The AVX-512 path replaces both by hardware estimates refined with one Newton
-//! step each (relative error ≈ 2⁻²⁷, at f32's rounding), which run on the multiply-add ports
-//! instead. The portable path is the plain formula.
+//! Adam's per-element update over slices, with AVX-512 and AVX2 paths chosen at run time
+//! (`simd_level`). Profiling the MNIST MLP showed this loop at a quarter of a training step, bound
+//! not by memory but by the divider: an exact `m / (√v + ε)` costs a square root and a division per
+//! element, both on the one divide unit. The SIMD paths replace both by hardware estimates refined
+//! with one Newton step each, which run on the multiply-add ports instead: AVX-512's 14-bit
+//! estimates (rcp14/rsqrt14) end at relative error ≈ 2⁻²⁷, AVX2's 12-bit ones (rcp/rsqrt) at
+//! ≈ 2⁻²³, both within f32's rounding of the step. A vector with any lane that is not a positive
+//! normal number (zeros from parameters without gradients, inf, NaN) takes the exact square root
+//! and division instead, so those lanes keep IEEE results (a Newton step on inf or 0 gives NaN).
+//! The portable path is the plain formula.
+use super::simd_level::{chosen, vectorize_at, Level};
 
 /// One step's constants: `m ← m + c1·(g − m)`, `v ← v + c2·(g² − v)`, `w ← w − alpha·m / (√v + eps)`.
 #[derive(Clone, Copy, Debug)]
@@ -20,10 +25,9 @@ pub fn update(w: &mut [f32], g: &[f32], m: &mut [f32], v: &mut [f32], s: AdamSte
     update_at(super::simd_level::level(), w, g, m, v, s);
 }
 
-/// `update` on the widest path at or below `level`; `level` must be one this CPU runs
-/// (`simd_level::available`), else the portable path runs.
+/// `update` on the widest path at or below `level` that this CPU runs (`simd_level::chosen`).
 pub fn update_at(
-    level: super::simd_level::Level,
+    level: Level,
     w: &mut [f32],
     g: &[f32],
     m: &mut [f32],
@@ -31,22 +35,33 @@ pub fn update_at(
     s: AdamStep,
 ) {
     let n = w.len().min(g.len()).min(m.len()).min(v.len());
-    let mut done = 0;
-    #[cfg(target_arch = "x86_64")]
-    if level >= super::simd_level::Level::Avx512 && super::simd_level::detected() >= level {
-        // SAFETY: the CPU has AVX-512F (detected above) and every slice holds at least `n` values.
-        done = unsafe { avx512::update(&mut w[..n], &g[..n], &mut m[..n], &mut v[..n], s) };
-        super::parallel::clear_upper_simd();
-    }
-    portable(
-        &mut w[done..n],
-        &g[done..n],
-        &mut m[done..n],
-        &mut v[done..n],
-        s,
+    let (w, g, m, v) = (&mut w[..n], &g[..n], &mut m[..n], &mut v[..n]);
+    let level = chosen(level);
+    vectorize_at(
+        level,
+        #[inline(always)]
+        || {
+            let done = match level {
+                // SAFETY: `chosen` returned these levels only because the CPU has their features
+                // (AVX-512F for V4, AVX2 and FMA for V3), and every slice holds `n` values.
+                #[cfg(target_arch = "x86_64")]
+                Level::Avx512 => unsafe { avx512::update(w, g, m, v, s) },
+                #[cfg(target_arch = "x86_64")]
+                Level::Avx2 => unsafe { avx2::update(w, g, m, v, s) },
+                _ => 0,
+            };
+            portable(
+                &mut w[done..],
+                &g[done..],
+                &mut m[done..],
+                &mut v[done..],
+                s,
+            );
+        },
     );
 }
 
+#[inline(always)]
 fn portable(w: &mut [f32], g: &[f32], m: &mut [f32], v: &mut [f32], s: AdamStep) {
     for (((w, &g), m), v) in w.iter_mut().zip(g).zip(m.iter_mut()).zip(v.iter_mut()) {
         *m += s.c1 * (g - *m);
@@ -86,13 +101,27 @@ mod avx512 {
                 let gi = _mm512_loadu_ps(gp.add(i));
                 let mi = _mm512_loadu_ps(mp.add(i));
                 let vi = _mm512_loadu_ps(vp.add(i));
+                let wi = _mm512_loadu_ps(wp.add(i));
                 let mi = _mm512_fmadd_ps(c1, _mm512_sub_ps(gi, mi), mi);
                 let vi = _mm512_fmadd_ps(c2, _mm512_fmsub_ps(gi, gi, vi), vi);
-                let d = _mm512_add_ps(sqrt(vi, lo, hi, half, three), eps);
-                // r ≈ 1/d, then one Newton step r ← r·(2 − d·r).
-                let r = _mm512_rcp14_ps(d);
-                let r = _mm512_mul_ps(r, _mm512_fnmadd_ps(d, r, two));
-                let wi = _mm512_fnmadd_ps(_mm512_mul_ps(alpha, mi), r, _mm512_loadu_ps(wp.add(i)));
+                let am = _mm512_mul_ps(alpha, mi);
+                let normal = _mm512_cmp_ps_mask::<_CMP_GE_OQ>(vi, lo)
+                    & _mm512_cmp_ps_mask::<_CMP_LE_OQ>(vi, hi);
+                let wi = if normal == 0xFFFF {
+                    // √v as v·q with q ≈ 1/√v refined by q ← q·(3 − v·q²)/2: v·q·(3 − v·q·q)/2.
+                    let q = _mm512_rsqrt14_ps(vi);
+                    let vq = _mm512_mul_ps(vi, q);
+                    let root =
+                        _mm512_mul_ps(_mm512_mul_ps(half, vq), _mm512_fnmadd_ps(vq, q, three));
+                    let d = _mm512_add_ps(root, eps);
+                    // r ≈ 1/d, then one Newton step r ← r·(2 − d·r).
+                    let r = _mm512_rcp14_ps(d);
+                    let r = _mm512_mul_ps(r, _mm512_fnmadd_ps(d, r, two));
+                    _mm512_fnmadd_ps(am, r, wi)
+                } else {
+                    let d = _mm512_add_ps(_mm512_sqrt_ps(vi), eps);
+                    _mm512_sub_ps(wi, _mm512_div_ps(am, d))
+                };
                 _mm512_storeu_ps(mp.add(i), mi);
                 _mm512_storeu_ps(vp.add(i), vi);
                 _mm512_storeu_ps(wp.add(i), wi);
@@ -101,22 +130,68 @@ mod avx512 {
         }
         n
     }
+}
 
-    /// √v as v·r with r ≈ 1/√v from the estimate and one Newton step r ← r·(3 − v·r²)/2, when every
-    /// lane is a positive normal number; otherwise (zeros from parameters without gradients, inf,
-    /// NaN) the exact square root, so those lanes keep IEEE results.
-    #[inline]
-    #[target_feature(enable = "avx512f")]
-    fn sqrt(v: __m512, lo: __m512, hi: __m512, half: __m512, three: __m512) -> __m512 {
-        let normal =
-            _mm512_cmp_ps_mask::<_CMP_GE_OQ>(v, lo) & _mm512_cmp_ps_mask::<_CMP_LE_OQ>(v, hi);
-        if normal != 0xFFFF {
-            return _mm512_sqrt_ps(v);
+#[cfg(target_arch = "x86_64")]
+mod avx2 {
+    use super::AdamStep;
+    use std::arch::x86_64::*;
+
+    /// Updates the first multiple-of-8 elements and returns how many that was.
+    #[target_feature(enable = "avx2,fma")]
+    pub unsafe fn update(
+        w: &mut [f32],
+        g: &[f32],
+        m: &mut [f32],
+        v: &mut [f32],
+        s: AdamStep,
+    ) -> usize {
+        let n = w.len() / 8 * 8;
+        let (c1, c2) = (_mm256_set1_ps(s.c1), _mm256_set1_ps(s.c2));
+        let (alpha, eps, two) = (
+            _mm256_set1_ps(s.alpha),
+            _mm256_set1_ps(s.eps),
+            _mm256_set1_ps(2.0),
+        );
+        let (lo, hi) = (_mm256_set1_ps(f32::MIN_POSITIVE), _mm256_set1_ps(f32::MAX));
+        let (half, three) = (_mm256_set1_ps(0.5), _mm256_set1_ps(3.0));
+        let (wp, gp, mp, vp) = (w.as_mut_ptr(), g.as_ptr(), m.as_mut_ptr(), v.as_mut_ptr());
+        let mut i = 0;
+        while i < n {
+            // SAFETY: i + 8 <= n <= every slice's length.
+            unsafe {
+                let gi = _mm256_loadu_ps(gp.add(i));
+                let mi = _mm256_loadu_ps(mp.add(i));
+                let vi = _mm256_loadu_ps(vp.add(i));
+                let wi = _mm256_loadu_ps(wp.add(i));
+                let mi = _mm256_fmadd_ps(c1, _mm256_sub_ps(gi, mi), mi);
+                let vi = _mm256_fmadd_ps(c2, _mm256_fmsub_ps(gi, gi, vi), vi);
+                let am = _mm256_mul_ps(alpha, mi);
+                let normal = _mm256_and_ps(
+                    _mm256_cmp_ps::<_CMP_GE_OQ>(vi, lo),
+                    _mm256_cmp_ps::<_CMP_LE_OQ>(vi, hi),
+                );
+                let wi = if _mm256_movemask_ps(normal) == 0xFF {
+                    // As in the AVX-512 path, from 12-bit estimates.
+                    let q = _mm256_rsqrt_ps(vi);
+                    let vq = _mm256_mul_ps(vi, q);
+                    let root =
+                        _mm256_mul_ps(_mm256_mul_ps(half, vq), _mm256_fnmadd_ps(vq, q, three));
+                    let d = _mm256_add_ps(root, eps);
+                    let r = _mm256_rcp_ps(d);
+                    let r = _mm256_mul_ps(r, _mm256_fnmadd_ps(d, r, two));
+                    _mm256_fnmadd_ps(am, r, wi)
+                } else {
+                    let d = _mm256_add_ps(_mm256_sqrt_ps(vi), eps);
+                    _mm256_sub_ps(wi, _mm256_div_ps(am, d))
+                };
+                _mm256_storeu_ps(mp.add(i), mi);
+                _mm256_storeu_ps(vp.add(i), vi);
+                _mm256_storeu_ps(wp.add(i), wi);
+            }
+            i += 8;
         }
-        let r = _mm512_rsqrt14_ps(v);
-        let vr = _mm512_mul_ps(v, r);
-        // v·r·(3 − v·r·r)/2
-        _mm512_mul_ps(_mm512_mul_ps(half, vr), _mm512_fnmadd_ps(vr, r, three))
+        n
     }
 }
 
@@ -132,7 +207,7 @@ mod tests {
     }
 
     fn matches_the_exact_formula_at(level: crate::kernels::simd_level::Level) {
-        let n = 16 * 7 + 5; // a SIMD body and a scalar tail
+        let n = 16 * 7 + 5; // a SIMD body (of 16- and 8-lane vectors) and a scalar tail
         let g: Vec<f32> = (0..n)
             .map(|i| ((i * 37 % 23) as f32 - 11.0) * 0.01)
             .collect();
@@ -168,6 +243,60 @@ mod tests {
                 "{level:?} {i}: step {got} vs {}",
                 want[i]
             );
+        }
+    }
+
+    #[test]
+    fn nan_inf_zero_and_overflow_propagate_as_in_the_portable_path_at_every_level() {
+        use crate::kernels::simd_level::{available, testing::LENGTHS};
+        let s = AdamStep {
+            c1: 0.1,
+            c2: 0.001,
+            alpha: 1e-3,
+            eps: 1e-7,
+        };
+        for n in LENGTHS {
+            // g: NaN, ±inf, 0 (v stays 0), 1e20 (g² overflows to inf while m stays finite).
+            let specials = [f32::NAN, f32::INFINITY, f32::NEG_INFINITY, 0.0, 1e20, -1e20];
+            let g: Vec<f32> = (0..n)
+                .map(|i| match i % 11 {
+                    k @ 0..=5 if i % 3 == 0 => specials[k],
+                    _ => ((i * 37 % 23) as f32 - 11.0) * 0.01,
+                })
+                .collect();
+            let m0: Vec<f32> = (0..n).map(|i| (i % 7) as f32 * 1e-3).collect();
+            let v0: Vec<f32> = (0..n)
+                .map(|i| if i % 4 == 0 { 0.0 } else { 1e-5 })
+                .collect();
+            let w0: Vec<f32> = (0..n).map(|i| i as f32 * 0.1).collect();
+            let run = |level| {
+                let (mut w, mut m, mut v) = (w0.clone(), m0.clone(), v0.clone());
+                update_at(level, &mut w, &g, &mut m, &mut v, s);
+                (w, m, v)
+            };
+            let want = run(Level::Portable);
+            for level in available() {
+                let got = run(level);
+                for (name, a, b) in [
+                    ("w", &got.0, &want.0),
+                    ("m", &got.1, &want.1),
+                    ("v", &got.2, &want.2),
+                ] {
+                    for i in 0..n {
+                        let (x, y) = (a[i], b[i]);
+                        let close = x == y
+                            || (x.is_nan() && y.is_nan())
+                            || (x.is_finite()
+                                && y.is_finite()
+                                && (x - y).abs() <= 1e-6 * y.abs().max(1.0));
+                        assert!(
+                            close,
+                            "{level:?} n={n} {name}[{i}] (g={}): {x} vs {y}",
+                            g[i]
+                        );
+                    }
+                }
+            }
         }
     }
 }

@@ -1,18 +1,20 @@
 //! Sums of squares over slices (of values, or of the difference of two), for the gradient
 //! monitor's norms: f32 lanes within blocks so the loop vectorises, f64 across blocks so a layer
-//! of millions of weights keeps its digits. An AVX2 build of the same loops is chosen at run time.
+//! of millions of weights keeps its digits. The loops are compiled for each SIMD level and run at
+//! `simd_level::level()` (`simd_level::vectorize`).
 //!
-//! Why the dispatch: the monitor runs right after the backward products, and the GEMM crates'
-//! AVX-512 kernels leave the upper register halves dirty; SSE-encoded code after that is ~15x
-//! slower (see `parallel::clear_upper_simd`). VEX-encoded AVX2 code pays no such penalty, and the
-//! portable path clears the registers first. (A first, serial SSE version cost the MNIST MLP's
+//! Why the dispatch matters beyond width: the monitor runs right after the backward products, and
+//! the GEMM crates' AVX-512 kernels leave the upper register halves dirty; SSE-encoded code after
+//! that is ~15x slower (see `parallel::clear_upper_simd`). VEX-encoded code pays no such penalty,
+//! and the portable path clears the registers first. (A first, serial SSE version cost the MNIST MLP's
 //! step ~130 µs, +21% at every=1; with this file +7.5%, on a loaded machine, so how much each
 //! change gave was not isolated.)
 //!
 //! Big slices are split over the pool (`*_par`): on the 2-vCPU target a serial pass of ~30 µs
 //! let the idle worker fall asleep, and the update's and the next step's parallel work then paid
 //! its wake-up each time. Parts are summed in order, so the result does not depend on scheduling.
-use super::parallel::{clear_upper_simd, run};
+use super::parallel::run;
+use super::simd_level::{level, vectorize_at, Level};
 use rayon::prelude::*;
 
 const BLOCK: usize = 1024;
@@ -62,33 +64,23 @@ fn blocks(x: &[f32], y: Option<&[f32]>) -> f64 {
     }
 }
 
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-unsafe fn blocks_avx2(x: &[f32], y: Option<&[f32]>) -> f64 {
-    blocks(x, y)
-}
-
-fn dispatch(x: &[f32], y: Option<&[f32]>) -> f64 {
-    #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
-        // SAFETY: the CPU has AVX2 and FMA (checked above); the function reads only its slices.
-        let total = unsafe { blocks_avx2(x, y) };
-        clear_upper_simd(); // for the SSE-encoded code after it
-        return total;
-    }
-    clear_upper_simd();
-    blocks(x, y)
+fn dispatch(level: Level, x: &[f32], y: Option<&[f32]>) -> f64 {
+    vectorize_at(
+        level,
+        #[inline(always)]
+        || blocks(x, y),
+    )
 }
 
 /// Σ x², accumulated in f64 across blocks.
 pub fn sum_sq(x: &[f32]) -> f64 {
-    dispatch(x, None)
+    dispatch(level(), x, None)
 }
 
 /// Σ (x − y)² over the common length of `x` and `y`.
 pub fn diff_sq(x: &[f32], y: &[f32]) -> f64 {
     let n = x.len().min(y.len());
-    dispatch(&x[..n], Some(&y[..n]))
+    dispatch(level(), &x[..n], Some(&y[..n]))
 }
 
 /// `sum_sq`, split over the pool for big slices.
@@ -157,6 +149,25 @@ mod tests {
                 (diff_sq(&v, &u) - diff).abs() <= 1e-5 * diff.max(1.0),
                 "{n}"
             );
+        }
+    }
+
+    #[test]
+    fn every_level_sums_as_the_portable_path() {
+        use crate::kernels::simd_level::{available, testing::values, testing::LENGTHS};
+        let bits = |v: f64| if v.is_nan() { u64::MAX } else { v.to_bits() };
+        for n in LENGTHS.into_iter().chain([1024, 2051]) {
+            for specials in [false, true] {
+                let (x, y) = (values(n, 1, specials), values(n, 2, specials));
+                let want = (
+                    bits(dispatch(Level::Portable, &x, None)),
+                    bits(dispatch(Level::Portable, &x, Some(&y))),
+                );
+                for l in available() {
+                    let got = (bits(dispatch(l, &x, None)), bits(dispatch(l, &x, Some(&y))));
+                    assert_eq!(got, want, "{l:?} n={n} specials={specials}");
+                }
+            }
         }
     }
 }

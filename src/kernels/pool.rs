@@ -1,12 +1,14 @@
 //! Pooling loops over whole NHWC samples, with the window geometry of im2col.rs (dilation 1).
 //! Padding never takes part: max pooling ignores it, average pooling divides by the values inside
-//! the image, as TensorFlow does for 'same'.
+//! the image, as TensorFlow does for 'same'. Each entry point runs its loops compiled for the
+//! run-time SIMD level (`simd_level::vectorize`); the helpers are inlined into it.
 use super::fresh::{filled, zeroed};
 use super::im2col::Geom;
+use super::simd_level::vectorize;
 use std::mem::MaybeUninit;
 
 /// Visit the in-image positions (offset of channel 0 within a sample) of output pixel (oy, ox).
-#[inline]
+#[inline(always)]
 fn window(g: &Geom, oy: usize, ox: usize, mut f: impl FnMut(usize)) {
     for ki in 0..g.kh {
         let Some(iy) = g.iy(oy, ki) else { continue };
@@ -21,6 +23,7 @@ fn window(g: &Geom, oy: usize, ox: usize, mut f: impl FnMut(usize)) {
 /// Whether the windows tile the image: stride = window, no dilation, every window inside the image
 /// (Keras' default MaxPooling2D with 'valid'; 'same' can pad the bottom and right only). Each input
 /// value then lies in at most one window, and the loops below need no bounds checks per tap.
+#[inline(always)]
 fn tiled(g: &Geom) -> bool {
     g.sh == g.kh
         && g.sw == g.kw
@@ -33,13 +36,21 @@ fn tiled(g: &Geom) -> bool {
 }
 
 /// Offset (of channel 0, within a sample) of tap (ki, kj) of output pixel (oy, ox) in a tiled pooling.
-#[inline]
+#[inline(always)]
 fn tile_tap(g: &Geom, oy: usize, ox: usize, ki: usize, kj: usize) -> usize {
     ((oy * g.kh + ki) * g.w + ox * g.kw + kj) * g.c
 }
 
 /// Max over each window (NaN is skipped, as by `f32::max`); every value of `out` is written.
 pub fn max_pool_values(x: &[f32], g: &Geom, out: &mut [MaybeUninit<f32>]) {
+    vectorize(
+        #[inline(always)]
+        || max_pool_values_body(x, g, out),
+    )
+}
+
+#[inline(always)]
+fn max_pool_values_body(x: &[f32], g: &Geom, out: &mut [MaybeUninit<f32>]) {
     let (c, per_out) = (g.c, g.pixels() * g.c);
     if tiled(g) {
         for (s, xs) in x.chunks_exact(g.in_len().max(1)).enumerate() {
@@ -66,6 +77,7 @@ pub fn max_pool_values(x: &[f32], g: &Geom, out: &mut [MaybeUninit<f32>]) {
 }
 
 /// `max_pool_values` for any geometry.
+#[inline(always)]
 fn max_pool_values_windows(x: &[f32], g: &Geom, out: &mut [MaybeUninit<f32>]) {
     let (c, per_out) = (g.c, g.pixels() * g.c);
     for (s, xs) in x.chunks_exact(g.in_len().max(1)).enumerate() {
@@ -74,12 +86,18 @@ fn max_pool_values_windows(x: &[f32], g: &Geom, out: &mut [MaybeUninit<f32>]) {
                 &mut out[s * per_out + p * c..s * per_out + (p + 1) * c],
                 f32::NEG_INFINITY,
             );
-            window(g, p / g.ow, p % g.ow, |base| {
-                let v = &xs[base..base + c];
-                for ch in 0..c {
-                    o[ch] = o[ch].max(v[ch]);
-                }
-            });
+            window(
+                g,
+                p / g.ow,
+                p % g.ow,
+                #[inline(always)]
+                |base| {
+                    let v = &xs[base..base + c];
+                    for ch in 0..c {
+                        o[ch] = o[ch].max(v[ch]);
+                    }
+                },
+            );
         }
     }
 }
@@ -90,14 +108,20 @@ fn max_pool_values_windows(x: &[f32], g: &Geom, out: &mut [MaybeUninit<f32>]) {
 /// cost the forward pass more memory traffic (5.5 MB for the MNIST CNN's first pooling) than this
 /// search costs. Every value of `dx` is written.
 pub fn max_pool_back(x: &[f32], y: &[f32], grad: &[f32], g: &Geom, dx: &mut [MaybeUninit<f32>]) {
-    if tiled(g) {
-        max_pool_back_tiled(x, y, grad, g, dx)
-    } else {
-        max_pool_back_windows(x, y, grad, g, dx)
-    }
+    vectorize(
+        #[inline(always)]
+        || {
+            if tiled(g) {
+                max_pool_back_tiled(x, y, grad, g, dx)
+            } else {
+                max_pool_back_windows(x, y, grad, g, dx)
+            }
+        },
+    )
 }
 
 /// `max_pool_back` for any geometry: dx zeroed, then each gradient added at its winner.
+#[inline(always)]
 fn max_pool_back_windows(
     x: &[f32],
     y: &[f32],
@@ -137,6 +161,7 @@ fn max_pool_back_windows(
 
 /// `max_pool_back` for tiled windows: each input value is written once, with its window's gradient
 /// if it is that window's first maximum and 0 otherwise, so dx needs no zero-filling first.
+#[inline(always)]
 fn max_pool_back_tiled(x: &[f32], y: &[f32], grad: &[f32], g: &Geom, dx: &mut [MaybeUninit<f32>]) {
     let (c, per_out, in_len) = (g.c, g.pixels() * g.c, g.in_len());
     let mut rest = vec![0.0f32; c];
@@ -174,7 +199,7 @@ fn max_pool_back_tiled(x: &[f32], y: &[f32], grad: &[f32], g: &Geom, dx: &mut [M
 }
 
 /// Number of in-image positions in the window of output pixel (oy, ox).
-#[inline]
+#[inline(always)]
 fn count(g: &Geom, oy: usize, ox: usize) -> f32 {
     let rows = (0..g.kh).filter(|&ki| g.iy(oy, ki).is_some()).count();
     let cols = (0..g.kw).filter(|&kj| g.ix(ox, kj).is_some()).count();
@@ -183,6 +208,14 @@ fn count(g: &Geom, oy: usize, ox: usize) -> f32 {
 
 /// Mean over each window's in-image values.
 pub fn avg_pool(x: &[f32], g: &Geom, out: &mut [f32]) {
+    vectorize(
+        #[inline(always)]
+        || avg_pool_body(x, g, out),
+    )
+}
+
+#[inline(always)]
+fn avg_pool_body(x: &[f32], g: &Geom, out: &mut [f32]) {
     let (c, per_out) = (g.c, g.pixels() * g.c);
     for (s, xs) in x.chunks_exact(g.in_len().max(1)).enumerate() {
         for oy in 0..g.oh {
@@ -190,11 +223,17 @@ pub fn avg_pool(x: &[f32], g: &Geom, out: &mut [f32]) {
                 let p = s * per_out + (oy * g.ow + ox) * c;
                 let o = &mut out[p..p + c];
                 o.fill(0.0);
-                window(g, oy, ox, |base| {
-                    o.iter_mut()
-                        .zip(&xs[base..base + c])
-                        .for_each(|(a, b)| *a += b);
-                });
+                window(
+                    g,
+                    oy,
+                    ox,
+                    #[inline(always)]
+                    |base| {
+                        o.iter_mut()
+                            .zip(&xs[base..base + c])
+                            .for_each(|(a, b)| *a += b);
+                    },
+                );
                 let inv = 1.0 / count(g, oy, ox);
                 o.iter_mut().for_each(|v| *v *= inv);
             }
@@ -204,6 +243,14 @@ pub fn avg_pool(x: &[f32], g: &Geom, out: &mut [f32]) {
 
 /// Spread each output gradient evenly over its window's in-image values (`dx` is added to).
 pub fn avg_pool_back(grad: &[f32], g: &Geom, dx: &mut [f32]) {
+    vectorize(
+        #[inline(always)]
+        || avg_pool_back_body(grad, g, dx),
+    )
+}
+
+#[inline(always)]
+fn avg_pool_back_body(grad: &[f32], g: &Geom, dx: &mut [f32]) {
     let (c, per_out) = (g.c, g.pixels() * g.c);
     for (s, dxs) in dx.chunks_exact_mut(g.in_len().max(1)).enumerate() {
         for oy in 0..g.oh {
@@ -211,12 +258,18 @@ pub fn avg_pool_back(grad: &[f32], g: &Geom, dx: &mut [f32]) {
                 let p = s * per_out + (oy * g.ow + ox) * c;
                 let inv = 1.0 / count(g, oy, ox);
                 let gv = &grad[p..p + c];
-                window(g, oy, ox, |base| {
-                    dxs[base..base + c]
-                        .iter_mut()
-                        .zip(gv)
-                        .for_each(|(a, b)| *a += b * inv);
-                });
+                window(
+                    g,
+                    oy,
+                    ox,
+                    #[inline(always)]
+                    |base| {
+                        dxs[base..base + c]
+                            .iter_mut()
+                            .zip(gv)
+                            .for_each(|(a, b)| *a += b * inv);
+                    },
+                );
             }
         }
     }
@@ -252,5 +305,70 @@ mod tests {
         );
         // Ties: each window's gradient lands once, in full.
         assert_eq!(fast.iter().sum::<f32>(), grad.iter().sum::<f32>());
+    }
+
+    #[test]
+    fn every_level_pools_as_the_portable_path_with_nan_and_inf() {
+        use crate::kernels::simd_level::testing::{every_level_matches_portable, values};
+        use crate::kernels::simd_level::vectorize_at;
+        // Channel counts around the vector widths; tiled and overlapping/padded windows.
+        for c in [1, 7, 15, 17, 33] {
+            for (k, st, same) in [(2, 2, false), (3, 2, true), (3, 1, false)] {
+                let g = Geom::new([7, 6, c], [k, k], [st, st], [1, 1], same);
+                let n = 2;
+                let mut x = values(n * g.in_len(), c as u64, true);
+                // Ties inside windows.
+                for i in (0..x.len()).step_by(5) {
+                    x[i] = 1.0;
+                }
+                let per_out = g.pixels() * g.c;
+                let grad = values(n * per_out, 9, true);
+                let y = run(|o| max_pool_values(&x, &g, o), n * per_out);
+                let what = format!("pool c={c} k={k} s={st} same={same}");
+                every_level_matches_portable(&what, |l| {
+                    let mut all = run(
+                        |o| {
+                            vectorize_at(
+                                l,
+                                #[inline(always)]
+                                || max_pool_values_body(&x, &g, o),
+                            )
+                        },
+                        n * per_out,
+                    );
+                    all.extend(run(
+                        |d| {
+                            vectorize_at(
+                                l,
+                                #[inline(always)]
+                                || {
+                                    if tiled(&g) {
+                                        max_pool_back_tiled(&x, &y, &grad, &g, d)
+                                    } else {
+                                        max_pool_back_windows(&x, &y, &grad, &g, d)
+                                    }
+                                },
+                            )
+                        },
+                        n * g.in_len(),
+                    ));
+                    let mut avg = vec![0.0; n * per_out];
+                    vectorize_at(
+                        l,
+                        #[inline(always)]
+                        || avg_pool_body(&x, &g, &mut avg),
+                    );
+                    let mut back = vec![0.5; n * g.in_len()];
+                    vectorize_at(
+                        l,
+                        #[inline(always)]
+                        || avg_pool_back_body(&grad, &g, &mut back),
+                    );
+                    all.extend(avg);
+                    all.extend(back);
+                    all
+                });
+            }
+        }
     }
 }

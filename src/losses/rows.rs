@@ -1,7 +1,9 @@
 //! Each loss's per-row value and slope d(row loss)/d(y_pred), Keras' formulas side by side, with
-//! label smoothing applied to the labels first.
+//! label smoothing applied to the labels first. The row loop runs compiled for the run-time SIMD
+//! level (`simd_level::vectorize`).
 use super::{Loss, EPSILON};
 use crate::error::{Error, Result};
+use crate::kernels::simd_level::{level, vectorize_at, Level};
 
 fn label(v: f32, classes: usize, i: usize, name: &str) -> Result<usize> {
     if !v.is_finite() || v.fract() != 0.0 || v < 0.0 || v as usize >= classes {
@@ -17,10 +19,19 @@ pub fn per_row(
     y_pred: &[f32],
     cols: usize,
 ) -> Result<(Vec<f32>, Vec<f32>)> {
+    per_row_at(level(), loss, y_true, y_pred, cols)
+}
+
+fn per_row_at(
+    lvl: Level,
+    loss: Loss,
+    y_true: &[f32],
+    y_pred: &[f32],
+    cols: usize,
+) -> Result<(Vec<f32>, Vec<f32>)> {
     let rows = y_pred.len() / cols.max(1);
     let mut l = vec![0.0f32; rows];
     let mut d = vec![0.0f32; y_pred.len()];
-    let c = cols as f32;
     let hinge_labels;
     let y_true = match super::more::hinge_labels(loss, y_true) {
         Some(v) => {
@@ -29,7 +40,25 @@ pub fn per_row(
         }
         None => y_true,
     };
-    for r in 0..rows {
+    vectorize_at(
+        lvl,
+        #[inline(always)]
+        || rows_into(loss, y_true, y_pred, cols, &mut l, &mut d),
+    )?;
+    Ok((l, d))
+}
+
+#[inline(always)]
+fn rows_into(
+    loss: Loss,
+    y_true: &[f32],
+    y_pred: &[f32],
+    cols: usize,
+    l: &mut [f32],
+    d: &mut [f32],
+) -> Result<()> {
+    let c = cols as f32;
+    for r in 0..l.len() {
         let p = &y_pred[r * cols..(r + 1) * cols];
         let dr = &mut d[r * cols..(r + 1) * cols];
         let sparse_t;
@@ -52,7 +81,7 @@ pub fn per_row(
         };
         l[r] = row_loss(loss, t, p, dr, c);
     }
-    Ok((l, d))
+    Ok(())
 }
 
 /// Keras' label smoothing as y·keep + add, when the loss has any.
@@ -78,6 +107,7 @@ fn smoothing(loss: Loss, cols: usize) -> Option<(f32, f32)> {
     }
 }
 
+#[inline(always)]
 fn row_loss(loss: Loss, t: &[f32], p: &[f32], d: &mut [f32], c: f32) -> f32 {
     match loss {
         Loss::MeanSquaredError => {
@@ -196,5 +226,43 @@ fn row_loss(loss: Loss, t: &[f32], p: &[f32], d: &mut [f32], c: f32) -> f32 {
             val
         }
         other => super::more::row_loss(other, t, p, d, c),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kernels::simd_level::testing::{every_level_matches_portable, values};
+
+    #[test]
+    fn every_level_matches_the_portable_path_with_nan_and_inf() {
+        let losses = [
+            Loss::SparseCategoricalCrossentropy { from_logits: true },
+            Loss::SparseCategoricalCrossentropy { from_logits: false },
+            Loss::MeanSquaredError,
+            Loss::Huber { delta: 1.0 },
+        ];
+        for cols in [1, 7, 10, 17, 33] {
+            let rows = 9;
+            let logits = values(rows * cols, 8, true);
+            let probs: Vec<f32> = values(rows * cols, 9, true)
+                .iter()
+                .map(|v| v.abs())
+                .collect();
+            let labels: Vec<f32> = (0..rows).map(|r| (r * 3 % cols) as f32).collect();
+            let dense = values(rows * cols, 10, false);
+            for loss in losses {
+                let (t, p) = match loss {
+                    Loss::SparseCategoricalCrossentropy { from_logits: true } => (&labels, &logits),
+                    Loss::SparseCategoricalCrossentropy { .. } => (&labels, &probs),
+                    _ => (&dense, &logits),
+                };
+                every_level_matches_portable(&format!("{} cols={cols}", loss.name()), |l| {
+                    let (mut v, d) = per_row_at(l, loss, t, p, cols).unwrap();
+                    v.extend(d);
+                    v
+                });
+            }
+        }
     }
 }

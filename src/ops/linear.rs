@@ -70,14 +70,17 @@ impl Backward for LinearBackward {
 /// with bit masks, not `if`: about half of a ReLU's inputs are negative, and on real data a branch
 /// there mispredicts (as it did in the convolution's backward pass).
 fn activate(u: Unary, z: &[f32]) -> Vec<f32> {
-    match u {
-        // Keeps positives and NaN (as `Unary::Relu.f`), zeroes the rest.
-        Unary::Relu => z
-            .iter()
-            .map(|&v| f32::from_bits(v.to_bits() & mask(v > 0.0 || v.is_nan())))
-            .collect(),
-        u => z.iter().map(|&v| u.f(v)).collect(),
-    }
+    crate::kernels::simd_level::vectorize(
+        #[inline(always)]
+        || match u {
+            // Keeps positives and NaN (as `Unary::Relu.f`), zeroes the rest.
+            Unary::Relu => z
+                .iter()
+                .map(|&v| f32::from_bits(v.to_bits() & mask(v > 0.0 || v.is_nan())))
+                .collect(),
+            u => z.iter().map(|&v| u.f(v)).collect(),
+        },
+    )
 }
 
 /// All ones when `keep`, else all zeros.
@@ -88,23 +91,26 @@ fn mask(keep: bool) -> u32 {
 
 /// g ⊙ act'(z), specialised for ReLU as in `activate`.
 fn slope(u: Unary, g: &[f32], z: &[f32], y: &[f32]) -> Vec<f32> {
-    match u {
-        // g where z > 0, else g·0 (0, or NaN for a NaN or infinite g), as `g * Unary::Relu.df`.
-        Unary::Relu => g
-            .iter()
-            .zip(z)
-            .map(|(&g, &z)| {
-                let m = mask(z > 0.0);
-                f32::from_bits((g.to_bits() & m) | ((g * 0.0).to_bits() & !m))
-            })
-            .collect(),
-        u => g
-            .iter()
-            .zip(z)
-            .zip(y)
-            .map(|((g, &z), &y)| g * u.df(z, y))
-            .collect(),
-    }
+    crate::kernels::simd_level::vectorize(
+        #[inline(always)]
+        || match u {
+            // g where z > 0, else g·0 (0, or NaN for a NaN or infinite g), as `g * Unary::Relu.df`.
+            Unary::Relu => g
+                .iter()
+                .zip(z)
+                .map(|(&g, &z)| {
+                    let m = mask(z > 0.0);
+                    f32::from_bits((g.to_bits() & m) | ((g * 0.0).to_bits() & !m))
+                })
+                .collect(),
+            u => g
+                .iter()
+                .zip(z)
+                .zip(y)
+                .map(|((g, &z), &y)| g * u.df(z, y))
+                .collect(),
+        },
+    )
 }
 
 impl Tensor {

@@ -1,10 +1,13 @@
 //! Softmax and log-softmax along an axis, fused and stable (the row maximum is subtracted first).
+//! The lane loops run compiled for the run-time SIMD level (`simd_level::vectorize`).
 use crate::autograd::Backward;
 use crate::error::Result;
+use crate::kernels::simd_level::{level, vectorize_at, Level};
 use crate::shape::{norm_axis, numel};
 use crate::tensor::Tensor;
 
 /// Calls `f(row_values_gathered)` for each 1-D lane along `axis`, writing results back in place.
+#[inline(always)]
 fn for_each_lane(data: &mut [f32], shape: &[usize], axis: usize, mut f: impl FnMut(&mut [f32])) {
     let d = shape[axis];
     let inner = numel(&shape[axis + 1..]);
@@ -28,6 +31,7 @@ fn for_each_lane(data: &mut [f32], shape: &[usize], axis: usize, mut f: impl FnM
     }
 }
 
+#[inline(always)]
 fn softmax_lane(v: &mut [f32]) {
     let m = v.iter().copied().fold(f32::NEG_INFINITY, f32::max);
     let mut s = 0.0;
@@ -38,6 +42,7 @@ fn softmax_lane(v: &mut [f32]) {
     v.iter_mut().for_each(|x| *x /= s);
 }
 
+#[inline(always)]
 fn log_softmax_lane(v: &mut [f32]) {
     let m = v.iter().copied().fold(f32::NEG_INFINITY, f32::max);
     let lse = m + v.iter().map(|x| (x - m).exp()).sum::<f32>().ln();
@@ -45,15 +50,75 @@ fn log_softmax_lane(v: &mut [f32]) {
 }
 
 pub(crate) fn softmax_data(x: &[f32], shape: &[usize], axis: usize) -> Vec<f32> {
-    let mut y = x.to_vec();
-    for_each_lane(&mut y, shape, axis, softmax_lane);
-    y
+    lanes_at(level(), x, shape, axis, false)
 }
 
 pub(crate) fn log_softmax_data(x: &[f32], shape: &[usize], axis: usize) -> Vec<f32> {
+    lanes_at(level(), x, shape, axis, true)
+}
+
+fn lanes_at(l: Level, x: &[f32], shape: &[usize], axis: usize, log: bool) -> Vec<f32> {
     let mut y = x.to_vec();
-    for_each_lane(&mut y, shape, axis, log_softmax_lane);
+    vectorize_at(
+        l,
+        #[inline(always)]
+        || {
+            if log {
+                for_each_lane(&mut y, shape, axis, log_softmax_lane)
+            } else {
+                for_each_lane(&mut y, shape, axis, softmax_lane)
+            }
+        },
+    );
     y
+}
+
+/// dx of softmax (`log` false) or log-softmax for the upstream gradient `grad` and the output `y`.
+fn grad_at(l: Level, grad: &[f32], y: &[f32], shape: &[usize], axis: usize, log: bool) -> Vec<f32> {
+    // Interleave g and y in one buffer so a single lane walk sees both.
+    let d = shape[axis];
+    let mut gy: Vec<f32> = Vec::with_capacity(2 * grad.len());
+    let mut gshape = shape.to_vec();
+    gshape[axis] = 2 * d;
+    let inner = numel(&shape[axis + 1..]);
+    let outer = numel(&shape[..axis]);
+    for o in 0..outer {
+        let s = o * d * inner;
+        gy.extend_from_slice(&grad[s..s + d * inner]);
+        gy.extend_from_slice(&y[s..s + d * inner]);
+    }
+    vectorize_at(
+        l,
+        #[inline(always)]
+        || {
+            for_each_lane(
+                &mut gy,
+                &gshape,
+                axis,
+                #[inline(always)]
+                |lane| {
+                    let (g, y) = lane.split_at_mut(d);
+                    if log {
+                        let sg: f32 = g.iter().sum();
+                        g.iter_mut()
+                            .zip(y.iter())
+                            .for_each(|(g, y)| *g -= y.exp() * sg);
+                    } else {
+                        let dot: f32 = g.iter().zip(y.iter()).map(|(g, y)| g * y).sum();
+                        g.iter_mut()
+                            .zip(y.iter())
+                            .for_each(|(g, y)| *g = y * (*g - dot));
+                    }
+                },
+            )
+        },
+    );
+    let mut dx = Vec::with_capacity(grad.len());
+    for o in 0..outer {
+        let s = 2 * o * d * inner;
+        dx.extend_from_slice(&gy[s..s + d * inner]);
+    }
+    dx
 }
 
 /// softmax: dx = y ⊙ (g − Σ g⊙y); log_softmax: dx = g − softmax(x) · Σ g.
@@ -70,40 +135,7 @@ impl Backward for SoftmaxBackward {
         }
     }
     fn backward(&self, grad: &[f32], _inputs: &[Tensor], out: &Tensor) -> Vec<Option<Vec<f32>>> {
-        let y = out.data();
-        let shape = out.shape();
-        // Interleave g and y in one buffer so a single lane walk sees both.
-        let d = shape[self.axis];
-        let mut gy: Vec<f32> = Vec::with_capacity(2 * grad.len());
-        let mut gshape = shape.to_vec();
-        gshape[self.axis] = 2 * d;
-        let inner = numel(&shape[self.axis + 1..]);
-        let outer = numel(&shape[..self.axis]);
-        for o in 0..outer {
-            let s = o * d * inner;
-            gy.extend_from_slice(&grad[s..s + d * inner]);
-            gy.extend_from_slice(&y[s..s + d * inner]);
-        }
-        let log = self.log;
-        for_each_lane(&mut gy, &gshape, self.axis, |lane| {
-            let (g, y) = lane.split_at_mut(d);
-            if log {
-                let sg: f32 = g.iter().sum();
-                g.iter_mut()
-                    .zip(y.iter())
-                    .for_each(|(g, y)| *g -= y.exp() * sg);
-            } else {
-                let dot: f32 = g.iter().zip(y.iter()).map(|(g, y)| g * y).sum();
-                g.iter_mut()
-                    .zip(y.iter())
-                    .for_each(|(g, y)| *g = y * (*g - dot));
-            }
-        });
-        let mut dx = Vec::with_capacity(grad.len());
-        for o in 0..outer {
-            let s = 2 * o * d * inner;
-            dx.extend_from_slice(&gy[s..s + d * inner]);
-        }
+        let dx = grad_at(level(), grad, &out.data(), out.shape(), self.axis, self.log);
         vec![Some(dx)]
     }
 }
@@ -148,6 +180,29 @@ mod tests {
         assert_eq!(&y[..3], &[1.0, 0.0, 0.0]);
         for v in &y[3..] {
             assert!((v - 1.0 / 3.0).abs() < 1e-6);
+        }
+    }
+
+    #[test]
+    fn every_level_matches_the_portable_path_with_nan_and_inf() {
+        use crate::kernels::simd_level::testing::{every_level_matches_portable, values};
+        for (shape, axis) in [
+            (vec![3, 17], 1),
+            (vec![5, 1], 1),
+            (vec![2, 33, 3], 1),
+            (vec![7, 10], 0),
+            (vec![2, 1003], 1),
+        ] {
+            let n: usize = shape.iter().product();
+            let (x, g) = (values(n, 6, true), values(n, 7, true));
+            for log in [false, true] {
+                every_level_matches_portable(&format!("softmax {shape:?} log={log}"), |l| {
+                    let y = lanes_at(l, &x, &shape, axis, log);
+                    let mut all = grad_at(l, &g, &y, &shape, axis, log);
+                    all.extend(y);
+                    all
+                });
+            }
         }
     }
 }

@@ -129,7 +129,7 @@ def test_adam_gives_the_same_values_at_every_level():
         assert out["level"] == level
         got[level] = np.array(out["w"])
         np.testing.assert_allclose(got[level], want, rtol=1e-5, atol=1e-6, err_msg=level)
-    # The AVX-512 path's estimates are refined to f32 rounding: within a few ulps of portable.
+    # The AVX2 and AVX-512 paths' estimates are refined to f32 rounding: within a few ulps of portable.
     for level, w in got.items():
         np.testing.assert_allclose(w, got["portable"], rtol=4e-7, atol=1e-7, err_msg=level)
 
@@ -156,3 +156,44 @@ def test_the_suite_kernel_checks_pass_on_the_portable_path():
     )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
     assert " passed" in done.stdout
+
+
+# A tiny fit that reaches every rewritten kernel family: im2col/col2im (Conv2D), pooling, the
+# Dense ReLU epilogue, elementwise activations, softmax + cross-entropy, bias sums and Adam.
+FIT = """
+import json, numpy as np, rustgrad as tf
+from rustgrad import _core
+rng = np.random.default_rng(0)
+x = rng.standard_normal((96, 9, 9, 3)).astype(np.float32)
+y = rng.integers(0, 5, 96)
+L = tf.keras.layers
+tf.keras.utils.set_random_seed(1)
+m = tf.keras.Sequential([
+    L.Conv2D(17, 3, activation="relu", padding="same", input_shape=(9, 9, 3)),
+    L.MaxPooling2D(2),
+    L.Conv2D(9, 3, activation="tanh"),
+    L.AveragePooling2D(1),
+    L.Flatten(),
+    L.Dense(33, activation="relu"),
+    L.Dense(5, activation="softmax"),
+])
+m.compile(tf.keras.optimizers.Adam(1e-2), "sparse_categorical_crossentropy")
+h = m.fit(x, y, batch_size=16, epochs=3, verbose=0, shuffle=False)
+print(json.dumps({"level": _core.simd_level(), "loss": h.history["loss"]}))
+"""
+
+
+def test_a_small_fit_gives_the_portable_losses_at_every_level():
+    losses = {}
+    for level in available():
+        done = run(FIT, level)
+        assert done.returncode == 0, done.stderr
+        out = json.loads(done.stdout)
+        assert out["level"] == level
+        losses[level] = np.array(out["loss"])
+    assert np.all(np.isfinite(losses["portable"]))
+    assert losses["portable"][-1] < losses["portable"][0]  # it trained
+    # Only Adam's estimates differ from the portable path (by f32 rounding); three epochs of
+    # steps compound that to well under this.
+    for level, loss in losses.items():
+        np.testing.assert_allclose(loss, losses["portable"], rtol=1e-4, err_msg=level)
