@@ -40,12 +40,20 @@ impl Adadelta {
         let (rho, eps, n) = (self.rho, self.epsilon, w.len());
         let a = self.acc_grad.get(i, n, 0.0);
         let d = self.acc_delta.get(i, n, 0.0);
-        each2(w, g, k, a, d, |w, g, a, d| {
-            *a = rho * *a + (1.0 - rho) * g * g;
-            let delta = -(*d + eps).sqrt() / (*a + eps).sqrt() * g;
-            *d = rho * *d + (1.0 - rho) * delta * delta;
-            *w += lr * delta;
-        })
+        each2(
+            w,
+            g,
+            k,
+            a,
+            d,
+            #[inline(always)]
+            |w, g, a, d| {
+                *a = rho * *a + (1.0 - rho) * g * g;
+                let delta = -(*d + eps).sqrt() / (*a + eps).sqrt() * g;
+                *d = rho * *d + (1.0 - rho) * delta * delta;
+                *w += lr * delta;
+            },
+        )
     }
 }
 

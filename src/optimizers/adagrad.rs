@@ -32,11 +32,17 @@ impl Adagrad {
     fn apply(&mut self, i: usize, w: &mut [f32], g: &[f32], lr: f32, _t: u64, k: Measure) -> Norms {
         let eps = self.epsilon;
         let a = self.acc.get(i, w.len(), self.initial_accumulator_value);
-        blocked(w, g, k, |w, g, r| {
-            for ((w, g), a) in w.iter_mut().zip(g).zip(a[r].iter_mut()) {
-                *a += g * g;
-                *w -= lr * g / (*a + eps).sqrt();
-            }
-        })
+        blocked(
+            w,
+            g,
+            k,
+            #[inline(always)]
+            |w, g, r| {
+                for ((w, g), a) in w.iter_mut().zip(g).zip(a[r].iter_mut()) {
+                    *a += g * g;
+                    *w -= lr * g / (*a + eps).sqrt();
+                }
+            },
+        )
     }
 }

@@ -65,26 +65,36 @@ impl Adam {
             eps,
         };
         let plain = |w: &mut [f32], g: &[f32], m: &mut [f32], v: &mut [f32]| {
-            blocked(w, g, k, |w, g, r| {
-                kernels::adam::update(w, g, &mut m[r.clone()], &mut v[r], step)
-            })
+            blocked(
+                w,
+                g,
+                k,
+                #[inline(always)]
+                |w, g, r| kernels::adam::update(w, g, &mut m[r.clone()], &mut v[r], step),
+            )
         };
         let ams_f = |w: &mut [f32], g: &[f32], m: &mut [f32], v: &mut [f32], vh: &mut [f32]| {
-            blocked(w, g, k, |w, g, r| {
-                let (m, v, vh) = (&mut m[r.clone()], &mut v[r.clone()], &mut vh[r]);
-                for ((((w, &g), m), v), vh) in w
-                    .iter_mut()
-                    .zip(g)
-                    .zip(m.iter_mut())
-                    .zip(v.iter_mut())
-                    .zip(vh.iter_mut())
-                {
-                    *m += (1.0 - b1) * (g - *m);
-                    *v += (1.0 - b2) * (g * g - *v);
-                    *vh = vh.max(*v);
-                    *w -= alpha * *m / (vh.sqrt() + eps);
-                }
-            })
+            blocked(
+                w,
+                g,
+                k,
+                #[inline(always)]
+                |w, g, r| {
+                    let (m, v, vh) = (&mut m[r.clone()], &mut v[r.clone()], &mut vh[r]);
+                    for ((((w, &g), m), v), vh) in w
+                        .iter_mut()
+                        .zip(g)
+                        .zip(m.iter_mut())
+                        .zip(v.iter_mut())
+                        .zip(vh.iter_mut())
+                    {
+                        *m += (1.0 - b1) * (g - *m);
+                        *v += (1.0 - b2) * (g * g - *v);
+                        *vh = vh.max(*v);
+                        *w -= alpha * *m / (vh.sqrt() + eps);
+                    }
+                },
+            )
         };
         in_pool(n, |c| match (c, ams) {
             (Some(c), true) => total(

@@ -39,11 +39,19 @@ impl Adamax {
         let alpha = lr / (1.0 - b1.powi(t as i32));
         let m = self.m.get(i, n, 0.0);
         let u = self.u.get(i, n, 0.0);
-        each2(w, g, k, m, u, |w, g, m, u| {
-            *m += (1.0 - b1) * (g - *m);
-            *u = (b2 * *u).max(g.abs());
-            *w -= alpha * *m / (*u + eps);
-        })
+        each2(
+            w,
+            g,
+            k,
+            m,
+            u,
+            #[inline(always)]
+            |w, g, m, u| {
+                *m += (1.0 - b1) * (g - *m);
+                *u = (b2 * *u).max(g.abs());
+                *w -= alpha * *m / (*u + eps);
+            },
+        )
     }
 }
 

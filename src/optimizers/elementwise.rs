@@ -14,11 +14,17 @@ pub(crate) fn each1(
     f: impl Fn(&mut f32, f32, &mut f32) + Sync + Send,
 ) -> Norms {
     let run = |w: &mut [f32], g: &[f32], a: &mut [f32]| {
-        blocked(w, g, k, |w, g, r| {
-            for ((w, &g), a) in w.iter_mut().zip(g).zip(a[r].iter_mut()) {
-                f(w, g, a);
-            }
-        })
+        blocked(
+            w,
+            g,
+            k,
+            #[inline(always)]
+            |w, g, r| {
+                for ((w, &g), a) in w.iter_mut().zip(g).zip(a[r].iter_mut()) {
+                    f(w, g, a);
+                }
+            },
+        )
     };
     in_pool(w.len(), |c| match c {
         Some(c) => total(
@@ -41,12 +47,18 @@ pub(crate) fn each2(
     f: impl Fn(&mut f32, f32, &mut f32, &mut f32) + Sync + Send,
 ) -> Norms {
     let run = |w: &mut [f32], g: &[f32], a: &mut [f32], b: &mut [f32]| {
-        blocked(w, g, k, |w, g, r| {
-            let (a, b) = (&mut a[r.clone()], &mut b[r]);
-            for (((w, &g), a), b) in w.iter_mut().zip(g).zip(a.iter_mut()).zip(b.iter_mut()) {
-                f(w, g, a, b);
-            }
-        })
+        blocked(
+            w,
+            g,
+            k,
+            #[inline(always)]
+            |w, g, r| {
+                let (a, b) = (&mut a[r.clone()], &mut b[r]);
+                for (((w, &g), a), b) in w.iter_mut().zip(g).zip(a.iter_mut()).zip(b.iter_mut()) {
+                    f(w, g, a, b);
+                }
+            },
+        )
     };
     in_pool(w.len(), |c| match c {
         Some(c) => total(

@@ -64,15 +64,23 @@ impl Ftrl {
         let lin = self.linear.get(i, n, 0.0);
         // −0.5 (the default) is a square root; powf is several times slower.
         let pow = move |x: f32| if p == -0.5 { x.sqrt() } else { x.powf(-p) };
-        each2(w, g, k, acc, lin, |w, g, a, z| {
-            let gs = g + 2.0 * shrink * *w;
-            let a_new = *a + g * g;
-            let (pa, pn) = (pow(*a), pow(a_new));
-            *z += gs - (pn - pa) / lr * *w;
-            let quadratic = pn / lr + 2.0 * l2;
-            *w = (z.clamp(-l1, l1) - *z) / quadratic;
-            *a = a_new;
-        })
+        each2(
+            w,
+            g,
+            k,
+            acc,
+            lin,
+            #[inline(always)]
+            |w, g, a, z| {
+                let gs = g + 2.0 * shrink * *w;
+                let a_new = *a + g * g;
+                let (pa, pn) = (pow(*a), pow(a_new));
+                *z += gs - (pn - pa) / lr * *w;
+                let quadratic = pn / lr + 2.0 * l2;
+                *w = (z.clamp(-l1, l1) - *z) / quadratic;
+                *a = a_new;
+            },
+        )
     }
 }
 

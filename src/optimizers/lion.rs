@@ -20,6 +20,7 @@ impl Lion {
 }
 
 /// Keras' sign: 0 at 0, where f32::signum gives ±1.
+#[inline(always)]
 fn sign(x: f32) -> f32 {
     if x > 0.0 {
         1.0
@@ -44,10 +45,17 @@ impl Lion {
     fn apply(&mut self, i: usize, w: &mut [f32], g: &[f32], lr: f32, _t: u64, k: Measure) -> Norms {
         let (b1, b2) = (self.beta_1, self.beta_2);
         let m = self.m.get(i, w.len(), 0.0);
-        each1(w, g, k, m, |w, g, m| {
-            *w -= lr * sign(b1 * *m + (1.0 - b1) * g);
-            *m = b2 * *m + (1.0 - b2) * g;
-        })
+        each1(
+            w,
+            g,
+            k,
+            m,
+            #[inline(always)]
+            |w, g, m| {
+                *w -= lr * sign(b1 * *m + (1.0 - b1) * g);
+                *m = b2 * *m + (1.0 - b2) * g;
+            },
+        )
     }
 }
 

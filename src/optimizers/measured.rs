@@ -8,8 +8,7 @@
 //! L1 while the rule reads the same block, so a measured step costs about what an unmeasured one
 //! does.
 use crate::kernels::norms::{diff_sq, sum_sq};
-use crate::kernels::parallel::clear_upper_simd;
-use crate::kernels::simd_level::{level, Level};
+use crate::kernels::simd_level::vectorize;
 use std::ops::Range;
 
 /// Per parameter: [Σ g², Σ w² (before the step), Σ (w_after − w_before)²], in f64.
@@ -28,8 +27,8 @@ const BLOCK: usize = 2048;
 /// zeros. With `Some(k)` each block's weights are first scaled by `k` and the block's norms are
 /// added up, Σ w² before the decay.
 ///
-/// The loop, and `f` inlined into it, is compiled for AVX2 and FMA when the SIMD level allows
-/// (`simd_level`): the elementwise rules' closures then vectorise 8 wide instead of SSE2's 4, and
+/// The loop, and `f` inlined into it, is compiled for the SIMD level (`simd_level::vectorize`):
+/// the elementwise rules' closures then vectorise 8 or 16 wide instead of SSE2's 4, and
 /// the results stay bit for bit those of the portable build (no contraction into FMAs, exact
 /// square roots and divisions either way).
 #[inline(always)]
@@ -39,37 +38,10 @@ pub(crate) fn blocked(
     measure: Measure,
     f: impl FnMut(&mut [f32], &[f32], Range<usize>),
 ) -> Norms {
-    #[cfg(target_arch = "x86_64")]
-    match level() {
-        // SAFETY: the CPU runs what its level names (`level` never exceeds what it detected).
-        Level::Avx512 => return unsafe { blocked_avx512(w, g, measure, f) },
-        Level::Avx2 => return unsafe { blocked_avx2(w, g, measure, f) },
-        Level::Portable => {}
-    }
-    clear_upper_simd();
-    blocked_body(w, g, measure, f)
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-unsafe fn blocked_avx2(
-    w: &mut [f32],
-    g: &[f32],
-    measure: Measure,
-    f: impl FnMut(&mut [f32], &[f32], Range<usize>),
-) -> Norms {
-    blocked_body(w, g, measure, f)
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f,avx2,fma")]
-unsafe fn blocked_avx512(
-    w: &mut [f32],
-    g: &[f32],
-    measure: Measure,
-    f: impl FnMut(&mut [f32], &[f32], Range<usize>),
-) -> Norms {
-    blocked_body(w, g, measure, f)
+    vectorize(
+        #[inline(always)]
+        || blocked_body(w, g, measure, f),
+    )
 }
 
 #[inline(always)]

@@ -65,12 +65,20 @@ impl Nadam {
         let cv = (1.0 / (1.0 - (b2 as f64).powi(t as i32))) as f32;
         let m = self.m.get(i, n, 0.0);
         let v = self.v.get(i, n, 0.0);
-        each2(w, g, k, m, v, |w, g, m, v| {
-            *m += (1.0 - b1) * (g - *m);
-            *v += (1.0 - b2) * (g * g - *v);
-            let m_hat = cm * *m + cg * g;
-            *w -= lr * m_hat / ((cv * *v).sqrt() + eps);
-        })
+        each2(
+            w,
+            g,
+            k,
+            m,
+            v,
+            #[inline(always)]
+            |w, g, m, v| {
+                *m += (1.0 - b1) * (g - *m);
+                *v += (1.0 - b2) * (g * g - *v);
+                let m_hat = cm * *m + cg * g;
+                *w -= lr * m_hat / ((cv * *v).sqrt() + eps);
+            },
+        )
     }
 }
 

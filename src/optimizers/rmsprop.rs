@@ -56,25 +56,31 @@ impl RMSprop {
         } else {
             &mut []
         };
-        blocked(w, g, k, |w, g, r| {
-            let at = r.start;
-            for j in 0..w.len() {
-                let (gj, j0) = (g[j], at + j);
-                s[j0] = rho * s[j0] + (1.0 - rho) * gj * gj;
-                let d = if centered {
-                    gb[j0] = rho * gb[j0] + (1.0 - rho) * gj;
-                    s[j0] - gb[j0] * gb[j0] + eps
-                } else {
-                    s[j0] + eps
-                };
-                let inc = lr * gj / d.sqrt();
-                if mu > 0.0 {
-                    b[j0] = mu * b[j0] + inc;
-                    w[j] -= b[j0];
-                } else {
-                    w[j] -= inc;
+        blocked(
+            w,
+            g,
+            k,
+            #[inline(always)]
+            |w, g, r| {
+                let at = r.start;
+                for j in 0..w.len() {
+                    let (gj, j0) = (g[j], at + j);
+                    s[j0] = rho * s[j0] + (1.0 - rho) * gj * gj;
+                    let d = if centered {
+                        gb[j0] = rho * gb[j0] + (1.0 - rho) * gj;
+                        s[j0] - gb[j0] * gb[j0] + eps
+                    } else {
+                        s[j0] + eps
+                    };
+                    let inc = lr * gj / d.sqrt();
+                    if mu > 0.0 {
+                        b[j0] = mu * b[j0] + inc;
+                        w[j] -= b[j0];
+                    } else {
+                        w[j] -= inc;
+                    }
                 }
-            }
-        })
+            },
+        )
     }
 }

@@ -35,9 +35,13 @@ impl Sgd {
         let (mu, nesterov) = (self.momentum, self.nesterov);
         if mu == 0.0 {
             let f = |w: &mut [f32], g: &[f32]| {
-                blocked(w, g, k, |w, g, _| {
-                    w.iter_mut().zip(g).for_each(|(w, g)| *w -= lr * g)
-                })
+                blocked(
+                    w,
+                    g,
+                    k,
+                    #[inline(always)]
+                    |w, g, _| w.iter_mut().zip(g).for_each(|(w, g)| *w -= lr * g),
+                )
             };
             return in_pool(w.len(), |c| match c {
                 Some(c) => total(
@@ -51,12 +55,18 @@ impl Sgd {
         }
         let v = self.velocity.get(i, w.len(), 0.0);
         let f = |w: &mut [f32], g: &[f32], v: &mut [f32]| {
-            blocked(w, g, k, |w, g, r| {
-                for ((w, g), v) in w.iter_mut().zip(g).zip(v[r].iter_mut()) {
-                    *v = mu * *v - lr * g;
-                    *w += if nesterov { mu * *v - lr * g } else { *v };
-                }
-            })
+            blocked(
+                w,
+                g,
+                k,
+                #[inline(always)]
+                |w, g, r| {
+                    for ((w, g), v) in w.iter_mut().zip(g).zip(v[r].iter_mut()) {
+                        *v = mu * *v - lr * g;
+                        *w += if nesterov { mu * *v - lr * g } else { *v };
+                    }
+                },
+            )
         };
         in_pool(w.len(), |c| match c {
             Some(c) => total(
