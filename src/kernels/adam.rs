@@ -34,6 +34,67 @@ pub fn update_at(
     v: &mut [f32],
     s: AdamStep,
 ) {
+    apply_at::<false>(level, w, g, m, v, s, 1.0);
+}
+
+/// `update` after scaling `w` by `k` (decoupled weight decay; 1 for none), returning the gradient
+/// monitor's [Σ g², Σ w² before the step, Σ (w_after − w_before)²]: summed in registers while the
+/// update has each vector loaded, so measuring costs a few multiply-adds, not passes over memory
+/// (optimizers/measured.rs). Weights and moments come out bit for bit as from a decay pass
+/// followed by `update`.
+pub fn update_measured(
+    w: &mut [f32],
+    g: &[f32],
+    m: &mut [f32],
+    v: &mut [f32],
+    s: AdamStep,
+    k: f32,
+) -> [f64; 3] {
+    update_measured_at(super::simd_level::level(), w, g, m, v, s, k)
+}
+
+/// `update_measured` at the widest path at or below `level`.
+pub fn update_measured_at(
+    level: Level,
+    w: &mut [f32],
+    g: &[f32],
+    m: &mut [f32],
+    v: &mut [f32],
+    s: AdamStep,
+    k: f32,
+) -> [f64; 3] {
+    // f32 lanes within a block, f64 across blocks, so a layer of millions keeps its digits.
+    const BLOCK: usize = 4096;
+    let n = w.len().min(g.len()).min(m.len()).min(v.len());
+    let mut out = [0.0f64; 3];
+    for lo in (0..n).step_by(BLOCK) {
+        let hi = (lo + BLOCK).min(n);
+        let r = lo..hi;
+        let part = apply_at::<true>(
+            level,
+            &mut w[r.clone()],
+            &g[r.clone()],
+            &mut m[r.clone()],
+            &mut v[r],
+            s,
+            k,
+        );
+        out.iter_mut().zip(part).for_each(|(o, p)| *o += p);
+    }
+    out
+}
+
+/// The update, measuring (and decaying by `k`) when `MEASURE`.
+#[inline(always)]
+fn apply_at<const MEASURE: bool>(
+    level: Level,
+    w: &mut [f32],
+    g: &[f32],
+    m: &mut [f32],
+    v: &mut [f32],
+    s: AdamStep,
+    k: f32,
+) -> [f64; 3] {
     let n = w.len().min(g.len()).min(m.len()).min(v.len());
     let (w, g, m, v) = (&mut w[..n], &g[..n], &mut m[..n], &mut v[..n]);
     let level = chosen(level);
@@ -41,33 +102,56 @@ pub fn update_at(
         level,
         #[inline(always)]
         || {
+            let mut acc = [[0.0f32; 16]; 3];
             let done = match level {
                 // SAFETY: `chosen` returned these levels only because the CPU has their features
                 // (AVX-512F for V4, AVX2 and FMA for V3), and every slice holds `n` values.
                 #[cfg(target_arch = "x86_64")]
-                Level::Avx512 => unsafe { avx512::update(w, g, m, v, s) },
+                Level::Avx512 => unsafe { avx512::update::<MEASURE>(w, g, m, v, s, k, &mut acc) },
                 #[cfg(target_arch = "x86_64")]
-                Level::Avx2 => unsafe { avx2::update(w, g, m, v, s) },
+                Level::Avx2 => unsafe { avx2::update::<MEASURE>(w, g, m, v, s, k, &mut acc) },
                 _ => 0,
             };
-            portable(
+            let mut out = acc.map(|lanes| lanes.iter().map(|&x| f64::from(x)).sum::<f64>());
+            let tail = portable::<MEASURE>(
                 &mut w[done..],
                 &g[done..],
                 &mut m[done..],
                 &mut v[done..],
                 s,
+                k,
             );
+            out.iter_mut().zip(tail).for_each(|(o, t)| *o += t);
+            out
         },
-    );
+    )
 }
 
 #[inline(always)]
-fn portable(w: &mut [f32], g: &[f32], m: &mut [f32], v: &mut [f32], s: AdamStep) {
+fn portable<const MEASURE: bool>(
+    w: &mut [f32],
+    g: &[f32],
+    m: &mut [f32],
+    v: &mut [f32],
+    s: AdamStep,
+    k: f32,
+) -> [f64; 3] {
+    let mut out = [0.0f64; 3];
     for (((w, &g), m), v) in w.iter_mut().zip(g).zip(m.iter_mut()).zip(v.iter_mut()) {
+        let w0 = *w;
+        if MEASURE {
+            *w *= k;
+        }
         *m += s.c1 * (g - *m);
         *v += s.c2 * (g * g - *v);
         *w -= s.alpha * *m / (v.sqrt() + s.eps);
+        if MEASURE {
+            out[0] += f64::from(g) * f64::from(g);
+            out[1] += f64::from(w0) * f64::from(w0);
+            out[2] += (f64::from(*w) - f64::from(w0)).powi(2);
+        }
     }
+    out
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -77,14 +161,22 @@ mod avx512 {
 
     /// Updates the first multiple-of-16 elements and returns how many that was.
     #[target_feature(enable = "avx512f")]
-    pub unsafe fn update(
+    pub unsafe fn update<const MEASURE: bool>(
         w: &mut [f32],
         g: &[f32],
         m: &mut [f32],
         v: &mut [f32],
         s: AdamStep,
+        k: f32,
+        acc: &mut [[f32; 16]; 3],
     ) -> usize {
         let n = w.len() / 16 * 16;
+        let kk = _mm512_set1_ps(k);
+        let (mut ag, mut aw, mut ad) = (
+            _mm512_setzero_ps(),
+            _mm512_setzero_ps(),
+            _mm512_setzero_ps(),
+        );
         let (c1, c2) = (_mm512_set1_ps(s.c1), _mm512_set1_ps(s.c2));
         let (alpha, eps, two) = (
             _mm512_set1_ps(s.alpha),
@@ -101,7 +193,8 @@ mod avx512 {
                 let gi = _mm512_loadu_ps(gp.add(i));
                 let mi = _mm512_loadu_ps(mp.add(i));
                 let vi = _mm512_loadu_ps(vp.add(i));
-                let wi = _mm512_loadu_ps(wp.add(i));
+                let w0 = _mm512_loadu_ps(wp.add(i));
+                let wi = if MEASURE { _mm512_mul_ps(w0, kk) } else { w0 };
                 let mi = _mm512_fmadd_ps(c1, _mm512_sub_ps(gi, mi), mi);
                 let vi = _mm512_fmadd_ps(c2, _mm512_fmsub_ps(gi, gi, vi), vi);
                 let am = _mm512_mul_ps(alpha, mi);
@@ -125,8 +218,20 @@ mod avx512 {
                 _mm512_storeu_ps(mp.add(i), mi);
                 _mm512_storeu_ps(vp.add(i), vi);
                 _mm512_storeu_ps(wp.add(i), wi);
+                if MEASURE {
+                    ag = _mm512_fmadd_ps(gi, gi, ag);
+                    aw = _mm512_fmadd_ps(w0, w0, aw);
+                    let d = _mm512_sub_ps(wi, w0);
+                    ad = _mm512_fmadd_ps(d, d, ad);
+                }
             }
             i += 16;
+        }
+        if MEASURE {
+            for (a, r) in acc.iter_mut().zip([ag, aw, ad]) {
+                // SAFETY: each row holds 16 floats, at least one vector's lanes.
+                unsafe { _mm512_storeu_ps(a.as_mut_ptr(), r) };
+            }
         }
         n
     }
@@ -139,14 +244,22 @@ mod avx2 {
 
     /// Updates the first multiple-of-8 elements and returns how many that was.
     #[target_feature(enable = "avx2,fma")]
-    pub unsafe fn update(
+    pub unsafe fn update<const MEASURE: bool>(
         w: &mut [f32],
         g: &[f32],
         m: &mut [f32],
         v: &mut [f32],
         s: AdamStep,
+        k: f32,
+        acc: &mut [[f32; 16]; 3],
     ) -> usize {
         let n = w.len() / 8 * 8;
+        let kk = _mm256_set1_ps(k);
+        let (mut ag, mut aw, mut ad) = (
+            _mm256_setzero_ps(),
+            _mm256_setzero_ps(),
+            _mm256_setzero_ps(),
+        );
         let (c1, c2) = (_mm256_set1_ps(s.c1), _mm256_set1_ps(s.c2));
         let (alpha, eps, two) = (
             _mm256_set1_ps(s.alpha),
@@ -163,7 +276,8 @@ mod avx2 {
                 let gi = _mm256_loadu_ps(gp.add(i));
                 let mi = _mm256_loadu_ps(mp.add(i));
                 let vi = _mm256_loadu_ps(vp.add(i));
-                let wi = _mm256_loadu_ps(wp.add(i));
+                let w0 = _mm256_loadu_ps(wp.add(i));
+                let wi = if MEASURE { _mm256_mul_ps(w0, kk) } else { w0 };
                 let mi = _mm256_fmadd_ps(c1, _mm256_sub_ps(gi, mi), mi);
                 let vi = _mm256_fmadd_ps(c2, _mm256_fmsub_ps(gi, gi, vi), vi);
                 let am = _mm256_mul_ps(alpha, mi);
@@ -188,8 +302,20 @@ mod avx2 {
                 _mm256_storeu_ps(mp.add(i), mi);
                 _mm256_storeu_ps(vp.add(i), vi);
                 _mm256_storeu_ps(wp.add(i), wi);
+                if MEASURE {
+                    ag = _mm256_fmadd_ps(gi, gi, ag);
+                    aw = _mm256_fmadd_ps(w0, w0, aw);
+                    let d = _mm256_sub_ps(wi, w0);
+                    ad = _mm256_fmadd_ps(d, d, ad);
+                }
             }
             i += 8;
+        }
+        if MEASURE {
+            for (a, r) in acc.iter_mut().zip([ag, aw, ad]) {
+                // SAFETY: each row holds 16 floats, at least one vector's lanes.
+                unsafe { _mm256_storeu_ps(a.as_mut_ptr(), r) };
+            }
         }
         n
     }
@@ -293,6 +419,53 @@ mod tests {
                             close,
                             "{level:?} n={n} {name}[{i}] (g={}): {x} vs {y}",
                             g[i]
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn measured_updates_equal_a_decay_pass_then_update_and_measure_it_at_every_level() {
+        use crate::kernels::simd_level::{available, testing::LENGTHS};
+        let s = AdamStep {
+            c1: 0.1,
+            c2: 0.001,
+            alpha: 1e-3,
+            eps: 1e-7,
+        };
+        for level in available() {
+            for n in LENGTHS.into_iter().chain([4096 * 2 + 37]) {
+                let f = |k: usize, i: usize| ((i * k % 101) as f32 - 50.0) * 0.013;
+                let (g, w0): (Vec<f32>, Vec<f32>) = (
+                    (0..n).map(|i| f(37, i)).collect(),
+                    (0..n).map(|i| f(11, i)).collect(),
+                );
+                let (m0, v0): (Vec<f32>, Vec<f32>) = (
+                    (0..n).map(|i| f(7, i) * 0.01).collect(),
+                    (0..n).map(|i| (i % 5) as f32 * 1e-5).collect(),
+                );
+                for k in [1.0f32, 0.99] {
+                    let (mut w1, mut m1, mut v1) = (w0.clone(), m0.clone(), v0.clone());
+                    w1.iter_mut().for_each(|x| *x *= k);
+                    update_at(level, &mut w1, &g, &mut m1, &mut v1, s);
+                    let (mut w2, mut m2, mut v2) = (w0.clone(), m0.clone(), v0.clone());
+                    let got = update_measured_at(level, &mut w2, &g, &mut m2, &mut v2, s, k);
+                    assert_eq!((&w1, &m1, &v1), (&w2, &m2, &v2), "{level:?} n={n} k={k}");
+                    let sq = |x: &mut dyn Iterator<Item = f64>| x.map(|v| v * v).sum::<f64>();
+                    let want = [
+                        sq(&mut g.iter().map(|&x| f64::from(x))),
+                        sq(&mut w0.iter().map(|&x| f64::from(x))),
+                        sq(&mut w0
+                            .iter()
+                            .zip(&w2)
+                            .map(|(&a, &b)| f64::from(b) - f64::from(a))),
+                    ];
+                    for (got, want) in got.iter().zip(want) {
+                        assert!(
+                            (got - want).abs() <= 1e-5 * want,
+                            "{level:?} n={n}: {got} vs {want}"
                         );
                     }
                 }

@@ -64,14 +64,13 @@ impl Adam {
             alpha,
             eps,
         };
-        let plain = |w: &mut [f32], g: &[f32], m: &mut [f32], v: &mut [f32]| {
-            blocked(
-                w,
-                g,
-                k,
-                #[inline(always)]
-                |w, g, r| kernels::adam::update(w, g, &mut m[r.clone()], &mut v[r], step),
-            )
+        // The kernel measures in registers as it updates (kernels/adam.rs), cheaper than blocks.
+        let plain = |w: &mut [f32], g: &[f32], m: &mut [f32], v: &mut [f32]| match k {
+            Some(k) => kernels::adam::update_measured(w, g, m, v, step, k),
+            None => {
+                kernels::adam::update(w, g, m, v, step);
+                [0.0; 3]
+            }
         };
         let ams_f = |w: &mut [f32], g: &[f32], m: &mut [f32], v: &mut [f32], vh: &mut [f32]| {
             blocked(
