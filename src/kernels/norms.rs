@@ -108,27 +108,6 @@ pub fn diff_sq_par(x: &[f32], y: &[f32]) -> f64 {
     })
 }
 
-/// Copy `src` into `dst` (of the same length) and return `sum_sq(src)`, split over the pool for
-/// big slices; each part is summed from the copy it just wrote, still in cache.
-pub fn copy_sum_sq_par(src: &[f32], dst: &mut [f32]) -> f64 {
-    let n = src.len().min(dst.len());
-    let (src, dst) = (&src[..n], &mut dst[..n]);
-    let part = |(s, d): (&[f32], &mut [f32])| {
-        d.copy_from_slice(s);
-        sum_sq(d)
-    };
-    run(n, MIN_SPLIT, |threads| {
-        if threads == 1 {
-            return part((src, dst));
-        }
-        let parts: Vec<f64> = (src.par_chunks(PART), dst.par_chunks_mut(PART))
-            .into_par_iter()
-            .map(part)
-            .collect();
-        parts.iter().sum()
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

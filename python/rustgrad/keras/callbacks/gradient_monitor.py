@@ -87,9 +87,9 @@ class GradientMonitor(Callback):
     Args:
         every: record every this many train steps, starting with the first (1: every step).
             On the graph engine the optimizer measures a recorded step while its update reads
-            each block of weights and gradients anyway (a layer with a constraint is compared
-            against a copy instead): on the MNIST MLP (benches/grad_monitor.py) every=1 costs a
-            few percent of the training time, the default 10 under 1%.
+            the weights and gradients anyway (a layer with a constraint is compared against a
+            copy instead): on the MNIST MLP a recorded Adam step costs 3.5-14 µs more, 1-3% of
+            a train step at every=1 (benches/grad_monitor.py).
         vanish: the vanishing threshold, relative to the weights' norm (default 1e-7).
         explode: the exploding threshold, relative to max(weights' norm, 1) (default 1e3).
 
