@@ -160,6 +160,30 @@ def peers(modules):
     return present, notes
 
 
+def torch_pass(torch, net, opt, lossf, xs, ys, batch):
+    """One shuffled pass of PyTorch training over (xs, ys), as a callable for timing.
+
+    Args:
+        torch: the imported torch module (peers import it in their own process).
+        net: the torch.nn.Module to train.
+        opt: its optimizer.
+        lossf: the loss, called as lossf(outputs, labels).
+        xs: input tensor, samples first.
+        ys: label tensor.
+        batch: batch size.
+    """
+
+    def run():
+        order = torch.randperm(len(xs))
+        for s in range(0, len(xs), batch):
+            idx = order[s : s + batch]
+            opt.zero_grad()
+            lossf(net(xs[idx]), ys[idx]).backward()
+            opt.step()
+
+    return run
+
+
 def goal(label, value, target):
     """A goal line: `label: 2.31x (goal >= 2x, met)`; value None prints it as not measured."""
     if value is None:

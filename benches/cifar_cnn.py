@@ -17,7 +17,7 @@ import sys
 import time
 
 import numpy as np
-from _common import goal, peer_python, peers, quick, run_child_in, table
+from _common import goal, peer_python, peers, quick, run_child_in, table, torch_pass
 
 RUNS = 1 if quick() else 3
 BATCH = 64
@@ -99,15 +99,7 @@ def run_torch(x, y):
     lossf = nn.CrossEntropyLoss()
     xs, ys = torch.from_numpy(x).permute(0, 3, 1, 2).contiguous(), torch.from_numpy(y)
 
-    def epoch():
-        order = torch.randperm(len(xs))
-        for s in range(0, len(xs), BATCH):
-            idx = order[s : s + BATCH]
-            opt.zero_grad()
-            lossf(net(xs[idx]), ys[idx]).backward()
-            opt.step()
-
-    return timed(epoch)
+    return timed(torch_pass(torch, net, opt, lossf, xs, ys, BATCH))
 
 
 RUNNERS = {

@@ -21,7 +21,7 @@ import sys
 import time
 
 import numpy as np
-from _common import goal, peer_python, peers, quick, run_child_in, table
+from _common import goal, peer_python, peers, quick, run_child_in, table, torch_pass
 
 WIDTHS = (128, 512, 1024, 2048)
 BATCH = 128
@@ -83,15 +83,7 @@ def run_torch(w, x, y):
     lossf = nn.CrossEntropyLoss()
     xs, ys = torch.from_numpy(x), torch.from_numpy(y)
 
-    def block():
-        order = torch.randperm(len(xs))
-        for s in range(0, len(xs), BATCH):
-            idx = order[s : s + BATCH]
-            opt.zero_grad()
-            lossf(net(xs[idx]), ys[idx]).backward()
-            opt.step()
-
-    return blocks(block)
+    return blocks(torch_pass(torch, net, opt, lossf, xs, ys, BATCH))
 
 
 RUNNERS = {"rustgrad": run_rustgrad, "pytorch": run_torch, "pytorch-1thread": run_torch}
