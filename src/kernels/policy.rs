@@ -43,10 +43,10 @@ impl Mode {
     }
 }
 
-/// A trial runs the mode not in use for about this long (at least `MIN_TRIAL_STEPS` steps), right
-/// after as many steps in the mode in use, and compares the two: timing both side by side cancels
-/// the slow swings of a shared machine's load. Long enough to see the OS switch a thread out (time
-/// slices are a few ms), short enough that trying the slower mode costs little.
+/// A trial times each mode for about this long (at least `MIN_TRIAL_STEPS` steps), the one in
+/// use first, back to back: timing both side by side cancels the slow swings of a shared machine's
+/// load. Long enough to see the OS switch a thread out (time slices are a few ms), short enough
+/// that trying the slower mode costs little.
 const TRIAL: Duration = Duration::from_millis(8);
 /// Each timed part of a trial follows this long of untimed steps on the same threads. A thread that
 /// slept runs ahead of the other processes for its first few ms (the scheduler's credit for
@@ -54,50 +54,49 @@ const TRIAL: Duration = Duration::from_millis(8);
 /// the steady ones took 1.3-2 ms (MNIST MLP, batch 128, busy machine), whichever the mode.
 const SETTLE: Duration = Duration::from_millis(4);
 const MIN_TRIAL_STEPS: usize = 2;
-/// The pool takes over from one thread only when its steps took this much less time (in the
-/// running mean of the trials' ratios), so noise does not flip the choice back and forth. One
-/// thread takes over from the pool on any gain: at a tie it leaves a core to the other processes
-/// and has no partner to wait for when the OS switches a thread out.
+/// The pool takes over from one thread only when its steps took this much less time, so noise
+/// does not flip the choice back and forth. One thread takes over from the pool on any gain: at a
+/// tie it leaves a core to the other processes and has no partner to wait for when the OS switches
+/// a thread out.
 const MARGIN: f64 = 0.10;
-/// Runs of steps (calls of `next_chunk`) between trials: the interval starts at the first and
-/// doubles each time a trial confirms the choice, up to the last (a run is ~50 ms in `fit`, so a
-/// settled choice is checked about every 1.6 s).
-const FIRST_INTERVAL: u32 = 2;
-const MAX_INTERVAL: u32 = 32;
+/// Seconds of steps between trials: the first trial comes at the second step, the next after
+/// `FIRST_INTERVAL`, and the interval doubles each time a trial confirms the choice, up to
+/// `MAX_INTERVAL`. A trial of the slower mode costs about `SETTLE + TRIAL` at its pace, so on a
+/// busy machine an epoch of 0.3 s pays for two.
+const FIRST_INTERVAL: f64 = 0.2;
+const MAX_INTERVAL: f64 = 3.2;
 /// A chosen mode whose steps became this much slower than at the last trial (a load started) is
-/// tried against the other at the next run, forgetting the earlier trials.
+/// tried against the other at once.
 const DRIFT: f64 = 0.3;
 
-/// Chooses the mode for the steps of one model, from the time its steps took in each.
+/// Chooses the mode for the steps of one model, from the time its steps took in each. A trial may
+/// span runs of steps (chunks of `fit`): its parts go on where the last run stopped.
 #[derive(Clone, Debug)]
 pub struct Chooser {
     best: Mode,
-    /// Running mean of (seconds per step in the other mode) / (in `best`), over the trials.
-    ratio: Option<f64>,
-    /// Seconds per step in `best`: the last trial's reference, then the running mean of its runs.
+    /// Seconds per step in `best`: the last trial's, then the running mean of its runs.
     per_step: Option<f64>,
     /// `per_step` at the last trial, against which a slowdown is noticed.
     at_trial: Option<f64>,
-    since_trial: u32,
-    interval: u32,
+    /// Seconds of steps in `best` still to run before the next trial.
+    until_trial: f64,
+    interval: f64,
     warm: bool,
-    /// Where the current run is in a trial.
-    stage: Stage,
+    /// The trial under way, if any.
+    trial: Option<Trial>,
+    /// Trials run and switches made, for tests and benchmarks.
+    trials: u32,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq)]
-enum Stage {
-    /// No trial in this run yet.
-    Before,
-    /// `best` has run its untimed steps; the timed reference is next.
-    Settled,
-    /// The reference steps (in `best`) took this many seconds per step; the trial's untimed
-    /// steps are next.
-    Reference(f64),
-    /// As `Reference`, and the other mode has run its untimed steps; the timed trial is next.
-    TrialSettled(f64),
-    /// Tried (or not needed) in this run.
-    Done,
+/// A trial's progress: which part, how many steps that part still has, and what was timed.
+#[derive(Clone, Copy, Debug)]
+struct Trial {
+    part: Kind,
+    left: usize,
+    seconds: f64,
+    steps: usize,
+    /// Seconds per step of `best` in the trial (after its timed part).
+    reference: Option<f64>,
 }
 
 /// What to run next: `steps` steps in `mode`, and which part of a trial they are.
@@ -111,11 +110,14 @@ pub struct Piece {
 #[derive(Clone, Copy, Debug, PartialEq)]
 enum Kind {
     /// Untimed: the first step of all (which allocates the optimizer's state and the step's
-    /// buffers), or the steps that let a trial's threads settle (`SETTLE`).
+    /// buffers).
     Warmup,
-    Reference,
-    Trial,
-    /// The rest of a run, in `best`.
+    /// A trial's untimed steps in the mode in use, then its timed ones, then the same in the other.
+    SettleBest,
+    TimeBest,
+    SettleOther,
+    TimeOther,
+    /// Steps in `best` between trials.
     Rest,
 }
 
@@ -123,13 +125,13 @@ impl Default for Chooser {
     fn default() -> Self {
         Chooser {
             best: Mode::Spread,
-            ratio: None,
             per_step: None,
             at_trial: None,
-            since_trial: 0,
+            until_trial: 0.0,
             interval: FIRST_INTERVAL,
             warm: false,
-            stage: Stage::Done,
+            trial: None,
+            trials: 0,
         }
     }
 }
@@ -139,37 +141,61 @@ impl Chooser {
         self.best
     }
 
-    /// Start a run of steps (a chunk of `fit`).
-    pub fn next_chunk(&mut self) {
-        self.since_trial = self.since_trial.saturating_add(1);
-        let due = self.ratio.is_none() || self.since_trial >= self.interval;
-        self.stage = if due { Stage::Before } else { Stage::Done };
+    /// Trials finished so far.
+    pub fn trials(&self) -> u32 {
+        self.trials
+    }
+
+    fn steps_for(&self, d: Duration) -> usize {
+        match self.per_step {
+            Some(per) => ((d.as_secs_f64() / per.max(1e-9)).ceil() as usize).max(MIN_TRIAL_STEPS),
+            None => MIN_TRIAL_STEPS,
+        }
+    }
+
+    fn start(&self, part: Kind) -> Trial {
+        let d = if matches!(part, Kind::SettleBest | Kind::SettleOther) {
+            SETTLE
+        } else {
+            TRIAL
+        };
+        Trial {
+            part,
+            left: self.steps_for(d),
+            seconds: 0.0,
+            steps: 0,
+            reference: None,
+        }
     }
 
     /// The next piece of a run with `left` steps still to do.
     pub fn next(&mut self, left: usize) -> Piece {
-        let piece = |mode, steps, kind| Piece { mode, steps, kind };
-        if !self.warm {
-            return piece(self.best, 1.min(left), Kind::Warmup);
-        }
-        let steps_for = |d: Duration| match self.per_step {
-            Some(per) => ((d.as_secs_f64() / per.max(1e-9)).ceil() as usize).max(MIN_TRIAL_STEPS),
-            None => MIN_TRIAL_STEPS,
+        let piece = |mode, steps: usize, kind| Piece {
+            mode,
+            steps: steps.min(left),
+            kind,
         };
-        let (trial, settle) = (steps_for(TRIAL), steps_for(SETTLE));
-        let other = self.best.other();
-        match self.stage {
-            Stage::Before if left >= 2 * (trial + settle) => {
-                self.stage = Stage::Settled;
-                piece(self.best, settle, Kind::Warmup)
+        if !self.warm {
+            return piece(self.best, 1, Kind::Warmup);
+        }
+        if self.trial.is_none() && self.until_trial <= 0.0 {
+            self.trial = Some(self.start(Kind::SettleBest));
+        }
+        match self.trial {
+            Some(t) => {
+                let mode = match t.part {
+                    Kind::SettleOther | Kind::TimeOther => self.best.other(),
+                    _ => self.best,
+                };
+                piece(mode, t.left, t.part)
             }
-            Stage::Settled => piece(self.best, trial.min(left), Kind::Reference),
-            Stage::Reference(r) => {
-                self.stage = Stage::TrialSettled(r);
-                piece(other, settle.min(left), Kind::Warmup)
+            None => {
+                // Up to the next trial, so that it starts when due even in a long run.
+                let due = self
+                    .per_step
+                    .map_or(left, |per| (self.until_trial / per.max(1e-9)).ceil() as usize);
+                piece(self.best, due.max(1), Kind::Rest)
             }
-            Stage::TrialSettled(_) => piece(other, trial.min(left), Kind::Trial),
-            _ => piece(self.best, left, Kind::Rest),
         }
     }
 
@@ -180,47 +206,72 @@ impl Chooser {
             return;
         }
         let per = seconds / piece.steps as f64;
-        let mean = |old: Option<f64>, new: f64| Some(old.map_or(new, |o| 0.5 * o + 0.5 * new));
         match piece.kind {
             Kind::Warmup => {}
-            Kind::Reference => {
-                self.stage = Stage::Reference(per);
-                self.per_step = Some(per);
-            }
-            Kind::Trial => {
-                let Stage::TrialSettled(reference) = self.stage else {
-                    return;
-                };
-                self.stage = Stage::Done;
-                self.since_trial = 0;
-                self.at_trial = Some(reference);
-                let ratio = mean(self.ratio, per / reference.max(1e-12)).unwrap_or(1.0);
-                let margin = if self.best == Mode::Serial {
-                    MARGIN
-                } else {
-                    0.0
-                };
-                if ratio < 1.0 - margin {
-                    self.best = self.best.other();
-                    self.ratio = Some(1.0 / ratio);
-                    self.per_step = Some(per);
-                    self.at_trial = Some(per);
-                    self.interval = FIRST_INTERVAL;
-                } else {
-                    self.ratio = Some(ratio);
-                    self.interval = (self.interval * 2).min(MAX_INTERVAL);
-                }
-            }
             Kind::Rest => {
-                self.per_step = mean(self.per_step, per);
+                self.until_trial -= seconds;
+                self.per_step = Some(self.per_step.map_or(per, |o| 0.5 * o + 0.5 * per));
                 if self.at_trial.is_some_and(|t| per > t * (1.0 + DRIFT)) {
-                    // The old trials describe a machine that is gone: try afresh at the next run.
-                    self.ratio = None;
-                    self.at_trial = None;
+                    // The last trial describes a machine that is gone: try afresh now.
+                    self.until_trial = 0.0;
                     self.interval = FIRST_INTERVAL;
                 }
             }
+            _ => self.record_trial(piece.steps, seconds),
         }
+    }
+
+    fn record_trial(&mut self, steps: usize, seconds: f64) {
+        let Some(mut t) = self.trial.take() else {
+            return;
+        };
+        t.left = t.left.saturating_sub(steps);
+        t.seconds += seconds;
+        t.steps += steps;
+        if t.left > 0 {
+            self.trial = Some(t);
+            return;
+        }
+        let per = t.seconds / t.steps.max(1) as f64;
+        let next = match t.part {
+            Kind::SettleBest => Kind::TimeBest,
+            Kind::TimeBest => {
+                // The trial's other parts are sized from the steps just timed.
+                self.per_step = Some(per);
+                t.reference = Some(per);
+                Kind::SettleOther
+            }
+            Kind::SettleOther => Kind::TimeOther,
+            _ => {
+                self.decide(t.reference.unwrap_or(per), per);
+                return;
+            }
+        };
+        let reference = t.reference;
+        self.trial = Some(Trial {
+            reference,
+            ..self.start(next)
+        });
+    }
+
+    /// A trial measured `best` at `reference` and the other mode at `other` seconds per step.
+    fn decide(&mut self, reference: f64, other: f64) {
+        self.trials += 1;
+        let margin = if self.best == Mode::Serial {
+            MARGIN
+        } else {
+            0.0
+        };
+        if other < reference * (1.0 - margin) {
+            self.best = self.best.other();
+            self.per_step = Some(other);
+            self.interval = FIRST_INTERVAL;
+        } else {
+            self.per_step = Some(reference);
+            self.interval = (self.interval * 2.0).min(MAX_INTERVAL);
+        }
+        self.at_trial = self.per_step;
+        self.until_trial = self.interval;
     }
 }
 
@@ -231,7 +282,6 @@ pub fn drive(
     steps: usize,
     mut run: impl FnMut(&Piece, Range<usize>) -> (f64, bool),
 ) {
-    chooser.next_chunk();
     let mut done = 0;
     while done < steps {
         let piece = chooser.next(steps - done);
@@ -249,7 +299,7 @@ mod tests {
     use super::*;
 
     /// Run `chunks` chunks of `steps` steps where a step takes `spread` or `serial` seconds; returns
-    /// the steps run in each mode after the first chunk.
+    /// the steps run in each mode.
     fn simulate(
         c: &mut Chooser,
         chunks: usize,
@@ -258,11 +308,9 @@ mod tests {
         serial: f64,
     ) -> [usize; 2] {
         let mut count = [0; 2];
-        for i in 0..chunks {
+        for _ in 0..chunks {
             drive(c, steps, |p, r| {
-                if i > 0 {
-                    count[p.mode as usize] += r.len();
-                }
+                count[p.mode as usize] += r.len();
                 let per = if p.mode == Mode::Spread {
                     spread
                 } else {
@@ -275,23 +323,26 @@ mod tests {
     }
 
     #[test]
-    fn picks_the_faster_mode_and_keeps_it() {
+    fn picks_the_faster_mode_at_the_start_and_keeps_it() {
+        // One epoch of 470 steps in chunks of 80, as `fit` runs them.
         let mut c = Chooser::default();
-        let n = simulate(&mut c, 20, 80, 1.0e-3, 0.6e-3);
+        let n = simulate(&mut c, 6, 80, 1.0e-3, 0.6e-3);
         assert_eq!(c.best(), Mode::Serial);
-        // Trials of the slower mode are a small part of the steps.
-        assert!(
-            n[Mode::Spread as usize] * 20 < n[Mode::Serial as usize],
-            "{n:?}"
-        );
+        // The first trial, at the second step, decides: the pool ran little more than its parts.
+        assert!(n[Mode::Spread as usize] < 40, "{n:?}");
 
         let mut c = Chooser::default();
-        let n = simulate(&mut c, 20, 80, 0.4e-3, 0.6e-3);
+        let n = simulate(&mut c, 6, 80, 0.4e-3, 0.6e-3);
         assert_eq!(c.best(), Mode::Spread);
-        assert!(
-            n[Mode::Serial as usize] * 20 < n[Mode::Spread as usize],
-            "{n:?}"
-        );
+        assert!(n[Mode::Serial as usize] * 8 < n[Mode::Spread as usize], "{n:?}");
+    }
+
+    #[test]
+    fn a_trial_goes_on_across_short_chunks() {
+        let mut c = Chooser::default();
+        simulate(&mut c, 40, 3, 1.0e-3, 0.6e-3);
+        assert_eq!(c.best(), Mode::Serial);
+        assert!(c.trials() >= 1);
     }
 
     #[test]
@@ -300,39 +351,36 @@ mod tests {
         simulate(&mut c, 20, 80, 1.0e-3, 0.6e-3);
         assert_eq!(c.best(), Mode::Serial);
         // The load ends, the one-thread steps stay as they were and the pool is 5% faster: kept.
-        simulate(&mut c, 40, 80, 0.57e-3, 0.6e-3);
+        simulate(&mut c, 200, 80, 0.57e-3, 0.6e-3);
         assert_eq!(c.best(), Mode::Serial);
-        // 30% faster: the pool takes over.
-        simulate(&mut c, 40, 80, 0.42e-3, 0.6e-3);
+        // 30% faster: the pool takes over at the next trial.
+        simulate(&mut c, 200, 80, 0.42e-3, 0.6e-3);
         assert_eq!(c.best(), Mode::Spread);
     }
 
     #[test]
-    fn trials_get_rarer_while_the_choice_holds_and_a_load_is_noticed() {
+    fn trials_get_rarer_while_the_choice_holds_and_a_load_is_noticed_at_once() {
         let mut c = Chooser::default();
-        let mut trials = Vec::new();
-        for chunk in 0..100 {
-            drive(&mut c, 80, |p, r| {
-                if p.mode == Mode::Serial && trials.last() != Some(&chunk) {
-                    trials.push(chunk);
-                }
-                let per = if p.mode == Mode::Spread {
-                    0.4e-3
-                } else {
-                    0.6e-3
-                };
-                (per * r.len() as f64, true)
-            });
+        // (time, trials so far) after each chunk of 40 ms, for 12 s.
+        let mut seen = Vec::new();
+        for chunk in 0..300 {
+            simulate(&mut c, 1, 100, 0.4e-3, 0.6e-3);
+            seen.push((chunk as f64 * 0.04, c.trials()));
         }
-        let gaps: Vec<_> = trials.windows(2).map(|w| w[1] - w[0]).collect();
-        assert!(gaps.windows(2).all(|g| g[1] >= g[0]), "{gaps:?}");
-        assert_eq!(
-            gaps.last().copied(),
-            Some(MAX_INTERVAL as usize),
+        let starts: Vec<f64> = seen
+            .windows(2)
+            .filter(|w| w[1].1 > w[0].1)
+            .map(|w| w[1].0)
+            .collect();
+        let gaps: Vec<f64> = starts.windows(2).map(|w| w[1] - w[0]).collect();
+        assert!(gaps.windows(2).all(|g| g[1] >= g[0] - 0.05), "{gaps:?}");
+        assert!(
+            gaps.last().is_some_and(|&g| g >= MAX_INTERVAL - 0.1),
             "{gaps:?}"
         );
-        // A load arrives: spread steps slow down past the serial ones; the next chunk tries serial.
-        simulate(&mut c, 3, 80, 1.0e-3, 0.6e-3);
+        // A load arrives: the pool's steps slow down past one thread's; one chunk later (40 ms)
+        // one thread runs, not after the 3.2 s interval.
+        simulate(&mut c, 2, 100, 1.0e-3, 0.6e-3);
         assert_eq!(c.best(), Mode::Serial);
     }
 
