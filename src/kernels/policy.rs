@@ -191,9 +191,9 @@ impl Chooser {
             }
             None => {
                 // Up to the next trial, so that it starts when due even in a long run.
-                let due = self
-                    .per_step
-                    .map_or(left, |per| (self.until_trial / per.max(1e-9)).ceil() as usize);
+                let due = self.per_step.map_or(left, |per| {
+                    (self.until_trial / per.max(1e-9)).ceil() as usize
+                });
                 piece(self.best, due.max(1), Kind::Rest)
             }
         }
@@ -334,7 +334,10 @@ mod tests {
         let mut c = Chooser::default();
         let n = simulate(&mut c, 6, 80, 0.4e-3, 0.6e-3);
         assert_eq!(c.best(), Mode::Spread);
-        assert!(n[Mode::Serial as usize] * 8 < n[Mode::Spread as usize], "{n:?}");
+        assert!(
+            n[Mode::Serial as usize] * 8 < n[Mode::Spread as usize],
+            "{n:?}"
+        );
     }
 
     #[test]

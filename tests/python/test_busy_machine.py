@@ -1,6 +1,8 @@
 """fit on a busy machine: with a core held by another process, training finishes and computes the
-same losses as on an idle one (the thread policy may run the steps on one thread or on the pool,
-which cut the work into the same pieces; kernels/policy.rs)."""
+same losses as on an idle one. The thread policy (kernels/policy.rs) runs some steps on one thread
+and some on the pool in every fit, busy or not (its first trial, at the second step, runs both), and
+then whichever measured faster; both cut the work into the same pieces, so the bits must not depend
+on which ran when."""
 
 import subprocess
 import sys
