@@ -22,6 +22,7 @@ BENCHES = [
     "functional",
     "tape_loop",
     "grad_monitor",
+    "busy",
 ]
 
 

@@ -11,6 +11,7 @@ pub mod im2col;
 pub mod norms;
 mod offered;
 pub mod parallel;
+pub mod policy;
 pub mod pool;
 pub mod reduce;
 pub mod scratch;

@@ -1,4 +1,5 @@
-//! The one rule for when rayon splits work, and the thread pool that runs it.
+//! The thread pool and how work reaches it; when to split, and whether a run of steps uses the
+//! pool or one thread, is decided in kernels/policy.rs.
 //! Small tensors stay on the calling thread: handing a 16-element add to a pool costs more than the add.
 use crate::error::{Error, Result};
 use parking_lot::RwLock;
@@ -6,18 +7,8 @@ use rayon::prelude::*;
 use rayon::ThreadPool;
 use std::sync::Arc;
 
-/// Elementwise work below this many elements runs on one thread. Handing work to the pool costs
-/// tens of µs on the 2-vCPU target (a sleeping vCPU must be woken), more than a 100k-element Adam
-/// update (~25 µs) or ReLU takes on one core.
-pub const MIN_PARALLEL_ELEMS: usize = 1 << 18;
-/// Batch-split work (convolutions, pooling) below this many multiply-adds runs on one thread when
-/// called from outside the pool: its workers are asleep by then, and handing the work over and
-/// waiting for one to wake costs 20-50 µs on the 2-vCPU target. Products from outside are handed
-/// over whole only from here; smaller ones offer their pieces instead (kernels/offered.rs).
-pub const MIN_PARALLEL_FLOPS: usize = 1 << 22;
-/// The same threshold for work started on a pool thread (a train step, see `within_pool`), whose
-/// partners are awake: 64×128·128×64 (2^19) took 9.3 µs on one thread and 5.4 µs split in two.
-pub const MIN_SPLIT_FLOPS: usize = 1 << 18;
+use super::policy::{Chooser, Mode};
+pub use super::policy::{MIN_PARALLEL_ELEMS, MIN_PARALLEL_FLOPS, MIN_SPLIT_FLOPS};
 
 /// The threshold that applies on this thread: `MIN_SPLIT_FLOPS` on a pool thread, else
 /// `MIN_PARALLEL_FLOPS`.
@@ -29,18 +20,44 @@ pub fn min_parallel_flops() -> usize {
     }
 }
 
-static POOL: RwLock<Option<(usize, Arc<ThreadPool>)>> = RwLock::new(None);
+/// The pool: its thread count, its threads, and a one-thread pool that runs the same pieces one
+/// after another (`Mode::Serial`), and whether the count was chosen by the user.
+#[derive(Clone)]
+struct Pools {
+    n: usize,
+    spread: Arc<ThreadPool>,
+    serial: Arc<ThreadPool>,
+    chosen: bool,
+}
 
-fn default_threads() -> usize {
-    std::env::var("RUSTGRAD_NUM_THREADS")
+static POOL: RwLock<Option<Pools>> = RwLock::new(None);
+
+/// The thread count from RUSTGRAD_NUM_THREADS (and true), else the number of cores (and false).
+fn default_threads() -> (usize, bool) {
+    let set = std::env::var("RUSTGRAD_NUM_THREADS")
         .ok()
         .and_then(|v| v.trim().parse::<usize>().ok())
-        .filter(|&n| n > 0)
-        .unwrap_or_else(|| {
+        .filter(|&n| n > 0);
+    match set {
+        Some(n) => (n, true),
+        None => (
             std::thread::available_parallelism()
                 .map(|n| n.get())
-                .unwrap_or(1)
-        })
+                .unwrap_or(1),
+            false,
+        ),
+    }
+}
+
+fn pools(n: usize, chosen: bool) -> Result<Pools> {
+    let spread = build(n)?;
+    let serial = if n == 1 { spread.clone() } else { build(1)? };
+    Ok(Pools {
+        n,
+        spread,
+        serial,
+        chosen,
+    })
 }
 
 fn build(n: usize) -> Result<Arc<ThreadPool>> {
@@ -59,21 +76,22 @@ fn build(n: usize) -> Result<Arc<ThreadPool>> {
         })
 }
 
-/// The pool, created on first use from RUSTGRAD_NUM_THREADS or the number of cores.
-pub fn pool() -> Result<(usize, Arc<ThreadPool>)> {
-    if let Some((n, p)) = &*POOL.read() {
-        return Ok((*n, p.clone()));
+fn current() -> Result<Pools> {
+    if let Some(p) = &*POOL.read() {
+        return Ok(p.clone());
     }
     let mut slot = POOL.write();
     if slot.is_none() {
-        let n = default_threads();
-        *slot = Some((n, build(n)?));
+        let (n, chosen) = default_threads();
+        *slot = Some(pools(n, chosen)?);
     }
-    let (n, p) = slot
-        .as_ref()
-        .map(|(n, p)| (*n, p.clone()))
-        .ok_or_else(|| Error::invalid("pool", "thread pool missing"))?;
-    Ok((n, p))
+    slot.clone()
+        .ok_or_else(|| Error::invalid("pool", "thread pool missing"))
+}
+
+/// The pool, created on first use from RUSTGRAD_NUM_THREADS or the number of cores.
+pub fn pool() -> Result<(usize, Arc<ThreadPool>)> {
+    current().map(|p| (p.n, p.spread))
 }
 
 pub fn num_threads() -> usize {
@@ -88,16 +106,21 @@ pub fn set_num_threads(n: usize) -> Result<()> {
             "the number of threads must be at least 1",
         ));
     }
-    let p = build(n)?;
-    *POOL.write() = Some((n, p));
+    let p = pools(n, true)?;
+    *POOL.write() = Some(p);
     Ok(())
 }
 
-/// Run `f` inside the pool when `work` is large enough to pay for it, else inline.
+/// Run `f` inside the pool when `work` is large enough to pay for it, else inline. On a pool
+/// thread (the pool's own, or the one-thread pool of `Mode::Serial`) `f` runs right there, cut for
+/// the pool's thread count either way.
 pub fn run<R: Send>(work: usize, min: usize, f: impl FnOnce(usize) -> R + Send) -> R {
     if work >= min {
         if let Ok((n, p)) = pool() {
             if n > 1 {
+                if on_pool() {
+                    return f(n);
+                }
                 return p.install(|| f(n));
             }
         }
@@ -133,16 +156,92 @@ pub fn run_polled<R: Send>(
     mut poll: impl FnMut(),
     every: std::time::Duration,
 ) -> R {
-    let Ok((n, p)) = pool() else { return work() };
-    if n == 1 || on_pool() {
+    let Ok(p) = current() else { return work() };
+    if p.n == 1 || on_pool() {
         return work();
     }
+    run_polled_on(&p, Mode::Spread, work, &mut poll, every).0
+}
+
+/// `steps` train steps (`work(range)` runs the steps in `range`), as `run_polled` does, in the
+/// mode that measured faster for this `key` (a model and batch size): spread over the pool, or
+/// on one thread while another process holds a core (kernels/policy.rs). `work` returns whether
+/// to go on; pieces after one that returned false are not run. With a thread count set by the
+/// user (RUSTGRAD_NUM_THREADS, `set_num_threads`) the steps always use all its threads.
+pub fn run_adaptive<R: Send>(
+    key: u64,
+    steps: usize,
+    mut work: impl FnMut(std::ops::Range<usize>) -> (R, bool) + Send,
+    mut poll: impl FnMut(),
+    every: std::time::Duration,
+) -> Vec<R> {
+    let Ok(p) = current() else {
+        return vec![work(0..steps).0];
+    };
+    if p.n == 1 || on_pool() || p.chosen {
+        return vec![run_polled_on(&p, Mode::Spread, || work(0..steps).0, &mut poll, every).0];
+    }
+    let mut chooser = take_chooser(key);
+    let mut out = Vec::new();
+    super::policy::drive(&mut chooser, steps, |piece, range| {
+        let ((r, go_on), seconds) = run_polled_on(&p, piece.mode, || work(range), &mut poll, every);
+        out.push(r);
+        (seconds, go_on)
+    });
+    put_chooser(key, chooser);
+    out
+}
+
+/// The choosers of the models trained last, most recent last.
+static CHOOSERS: parking_lot::Mutex<Vec<(u64, Chooser)>> = parking_lot::Mutex::new(Vec::new());
+const KEPT_CHOOSERS: usize = 16;
+
+fn take_chooser(key: u64) -> Chooser {
+    let mut all = CHOOSERS.lock();
+    match all.iter().position(|(k, _)| *k == key) {
+        Some(i) => all.remove(i).1,
+        None => Chooser::default(),
+    }
+}
+
+fn put_chooser(key: u64, c: Chooser) {
+    let mut all = CHOOSERS.lock();
+    if all.len() >= KEPT_CHOOSERS {
+        all.remove(0);
+    }
+    all.push((key, c));
+}
+
+/// The mode the last steps of `key` used (None before any), for tests and benchmarks.
+pub fn chosen_mode(key: u64) -> Option<Mode> {
+    CHOOSERS
+        .lock()
+        .iter()
+        .find(|(k, _)| *k == key)
+        .map(|(_, c)| c.best())
+}
+
+/// `work` on a thread of `mode`'s pool (with the other workers kept warm in `Mode::Spread`), the
+/// caller polling meanwhile; returns its result and the seconds `work` itself took.
+fn run_polled_on<R: Send>(
+    p: &Pools,
+    mode: Mode,
+    work: impl FnOnce() -> R + Send,
+    poll: &mut dyn FnMut(),
+    every: std::time::Duration,
+) -> (R, f64) {
+    let (pool, n) = match mode {
+        Mode::Spread => (&p.spread, p.n),
+        Mode::Serial => (&p.serial, 1),
+    };
     let (tx, rx) = std::sync::mpsc::channel();
     let mut out = None;
-    p.in_place_scope(|s| {
+    pool.in_place_scope(|s| {
         s.spawn(move |_| {
+            let start = std::time::Instant::now();
+            let r = keep_warm(n, work);
             // A send fails only when the receiver is gone, which it never is before this job ends.
-            let _ = tx.send(keep_warm(n, work));
+            let _ = tx.send((r, start.elapsed().as_secs_f64()));
         });
         loop {
             match rx.recv_timeout(every) {
@@ -415,6 +514,67 @@ mod tests {
             let want: u64 = (0..50u64).map(|i| 1999 * 2000 / 2 * t + 2000 * i).sum();
             assert_eq!(sum, want);
         }
+    }
+
+    /// A weight-gradient-like product, a batch split and a chunked elementwise pass, as a train step
+    /// runs them; returned as bits.
+    fn step_like() -> Vec<u32> {
+        use crate::kernels::gemm::{matmul_new, Operand};
+        let (m, k, n) = (128, 784, 64);
+        let a: Vec<f32> = (0..m * k)
+            .map(|i| ((i * 7919) % 1013) as f32 * 1e-3 - 0.5)
+            .collect();
+        let b: Vec<f32> = (0..k * n)
+            .map(|i| ((i * 104_729) % 997) as f32 * 1e-3 - 0.5)
+            .collect();
+        let op = |d| Operand {
+            data: d,
+            trans: false,
+        };
+        let mut c = matmul_new(m, k, n, op(&a), op(&b));
+        let sums = over_batch(m, &mut c, MIN_SPLIT_FLOPS, |r, rows| {
+            rows.iter_mut().for_each(|v| *v *= 0.5);
+            r.len()
+        });
+        let mut big = vec![1.0f32; MIN_PARALLEL_ELEMS + 3];
+        for_chunks(&mut big, |off, ch| {
+            ch.iter_mut().for_each(|v| *v += off as f32)
+        });
+        c.push(sums.len() as f32);
+        c.push(big.iter().sum::<f32>());
+        c.iter().map(|v| v.to_bits()).collect()
+    }
+
+    #[test]
+    fn both_modes_compute_the_same_bits() {
+        let Ok(p) = current() else { return };
+        let mut none = || {};
+        let every = Duration::from_millis(5);
+        let spread = run_polled_on(&p, Mode::Spread, step_like, &mut none, every).0;
+        let serial = run_polled_on(&p, Mode::Serial, step_like, &mut none, every).0;
+        assert!(spread == serial);
+    }
+
+    #[test]
+    fn run_adaptive_runs_every_step_once_in_order_and_stops_when_asked() {
+        let mut seen = Vec::new();
+        let key = 0x5eed;
+        for _ in 0..6 {
+            let pieces = run_adaptive(
+                key,
+                40,
+                |r| (r.collect::<Vec<_>>(), true),
+                || {},
+                Duration::from_millis(5),
+            );
+            seen.push(pieces.concat());
+        }
+        assert!(seen.iter().all(|s| *s == (0..40).collect::<Vec<_>>()));
+        if num_threads() > 1 {
+            assert!(chosen_mode(key).is_some());
+        }
+        let pieces = run_adaptive(key, 40, |r| (r, false), || {}, Duration::from_millis(5));
+        assert_eq!(pieces.len(), 1);
     }
 
     #[test]

@@ -86,9 +86,30 @@ impl PyModel {
         let stop = AtomicBool::new(false);
         let mut interrupt: Option<PyErr> = None;
         // The write lock is taken here, on the calling thread, before the chunk enters the pool.
+        // The steps run in pieces, each spread over the pool or on one thread, whichever measured
+        // faster for this model and batch size (kernels/policy.rs); both compute the same bits.
+        let key = (self as *const Self as u64) ^ (batch_size as u64).rotate_left(48);
+        let steps = lrs.len().min(idx.len().div_ceil(batch_size));
+        let rows = |r: std::ops::Range<usize>| {
+            &idx[(r.start * batch_size).min(idx.len())..(r.end * batch_size).min(idx.len())]
+        };
         let trained = self.with_write(py, |s| {
-            parallel::run_polled(
-                || s.run_chunk(&xs, &ys, idx, batch_size, lrs, sw.as_ref(), &stop),
+            let pieces = parallel::run_adaptive(
+                key,
+                steps,
+                |r| {
+                    let t = s.run_chunk(
+                        &xs,
+                        &ys,
+                        rows(r.clone()),
+                        batch_size,
+                        &lrs[r.clone()],
+                        sw.as_ref(),
+                        &stop,
+                    );
+                    let go_on = t.error.is_none() && t.losses.len() == r.len();
+                    (t, go_on)
+                },
                 || {
                     if interrupt.is_none() {
                         if let Err(e) = Python::attach(|py| py.check_signals()) {
@@ -98,7 +119,14 @@ impl PyModel {
                     }
                 },
                 SIGNAL_POLL,
-            )
+            );
+            let mut all = Trained::default();
+            for t in pieces {
+                all.losses.extend(t.losses);
+                all.stats.extend(t.stats);
+                all.error = all.error.or(t.error);
+            }
+            all
         });
         // A Ctrl-C that came after the last poll (or in a chunk shorter than one poll) is reported
         // here, with the batches it followed, rather than raised later by Python, uncounted.
