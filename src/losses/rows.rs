@@ -58,18 +58,26 @@ fn rows_into(
     d: &mut [f32],
 ) -> Result<()> {
     let c = cols as f32;
+    // A sparse label's one-hot row, set and cleared in place (no allocation per row).
+    let mut one_hot = if loss.is_sparse() {
+        vec![0.0; cols]
+    } else {
+        Vec::new()
+    };
     for r in 0..l.len() {
         let p = &y_pred[r * cols..(r + 1) * cols];
         let dr = &mut d[r * cols..(r + 1) * cols];
-        let sparse_t;
-        let t: &[f32] = if loss.is_sparse() {
-            let k = label(y_true[r], cols, r, loss.name())?;
-            let mut v = vec![0.0; cols];
-            v[k] = 1.0;
-            sparse_t = v;
-            &sparse_t
+        let label_at = if loss.is_sparse() {
+            Some(label(y_true[r], cols, r, loss.name())?)
         } else {
-            &y_true[r * cols..(r + 1) * cols]
+            None
+        };
+        if let Some(k) = label_at {
+            one_hot[k] = 1.0;
+        }
+        let t: &[f32] = match label_at {
+            Some(_) => &one_hot,
+            None => &y_true[r * cols..(r + 1) * cols],
         };
         let smoothed;
         let t = match smoothing(loss, cols) {
@@ -80,6 +88,9 @@ fn rows_into(
             None => t,
         };
         l[r] = row_loss(loss, t, p, dr, c);
+        if let Some(k) = label_at {
+            one_hot[k] = 0.0;
+        }
     }
     Ok(())
 }
@@ -191,12 +202,18 @@ fn row_loss(loss: Loss, t: &[f32], p: &[f32], d: &mut [f32], c: f32) -> f32 {
             from_logits: true, ..
         }
         | Loss::SparseCategoricalCrossentropy { from_logits: true } => {
+            // One exponential per column: exp(x - m) is kept in `d` and divided by its sum.
             let m = p.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-            let se: f32 = p.iter().map(|x| (x - m).exp()).sum();
+            let mut se = 0.0f32;
+            for (dj, &x) in d.iter_mut().zip(p) {
+                *dj = (x - m).exp();
+                se += *dj;
+            }
             let lse = m + se.ln();
             let ts: f32 = t.iter().sum();
-            for ((dj, &x), &y) in d.iter_mut().zip(p).zip(t) {
-                *dj = (x - lse).exp() * ts - y;
+            let scale = ts / se;
+            for (dj, &y) in d.iter_mut().zip(t) {
+                *dj = *dj * scale - y;
             }
             -t.iter()
                 .zip(p)
@@ -214,7 +231,11 @@ fn row_loss(loss: Loss, t: &[f32], p: &[f32], d: &mut [f32], c: f32) -> f32 {
             for ((dj, &pj), &y) in d.iter_mut().zip(p).zip(t) {
                 let q = pj / s;
                 let qc = q.clamp(EPSILON, 1.0 - EPSILON);
-                val -= y * qc.ln();
+                // 0·ln(qc) is -0 for every finite qc, which leaves `val` as it is: the logarithm
+                // is taken only where it can change the sum (a label's column, or a NaN).
+                if y != 0.0 || !qc.is_finite() {
+                    val -= y * qc.ln();
+                }
                 *dj = if q > EPSILON && q < 1.0 - EPSILON {
                     -y / qc
                 } else {

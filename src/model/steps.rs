@@ -143,7 +143,7 @@ fn head_loss(
     out: &OutputValue,
     y: &Tensor,
     sw: Option<&Tensor>,
-) -> Result<(Tensor, Tensor)> {
+) -> Result<(Tensor, Option<Tensor>)> {
     let fuse = matches!(
         (h.loss, out.act),
         (
@@ -162,11 +162,16 @@ fn head_loss(
     );
     if fuse {
         let l = losses::compute(h.loss.with_logits(), y, &out.logits, sw)?;
+        // The probabilities are for the metrics only: without any, the softmax is not computed
+        // (it was a third of a batch-128 MNIST step's loss time).
+        if h.metrics.is_empty() {
+            return Ok((l, None));
+        }
         let _g = NoGradGuard::new();
-        Ok((l, out.act.apply(&out.logits)?))
+        Ok((l, Some(out.act.apply(&out.logits)?)))
     } else {
         let p = out.act.apply(&out.logits)?;
-        Ok((losses::compute(h.loss, y, &p, sw)?, p))
+        Ok((losses::compute(h.loss, y, &p, sw)?, Some(p)))
     }
 }
 
@@ -191,11 +196,13 @@ fn total_loss(
     let (mut own, mut stats) = (Vec::new(), Vec::new());
     for ((h, out), y) in heads.iter().zip(outs).zip(ys) {
         let (l, p) = head_loss(h, out, y, sw)?;
-        let rows = p.shape().first().copied().unwrap_or(1) as f64;
+        let rows = out.logits.shape().first().copied().unwrap_or(1) as f64;
         own.push((f64::from(l.item()?) * rows, rows));
         // Compiled metrics see no sample weights: Keras weighs only `weighted_metrics`.
-        for m in &h.metrics {
-            stats.push(metrics::batch(*m, y, &p, None)?);
+        if let Some(p) = &p {
+            for m in &h.metrics {
+                stats.push(metrics::batch(*m, y, p, None)?);
+            }
         }
         let weighted = if h.weight == 1.0 {
             l
