@@ -160,7 +160,7 @@ fn walk(
     seed: Vec<f32>,
     retain_graph: bool,
     op: &str,
-    mut reached: impl FnMut(&Tensor, &[f32]),
+    mut reached: impl FnMut(&Tensor, Vec<f32>),
 ) -> Result<()> {
     let order = topo_order(root);
     check_graph(&order, op)?;
@@ -203,7 +203,8 @@ fn walk(
                 }
             }
         }
-        reached(t, &g);
+        // The walk is done with `g`: it moves on (a leaf's becomes its `.grad`), not copied.
+        reached(t, g);
     }
     Ok(())
 }
@@ -214,7 +215,7 @@ pub fn backward(root: &Tensor, grad: Option<Vec<f32>>, retain_graph: bool) -> Re
     let seed = seed(root, grad, "backward")?;
     walk(root, seed, retain_graph, "backward", |t, g| {
         if t.is_leaf() || t.retains_grad() {
-            t.accumulate_grad(g.to_vec());
+            t.accumulate_grad(g);
         }
     })
 }
@@ -230,10 +231,12 @@ pub fn grad(
     let seed = seed(root, grad, "grad")?;
     let mut out: Vec<Option<Tensor>> = vec![None; inputs.len()];
     walk(root, seed, retain_graph, "grad", |t, g| {
-        for (slot, x) in out.iter_mut().zip(inputs) {
-            if x.same(t) {
-                *slot = Some(Tensor::from_parts(g.to_vec(), t.shape().to_vec()));
+        let hits: Vec<usize> = (0..inputs.len()).filter(|&i| inputs[i].same(t)).collect();
+        if let Some((&last, rest)) = hits.split_last() {
+            for &i in rest {
+                out[i] = Some(Tensor::from_parts(g.clone(), t.shape().to_vec()));
             }
+            out[last] = Some(Tensor::from_parts(g, t.shape().to_vec()));
         }
     })?;
     Ok(out)
