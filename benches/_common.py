@@ -20,14 +20,6 @@ def median_time(fn, repeats=7, warmup=2):
     return statistics.median(times)
 
 
-def optional(module):
-    """The module if installed, else None (peers are measured only when present)."""
-    try:
-        return __import__(module)
-    except Exception:  # noqa: BLE001 - any import failure means "not available"
-        return None
-
-
 def table(title, header, rows):
     widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
     print(f"\n{title}")

@@ -56,6 +56,16 @@ def test_run_prints_cpu_and_simd_level_first():
     assert re.match(r"SIMD level: (portable|avx2|avx512)\b", lines[1]), out
 
 
+def test_op_overhead_and_gemm_take_pytorch_from_the_peer_interpreter():
+    out = run(str(BENCHES / "op_overhead.py"))
+    assert positive(row(out, "rustgrad", "(fwd+bwd)")[2])
+    assert "pytorch skipped: torch not importable by" in out
+    out = run(str(BENCHES / "gemm.py"))
+    cells = row(out, "1024x1024", ".", "1024x1024")
+    assert positive(cells[3]) and positive(cells[4]) and cells[-1] == "-"
+    assert "pytorch skipped: torch not importable by" in out
+
+
 def test_cifar_cnn_quick_prints_its_table_and_goal():
     out = run(str(BENCHES / "cifar_cnn.py"), "--quick")
     assert "CIFAR-shaped CNN conv32-conv32-pool-conv64-conv64-pool-dense512-10" in out
