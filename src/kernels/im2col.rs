@@ -145,12 +145,7 @@ fn im2col_body(x: &[f32], g: &Geom, col: &mut [f32]) {
                         copy_row(dst, &line[x0 * c..(x0 + g.kw) * c]);
                         continue;
                     }
-                    for (kj, d) in dst.chunks_exact_mut(c).enumerate() {
-                        match g.ix(ox, kj) {
-                            Some(ix) => copy(d, &line[ix * c..(ix + 1) * c]),
-                            None => d.fill(0.0),
-                        }
-                    }
+                    tap_by_tap(dst, line, g, ox);
                 }
             }
         }
@@ -189,12 +184,7 @@ fn im2col_short_rows<const N: usize>(xs: &[f32], g: &Geom, col: &mut [f32]) {
                     }
                     continue;
                 }
-                for (kj, d) in dst.chunks_exact_mut(c).enumerate() {
-                    match g.ix(ox, kj) {
-                        Some(ix) => d.copy_from_slice(&line[ix * c..(ix + 1) * c]),
-                        None => d.fill(0.0),
-                    }
-                }
+                tap_by_tap(dst, line, g, ox);
             }
         }
     }
@@ -285,6 +275,19 @@ fn copy(dst: &mut [f32], src: &[f32]) {
     }
     for (d, s) in d.into_remainder().iter_mut().zip(s.remainder()) {
         *d = *s;
+    }
+}
+
+/// One kernel row of output pixel `ox` from the input row `line`, tap by tap: zeros where a tap
+/// falls in the padding (or a dilated row is not contiguous).
+#[inline(always)]
+fn tap_by_tap(dst: &mut [f32], line: &[f32], g: &Geom, ox: usize) {
+    let c = g.c;
+    for (kj, d) in dst.chunks_exact_mut(c).enumerate() {
+        match g.ix(ox, kj) {
+            Some(ix) => copy(d, &line[ix * c..(ix + 1) * c]),
+            None => d.fill(0.0),
+        }
     }
 }
 
