@@ -142,7 +142,7 @@ fn im2col_body(x: &[f32], g: &Geom, col: &mut [f32]) {
                     };
                     let line = &xs[iy * g.w * c..(iy + 1) * g.w * c];
                     if let Some(x0) = g.run_start(ox) {
-                        copy_row(dst, &line[x0 * c..(x0 + g.kw) * c]);
+                        copy(dst, &line[x0 * c..(x0 + g.kw) * c]);
                         continue;
                     }
                     tap_by_tap(dst, line, g, ox);
@@ -152,8 +152,9 @@ fn im2col_body(x: &[f32], g: &Geom, col: &mut [f32]) {
     }
 }
 
-/// Below this many channels a kernel row is too short to be worth a memcpy call per pixel
-/// (a network's first layer: 1 or 3 channels), so values are moved one by one, tap by tap.
+/// Below this many channels (a network's first layer: 1 or 3) a kernel row is a few values: moved
+/// as one fixed-size copy when its length is a common one (`im2col_short_rows`), else one by one,
+/// tap by tap (`im2col_few_channels`).
 const SMALL_C: usize = 8;
 
 /// A first layer's few channels, when a kernel row holds `N` = kw·c values: for each output row and
@@ -288,17 +289,6 @@ fn tap_by_tap(dst: &mut [f32], line: &[f32], g: &Geom, ox: usize) {
             Some(ix) => copy(d, &line[ix * c..(ix + 1) * c]),
             None => d.fill(0.0),
         }
-    }
-}
-
-/// One kernel row's values: the short rows of a first layer (3×3 over 1 or 3 channels: 3 or 9
-/// values) as fixed-size moves the compiler inlines, longer ones by `copy`.
-#[inline(always)]
-fn copy_row(dst: &mut [f32], src: &[f32]) {
-    match (dst.len(), src.len()) {
-        (3, 3) => dst.copy_from_slice(src),
-        (9, 9) => dst.copy_from_slice(src),
-        _ => copy(dst, src),
     }
 }
 
