@@ -777,6 +777,12 @@ def metric_batch(
     """(sum of per-sample values, sum of their weights) of a core metric on one batch, as Keras'
     Mean metrics accumulate; sample_weight broadcasts by Keras' rules."""
 
+def metric_values(
+    name: str, y_true: _TensorLike, y_pred: _TensorLike, threshold: float = 0.5
+) -> Tensor:
+    """The per-sample values of a core metric (y_pred's leading shape), as Keras' metric functions
+    return them; threshold is binary_accuracy's, or the k of the top-k accuracies."""
+
 def mean_batch(
     values: _TensorLike, sample_weight: _TensorLike | None = None
 ) -> tuple[float, float]:

@@ -97,6 +97,19 @@ fn mismatch(metric: Metric, t: &[usize], p: &[usize], why: &str) -> Error {
     Error::shape_mismatch(metric.name(), t, p, why)
 }
 
+/// The per-sample values of `metric` (1 for a hit, 0 for a miss; the squared or absolute error)
+/// as a Tensor of Keras' shape: what keras.metrics.binary_accuracy(y_true, y_pred) and the other
+/// metric functions return.
+pub fn per_sample(metric: Metric, y_true: &Tensor, y_pred: &Tensor) -> Result<Tensor> {
+    let (v, shape) = values_of(metric, y_true, y_pred)?;
+    Tensor::new(v.into_iter().map(|x| x as f32).collect(), shape)
+}
+
+fn values_of(metric: Metric, y_true: &Tensor, y_pred: &Tensor) -> Result<Values> {
+    let (t, p) = (y_true.data(), y_pred.data());
+    values(metric, &t, y_true.shape(), &p, y_pred.shape())
+}
+
 /// One value per position of y_pred's leading axes, and their shape.
 fn values(metric: Metric, t: &[f32], ts: &[usize], p: &[f32], ps: &[usize]) -> Result<Values> {
     let cols = ps.last().copied().unwrap_or(1).max(1);
@@ -188,13 +201,7 @@ pub fn batch(
     y_pred: &Tensor,
     sample_weight: Option<&Tensor>,
 ) -> Result<(f64, f64)> {
-    let (v, shape) = values(
-        metric,
-        &y_true.data(),
-        y_true.shape(),
-        &y_pred.data(),
-        y_pred.shape(),
-    )?;
+    let (v, shape) = values_of(metric, y_true, y_pred)?;
     let w = sample_weight.map(|w| (w.data(), w.shape().to_vec()));
     let w = w.as_ref().map(|(d, s)| (&d[..], &s[..]));
     sample_weight::for_metric(metric.name(), &v, &shape, w)
@@ -229,6 +236,17 @@ mod tests {
         assert!((result(Metric::CategoricalAccuracy, &y, &p, Some(&w)) - 0.3).abs() < 1e-6);
         let y = t(&[2., 1.], &[2, 1]);
         assert!((result(Metric::SparseCategoricalAccuracy, &y, &p, Some(&w)) - 0.3).abs() < 1e-6);
+    }
+    #[test]
+    fn per_sample_values_have_keras_shapes() {
+        let p = t(&[0.1, 0.9, 0.8, 0.05, 0.95, 0.], &[2, 3]);
+        let labels = t(&[2., 1.], &[2, 1]);
+        let v = per_sample(Metric::SparseCategoricalAccuracy, &labels, &p).unwrap();
+        assert_eq!((v.shape().to_vec(), v.to_vec()), (vec![2], vec![0., 1.]));
+        let y = t(&[0., 0., 1., 0., 1., 0.], &[2, 3]);
+        let v = per_sample(Metric::MeanSquaredError, &y, &p).unwrap();
+        assert_eq!(v.shape(), &[2]);
+        assert!((v.to_vec()[0] - (0.01 + 0.81 + 0.04) / 3.0).abs() < 1e-6);
     }
     #[test]
     fn threshold_is_used_and_checked() {

@@ -1,6 +1,7 @@
-//! `_core.metric_batch`, `_core.mean_batch`, `_core.confusion_batch`, `_core.f1_batch`,
-//! `_core.loss` and `_core.reduce_loss`: a Keras metric object's batch and
-//! losses on Tensors, computed by the core functions `fit` runs.
+//! `_core.metric_batch`, `_core.metric_values`, `_core.mean_batch`, `_core.confusion_batch`,
+//! `_core.f1_batch`, `_core.loss` and `_core.reduce_loss`: a Keras metric object's batch, the
+//! metric functions' per-sample values and losses on Tensors, computed by the core functions `fit`
+//! runs.
 use super::convert::to_tensor;
 use super::errors::IntoPy;
 use super::tensor::PyTensor;
@@ -25,6 +26,24 @@ pub fn metric_batch(
     let p = to_tensor(y_pred, name)?;
     let w = sample_weight.map(|w| to_tensor(w, name)).transpose()?;
     metrics::batch(metric, &t, &p, w.as_ref()).py_err()
+}
+
+/// The per-sample values of the metric `name` (a Tensor with y_pred's leading shape), as Keras'
+/// metric functions (`keras.metrics.binary_accuracy`, ...) return them; `threshold` as above.
+#[pyfunction]
+#[pyo3(signature = (name, y_true, y_pred, threshold = 0.5))]
+pub fn metric_values(
+    name: &str,
+    y_true: &Bound<'_, PyAny>,
+    y_pred: &Bound<'_, PyAny>,
+    threshold: f32,
+) -> PyResult<PyTensor> {
+    let metric = crate::registry::metric(name, threshold).py_err()?;
+    let t = to_tensor(y_true, name)?;
+    let p = to_tensor(y_pred, name)?;
+    Ok(PyTensor::wrap(
+        metrics::per_sample(metric, &t, &p).py_err()?,
+    ))
 }
 
 /// (Σ values, Σ weights) of one batch of values as Keras' `Mean.update_state` adds them

@@ -253,6 +253,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(simd_level, m)?)?;
     m.add_function(wrap_pyfunction!(registry_names, m)?)?;
     m.add_function(wrap_pyfunction!(metrics::metric_batch, m)?)?;
+    m.add_function(wrap_pyfunction!(metrics::metric_values, m)?)?;
     m.add_function(wrap_pyfunction!(metrics::mean_batch, m)?)?;
     m.add_function(wrap_pyfunction!(metrics::loss, m)?)?;
     m.add_function(wrap_pyfunction!(metrics::reduce_loss, m)?)?;

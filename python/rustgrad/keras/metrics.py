@@ -17,6 +17,7 @@ __all__ = [
     "F1Score",
     "Mean",
     "MeanAbsoluteError",
+    "MeanMetricWrapper",
     "MeanSquaredError",
     "Metric",
     "Precision",
@@ -26,9 +27,28 @@ __all__ = [
     "SparseTopKCategoricalAccuracy",
     "Sum",
     "TopKCategoricalAccuracy",
+    "binary_accuracy",
+    "binary_crossentropy",
+    "binary_focal_crossentropy",
+    "categorical_accuracy",
+    "categorical_crossentropy",
+    "categorical_focal_crossentropy",
+    "categorical_hinge",
     "get",
+    "hinge",
+    "huber",
+    "kl_divergence",
+    "log_cosh",
+    "mean_absolute_error",
+    "mean_squared_error",
+    "poisson",
     "resolve",
+    "sparse_categorical_accuracy",
+    "sparse_categorical_crossentropy",
+    "sparse_top_k_categorical_accuracy",
+    "squared_hinge",
     "stateful",
+    "top_k_categorical_accuracy",
 ]
 
 
@@ -315,8 +335,41 @@ def get(identifier: Any) -> Metric:
         for cls in [*_CLASSES.values(), *_stateful_classes()]:
             if identifier in (cls.__name__, _snake(cls.__name__)):
                 return cls()
-    names = [*_CLASSES, *_ALIASES, *_ACCURACY, *(_snake(c.__name__) for c in _stateful_classes())]
+        if identifier in _functions():
+            return MeanMetricWrapper(_functions()[identifier], name=identifier)
+    elif callable(identifier):
+        core = _core_name_of(identifier)
+        if core:
+            return _CLASSES[core](name=identifier.__name__)
+        name = getattr(identifier, "__name__", None) or getattr(identifier, "name", None)
+        return MeanMetricWrapper(identifier, name=name)  # a Loss object goes by its name, as Keras
+    names = [
+        *_CLASSES,
+        *_ALIASES,
+        *_ACCURACY,
+        *(_snake(c.__name__) for c in _stateful_classes()),
+        *(n for n in _functions() if n not in _CLASSES),
+    ]
     raise unknown_name("metric", identifier, names)
+
+
+def _functions() -> dict:
+    """This module's metric functions by name (the accuracies, and the loss functions Keras also
+    exports as metrics)."""
+    names = globals()
+    return {n: names[n] for n in __all__ if n[0].islower() and n not in _NOT_METRICS}
+
+
+_NOT_METRICS = ("get", "resolve", "stateful")
+
+
+def _core_name_of(fn: Any) -> str | None:
+    """The core metric that computes `fn`, when fn is one of this module's own functions (a user's
+    function is wrapped even when it shares a name with one)."""
+    name = getattr(fn, "__name__", None)
+    if name in _CLASSES and _functions().get(name) is fn:
+        return name
+    return None
 
 
 def _stateful_classes() -> list:
@@ -339,7 +392,8 @@ def stateful(identifier: Any) -> bool:
     if isinstance(identifier, str) and identifier in _ACCURACY:
         return False
     if not isinstance(identifier, (str, Metric, type)):
-        return False  # a metric function: resolved by name below
+        # One of this module's functions runs as its core metric; any other is wrapped.
+        return callable(identifier) and _core_name_of(identifier) is None
     try:
         m = get(identifier)
     except ValueError:
@@ -372,14 +426,35 @@ def resolve(identifier: Any, loss_name: str, output_dim: int | None) -> tuple[st
         if loss_name == "sparse_categorical_crossentropy":
             return identifier, "sparse_categorical_accuracy", 0.5
         return identifier, "categorical_accuracy", 0.5
-    if not isinstance(identifier, (str, Metric)):
-        fn_name = getattr(identifier, "__name__", None)
-        if fn_name in _CLASSES or fn_name in _ALIASES:
-            identifier = fn_name
     m = get(identifier)
     return m.name, m.core_name, m.core_arg()
 
 
+# Imported last: they subclass the classes above. Keras exports its loss functions as metrics too.
+from rustgrad.keras._loss_table import (
+    binary_crossentropy,
+    binary_focal_crossentropy,
+    categorical_crossentropy,
+    categorical_focal_crossentropy,
+    categorical_hinge,
+    hinge,
+    huber,
+    kl_divergence,
+    log_cosh,
+    mean_absolute_error,
+    mean_squared_error,
+    poisson,
+    sparse_categorical_crossentropy,
+    squared_hinge,
+)
+from rustgrad.keras._metric_functions import (
+    MeanMetricWrapper,
+    binary_accuracy,
+    categorical_accuracy,
+    sparse_categorical_accuracy,
+    sparse_top_k_categorical_accuracy,
+    top_k_categorical_accuracy,
+)
 from rustgrad.keras._metrics_more import (
     AUC,
     F1Score,

@@ -21,7 +21,11 @@ def _serialized_list(value: Any) -> Any:
         return [_serialized_list(v) for v in value]
     if value is None or isinstance(value, str) or hasattr(value, "get_config"):
         return serialization.serialize_keras_object(value)
-    return serialization.serialize_keras_object(getattr(value, "__name__", value))
+    if str(getattr(value, "__module__", "")).startswith("rustgrad."):
+        # A built-in loss or metric function goes by its Keras name ("mse", "binary_accuracy").
+        return serialization.serialize_keras_object(getattr(value, "__name__", value))
+    # A user's function: written as one, so that loading finds it again in custom_objects.
+    return serialization.serialize_keras_object(value)
 
 
 class SerializingMixin:

@@ -161,10 +161,43 @@ def has_lr_variable(optimizer: Any) -> bool:
     return not isinstance(optimizer._base_lr(), LearningRateSchedule)
 
 
+def eager(model: Any) -> bool:
+    """Whether the model trains on the eager path (a Python loss, a stateful or wrapped metric):
+    then its optimizer holds the step count and slots, not the engine, which is never compiled."""
+    from rustgrad.keras import custom_step
+
+    return custom_step.python_step(model)
+
+
+def optimizer_state(model: Any, template: bool = False) -> dict | None:
+    """The step count and slots of the model's optimizer, wherever its steps keep them (None before
+    compile, or on the eager path before its first step). With `template`, a state with every slot
+    name even before a first step (for loading into)."""
+    if not model._core_compiled:
+        return None
+    if not eager(model):
+        return model._engine().optimizer_state()
+    opt = model.optimizer
+    state = opt._loop_state()
+    if state is None and template:
+        from rustgrad import _core
+
+        state = _core.Optimizer(opt.core_name, **opt.core_kwargs()).state()
+    return state
+
+
+def set_optimizer_state(model: Any, state: dict) -> None:
+    """Give the model's optimizer (the engine's, or on the eager path its own) this state."""
+    if eager(model):
+        model.optimizer._set_loop_state(state)
+    else:
+        model._engine().set_optimizer_state(state)
+
+
 def optimizer_arrays(model: Any) -> list[np.ndarray]:
     """`optimizer/vars/0..` of the model's optimizer, as Keras 3 writes them."""
     opt = model.optimizer
-    state = model._engine().optimizer_state() if model._core_compiled else None
+    state = optimizer_state(model)
     iterations = int(opt.iterations)
     out = [np.array(iterations, np.int64)]
     if has_lr_variable(opt):

@@ -137,8 +137,7 @@ def _optimizer_state(model: Any, h5: Any, source: str) -> Any:
     if opt is None or "optimizer/vars" not in h5 or not model._core_compiled:
         return None
     values = [np.asarray(d[()]) for d in _datasets(h5["optimizer/vars"])]
-    engine = model._engine()
-    template = engine.optimizer_state()
+    template = h5_layout.optimizer_state(model, template=True)
     keras = h5_layout.keras_trainable(model)
     position = {id(w): i for i, w in enumerate(model.trainable_weights)}
     blocks = h5_layout.blocks(opt, template["slots"])
@@ -198,7 +197,7 @@ def _read(model: Any, h5: Any, source: str, load_optimizer: bool) -> None:
     if state is not None:  # the engine checks the slots before it changes anything
         iterations, engine_state = state
         if engine_state is not None:
-            model._engine().set_optimizer_state(engine_state)
+            h5_layout.set_optimizer_state(model, engine_state)
         model.optimizer.iterations = iterations
     for target, value in plan:
         np.copyto(target, value)

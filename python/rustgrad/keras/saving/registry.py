@@ -160,7 +160,11 @@ def keras_module(obj: Any) -> str:
     if not mod.startswith("rustgrad.keras."):
         return mod
     part = mod.split(".")[2]
-    part = {"_metrics_more": "metrics", "_losses_more": "losses"}.get(part, part)
+    part = {
+        "_metrics_more": "metrics",
+        "_metric_functions": "metrics",
+        "_losses_more": "losses",
+    }.get(part, part)
     if part == "optimizers" and mod.endswith("schedules"):
         return "keras.optimizers.schedules"
     return f"keras.{part}" if part in _MODULES else "keras"
