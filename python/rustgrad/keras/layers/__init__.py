@@ -164,3 +164,33 @@ __all__ += [
     "RandomTranslation",
     "RandomZoom",
 ]
+
+# Keras' other names for the same classes (`layers.MaxPool2D is layers.MaxPooling2D`), which
+# tutorials use as often as the long ones.
+AvgPool1D = AveragePooling1D
+AvgPool2D = AveragePooling2D
+MaxPool1D = MaxPooling1D
+MaxPool2D = MaxPooling2D
+GlobalAvgPool1D = GlobalAveragePooling1D
+GlobalAvgPool2D = GlobalAveragePooling2D
+GlobalMaxPool1D = GlobalMaxPooling1D
+GlobalMaxPool2D = GlobalMaxPooling2D
+Convolution1D = Conv1D
+Convolution2D = Conv2D
+Convolution2DTranspose = Conv2DTranspose
+SeparableConvolution2D = SeparableConv2D
+
+__all__ += [
+    "AvgPool1D",
+    "AvgPool2D",
+    "Convolution1D",
+    "Convolution2D",
+    "Convolution2DTranspose",
+    "GlobalAvgPool1D",
+    "GlobalAvgPool2D",
+    "GlobalMaxPool1D",
+    "GlobalMaxPool2D",
+    "MaxPool1D",
+    "MaxPool2D",
+    "SeparableConvolution2D",
+]
