@@ -141,12 +141,12 @@ def sparse_top_k_categorical_accuracy(
 
 
 class MeanMetricWrapper(Mean):
-    """The running (weighted) mean of fn(y_true, y_pred, **kwargs), a function giving one value per
-    sample, as keras.metrics.MeanMetricWrapper. A model compiled with one (or with a plain metric
+    """The running (weighted) mean of ``fn(y_true, y_pred, **kwargs)``, a function giving one value
+    per sample, as keras.metrics.MeanMetricWrapper. A model compiled with one (or with a plain metric
     function, which compile wraps in one) evaluates it on the eager path.
 
     Args:
-        fn: the function, called as fn(y_true, y_pred, **kwargs) on each batch.
+        fn: the function, called as ``fn(y_true, y_pred, **kwargs)`` on each batch.
         name: the metric's name (the key in fit's logs).
         dtype: accepted for Keras compatibility.
         **kwargs: keyword arguments passed on to fn.
