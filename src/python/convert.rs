@@ -69,6 +69,16 @@ pub fn to_tensor(obj: &Bound<'_, PyAny>, op: &str) -> PyResult<Tensor> {
         Err(e) => return Err(e),
     };
     let kind: String = arr.getattr("dtype")?.getattr("kind")?.extract()?;
+    let kw = pyo3::types::PyDict::new(py);
+    kw.set_item("dtype", np.getattr("float32")?)?;
+    kw.set_item("order", "C")?;
+    if kind == "O" {
+        // Objects that are all numbers (a DataFrame of float and one-hot bool columns gives such
+        // an array) convert as Keras converts them; anything else is refused below.
+        if let Ok(f) = np.call_method("asarray", (&arr,), Some(&kw)) {
+            return from_f32_array(f.cast::<PyArrayDyn<f32>>()?);
+        }
+    }
     if !"biuf".contains(kind.as_str()) {
         let dt = arr.getattr("dtype")?.str()?.to_string();
         let why = if kind == "O" {
@@ -81,9 +91,6 @@ pub fn to_tensor(obj: &Bound<'_, PyAny>, op: &str) -> PyResult<Tensor> {
         )));
     }
     // Not ascontiguousarray: it turns 0-d arrays (NumPy scalars) into shape (1,).
-    let kw = pyo3::types::PyDict::new(py);
-    kw.set_item("dtype", np.getattr("float32")?)?;
-    kw.set_item("order", "C")?;
     let f = np.call_method("asarray", (arr,), Some(&kw))?;
     from_f32_array(f.cast::<PyArrayDyn<f32>>()?)
 }

@@ -1,5 +1,5 @@
 //! `_core.Layer` constructors of the activation and utility layers (Softmax, ReLU, PReLU,
-//! Rescaling, Permute, RepeatVector, GaussianNoise/Dropout, global poolings) and of layers with
+//! Rescaling, Normalization, Permute, RepeatVector, GaussianNoise/Dropout, global poolings) and of layers with
 //! weight options (regularizers, constraints, activity regularizer), plus the penalty a layer
 //! adds to the loss.
 use super::convert::to_tensor;
@@ -7,8 +7,8 @@ use super::errors::IntoPy;
 use super::model::PyLayer;
 use super::tensor::PyTensor;
 use crate::layers::{
-    Activation, ActivationLayer, Constraint, GaussianNoise, GlobalPool, PRelu, Permute,
-    Regularizer, ReluLayer, RepeatVector, Rescaling, SoftmaxLayer, Weighted,
+    Activation, ActivationLayer, Constraint, GaussianNoise, GlobalPool, Normalization, PRelu,
+    Permute, Regularizer, ReluLayer, RepeatVector, Rescaling, SoftmaxLayer, Weighted,
 };
 use crate::ops::Unary;
 use pyo3::exceptions::PyValueError;
@@ -62,6 +62,28 @@ impl PyLayer {
         Ok(layer(Rescaling {
             scale: to_tensor(scale, "Rescaling")?.detach(),
             offset: to_tensor(offset, "Rescaling")?.detach(),
+        }))
+    }
+    /// Normalization with `mean` and `variance` (copied); `weights` makes them the layer's
+    /// weights with Keras' `count` beside them (the adapt case), else constants.
+    #[staticmethod]
+    fn normalization(
+        mean: &Bound<'_, PyAny>,
+        variance: &Bound<'_, PyAny>,
+        broadcast: Vec<isize>,
+        invert: bool,
+        weights: bool,
+    ) -> PyResult<Self> {
+        let copy = |t: &Bound<'_, PyAny>| -> PyResult<crate::tensor::Tensor> {
+            let t = to_tensor(t, "Normalization")?;
+            crate::tensor::Tensor::new(t.to_vec(), t.shape().to_vec()).py_err()
+        };
+        Ok(layer(Normalization {
+            mean: copy(mean)?,
+            variance: copy(variance)?,
+            count: weights.then(|| crate::tensor::Tensor::scalar(0.0)),
+            broadcast,
+            invert,
         }))
     }
     #[staticmethod]

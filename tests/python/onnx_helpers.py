@@ -18,7 +18,7 @@ def randomise(model, seed: int = 0) -> None:
         values = []
         for w in layer.weights:
             shape = w.numpy().shape
-            if w.name == "moving_variance":
+            if w.name in ("moving_variance", "variance"):
                 values.append(rng.uniform(0.5, 2.0, shape))
             else:
                 values.append(rng.normal(0.0, 0.5, shape))

@@ -22,7 +22,16 @@ def _array(a: Any, what: str) -> np.ndarray:
     if hasattr(a, "numpy") and not isinstance(a, np.ndarray):
         a = a.numpy()  # a rustgrad.Tensor (or any tensor with .numpy())
     arr = np.asarray(a)
-    if arr.dtype == object or arr.dtype.kind in "USV":
+    if arr.dtype == object:
+        # All numbers (a DataFrame of float and one-hot bool columns gives objects), as Keras
+        # converts them; strings, None or ragged rows are refused.
+        try:
+            arr = arr.astype(np.float64)
+        except (TypeError, ValueError):
+            raise ValueError(
+                f"{what} must be numeric, got an array of objects that are not all numbers"
+            ) from None
+    if arr.dtype.kind in "USV":
         raise ValueError(f"{what} must be numeric, got an array of dtype {arr.dtype}")
     if arr.ndim == 0:
         raise ValueError(f"{what} is a scalar; expected an array with one row per sample")

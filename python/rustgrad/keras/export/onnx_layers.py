@@ -99,6 +99,17 @@ def rescaling(b: Any, layer: Any, xs: list) -> str:
     return b.op("Add", [y, b.const(layer.offset, "offset")])
 
 
+@converts(L.Normalization)
+def normalization(b: Any, layer: Any, xs: list) -> str:
+    """(x - mean) / max(sqrt(variance), 1e-7), or its inverse, with the statistics as constants
+    in the broadcast shape (src/layers/normalization.rs)."""
+    mean = layer.mean.numpy()
+    sd = np.maximum(np.sqrt(layer.variance.numpy()), np.float32(1e-7))
+    if layer.invert:
+        return b.op("Add", [b.op("Mul", [xs[0], b.const(sd, "sd")]), b.const(mean, "mean")])
+    return b.op("Div", [b.op("Sub", [xs[0], b.const(mean, "mean")]), b.const(sd, "sd")])
+
+
 # ---- activation layers ----------------------------------------------------------------------
 @converts(L.Softmax)
 def softmax(b: Any, layer: Any, xs: list) -> str:

@@ -194,3 +194,8 @@ __all__ += [
     "MaxPool2D",
     "SeparableConvolution2D",
 ]
+
+# Preprocessing: Normalization (adapt to the data, then fit).
+from rustgrad.keras.layers.normalization import Normalization
+
+__all__ += ["Normalization"]
