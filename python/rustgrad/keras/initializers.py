@@ -394,3 +394,66 @@ def is_default(value: Any, default: str) -> bool:
     except (ValueError, NotImplementedError):
         return False
     return type(got) is type(want) and got.get_config() == want.get_config()
+
+
+def deserialize(config: dict, custom_objects: Any = None) -> Initializer:
+    """An initializer from serialize's form (or Keras' config dict), as keras.initializers.deserialize.
+
+    Args:
+        config: {"class_name": ..., "config": {...}} as serialize writes it.
+        custom_objects: None, or a dict of names to user initializer classes.
+
+    Returns:
+        Initializer: the initializer.
+
+    Raises:
+        ValueError: for an unknown class name, or a config that is not such a dict.
+    """
+    if not isinstance(config, dict) or "class_name" not in config:
+        raise ValueError(
+            f"initializers.deserialize: expected a dict with a class_name, got {config!r}"
+        )
+    cls = (custom_objects or {}).get(config["class_name"])
+    if cls is not None:
+        return cls.from_config(dict(config.get("config") or {}))
+    return get(config)
+
+
+# Keras' snake_case names for the same classes (`initializers.glorot_uniform is GlorotUniform`),
+# and Keras 3's long names of two of them.
+constant = Constant
+glorot_normal = GlorotNormal
+glorot_uniform = GlorotUniform
+he_normal = HeNormal
+he_uniform = HeUniform
+identity = IdentityInitializer = Identity
+lecun_normal = LecunNormal
+lecun_uniform = LecunUniform
+ones = Ones
+orthogonal = OrthogonalInitializer = Orthogonal
+random_normal = RandomNormal
+random_uniform = RandomUniform
+truncated_normal = TruncatedNormal
+variance_scaling = VarianceScaling
+zeros = Zeros
+
+__all__ += [
+    "IdentityInitializer",
+    "OrthogonalInitializer",
+    "constant",
+    "deserialize",
+    "glorot_normal",
+    "glorot_uniform",
+    "he_normal",
+    "he_uniform",
+    "identity",
+    "lecun_normal",
+    "lecun_uniform",
+    "ones",
+    "orthogonal",
+    "random_normal",
+    "random_uniform",
+    "truncated_normal",
+    "variance_scaling",
+    "zeros",
+]

@@ -13,20 +13,34 @@ from rustgrad.keras._names import unknown_name
 __all__ = [
     "AUC",
     "BinaryAccuracy",
+    "BinaryCrossentropy",
     "CategoricalAccuracy",
+    "CategoricalCrossentropy",
+    "CategoricalHinge",
+    "CosineSimilarity",
     "F1Score",
+    "FalseNegatives",
+    "FalsePositives",
+    "Hinge",
+    "KLDivergence",
+    "LogCoshError",
     "Mean",
     "MeanAbsoluteError",
     "MeanMetricWrapper",
     "MeanSquaredError",
     "Metric",
+    "Poisson",
     "Precision",
     "Recall",
     "RootMeanSquaredError",
     "SparseCategoricalAccuracy",
+    "SparseCategoricalCrossentropy",
     "SparseTopKCategoricalAccuracy",
+    "SquaredHinge",
     "Sum",
     "TopKCategoricalAccuracy",
+    "TrueNegatives",
+    "TruePositives",
     "binary_accuracy",
     "binary_crossentropy",
     "binary_focal_crossentropy",
@@ -373,9 +387,9 @@ def _core_name_of(fn: Any) -> str | None:
 
 
 def _stateful_classes() -> list:
-    from rustgrad.keras import _metrics_more
+    from rustgrad.keras import _loss_metrics, _metrics_more
 
-    return [getattr(_metrics_more, n) for n in _metrics_more.__all__]
+    return [getattr(m, n) for m in (_metrics_more, _loss_metrics) for n in m.__all__]
 
 
 def stateful(identifier: Any) -> bool:
@@ -431,6 +445,22 @@ def resolve(identifier: Any, loss_name: str, output_dim: int | None) -> tuple[st
 
 
 # Imported last: they subclass the classes above. Keras exports its loss functions as metrics too.
+from rustgrad.keras._loss_metrics import (
+    BinaryCrossentropy,
+    CategoricalCrossentropy,
+    CategoricalHinge,
+    CosineSimilarity,
+    FalseNegatives,
+    FalsePositives,
+    Hinge,
+    KLDivergence,
+    LogCoshError,
+    Poisson,
+    SparseCategoricalCrossentropy,
+    SquaredHinge,
+    TrueNegatives,
+    TruePositives,
+)
 from rustgrad.keras._loss_table import (
     binary_crossentropy,
     binary_focal_crossentropy,

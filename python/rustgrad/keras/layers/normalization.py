@@ -288,6 +288,14 @@ class Normalization(Layer):
 
     @classmethod
     def from_config(cls, config: dict) -> Any:
+        """A layer from get_config's dict (or Keras'), its axis list read back as a tuple.
+
+        Args:
+            config: the constructor arguments under Keras 3's keys.
+
+        Returns:
+            Normalization: the new, unbuilt layer.
+        """
         config = dict(config)
         if isinstance(config.get("axis"), list):
             config["axis"] = tuple(config["axis"])

@@ -163,6 +163,7 @@ def keras_module(obj: Any) -> str:
     part = {
         "_metrics_more": "metrics",
         "_metric_functions": "metrics",
+        "_loss_metrics": "metrics",
         "_losses_more": "losses",
     }.get(part, part)
     if part == "optimizers" and mod.endswith("schedules"):
