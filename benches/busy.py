@@ -15,6 +15,7 @@ import subprocess
 import sys
 import time
 
+import _models
 import numpy as np
 from _common import cpu_model, table
 
@@ -44,24 +45,8 @@ def load(model):
 def build(model):
     import rustgrad as tf
 
-    layers = tf.keras.layers
-    if model == "cnn":
-        stack = [
-            layers.Conv2D(32, (3, 3), activation="relu", input_shape=(28, 28, 1)),
-            layers.MaxPooling2D((2, 2)),
-            layers.Conv2D(64, (3, 3), activation="relu"),
-            layers.MaxPooling2D((2, 2)),
-            layers.Flatten(),
-            layers.Dense(128, activation="relu"),
-            layers.Dense(10, activation="softmax"),
-        ]
-    else:
-        stack = [
-            layers.Dense(128, activation="relu", input_shape=(784,)),
-            layers.Dense(10, activation="softmax"),
-        ]
     tf.keras.utils.set_random_seed(0)
-    m = tf.keras.Sequential(stack)
+    m = (_models.mnist_cnn if model == "cnn" else _models.mnist_mlp)(tf.keras)
     m.compile(tf.keras.optimizers.Adam(1e-3), "sparse_categorical_crossentropy")
     return m
 

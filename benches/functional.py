@@ -6,6 +6,7 @@ Runs alternate between the ways, so a slow spell of the machine hits them alike;
 import statistics
 import time
 
+import _models
 import numpy as np
 from _common import table
 
@@ -16,12 +17,11 @@ CNN_SAMPLES = 12_000
 def _mlp(way, keras):
     layers = keras.layers
     if way == "sequential":
-        return keras.Sequential(
-            [layers.Dense(128, activation="relu", input_shape=(784,)), layers.Dense(10, "softmax")]
-        )
+        return _models.mnist_mlp(keras)
     if way == "functional":
         inp = keras.Input((784,))
-        return keras.Model(inp, layers.Dense(10, "softmax")(layers.Dense(128, "relu")(inp)))
+        hidden, out = _models.mlp_layers(keras)
+        return keras.Model(inp, out(hidden(inp)))
 
     class MLP(keras.Model):
         def __init__(self):
@@ -35,21 +35,11 @@ def _mlp(way, keras):
 
 
 def _cnn(way, keras):
-    layers = keras.layers
-    stack = [
-        layers.Conv2D(32, (3, 3), activation="relu"),
-        layers.MaxPooling2D((2, 2)),
-        layers.Conv2D(64, (3, 3), activation="relu"),
-        layers.MaxPooling2D((2, 2)),
-        layers.Flatten(),
-        layers.Dense(128, activation="relu"),
-        layers.Dense(10, activation="softmax"),
-    ]
     if way == "sequential":
-        return keras.Sequential([keras.Input((28, 28, 1)), *stack])
+        return _models.mnist_cnn(keras)
     inp = keras.Input((28, 28, 1))
     h = inp
-    for layer in stack:
+    for layer in _models.cnn_layers(keras):
         h = layer(h)
     return keras.Model(inp, h)
 

@@ -15,6 +15,7 @@ import sys
 import tempfile
 import time
 
+import _models
 import numpy as np
 from _common import goal, peer_python, peers, quick, run_child_in, table
 
@@ -54,18 +55,7 @@ def timed(fn):
 def run_rustgrad(x, y, xt):
     import rustgrad as tf
 
-    layers = tf.keras.layers
-    m = tf.keras.Sequential(
-        [
-            layers.Conv2D(32, (3, 3), activation="relu", input_shape=(28, 28, 1)),
-            layers.MaxPooling2D((2, 2)),
-            layers.Conv2D(64, (3, 3), activation="relu"),
-            layers.MaxPooling2D((2, 2)),
-            layers.Flatten(),
-            layers.Dense(128, activation="relu"),
-            layers.Dense(10, activation="softmax"),
-        ]
-    )
+    m = _models.mnist_cnn(tf.keras)
     m.compile(tf.keras.optimizers.Adam(1e-3), "sparse_categorical_crossentropy")
     train = timed(lambda: m.fit(x, y, batch_size=BATCH, epochs=1, verbose=0))
     infer = timed(lambda: m.predict(xt, batch_size=BATCH))
@@ -112,19 +102,7 @@ def run_torch(x, y, xt):
 def run_tf(x, y, xt):
     import tensorflow as tf
 
-    layers = tf.keras.layers
-    m = tf.keras.Sequential(
-        [
-            tf.keras.Input((28, 28, 1)),
-            layers.Conv2D(32, (3, 3), activation="relu"),
-            layers.MaxPooling2D((2, 2)),
-            layers.Conv2D(64, (3, 3), activation="relu"),
-            layers.MaxPooling2D((2, 2)),
-            layers.Flatten(),
-            layers.Dense(128, activation="relu"),
-            layers.Dense(10, activation="softmax"),
-        ]
-    )
+    m = _models.mnist_cnn(tf.keras)
     m.compile(tf.keras.optimizers.Adam(1e-3), "sparse_categorical_crossentropy")
     train = timed(lambda: m.fit(x, y, batch_size=BATCH, epochs=1, verbose=0))
     infer = timed(lambda: m.predict(xt, batch_size=BATCH, verbose=0))

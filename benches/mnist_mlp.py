@@ -27,6 +27,7 @@ import tempfile
 import threading
 import time
 
+import _models
 import numpy as np
 from _common import peer_python, peers, quick, run_child_in, table
 
@@ -71,12 +72,7 @@ def load(path):
 def run_rustgrad(train, test, bs):
     import rustgrad as tf
 
-    m = tf.keras.Sequential(
-        [
-            tf.keras.layers.Dense(128, activation="relu", input_shape=(784,)),
-            tf.keras.layers.Dense(10, activation="softmax"),
-        ]
-    )
+    m = _models.mnist_mlp(tf.keras)
     m.compile(
         optimizer=tf.keras.optimizers.Adam(1e-3),
         loss="sparse_categorical_crossentropy",
@@ -154,13 +150,7 @@ def run_torch(train, test, bs):
 def run_tf(train, test, bs):
     import tensorflow as tf
 
-    m = tf.keras.Sequential(
-        [
-            tf.keras.Input((784,)),
-            tf.keras.layers.Dense(128, "relu"),
-            tf.keras.layers.Dense(10, "softmax"),
-        ]
-    )
+    m = _models.mnist_mlp(tf.keras)
     m.compile(
         optimizer=tf.keras.optimizers.Adam(1e-3),
         loss="sparse_categorical_crossentropy",
