@@ -16,6 +16,13 @@ import warnings
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+
+def _recurrent_layer() -> Any:
+    from rustgrad.keras import layers
+
+    return layers.LSTM(2)
+
+
 # Values for arguments Keras requires (it has no default for them), by argument name.
 SAMPLES: dict[str, Callable[[], Any]] = {
     "units": lambda: 4,
@@ -44,6 +51,7 @@ SAMPLES: dict[str, Callable[[], Any]] = {
     "fn": lambda: lambda y_true, y_pred: y_true,
     "pool_size": lambda: 2,
     "learning_rate": lambda: 0.01,
+    "layer": _recurrent_layer,  # Bidirectional's
 }
 # Arguments Keras gives a default but still needs one of to build (InputLayer without a shape
 # raises in Keras too), by class name.

@@ -128,3 +128,47 @@ pub fn he_normal(shape: &[usize]) -> Tensor {
         Tensor::from_parts(v, shape.to_vec())
     })
 }
+
+/// Keras' Orthogonal (gain 1): a normal matrix made orthonormal, rows when the 2-D view of
+/// `shape` (all leading axes × the last) is wide, columns when it is tall. Gram–Schmidt gives
+/// R a positive diagonal, the sign convention Keras applies after its QR.
+pub fn orthogonal(shape: &[usize]) -> Tensor {
+    let cols = shape.last().copied().unwrap_or(1);
+    let rows = shape.iter().product::<usize>() / cols.max(1);
+    let (n, len) = (rows.min(cols), rows.max(cols));
+    let mut vs: Vec<Vec<f64>> = with_rng(|r| {
+        (0..n)
+            .map(|_| (0..len).map(|_| r.normal() as f64).collect())
+            .collect()
+    });
+    for i in 0..n {
+        let (done, rest) = vs.split_at_mut(i);
+        let v = &mut rest[0];
+        for _ in 0..2 {
+            // twice, for orthogonality to f32 precision (classical Gram–Schmidt re-applied)
+            for u in done.iter() {
+                let d: f64 = u.iter().zip(v.iter()).map(|(a, b)| a * b).sum();
+                v.iter_mut().zip(u).for_each(|(x, a)| *x -= d * a);
+            }
+        }
+        let norm = v
+            .iter()
+            .map(|x| x * x)
+            .sum::<f64>()
+            .sqrt()
+            .max(f64::MIN_POSITIVE);
+        v.iter_mut().for_each(|x| *x /= norm);
+    }
+    let mut data = vec![0.0f32; rows * cols];
+    for (k, v) in vs.iter().enumerate() {
+        for (j, &x) in v.iter().enumerate() {
+            let at = if rows < cols {
+                k * cols + j
+            } else {
+                j * cols + k
+            };
+            data[at] = x as f32;
+        }
+    }
+    Tensor::from_parts(data, shape.to_vec())
+}

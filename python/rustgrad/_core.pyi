@@ -415,6 +415,28 @@ class Layer:
     def activity_penalty(self, y: Tensor) -> Tensor | None:
         """The activity penalty of `y` (this layer's output) / batch size, or None."""
     @staticmethod
+    def recurrent(
+        cell: str,
+        features: int,
+        units: int,
+        activation: str,
+        recurrent_activation: str,
+        use_bias: bool,
+        return_sequences: bool,
+        go_backwards: bool,
+        dropout: float,
+        recurrent_dropout: float,
+        seed: int,
+        unit_forget_bias: bool = True,
+        reset_after: bool = True,
+    ) -> Layer:
+        """SimpleRNN, LSTM or GRU (`cell`) over (batch, time, features) inputs."""
+    @staticmethod
+    def bidirectional(
+        forward: Layer, backward: Layer, merge_mode: str, return_sequences: bool
+    ) -> Layer:
+        """Two recurrent layers (the second go_backwards) over one input, merged."""
+    @staticmethod
     def embedding(input_dim: int, output_dim: int) -> Layer:
         """Embedding: rows of an (input_dim, output_dim) table picked by integer ids."""
     @staticmethod

@@ -11,6 +11,7 @@ mod layers;
 mod layers_conv;
 mod layers_extra;
 mod layers_more;
+mod layers_recurrent;
 mod metrics;
 mod model;
 mod model_args;

@@ -186,6 +186,15 @@ LAYER_SPECS = [
     "L.RandomZoom((-0.2, 0.1), seed=1)",
     "L.RandomCrop(8, 8, seed=1)",
     "L.RandomContrast((0.2, 0.3), seed=1)",
+    "L.SimpleRNN(4)",
+    "L.LSTM(3, return_sequences=True, dropout=0.1, seed=2)",
+    (
+        "L.GRU(2, reset_after=False, recurrent_regularizer='l2', recurrent_constraint='non_neg', "
+        "go_backwards=True)"
+    ),
+    "L.LSTM(2, unit_forget_bias=False, recurrent_initializer='glorot_uniform', activation='relu')",
+    "L.Bidirectional(L.LSTM(3))",
+    "L.Bidirectional(L.GRU(2, return_sequences=True), merge_mode='sum')",
 ]
 
 KERAS_CONFIGS = """

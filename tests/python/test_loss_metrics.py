@@ -79,7 +79,7 @@ def test_values_names_and_configs_equal_keras():
         run_keras(KERAS_SCRIPT, json.dumps(SPECS), json.dumps([a.tolist() for a in arrays]))
     )
     ns: dict = {}
-    exec(RUN, {"np": np}, ns)
+    exec(RUN, {"np": np}, ns)  # noqa: S102 (the test's own source, also run under real Keras)
     ours = ns["run"](M, SPECS, *arrays)
     for spec, (name, value, config), (k_name, k_value, k_config) in zip(SPECS, ours, want):
         assert name == k_name, spec

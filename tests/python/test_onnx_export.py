@@ -85,6 +85,15 @@ CASES = {
     "upsampling2d": ((3, 4, 2), [L.UpSampling2D((2, 3))]),
     "zeropadding2d": ((3, 4, 2), [L.ZeroPadding2D(((1, 2), (0, 3)))]),
     "cropping2d": ((6, 5, 2), [L.Cropping2D(((1, 0), (2, 1)))]),
+    "simple_rnn": ((5, 3), [L.SimpleRNN(4)]),
+    "simple_rnn_relu_no_bias": ((5, 3), [L.SimpleRNN(4, activation="relu", use_bias=False)]),
+    "lstm": ((5, 3), [L.LSTM(4)]),
+    "lstm_sequences_backwards": ((5, 3), [L.LSTM(4, return_sequences=True, go_backwards=True)]),
+    "gru": ((5, 3), [L.GRU(4, return_sequences=True)]),
+    "gru_reset_before": ((5, 3), [L.GRU(4, reset_after=False, go_backwards=True)]),
+    "bidirectional_concat": ((5, 3), [L.Bidirectional(L.LSTM(3, return_sequences=True))]),
+    "bidirectional_sum": ((5, 3), [L.Bidirectional(L.GRU(3), merge_mode="sum")]),
+    "bidirectional_ave": ((5, 3), [L.Bidirectional(L.SimpleRNN(2), merge_mode="ave")]),
 }
 
 
@@ -166,6 +175,13 @@ def test_activations_far_from_zero(name, tmp_path):
 
 # Public layer classes that have no ONNX form (Python code, or nothing to convert).
 NOT_CONVERTED = {"InputLayer", "Lambda", "Layer"}
+
+
+def test_a_recurrent_activation_onnx_lacks_is_refused(tmp_path):
+    model = seq((5, 3), L.LSTM(2, activation="gelu"))
+    with pytest.raises(NotImplementedError, match="gelu"):
+        export(model, tmp_path)
+    assert not list(tmp_path.iterdir())
 
 
 def test_every_public_layer_class_has_a_converter():

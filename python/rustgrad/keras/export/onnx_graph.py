@@ -12,7 +12,12 @@ from rustgrad import _files
 
 # Imported for their @converts registrations: the augmentation layers, Conv2DTranspose and the
 # depthwise / separable convolutions, the conv family.
-from rustgrad.keras.export import onnx_augment, onnx_conv_more, onnx_spatial  # noqa: F401
+from rustgrad.keras.export import (  # noqa: F401
+    onnx_augment,
+    onnx_conv_more,
+    onnx_recurrent,
+    onnx_spatial,
+)
 from rustgrad.keras.export.onnx_layers import CONVERTERS
 
 __all__ = ["CONVERTERS", "OPSET", "Builder", "build_onnx", "export_onnx", "unsupported_layers"]

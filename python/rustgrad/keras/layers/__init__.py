@@ -199,3 +199,9 @@ __all__ += [
 from rustgrad.keras.layers.normalization import Normalization
 
 __all__ += ["Normalization"]
+
+# Recurrent layers and their Bidirectional wrapper.
+from rustgrad.keras.layers.bidirectional import Bidirectional
+from rustgrad.keras.layers.recurrent import GRU, LSTM, SimpleRNN
+
+__all__ += ["GRU", "LSTM", "Bidirectional", "SimpleRNN"]

@@ -96,7 +96,8 @@ class WeightOptions:
         return self.inits[key] or _initializer(self.layer, key, self._defaults[key])
 
     def constraint_for(self, name: str) -> Any:
-        return self.constraints.get(name)
+        # A recurrent layer's recurrent_kernel takes Keras' `recurrent_constraint`.
+        return self.constraints.get(name, self.constraints.get(name.removesuffix("_kernel")))
 
     def python_constraints(self) -> list[str]:
         """The weights whose constraint is Python code (not one of keras.constraints' own)."""

@@ -46,6 +46,9 @@ def _children(obj: Any, path: str) -> list[tuple[str, Any]]:
     from rustgrad.keras.models import Functional, Sequential
     from rustgrad.keras.saving.model_config import keras_order
 
+    nested = getattr(obj, "_h5_children", None)
+    if nested is not None:  # weights kept on sub-objects (an RNN's cell, Bidirectional's halves)
+        return nested(path)
     if isinstance(obj, Sequential):
         return _container(obj.layers, _join(path, "layers"))
     if isinstance(obj, Functional) and obj.built:
@@ -71,8 +74,10 @@ def own_variables(obj: Any) -> list:
     others (a built-in layer: its parameters then its state, e.g. gamma, beta, moving stats)."""
     from rustgrad.keras.models import Model
 
-    if isinstance(obj, Model):
+    if isinstance(obj, Model) or hasattr(obj, "_h5_children"):
         return []
+    if hasattr(obj, "_h5_own_variables"):  # an RNN's cell: the variables of the layer's core
+        return obj._h5_own_variables()
     if obj.core is not None:
         return obj._variables(obj.core.params(), obj._param_names, True) + obj._variables(
             obj.core.state(), getattr(obj, "_state_names", ()), False
@@ -137,10 +142,18 @@ def blocks(optimizer: Any, slots: dict) -> list[list[str]]:
 def keras_trainable(model: Any) -> list:
     """The trainable weights in Keras' order (its model.trainable_variables)."""
     frozen = model._frozen()
+
+    def top(
+        obj: Any,
+    ) -> Any:  # the layer a model lists, for an RNN's cell or Bidirectional's halves
+        while getattr(obj, "_h5_owner", None) is not None:
+            obj = obj._h5_owner
+        return obj
+
     return [
         w
         for _, obj, own in saveables(model)
-        if not frozen.get(id(obj)) and getattr(obj, "trainable", True)
+        if not frozen.get(id(top(obj))) and getattr(obj, "trainable", True)
         for w in own
         if getattr(w, "trainable", True)
     ]
