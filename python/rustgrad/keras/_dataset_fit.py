@@ -130,7 +130,7 @@ class TrainFeed:
             steps_per_epoch is None
             and isinstance(node, nodes.Batch)
             and node.card >= 0
-            and node._parent.source() is not None
+            and isinstance(node._parent.source(), nodes.Slices)  # arrays (not windows)
         )
         self.steps = steps_per_epoch or (max(card, 0))
         # As Keras: a new iterator each epoch unless steps_per_epoch cuts epochs out of one.

@@ -10,15 +10,18 @@ import numpy as np
 
 from rustgrad.keras._plot import model_to_dot, plot_model
 from rustgrad.keras._pydataset import PyDataset, Sequence
+from rustgrad.keras._sequence_utils import pad_sequences, timeseries_dataset_from_array
 
 __all__ = [
     "PyDataset",
     "Sequence",
     "model_to_dot",
     "normalize",
+    "pad_sequences",
     "plot_history",
     "plot_model",
     "set_random_seed",
+    "timeseries_dataset_from_array",
     "to_categorical",
 ]
 
