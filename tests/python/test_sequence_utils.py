@@ -7,8 +7,8 @@ import json
 
 import numpy as np
 import pytest
-
 from rustgrad import keras
+
 from tests.python.keras_interop_helpers import keras_python, run_keras
 
 PAD_CASES = [
@@ -115,7 +115,7 @@ def test_windows_equal_a_numpy_reference(kw):
 
 def test_shuffled_windows_are_the_same_windows_and_seeded():
     data = np.arange(200, dtype=np.float32)[:, None]
-    make = lambda: keras.utils.timeseries_dataset_from_array(  # noqa: E731
+    make = lambda: keras.utils.timeseries_dataset_from_array(
         data, data[:, 0], sequence_length=5, batch_size=16, shuffle=True, seed=3
     )
     x, y = _all(make())
