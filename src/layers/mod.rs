@@ -35,7 +35,7 @@ pub use flatten::Flatten;
 pub use merge::{Merge, MergeKind, NAMES as MERGE_NAMES};
 pub use normalization::Normalization;
 pub use pooling::{GlobalAveragePooling2D, Pooling2D};
-pub use recurrent::{Cell, Recurrent, RecurrentOptions};
+pub use recurrent::{cell_from_name, Cell, Recurrent, RecurrentOptions};
 pub use regularizer::{Regularizer, Weighted};
 pub use reshape::Reshape;
 pub use spatial::{Conv1D, Cropping2D, Pooling1D, UpSampling2D, ZeroPadding2D};

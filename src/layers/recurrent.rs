@@ -4,40 +4,34 @@
 use super::{Activation, Layer};
 use crate::error::{fmt_shape, Error, Result};
 use crate::init::{glorot_uniform, orthogonal, Rng};
-use crate::ops::Index;
+pub use crate::ops::recurrence::Cell;
+use crate::ops::recurrence::Recurrence;
+use crate::ops::{Index, Unary};
 use crate::tensor::Tensor;
 use parking_lot::Mutex;
 
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub enum Cell {
-    /// h = act(x·W + h·U + b)
-    Simple,
-    /// Gates i, f, c, o (Keras' order); c = f*c + i*act(z_c); h = o*act(c).
-    Lstm,
-    /// Gates z, r, h (Keras' order); h = z*h + (1 − z)*act(x_h + r ⊙ (h·U_h)). With
-    /// `reset_after` (Keras 3's default) r multiplies h·U_h + b_h, and the bias is (2, 3·units):
-    /// the input's and the recurrent product's.
-    Gru { reset_after: bool },
+/// The cell named as Keras' class ("SimpleRNN", "LSTM", "GRU").
+pub fn cell_from_name(name: &str, reset_after: bool) -> Result<Cell> {
+    match name {
+        "SimpleRNN" => Ok(Cell::Simple),
+        "LSTM" => Ok(Cell::Lstm),
+        "GRU" => Ok(Cell::Gru { reset_after }),
+        other => Err(Error::invalid(
+            "recurrent",
+            format!("unknown cell '{other}' (SimpleRNN, LSTM or GRU)"),
+        )),
+    }
 }
 
-impl Cell {
-    pub fn from_name(name: &str, reset_after: bool) -> Result<Cell> {
-        match name {
-            "SimpleRNN" => Ok(Cell::Simple),
-            "LSTM" => Ok(Cell::Lstm),
-            "GRU" => Ok(Cell::Gru { reset_after }),
-            other => Err(Error::invalid(
-                "recurrent",
-                format!("unknown cell '{other}' (SimpleRNN, LSTM or GRU)"),
-            )),
-        }
-    }
-    fn gates(self) -> usize {
-        match self {
-            Cell::Simple => 1,
-            Cell::Lstm => 4,
-            Cell::Gru { .. } => 3,
-        }
+/// The elementwise function an activation is; the recurrence op takes no softmax.
+fn elementwise(a: Activation) -> Result<Unary> {
+    match a {
+        Activation::Elementwise(u) => Ok(u),
+        Activation::Linear => Ok(Unary::MulScalar(1.0)),
+        _ => Err(Error::invalid(
+            "recurrent",
+            "the activations of a recurrent layer must be elementwise (not softmax)",
+        )),
     }
 }
 
@@ -87,6 +81,8 @@ impl Recurrent {
                 ),
             ));
         }
+        elementwise(options.activation)?;
+        elementwise(options.recurrent_activation)?;
         let g = cell.gates() * units;
         let bias = options.use_bias.then(|| {
             let mut b = vec![0.0f32; g];
@@ -141,16 +137,6 @@ impl Recurrent {
         }
     }
 
-    /// Columns [k·units, (k + 1)·units) of a (batch, gates·units) tensor.
-    fn gate(&self, z: &Tensor, k: usize) -> Result<Tensor> {
-        let u = self.units as isize;
-        let k = k as isize;
-        z.index(&[
-            Index::Slice(None, None, 1),
-            Index::Slice(Some(k * u), Some((k + 1) * u), 1),
-        ])
-    }
-
     /// (the bias added to the input product, the bias added to the recurrent product)
     fn biases(&self) -> Result<(Option<Tensor>, Option<Tensor>)> {
         Ok(match (&self.bias, self.cell) {
@@ -161,75 +147,6 @@ impl Recurrent {
             (b, _) => (b.clone(), None),
         })
     }
-
-    /// One step: the new (h, c) from the step's input product `xw`, the carried state (h, c)
-    /// and `hd`, h with the recurrent dropout mask applied (Keras masks only the products).
-    fn step(
-        &self,
-        w: &StepWeights,
-        xw: &Tensor,
-        h: &Tensor,
-        hd: &Tensor,
-        c: &Tensor,
-    ) -> Result<[Tensor; 2]> {
-        let (act, rec) = (self.options.activation, self.options.recurrent_activation);
-        match self.cell {
-            Cell::Simple => Ok([act.apply(&xw.add(&hd.matmul(&w.recurrent)?)?)?, c.clone()]),
-            Cell::Lstm => {
-                let z = xw.add(&hd.matmul(&w.recurrent)?)?;
-                let i = rec.apply(&self.gate(&z, 0)?)?;
-                let f = rec.apply(&self.gate(&z, 1)?)?;
-                let g = act.apply(&self.gate(&z, 2)?)?;
-                let o = rec.apply(&self.gate(&z, 3)?)?;
-                let c = f.mul(c)?.add(&i.mul(&g)?)?;
-                Ok([o.mul(&act.apply(&c)?)?, c])
-            }
-            Cell::Gru { reset_after } => {
-                let mut inner = hd.matmul(&w.recurrent)?;
-                if let Some(rb) = &w.recurrent_bias {
-                    inner = inner.add(rb)?;
-                }
-                let z = rec.apply(&self.gate(xw, 0)?.add(&self.gate(&inner, 0)?)?)?;
-                let r = rec.apply(&self.gate(xw, 1)?.add(&self.gate(&inner, 1)?)?)?;
-                let rh = match (&w.candidate, reset_after) {
-                    (Some(uh), false) => r.mul(hd)?.matmul(uh)?,
-                    _ => r.mul(&self.gate(&inner, 2)?)?,
-                };
-                let hh = act.apply(&self.gate(xw, 2)?.add(&rh)?)?;
-                // z·h + (1 − z)·hh, written as hh + z·(h − hh)
-                Ok([hh.add(&z.mul(&h.sub(&hh)?)?)?, c.clone()])
-            }
-        }
-    }
-
-    /// The weights a step reads, sliced once per call: a GRU without reset_after multiplies h by
-    /// the z and r columns of U and r ⊙ h by the candidate's columns.
-    fn step_weights(&self) -> Result<StepWeights> {
-        let (_, recurrent_bias) = self.biases()?;
-        let u = self.units as isize;
-        let cols = |a: Option<isize>, b: Option<isize>| {
-            self.recurrent_kernel
-                .index(&[Index::Slice(None, None, 1), Index::Slice(a, b, 1)])
-        };
-        Ok(match self.cell {
-            Cell::Gru { reset_after: false } => StepWeights {
-                recurrent: cols(None, Some(2 * u))?,
-                candidate: Some(cols(Some(2 * u), None)?),
-                recurrent_bias,
-            },
-            _ => StepWeights {
-                recurrent: self.recurrent_kernel.clone(),
-                candidate: None,
-                recurrent_bias,
-            },
-        })
-    }
-}
-
-struct StepWeights {
-    recurrent: Tensor,
-    candidate: Option<Tensor>,
-    recurrent_bias: Option<Tensor>,
 }
 
 impl Layer for Recurrent {
@@ -251,34 +168,30 @@ impl Layer for Recurrent {
         if training && o.dropout > 0.0 {
             x = x.mul(&self.mask(o.dropout, vec![b, 1, f]))?;
         }
-        let (input_bias, _) = self.biases()?;
+        let (input_bias, recurrent_bias) = self.biases()?;
         // Every step's input product at once, time-major so each step reads contiguous rows.
         let xw = x
             .permute(&[1, 0, 2])?
             .linear(&self.kernel, input_bias.as_ref(), None)?;
-        let w = self.step_weights()?;
         let rmask = (training && o.recurrent_dropout > 0.0)
             .then(|| self.mask(o.recurrent_dropout, vec![b, u]));
-        let mut h = Tensor::zeros(&[b, u]);
-        let mut c = Tensor::zeros(&[b, u]);
-        let mut outs = Vec::with_capacity(if o.return_sequences { t } else { 0 });
-        for s in 0..t {
-            let at = if o.go_backwards { t - 1 - s } else { s };
-            let xt = xw.index(&[Index::Int(at as isize)])?;
-            let hd = match &rmask {
-                Some(m) => h.mul(m)?,
-                None => h.clone(),
-            };
-            [h, c] = self.step(&w, &xt, &h, &hd, &c)?;
-            if o.return_sequences {
-                outs.push(h.clone());
-            }
-        }
+        let spec = Recurrence {
+            cell: self.cell,
+            activation: elementwise(o.activation)?,
+            recurrent: elementwise(o.recurrent_activation)?,
+            backwards: o.go_backwards,
+        };
+        let hs = xw.recurrence(
+            &self.recurrent_kernel,
+            recurrent_bias.as_ref(),
+            rmask.as_ref(),
+            spec,
+        )?;
         // Keras returns the steps in the order they ran (reversed for go_backwards).
         if o.return_sequences {
-            Tensor::stack(&outs, 1)
+            hs.permute(&[1, 0, 2])
         } else {
-            Ok(h)
+            hs.index(&[Index::Int(t as isize - 1)])
         }
     }
     fn params(&self) -> Vec<Tensor> {

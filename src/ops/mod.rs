@@ -10,6 +10,8 @@ pub mod inplace;
 pub mod linear;
 pub mod matmul;
 pub mod pool;
+pub mod recurrence;
+mod recurrence_backward;
 pub mod reduce;
 pub mod softmax;
 pub mod unary;

@@ -3,7 +3,7 @@
 use super::errors::IntoPy;
 use super::model::PyLayer;
 use crate::layers::{
-    Activation, Bidirectional, Cell, Merge, MergeKind, Recurrent, RecurrentOptions,
+    cell_from_name, Activation, Bidirectional, Merge, MergeKind, Recurrent, RecurrentOptions,
 };
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
@@ -40,7 +40,7 @@ impl PyLayer {
             recurrent_dropout,
             unit_forget_bias,
         };
-        let cell = Cell::from_name(cell, reset_after).py_err()?;
+        let cell = cell_from_name(cell, reset_after).py_err()?;
         let layer = Recurrent::new(cell, features, units, options, seed).py_err()?;
         Ok(PyLayer {
             inner: Arc::new(layer),

@@ -1,0 +1,315 @@
+//! The recurrence of SimpleRNN, LSTM and GRU over a whole sequence as one op, with its
+//! backpropagation through time written by hand: one node instead of ~15 per step, the gate
+//! values of every step kept for the backward pass, and the recurrent kernel's gradient as one
+//! product over all steps (K = steps · batch) rather than one small product per step.
+use super::recurrence_backward::bptt;
+use crate::autograd::Backward;
+use crate::error::{fmt_shape, Error, Result};
+use crate::kernels::gemm::{matmul, Operand};
+use crate::ops::Unary;
+use crate::tensor::Tensor;
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Cell {
+    /// h = act(x·W + h·U + b)
+    Simple,
+    /// Gates i, f, c, o (Keras' order); c = f*c + i*act(z_c); h = o*act(c).
+    Lstm,
+    /// Gates z, r, h (Keras' order); h = z*h + (1 − z)*act(x_h + r ⊙ (h·U_h)). With
+    /// `reset_after` (Keras 3's default) r multiplies h·U_h + b_h, and the bias is (2, 3·units):
+    /// the input's and the recurrent product's.
+    Gru { reset_after: bool },
+}
+
+impl Cell {
+    pub fn gates(self) -> usize {
+        match self {
+            Cell::Simple => 1,
+            Cell::Lstm => 4,
+            Cell::Gru { .. } => 3,
+        }
+    }
+}
+
+/// What the op computes besides its inputs: the cell, its activation and the gates'
+/// (`recurrent`), and whether the steps run from the end of the sequence.
+#[derive(Clone, Copy, Debug)]
+pub struct Recurrence {
+    pub cell: Cell,
+    pub activation: Unary,
+    pub recurrent: Unary,
+    pub backwards: bool,
+}
+
+pub(super) fn op(a: &[f32], trans: bool) -> Operand<'_> {
+    Operand { data: a, trans }
+}
+
+/// Per-step values the backward pass reads, all in step order (s = 0 is the first step run).
+pub(super) struct Saved {
+    /// Gate pre-activations and activations, (steps, batch, gates·units).
+    pub pre: Vec<f32>,
+    pub post: Vec<f32>,
+    /// LSTM: the cell state c; GRU with reset_after: h·U_h + b_h. (steps, batch, units)
+    pub extra: Vec<f32>,
+    /// LSTM: act(c).
+    pub act_c: Vec<f32>,
+}
+
+/// steps, batch, units, gates
+#[derive(Clone, Copy)]
+pub(super) struct Dims {
+    pub t: usize,
+    pub b: usize,
+    pub u: usize,
+    pub g: usize,
+}
+
+impl Tensor {
+    /// The hidden states of every step, (steps, batch, units) in the order the steps ran, of
+    /// `self` = the input products x·W (+ input bias), time-major (steps, batch, gates·units).
+    /// `r`: the recurrent kernel (units, gates·units); `rb`: a GRU's recurrent bias with
+    /// reset_after; `mask`: the recurrent dropout mask (batch, units), applied to the state
+    /// before its product only, as Keras.
+    pub fn recurrence(
+        &self,
+        r: &Tensor,
+        rb: Option<&Tensor>,
+        mask: Option<&Tensor>,
+        spec: Recurrence,
+    ) -> Result<Tensor> {
+        let d = check(self, r, rb, mask, spec)?;
+        let mask_v = mask.map(|m| m.to_vec());
+        let (hs, saved) = forward(
+            &self.data(),
+            &r.data(),
+            rb.map(|t| t.to_vec()),
+            &mask_v,
+            &d,
+            spec,
+        );
+        let back = RecurrenceBackward {
+            spec,
+            saved,
+            mask: mask_v,
+            has_rb: rb.is_some(),
+        };
+        let mut inputs = vec![self, r];
+        inputs.extend(rb);
+        Ok(Tensor::from_op(hs, vec![d.t, d.b, d.u], back, &inputs))
+    }
+}
+
+fn check(
+    x: &Tensor,
+    r: &Tensor,
+    rb: Option<&Tensor>,
+    mask: Option<&Tensor>,
+    spec: Recurrence,
+) -> Result<Dims> {
+    let bad = |what: &str| Error::shape("recurrence", what.to_string());
+    let (xs, rs) = (x.shape(), r.shape());
+    let g = spec.cell.gates();
+    let (&[t, b, gu], &[u, gu2]) = (xs, rs) else {
+        return Err(bad(&format!(
+            "needs (steps, batch, gates·units) inputs and a (units, gates·units) kernel, got {} and {}",
+            fmt_shape(xs),
+            fmt_shape(rs)
+        )));
+    };
+    if gu != g * u || gu2 != gu || t == 0 {
+        return Err(bad(&format!(
+            "input products {} and recurrent kernel {} do not fit {g} gates",
+            fmt_shape(xs),
+            fmt_shape(rs)
+        )));
+    }
+    if rb.is_some_and(|v| v.shape() != [gu]) || mask.is_some_and(|m| m.shape() != [b, u]) {
+        return Err(bad("recurrent bias or dropout mask of the wrong shape"));
+    }
+    Ok(Dims { t, b, u, g })
+}
+
+/// The columns [from, to) of a (rows, cols) row-major matrix, as a new matrix.
+pub(super) fn columns(a: &[f32], cols: usize, from: usize, to: usize) -> Vec<f32> {
+    a.chunks(cols)
+        .flat_map(|row| row[from..to].iter().copied())
+        .collect()
+}
+
+fn forward(
+    xw: &[f32],
+    r: &[f32],
+    rb: Option<Vec<f32>>,
+    mask: &Option<Vec<f32>>,
+    d: &Dims,
+    spec: Recurrence,
+) -> (Vec<f32>, Saved) {
+    let Dims { t, b, u, g } = *d;
+    let (gu, bu) = (g * u, b * u);
+    let (act, rec) = (spec.activation, spec.recurrent);
+    let mut hs = vec![0.0f32; t * bu];
+    let mut pre = vec![0.0f32; t * b * gu];
+    let mut post = vec![0.0f32; t * b * gu];
+    let lstm = spec.cell == Cell::Lstm;
+    let gru_after = spec.cell == (Cell::Gru { reset_after: true });
+    let mut extra = vec![0.0f32; if lstm || gru_after { t * bu } else { 0 }];
+    let mut act_c = vec![0.0f32; if lstm { t * bu } else { 0 }];
+    // GRU without reset_after multiplies h by U's z and r columns and r ⊙ h by the candidate's.
+    let (r_zr, r_h) = match spec.cell {
+        Cell::Gru { reset_after: false } => (columns(r, gu, 0, 2 * u), columns(r, gu, 2 * u, gu)),
+        _ => (Vec::new(), Vec::new()),
+    };
+    let mut inner = vec![0.0f32; b * gu];
+    let mut hd = vec![0.0f32; bu];
+    let mut rh = vec![0.0f32; bu];
+    let mut q = vec![0.0f32; bu];
+    for s in 0..t {
+        let at = if spec.backwards { t - 1 - s } else { s };
+        let x = &xw[at * b * gu..(at + 1) * b * gu];
+        let (done, rest) = hs.split_at_mut(s * bu);
+        let h_prev = (s > 0).then(|| &done[(s - 1) * bu..]);
+        let h = &mut rest[..bu];
+        // The state's product (zero at the first step, whose state is zero).
+        inner.iter_mut().for_each(|v| *v = 0.0);
+        if let Some(hp) = h_prev {
+            hd.iter_mut().zip(hp).enumerate().for_each(|(i, (o, &v))| {
+                *o = mask.as_ref().map_or(v, |m| v * m[i]);
+            });
+            match spec.cell {
+                Cell::Gru { reset_after: false } => matmul(
+                    b,
+                    u,
+                    2 * u,
+                    op(&hd, false),
+                    op(&r_zr, false),
+                    &mut inner,
+                    false,
+                ),
+                _ => matmul(b, u, gu, op(&hd, false), op(r, false), &mut inner, false),
+            }
+        }
+        let z = &mut pre[s * b * gu..(s + 1) * b * gu];
+        let y = &mut post[s * b * gu..(s + 1) * b * gu];
+        match spec.cell {
+            Cell::Simple => {
+                for i in 0..bu {
+                    z[i] = x[i] + inner[i];
+                    y[i] = act.f(z[i]);
+                    h[i] = y[i];
+                }
+            }
+            Cell::Lstm => {
+                let c_all = &mut extra;
+                for row in 0..b {
+                    for k in 0..u {
+                        let at = |gate: usize| row * gu + gate * u + k;
+                        for gate in 0..4 {
+                            let j = at(gate);
+                            z[j] = x[j] + inner[j];
+                            y[j] = if gate == 2 { act.f(z[j]) } else { rec.f(z[j]) };
+                        }
+                        let c_prev = if s > 0 {
+                            c_all[(s - 1) * bu + row * u + k]
+                        } else {
+                            0.0
+                        };
+                        let c = y[at(1)] * c_prev + y[at(0)] * y[at(2)];
+                        let tc = act.f(c);
+                        c_all[s * bu + row * u + k] = c;
+                        act_c[s * bu + row * u + k] = tc;
+                        h[row * u + k] = y[at(3)] * tc;
+                    }
+                }
+            }
+            Cell::Gru { reset_after } => {
+                if let (Some(rb), true) = (&rb, reset_after) {
+                    inner
+                        .chunks_mut(gu)
+                        .for_each(|row| row.iter_mut().zip(rb).for_each(|(v, b)| *v += b));
+                }
+                for row in 0..b {
+                    for k in 0..u {
+                        let (jz, jr) = (row * gu + k, row * gu + u + k);
+                        let iz = if reset_after { jz } else { row * 2 * u + k };
+                        let ir = iz + u;
+                        z[jz] = x[jz] + inner[iz];
+                        z[jr] = x[jr] + inner[ir];
+                        y[jz] = rec.f(z[jz]);
+                        y[jr] = rec.f(z[jr]);
+                        rh[row * u + k] = y[jr] * if s > 0 { hd[row * u + k] } else { 0.0 };
+                    }
+                }
+                if !reset_after && s > 0 {
+                    matmul(b, u, u, op(&rh, false), op(&r_h, false), &mut q, false);
+                }
+                for row in 0..b {
+                    for k in 0..u {
+                        let jh = row * gu + 2 * u + k;
+                        let cand = if reset_after {
+                            let ih = inner[jh];
+                            extra[s * bu + row * u + k] = ih;
+                            y[row * gu + u + k] * ih
+                        } else if s > 0 {
+                            q[row * u + k]
+                        } else {
+                            0.0
+                        };
+                        z[jh] = x[jh] + cand;
+                        y[jh] = act.f(z[jh]);
+                        let hp = h_prev.map_or(0.0, |p| p[row * u + k]);
+                        let zg = y[row * gu + k];
+                        h[row * u + k] = zg * hp + (1.0 - zg) * y[jh];
+                    }
+                }
+            }
+        }
+    }
+    (
+        hs,
+        Saved {
+            pre,
+            post,
+            extra,
+            act_c,
+        },
+    )
+}
+
+/// dxw, dU (one product over all steps) and a GRU's d(recurrent bias), from the hidden states'
+/// gradients, walking the steps backwards.
+struct RecurrenceBackward {
+    spec: Recurrence,
+    saved: Saved,
+    mask: Option<Vec<f32>>,
+    has_rb: bool,
+}
+
+impl Backward for RecurrenceBackward {
+    fn name(&self) -> &'static str {
+        "recurrence"
+    }
+    fn backward(&self, grad: &[f32], inputs: &[Tensor], out: &Tensor) -> Vec<Option<Vec<f32>>> {
+        let (xs, rs) = (inputs[0].shape(), inputs[1].shape());
+        let d = Dims {
+            t: xs[0],
+            b: xs[1],
+            u: rs[0],
+            g: self.spec.cell.gates(),
+        };
+        let (dxw, dr, drb) = bptt(
+            d,
+            self.spec,
+            &self.saved,
+            self.mask.as_deref(),
+            grad,
+            &out.data(),
+            &inputs[1].data(),
+        );
+        let mut res = vec![Some(dxw), Some(dr)];
+        if self.has_rb {
+            res.push(Some(drb));
+        }
+        res
+    }
+}
