@@ -19,6 +19,7 @@ BENCHES = [
     "mnist_cnn",
     "cifar_cnn",
     "width_sweep",
+    "recurrent",
     "functional",
     "tape_loop",
     "grad_monitor",

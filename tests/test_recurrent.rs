@@ -136,3 +136,62 @@ fn an_lstm_learns_to_carry_the_first_value_to_the_end() {
     let last = model.eval_step(&heads, &xs, &ys, None).unwrap().loss;
     assert!(last < first / 10.0, "loss {first} -> {last}");
 }
+
+#[test]
+fn the_recurrence_op_with_a_dropout_mask_has_central_difference_gradients() {
+    use rustgrad::ops::recurrence::Recurrence;
+    use rustgrad::ops::Unary;
+    let cells = [
+        Cell::Simple,
+        Cell::Lstm,
+        Cell::Gru { reset_after: true },
+        Cell::Gru { reset_after: false },
+    ];
+    let mut rng = Rng::new(11);
+    let (t, b, u) = (3, 2, 2);
+    for cell in cells {
+        for backwards in [false, true] {
+            let g = cell.gates() * u;
+            let xw = random(&mut rng, &[t, b, g]).with_grad();
+            let r = random(&mut rng, &[u, g]).with_grad();
+            let rb = random(&mut rng, &[g]).with_grad();
+            let mask = Tensor::new(vec![2.0, 0.0, 0.0, 2.0], vec![b, u]).unwrap();
+            let spec = Recurrence {
+                cell,
+                activation: Unary::Tanh,
+                recurrent: Unary::Sigmoid,
+                backwards,
+            };
+            let with_rb = cell == Cell::Gru { reset_after: true };
+            let run = || {
+                let h = xw
+                    .recurrence(&r, with_rb.then_some(&rb), Some(&mask), spec)
+                    .unwrap();
+                h.mul(&h).unwrap().sum()
+            };
+            run().backward(None, false).unwrap();
+            let mut leaves = vec![&xw, &r];
+            if with_rb {
+                leaves.push(&rb);
+            }
+            for w in leaves {
+                let grad = w.grad().unwrap().to_vec();
+                for (i, &gi) in grad.iter().enumerate() {
+                    let keep = w.to_vec()[i];
+                    let eps = 1e-2;
+                    w.data_mut()[i] = keep + eps;
+                    let up = run().to_vec()[0];
+                    w.data_mut()[i] = keep - eps;
+                    let down = run().to_vec()[0];
+                    w.data_mut()[i] = keep;
+                    let num = (up - down) / (2.0 * eps);
+                    assert!(
+                        (gi - num).abs() < 2e-2 * (1.0 + num.abs()),
+                        "{cell:?} backwards {backwards}: {:?}[{i}] grad {gi} vs {num}",
+                        w.shape()
+                    );
+                }
+            }
+        }
+    }
+}

@@ -5,9 +5,12 @@
 use super::recurrence_backward::bptt;
 use crate::autograd::Backward;
 use crate::error::{fmt_shape, Error, Result};
-use crate::kernels::gemm::{matmul, Operand};
+use crate::kernels::gemm::{matmul_serial as matmul, Operand};
+use crate::kernels::parallel;
 use crate::ops::Unary;
 use crate::tensor::Tensor;
+use rayon::prelude::*;
+use std::ops::Range;
 
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Cell {
@@ -80,17 +83,36 @@ impl Tensor {
     ) -> Result<Tensor> {
         let d = check(self, r, rb, mask, spec)?;
         let mask_v = mask.map(|m| m.to_vec());
-        let (hs, saved) = forward(
-            &self.data(),
-            &r.data(),
-            rb.map(|t| t.to_vec()),
-            &mask_v,
-            &d,
-            spec,
-        );
+        let rb_v = rb.map(|t| t.to_vec());
+        let chunks = {
+            let (xw, rk) = (self.data(), r.data());
+            // Sequences are independent: each pool thread runs every step for its rows of the
+            // batch, with no join per step (a step's products are far too small to split).
+            let work = d.t * d.b * d.u * d.g * d.u * 4;
+            parallel::run(work, parallel::min_parallel_flops(), |threads| {
+                let n = (threads * 2).min(d.b).max(1);
+                let step = d.b.div_ceil(n);
+                let ranges: Vec<Range<usize>> = (0..d.b)
+                    .step_by(step)
+                    .map(|r0| r0..(r0 + step).min(d.b))
+                    .collect();
+                let one = |rows: Range<usize>| {
+                    forward(&xw, &rk, rb_v.as_deref(), mask_v.as_deref(), &d, spec, rows)
+                };
+                if threads == 1 {
+                    ranges.into_iter().map(one).collect::<Vec<Chunk>>()
+                } else {
+                    ranges.into_par_iter().map(one).collect()
+                }
+            })
+        };
+        let mut hs = vec![0.0f32; d.t * d.b * d.u];
+        for c in &chunks {
+            scatter(&mut hs, &c.hs, &c.rows, d.t, d.b, d.u);
+        }
         let back = RecurrenceBackward {
             spec,
-            saved,
+            chunks,
             mask: mask_v,
             has_rb: rb.is_some(),
         };
@@ -137,15 +159,20 @@ pub(super) fn columns(a: &[f32], cols: usize, from: usize, to: usize) -> Vec<f32
         .collect()
 }
 
+/// Rows `rows` of the batch through every step: their hidden states (steps, rows, units) and
+/// what their backward pass needs.
 fn forward(
     xw: &[f32],
     r: &[f32],
-    rb: Option<Vec<f32>>,
-    mask: &Option<Vec<f32>>,
+    rb: Option<&[f32]>,
+    mask: Option<&[f32]>,
     d: &Dims,
     spec: Recurrence,
-) -> (Vec<f32>, Saved) {
-    let Dims { t, b, u, g } = *d;
+    rows: Range<usize>,
+) -> Chunk {
+    let Dims { t, b: full, u, g } = *d;
+    let b = rows.len();
+    let mask = mask.map(|m| &m[rows.start * u..rows.end * u]);
     let (gu, bu) = (g * u, b * u);
     let (act, rec) = (spec.activation, spec.recurrent);
     let mut hs = vec![0.0f32; t * bu];
@@ -166,7 +193,7 @@ fn forward(
     let mut q = vec![0.0f32; bu];
     for s in 0..t {
         let at = if spec.backwards { t - 1 - s } else { s };
-        let x = &xw[at * b * gu..(at + 1) * b * gu];
+        let x = &xw[(at * full + rows.start) * gu..(at * full + rows.end) * gu];
         let (done, rest) = hs.split_at_mut(s * bu);
         let h_prev = (s > 0).then(|| &done[(s - 1) * bu..]);
         let h = &mut rest[..bu];
@@ -174,7 +201,7 @@ fn forward(
         inner.iter_mut().for_each(|v| *v = 0.0);
         if let Some(hp) = h_prev {
             hd.iter_mut().zip(hp).enumerate().for_each(|(i, (o, &v))| {
-                *o = mask.as_ref().map_or(v, |m| v * m[i]);
+                *o = mask.map_or(v, |m| v * m[i]);
             });
             match spec.cell {
                 Cell::Gru { reset_after: false } => matmul(
@@ -223,7 +250,7 @@ fn forward(
                 }
             }
             Cell::Gru { reset_after } => {
-                if let (Some(rb), true) = (&rb, reset_after) {
+                if let (Some(rb), true) = (rb, reset_after) {
                     inner
                         .chunks_mut(gu)
                         .for_each(|row| row.iter_mut().zip(rb).for_each(|(v, b)| *v += b));
@@ -265,22 +292,50 @@ fn forward(
             }
         }
     }
-    (
+    Chunk {
+        rows,
         hs,
-        Saved {
+        saved: Saved {
             pre,
             post,
             extra,
             act_c,
         },
-    )
+    }
 }
 
-/// dxw, dU (one product over all steps) and a GRU's d(recurrent bias), from the hidden states'
-/// gradients, walking the steps backwards.
+/// One range of batch rows as forward left it.
+struct Chunk {
+    rows: Range<usize>,
+    hs: Vec<f32>,
+    saved: Saved,
+}
+
+/// Rows `rows` of a (steps, batch, width) array from a (steps, rows, width) one.
+fn scatter(full: &mut [f32], part: &[f32], rows: &Range<usize>, t: usize, b: usize, w: usize) {
+    let n = rows.len() * w;
+    for s in 0..t {
+        full[(s * b + rows.start) * w..(s * b + rows.end) * w]
+            .copy_from_slice(&part[s * n..(s + 1) * n]);
+    }
+}
+
+/// The (steps, rows, width) part of a (steps, batch, width) array.
+fn gather(full: &[f32], rows: &Range<usize>, t: usize, b: usize, w: usize) -> Vec<f32> {
+    (0..t)
+        .flat_map(|s| {
+            full[(s * b + rows.start) * w..(s * b + rows.end) * w]
+                .iter()
+                .copied()
+        })
+        .collect()
+}
+
+/// dxw, dU and a GRU's d(recurrent bias) from the hidden states' gradients: each chunk of batch
+/// rows walks its steps backwards on its own thread; their dU and bias parts are summed.
 struct RecurrenceBackward {
     spec: Recurrence,
-    saved: Saved,
+    chunks: Vec<Chunk>,
     mask: Option<Vec<f32>>,
     has_rb: bool,
 }
@@ -289,23 +344,40 @@ impl Backward for RecurrenceBackward {
     fn name(&self) -> &'static str {
         "recurrence"
     }
-    fn backward(&self, grad: &[f32], inputs: &[Tensor], out: &Tensor) -> Vec<Option<Vec<f32>>> {
+    fn backward(&self, grad: &[f32], inputs: &[Tensor], _out: &Tensor) -> Vec<Option<Vec<f32>>> {
         let (xs, rs) = (inputs[0].shape(), inputs[1].shape());
-        let d = Dims {
-            t: xs[0],
-            b: xs[1],
-            u: rs[0],
-            g: self.spec.cell.gates(),
-        };
-        let (dxw, dr, drb) = bptt(
-            d,
-            self.spec,
-            &self.saved,
-            self.mask.as_deref(),
-            grad,
-            &out.data(),
-            &inputs[1].data(),
-        );
+        let (t, b, u, g) = (xs[0], xs[1], rs[0], self.spec.cell.gates());
+        let rk = inputs[1].data();
+        let work = t * b * u * g * u * 8;
+        let parts: Vec<_> = parallel::run(work, parallel::min_parallel_flops(), |threads| {
+            let one = |c: &Chunk| {
+                let d = Dims {
+                    t,
+                    b: c.rows.len(),
+                    u,
+                    g,
+                };
+                let mask = self
+                    .mask
+                    .as_deref()
+                    .map(|m| &m[c.rows.start * u..c.rows.end * u]);
+                let dhs = gather(grad, &c.rows, t, b, u);
+                bptt(d, self.spec, &c.saved, mask, &dhs, &c.hs, &rk)
+            };
+            if threads == 1 {
+                self.chunks.iter().map(one).collect()
+            } else {
+                self.chunks.par_iter().map(one).collect()
+            }
+        });
+        let mut dxw = vec![0.0f32; t * b * g * u];
+        let mut dr = vec![0.0f32; u * g * u];
+        let mut drb = vec![0.0f32; if self.has_rb { g * u } else { 0 }];
+        for (c, (dx, dr_part, drb_part)) in self.chunks.iter().zip(parts) {
+            scatter(&mut dxw, &dx, &c.rows, t, b, g * u);
+            dr.iter_mut().zip(&dr_part).for_each(|(a, v)| *a += v);
+            drb.iter_mut().zip(&drb_part).for_each(|(a, v)| *a += v);
+        }
         let mut res = vec![Some(dxw), Some(dr)];
         if self.has_rb {
             res.push(Some(drb));

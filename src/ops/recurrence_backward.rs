@@ -3,7 +3,7 @@
 //! input products' and the previous state's; then the recurrent kernel's gradient as one
 //! product over all steps.
 use super::recurrence::{columns, op, Cell, Dims, Recurrence, Saved};
-use crate::kernels::gemm::matmul;
+use crate::kernels::gemm::matmul_serial as matmul;
 
 /// (d input products in input time order, d recurrent kernel, d recurrent bias (GRU with
 /// reset_after; else empty)). `grad` and `hs` are (steps, batch, units) in step order.

@@ -74,6 +74,15 @@ def test_cifar_cnn_quick_prints_its_table_and_goal():
     assert "note: pytorch skipped: torch not importable" in out
 
 
+def test_recurrent_quick_prints_both_layers():
+    out = run(str(BENCHES / "recurrent.py"), "--quick")
+    assert "(g) recurrent layers 64 units over 100 steps" in out
+    for cell in ("LSTM", "GRU"):
+        cells = row(out, "rustgrad", cell)
+        assert positive(cells[2]) and cells[3] == "1.00"
+    assert "note: pytorch skipped: torch not importable" in out
+
+
 def test_width_sweep_quick_prints_every_width_with_its_flops():
     out = run(str(BENCHES / "width_sweep.py"), "--quick")
     # 2 * 128 * (3 * (784w + w^2 + 10w) - 784w) product FLOPs per step, in GFLOP
