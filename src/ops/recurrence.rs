@@ -44,6 +44,19 @@ pub struct Recurrence {
     pub backwards: bool,
 }
 
+/// `u(x)`, with tanh through one expf: (1 − e)/(1 + e), e = exp(−2|x|), the sign put back. libm's
+/// tanhf (through expm1f) took a fifth of an LSTM train step; this differs from it by at most
+/// 2e-7 absolute (it loses relative precision only where |tanh x| is below ~1e-3).
+#[inline]
+fn apply(u: Unary, x: f32) -> f32 {
+    if u == Unary::Tanh {
+        let e = (-2.0 * x.abs()).exp();
+        ((1.0 - e) / (1.0 + e)).copysign(x)
+    } else {
+        u.f(x)
+    }
+}
+
 pub(super) fn op(a: &[f32], trans: bool) -> Operand<'_> {
     Operand { data: a, trans }
 }
@@ -222,7 +235,7 @@ fn forward(
             Cell::Simple => {
                 for i in 0..bu {
                     z[i] = x[i] + inner[i];
-                    y[i] = act.f(z[i]);
+                    y[i] = apply(act, z[i]);
                     h[i] = y[i];
                 }
             }
@@ -234,7 +247,11 @@ fn forward(
                         for gate in 0..4 {
                             let j = at(gate);
                             z[j] = x[j] + inner[j];
-                            y[j] = if gate == 2 { act.f(z[j]) } else { rec.f(z[j]) };
+                            y[j] = if gate == 2 {
+                                apply(act, z[j])
+                            } else {
+                                apply(rec, z[j])
+                            };
                         }
                         let c_prev = if s > 0 {
                             c_all[(s - 1) * bu + row * u + k]
@@ -242,7 +259,7 @@ fn forward(
                             0.0
                         };
                         let c = y[at(1)] * c_prev + y[at(0)] * y[at(2)];
-                        let tc = act.f(c);
+                        let tc = apply(act, c);
                         c_all[s * bu + row * u + k] = c;
                         act_c[s * bu + row * u + k] = tc;
                         h[row * u + k] = y[at(3)] * tc;
@@ -262,8 +279,8 @@ fn forward(
                         let ir = iz + u;
                         z[jz] = x[jz] + inner[iz];
                         z[jr] = x[jr] + inner[ir];
-                        y[jz] = rec.f(z[jz]);
-                        y[jr] = rec.f(z[jr]);
+                        y[jz] = apply(rec, z[jz]);
+                        y[jr] = apply(rec, z[jr]);
                         rh[row * u + k] = y[jr] * if s > 0 { hd[row * u + k] } else { 0.0 };
                     }
                 }
@@ -283,7 +300,7 @@ fn forward(
                             0.0
                         };
                         z[jh] = x[jh] + cand;
-                        y[jh] = act.f(z[jh]);
+                        y[jh] = apply(act, z[jh]);
                         let hp = h_prev.map_or(0.0, |p| p[row * u + k]);
                         let zg = y[row * gu + k];
                         h[row * u + k] = zg * hp + (1.0 - zg) * y[jh];
