@@ -437,6 +437,9 @@ class Layer:
     ) -> Layer:
         """Two recurrent layers (the second go_backwards) over one input, merged."""
     @staticmethod
+    def time_distributed(inner: Layer) -> Layer:
+        """TimeDistributed: `inner` applied to every step of a (batch, time, ...) input."""
+    @staticmethod
     def embedding(input_dim: int, output_dim: int) -> Layer:
         """Embedding: rows of an (input_dim, output_dim) table picked by integer ids."""
     @staticmethod

@@ -18,6 +18,7 @@ mod recurrent;
 mod regularizer;
 mod reshape;
 mod spatial;
+mod time_distributed;
 mod utility;
 
 pub use activation::{Activation, ActivationLayer, NAMES as ACTIVATION_NAMES};
@@ -39,6 +40,7 @@ pub use recurrent::{cell_from_name, Cell, Recurrent, RecurrentOptions};
 pub use regularizer::{Regularizer, Weighted};
 pub use reshape::Reshape;
 pub use spatial::{Conv1D, Cropping2D, Pooling1D, UpSampling2D, ZeroPadding2D};
+pub use time_distributed::TimeDistributed;
 pub use utility::{GaussianNoise, GlobalPool, Permute, RepeatVector, Rescaling};
 
 use crate::error::{Error, Result};

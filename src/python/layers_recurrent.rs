@@ -1,9 +1,10 @@
-//! Constructors on `_core.Layer` for the recurrent layers (SimpleRNN, LSTM, GRU) and
-//! Bidirectional, which joins two of them.
+//! Constructors on `_core.Layer` for the recurrent layers (SimpleRNN, LSTM, GRU) and the
+//! wrappers: Bidirectional, which joins two of them, and TimeDistributed.
 use super::errors::IntoPy;
 use super::model::PyLayer;
 use crate::layers::{
     cell_from_name, Activation, Bidirectional, Merge, MergeKind, Recurrent, RecurrentOptions,
+    TimeDistributed,
 };
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
@@ -74,5 +75,14 @@ impl PyLayer {
                 return_sequences,
             }),
         })
+    }
+    /// TimeDistributed: `inner` on every step of a (batch, time, ...) input.
+    #[staticmethod]
+    fn time_distributed(inner: &PyLayer) -> Self {
+        PyLayer {
+            inner: Arc::new(TimeDistributed {
+                inner: inner.inner.clone(),
+            }),
+        }
     }
 }

@@ -195,6 +195,7 @@ LAYER_SPECS = [
     "L.LSTM(2, unit_forget_bias=False, recurrent_initializer='glorot_uniform', activation='relu')",
     "L.Bidirectional(L.LSTM(3))",
     "L.Bidirectional(L.GRU(2, return_sequences=True), merge_mode='sum')",
+    "L.TimeDistributed(L.Dense(4))",
 ]
 
 KERAS_CONFIGS = """
@@ -205,8 +206,12 @@ print(json.dumps([eval(s, {"L": L, "keras": keras}).get_config() for s in json.l
 
 
 def _comparable(config: dict) -> dict:
+    """The config without layer names (they count layers made so far), nested layers' too."""
     out = json.loads(json.dumps(config))
     out.pop("name", None)
+    for key in ("layer", "backward_layer"):
+        if isinstance(out.get(key), dict):
+            out[key]["config"] = _comparable(out[key]["config"])
     return out
 
 

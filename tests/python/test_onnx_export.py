@@ -94,6 +94,11 @@ CASES = {
     "bidirectional_concat": ((5, 3), [L.Bidirectional(L.LSTM(3, return_sequences=True))]),
     "bidirectional_sum": ((5, 3), [L.Bidirectional(L.GRU(3), merge_mode="sum")]),
     "bidirectional_ave": ((5, 3), [L.Bidirectional(L.SimpleRNN(2), merge_mode="ave")]),
+    "time_distributed_dense": ((5, 3), [L.TimeDistributed(L.Dense(4, activation="relu"))]),
+    "time_distributed_conv": (
+        (3, 6, 6, 2),
+        [L.TimeDistributed(L.Conv2D(2, 3)), L.TimeDistributed(L.Flatten()), L.LSTM(2)],
+    ),
 }
 
 

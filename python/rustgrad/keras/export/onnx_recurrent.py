@@ -1,4 +1,4 @@
-"""The ONNX converters of SimpleRNN, LSTM, GRU and Bidirectional: ONNX's own RNN, LSTM and GRU
+"""The ONNX converters of SimpleRNN, LSTM, GRU, Bidirectional and TimeDistributed: ONNX's own RNN, LSTM and GRU
 ops, one direction each, over time-major values. Keras keeps a cell's gates side by side in one
 kernel (LSTM i, f, c, o; GRU z, r, h); ONNX wants them per direction, transposed, LSTM in the
 order i, o, f, c, and the input and recurrent biases apart."""
@@ -117,3 +117,24 @@ def bidirectional(b: Any, layer: Any, xs: list) -> str:
     if layer.merge_mode == "ave":
         return b.op("Mul", [b.op("Add", [f, back]), b.const(0.5, "half")])
     return b.op({"sum": "Add", "mul": "Mul"}[layer.merge_mode], [f, back])
+
+
+@converts(L.TimeDistributed)
+def time_distributed(b: Any, layer: Any, xs: list) -> str:
+    """The layer's own converter on the (batch·time, ...) reshape, then the time axis back."""
+    from rustgrad.keras.export.onnx_layers import CONVERTERS
+
+    inner = layer.layer
+    convert = CONVERTERS.get(type(inner))
+    steps = layer.input_shape[1]
+    if convert is None or steps is None:
+        why = (
+            f"no ONNX converter for {type(inner).__name__}"
+            if convert is None
+            else "the time axis must have a known length to export"
+        )
+        raise NotImplementedError(f"layer '{layer.name}' (TimeDistributed): {why}")
+    folded = b.op("Reshape", [xs[0], b.ints([-1, *layer.input_shape[2:]])])
+    y = convert(b, inner, [folded])
+    out = layer.compute_output_shape(layer.input_shape)
+    return b.op("Reshape", [y, b.ints([-1, steps, *out[2:]])])

@@ -203,5 +203,6 @@ __all__ += ["Normalization"]
 # Recurrent layers and their Bidirectional wrapper.
 from rustgrad.keras.layers.bidirectional import Bidirectional
 from rustgrad.keras.layers.recurrent import GRU, LSTM, SimpleRNN
+from rustgrad.keras.layers.time_distributed import TimeDistributed
 
-__all__ += ["GRU", "LSTM", "Bidirectional", "SimpleRNN"]
+__all__ += ["GRU", "LSTM", "Bidirectional", "SimpleRNN", "TimeDistributed"]

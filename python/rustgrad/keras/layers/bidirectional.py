@@ -8,8 +8,8 @@ from __future__ import annotations
 from typing import Any
 
 from rustgrad import _core
-from rustgrad.keras.layers.base import Layer
 from rustgrad.keras.layers.recurrent import _Recurrent
+from rustgrad.keras.layers.wrapping import Wrapping
 
 __all__ = ["Bidirectional"]
 
@@ -21,7 +21,7 @@ def _copy(layer: Any, name: str, **changes: Any) -> Any:
     return type(layer).from_config(config)
 
 
-class Bidirectional(Layer):
+class Bidirectional(Wrapping):
     """Run `layer` over the sequence and a copy of it over the reversed sequence, then merge.
 
     As keras.layers.Bidirectional. With return_sequences the backward outputs are flipped back
@@ -79,9 +79,8 @@ class Bidirectional(Layer):
                 "Bidirectional: the forward and backward layers must have the same return_sequences"
             )
         for half in (self.forward_layer, self.backward_layer):
-            half._h5_owner = self
             half.zero_output_for_mask = half.return_sequences  # as Keras (it matters with masks)
-        self.trainable = self._trainable
+        self._adopt()
         self.merge_mode = merge_mode
         self.return_sequences = self.forward_layer.return_sequences
         self.return_state = False
@@ -110,29 +109,8 @@ class Bidirectional(Layer):
             return (*forward[:-1], forward[-1] + units)
         return forward
 
-    @property
-    def trainable(self) -> bool:
-        """Whether fit updates both halves (set on the wrapper, it is set on them too)."""
-        return self._trainable
-
-    @trainable.setter
-    def trainable(self, value: bool) -> None:
-        self._trainable = bool(value)
-        for half in (self.__dict__.get("forward_layer"), self.__dict__.get("backward_layer")):
-            if half is not None:
-                half.trainable = value
-
-    def _params(self) -> list:
-        return self.forward_layer._params() + self.backward_layer._params()
-
-    def _state(self) -> list:
-        return []
-
-    def _h5_children(self, path: str) -> list:
-        return [
-            (f"{path}/forward_layer", self.forward_layer),
-            (f"{path}/backward_layer", self.backward_layer),
-        ]
+    def _parts(self) -> list:
+        return [("forward_layer", self.forward_layer), ("backward_layer", self.backward_layer)]
 
     def get_config(self) -> dict:
         from rustgrad.keras.saving.serialization import serialize_keras_object

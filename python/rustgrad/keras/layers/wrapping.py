@@ -1,0 +1,50 @@
+"""What the layers made of other layers share (Bidirectional's two halves, TimeDistributed's
+layer): `trainable` set on the wrapper reaches the parts, the weights are the parts' own (the
+same Variables), and weights files keep them in the parts' groups, as Keras 3 does."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rustgrad.keras.layers.base import Layer
+
+
+class Wrapping(Layer):
+    """A layer whose weights belong to the layers `_parts()` names."""
+
+    def _parts(self) -> list[tuple[str, Any]]:
+        """(attribute name, layer) of each part, in weight order."""
+        raise NotImplementedError
+
+    def _adopt(self) -> None:
+        """Call once the parts exist: they follow the wrapper's trainable flag and owner."""
+        for _, part in self._parts():
+            part._h5_owner = self
+        self.trainable = self._trainable
+
+    @property
+    def trainable(self) -> bool:
+        """Whether fit updates the parts (set on the wrapper, it is set on them too)."""
+        return self._trainable
+
+    @trainable.setter
+    def trainable(self, value: bool) -> None:
+        self._trainable = bool(value)
+        for _, part in self._known():
+            part.trainable = value
+
+    def _known(self) -> list[tuple[str, Any]]:
+        # During Layer.__init__ the parts do not exist yet.
+        try:
+            return self._parts()
+        except (AttributeError, KeyError):
+            return []
+
+    def _params(self) -> list:
+        return [w for _, part in self._parts() for w in part._params()]
+
+    def _state(self) -> list:
+        return [w for _, part in self._parts() for w in part._state()]
+
+    def _h5_children(self, path: str) -> list:
+        return [(f"{path}/{name}", part) for name, part in self._parts()]
