@@ -104,7 +104,10 @@ def as_x(model: Any, x: Any, what: str = "x") -> Any:
             )
     for arr, name, shape in zip(arrays, names, model._input_shapes()):
         label = what if len(arrays) == 1 else f"{what}[{name!r}]"
-        if arr.shape[1:] != tuple(shape[1:]):
+        want = tuple(shape[1:])
+        if len(arr.shape) != len(want) + 1 or any(
+            w is not None and a != w for a, w in zip(arr.shape[1:], want)
+        ):
             raise ValueError(
                 f"Input {label} of shape {arr.shape} is incompatible with model '{model.name}', "
                 f"which expects inputs of shape {(None, *shape[1:])}"

@@ -22,16 +22,25 @@ from rustgrad.keras.layers.weight_options import l1l2
 __all__ = ["Input", "InputLayer", "KerasTensor", "Layer"]
 
 
-def _shape_tuple(shape: Any, what: str) -> tuple[int, ...]:
-    if isinstance(shape, (int, np.integer)):
+def _shape_tuple(shape: Any, what: str, unknown: bool = True) -> tuple:
+    """A shape of positive ints; None marks an axis of any size (a sequence's time axis in
+    `Input((None, 28))`) unless `unknown` is False."""
+    if isinstance(shape, (int, np.integer)) or shape is None:
         shape = (shape,)
     try:
-        out = tuple(int(d) for d in shape)
+        out = tuple(None if d is None and unknown else int(d) for d in shape)
     except TypeError:
         raise ValueError(f"{what} must be a tuple of ints, got {shape!r}") from None
-    if any(d <= 0 for d in out):
+    if any(d is not None and d <= 0 for d in out):
         raise ValueError(f"{what} must hold positive sizes, got {out}")
     return out
+
+
+def _has_unknown(shape: Any) -> bool:
+    """Whether a shape (or a list of shapes) has an unknown (None) axis past the batch axis."""
+    if shape and isinstance(shape[0], (list, tuple)):
+        return any(_has_unknown(s) for s in shape)
+    return any(d is None for d in tuple(shape)[1:])
 
 
 def _compatible(built: tuple, given: tuple) -> bool:
@@ -125,11 +134,20 @@ class Layer(VariablesMixin, CustomLayerMixin):
             self._built_custom = True
             return None
         self.input_shape = tuple(input_shape)
-        self.core = self._make_core(self.input_shape)
-        act = self.__dict__.get("_activity_factors")
-        if act is not None and "_weight_options" not in self.__dict__:
-            self.core = self.core.weighted(activity=act)
-        self.output_shape = self.compute_output_shape(self.input_shape)
+        try:
+            self.core = self._make_core(self.input_shape)
+            act = self.__dict__.get("_activity_factors")
+            if act is not None and "_weight_options" not in self.__dict__:
+                self.core = self.core.weighted(activity=act)
+            self.output_shape = self.compute_output_shape(self.input_shape)
+        except TypeError:
+            if not _has_unknown(self.input_shape):
+                raise
+            self.core = None
+            raise ValueError(
+                f"{type(self).__name__} layer '{self.name}' cannot be built for input shape "
+                f"{self.input_shape}: it needs the size of an axis that is unknown (None)"
+            ) from None
         return self.output_shape
 
     def _make_core(self, input_shape: tuple) -> Any:
@@ -465,7 +483,9 @@ class InputLayer(Layer):
             raise ValueError("Input needs a shape, e.g. Input(shape=(784,))")
         check_float_dtype(kw.pop("dtype", None), "Input")
         super().__init__(name=name or _auto_name("input"), input_shape=shape, **kw)
-        batch = None if batch_size is None else _shape_tuple(batch_size, "batch_size")[0]
+        batch = (
+            None if batch_size is None else _shape_tuple(batch_size, "batch_size", unknown=False)[0]
+        )
         self.input_shape = self.output_shape = (batch, *self.input_shape_arg)
         Node(self, [], [KerasTensor(self.output_shape, name=self.name)])
 

@@ -67,8 +67,13 @@ def _check_4d(layer: Layer, input_shape: tuple) -> None:
 
 def _window_out(layer: Layer, input_shape: tuple, k, s, d, padding: str) -> tuple:
     _check_4d(layer, input_shape)
-    h, w = (_spatial_out(input_shape[i + 1], k[i], s[i], d[i], padding) for i in range(2))
-    if h <= 0 or w <= 0:
+    h, w = (
+        None
+        if input_shape[i + 1] is None
+        else _spatial_out(input_shape[i + 1], k[i], s[i], d[i], padding)
+        for i in range(2)
+    )
+    if (h is not None and h <= 0) or (w is not None and w <= 0):
         raise ValueError(
             f"{type(layer).__name__} layer '{layer.name}': input shape {input_shape} is too small "
             f"for a {k[0]}x{k[1]} window (dilation {tuple(d)}) with padding 'valid'; the output "

@@ -110,7 +110,8 @@ class Flatten(Layer):
         return {**super().get_config(), "data_format": "channels_last"}
 
     def compute_output_shape(self, input_shape: tuple) -> tuple:
-        return (input_shape[0], math.prod(input_shape[1:]))
+        rest = input_shape[1:]
+        return (input_shape[0], None if None in rest else math.prod(rest))
 
 
 class Activation(Layer):
