@@ -23,6 +23,12 @@ def _recurrent_layer() -> Any:
     return layers.LSTM(2)
 
 
+def _cell() -> Any:
+    from rustgrad.keras import layers
+
+    return layers.LSTMCell(2)
+
+
 # Values for arguments Keras requires (it has no default for them), by argument name.
 SAMPLES: dict[str, Callable[[], Any]] = {
     "units": lambda: 4,
@@ -52,6 +58,7 @@ SAMPLES: dict[str, Callable[[], Any]] = {
     "pool_size": lambda: 2,
     "learning_rate": lambda: 0.01,
     "layer": _recurrent_layer,  # Bidirectional's
+    "cell": _cell,  # RNN's (a new one each call: a cell belongs to one RNN)
 }
 # Arguments Keras gives a default but still needs one of to build (InputLayer without a shape
 # raises in Keras too), by class name.
@@ -151,7 +158,8 @@ def judge(name: str, obj: Any, params: list[dict] | None) -> Verdict:
         if probing and p["name"] in base:
             ok = True
         elif probing and known:
-            ok = _builds(obj, {**base, p["name"]: value})
+            # Fresh sample values for each call (an RNN cell belongs to one RNN only).
+            ok = _builds(obj, {**_required(name, params), p["name"]: value})
         else:
             ok = p["name"] in named
         (verdict.accepted if ok else verdict.refused).append(p["name"])

@@ -196,6 +196,11 @@ LAYER_SPECS = [
     "L.Bidirectional(L.LSTM(3))",
     "L.Bidirectional(L.GRU(2, return_sequences=True), merge_mode='sum')",
     "L.TimeDistributed(L.Dense(4))",
+    "L.RNN(L.LSTMCell(3), return_sequences=True)",
+    "L.LSTMCell(3, unit_forget_bias=False)",
+    "L.GRUCell(2, reset_after=False, recurrent_regularizer='l2')",
+    "L.SimpleRNNCell(4, dropout=0.1, seed=1)",
+    "L.LSTM(2, kernel_regularizer='l2', bias_constraint='non_neg')",
 ]
 
 KERAS_CONFIGS = """
@@ -209,7 +214,7 @@ def _comparable(config: dict) -> dict:
     """The config without layer names (they count layers made so far), nested layers' too."""
     out = json.loads(json.dumps(config))
     out.pop("name", None)
-    for key in ("layer", "backward_layer"):
+    for key in ("layer", "backward_layer", "cell"):
         if isinstance(out.get(key), dict):
             out[key]["config"] = _comparable(out[key]["config"])
     return out

@@ -94,6 +94,7 @@ CASES = {
     "bidirectional_concat": ((5, 3), [L.Bidirectional(L.LSTM(3, return_sequences=True))]),
     "bidirectional_sum": ((5, 3), [L.Bidirectional(L.GRU(3), merge_mode="sum")]),
     "bidirectional_ave": ((5, 3), [L.Bidirectional(L.SimpleRNN(2), merge_mode="ave")]),
+    "rnn_of_a_cell": ((5, 3), [L.RNN(L.GRUCell(3), return_sequences=True, go_backwards=True)]),
     "time_distributed_dense": ((5, 3), [L.TimeDistributed(L.Dense(4, activation="relu"))]),
     "time_distributed_conv": (
         (3, 6, 6, 2),
@@ -178,8 +179,9 @@ def test_activations_far_from_zero(name, tmp_path):
     np.testing.assert_allclose(got, model.predict(x, verbose=0), atol=1e-5, rtol=1e-5)
 
 
-# Public layer classes that have no ONNX form (Python code, or nothing to convert).
-NOT_CONVERTED = {"InputLayer", "Lambda", "Layer"}
+# Public layer classes that have no ONNX form (Python code, nothing to convert, or cells, which
+# run inside an RNN layer).
+NOT_CONVERTED = {"InputLayer", "Lambda", "Layer", "GRUCell", "LSTMCell", "SimpleRNNCell"}
 
 
 def test_a_recurrent_activation_onnx_lacks_is_refused(tmp_path):

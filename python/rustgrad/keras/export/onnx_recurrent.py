@@ -138,3 +138,9 @@ def time_distributed(b: Any, layer: Any, xs: list) -> str:
     y = convert(b, inner, [folded])
     out = layer.compute_output_shape(layer.input_shape)
     return b.op("Reshape", [y, b.ints([-1, steps, *out[2:]])])
+
+
+@converts(L.RNN)
+def rnn(b: Any, layer: Any, xs: list) -> str:
+    """RNN(cell) is its cell's layer (RNN(LSTMCell(n)) is LSTM(n))."""
+    return recurrent(b, layer._layer, xs)

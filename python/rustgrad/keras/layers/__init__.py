@@ -203,6 +203,8 @@ __all__ += ["Normalization"]
 # Recurrent layers and their Bidirectional wrapper.
 from rustgrad.keras.layers.bidirectional import Bidirectional
 from rustgrad.keras.layers.recurrent import GRU, LSTM, SimpleRNN
+from rustgrad.keras.layers.rnn_layer import RNN, GRUCell, LSTMCell, SimpleRNNCell
 from rustgrad.keras.layers.time_distributed import TimeDistributed
 
 __all__ += ["GRU", "LSTM", "Bidirectional", "SimpleRNN", "TimeDistributed"]
+__all__ += ["RNN", "GRUCell", "LSTMCell", "SimpleRNNCell"]

@@ -33,6 +33,7 @@ class _Recurrent(Layer):
     """What SimpleRNN, LSTM and GRU share; `_cell` names the Rust cell."""
 
     _cell = ""
+    _weight_spec = _WEIGHTS
     _param_names = ("kernel", "recurrent_kernel", "bias")
     kernel = named_weight("kernel")
     recurrent_kernel = named_weight("recurrent_kernel")

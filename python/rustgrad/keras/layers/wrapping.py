@@ -48,3 +48,11 @@ class Wrapping(Layer):
 
     def _h5_children(self, path: str) -> list:
         return [(f"{path}/{name}", part) for name, part in self._parts()]
+
+    def _own_losses(self) -> list:
+        # Parts assigned as attributes are tracked sublayers that list their own regularization
+        # terms; the wrapper's core would count them a second time.
+        tracked = self.__dict__.get("_tracked", [])
+        if all(any(p is t for t in tracked) for _, p in self._parts()):
+            return list(self._added_losses) + list(self.__dict__.get("_activity_losses", []))
+        return super()._own_losses()

@@ -74,10 +74,10 @@ def own_variables(obj: Any) -> list:
     others (a built-in layer: its parameters then its state, e.g. gamma, beta, moving stats)."""
     from rustgrad.keras.models import Model
 
-    if isinstance(obj, Model) or hasattr(obj, "_h5_children"):
-        return []
     if hasattr(obj, "_h5_own_variables"):  # an RNN's cell: the variables of the layer's core
         return obj._h5_own_variables()
+    if isinstance(obj, Model) or hasattr(obj, "_h5_children"):
+        return []
     if obj.core is not None:
         return obj._variables(obj.core.params(), obj._param_names, True) + obj._variables(
             obj.core.state(), getattr(obj, "_state_names", ()), False
