@@ -84,3 +84,49 @@ def models_namespace() -> dict:
     ns: dict = {}
     exec(MODELS, ns)  # noqa: S102 - the test's own model definitions, shared with the subprocess
     return ns
+
+
+# Both sides build `_model(keras)` from the source the test passes in; Keras loads rustgrad's
+# files and writes its own.
+KERAS_FILES = """
+import sys, numpy as np, keras
+exec(sys.argv[2])
+folder = sys.argv[1]
+x = np.load(folder + "/x.npy")
+ours = keras.models.load_model(folder + "/ours.keras")
+np.save(folder + "/keras_pred.npy", ours.predict(x, verbose=0))
+w = _model(keras)
+w.load_weights(folder + "/ours.weights.h5")
+np.save(folder + "/keras_pred_w.npy", w.predict(x, verbose=0))
+k = _model(keras)
+k.save(folder + "/theirs.keras")
+np.save(folder + "/theirs_pred.npy", k.predict(x, verbose=0))
+"""
+
+
+def files_both_ways(tmp_path, make_model, x, seed: int = 0):
+    """`make_model(keras)` (a function named `_model`) built by rustgrad with random weights,
+    saved as .keras and .weights.h5, loaded by Keras with equal predictions; Keras' own file
+    loaded by rustgrad with equal predictions. Returns rustgrad's load of Keras' model."""
+    import inspect
+
+    import numpy as np
+    from rustgrad import keras
+
+    keras_python()
+    np.save(tmp_path / "x.npy", x)
+    model = make_model(keras)
+    r = np.random.default_rng(seed)
+    for layer in model.layers:  # non-zero biases, so a misplaced weight shows
+        layer.set_weights([w + 0.1 * r.normal(size=w.shape) for w in layer.get_weights()])
+    model.save(tmp_path / "ours.keras")
+    model.save_weights(tmp_path / "ours.weights.h5")
+    run_keras(KERAS_FILES, str(tmp_path), inspect.getsource(make_model))
+    mine = model.predict(x, verbose=0)
+    for name in ("keras_pred", "keras_pred_w"):
+        np.testing.assert_allclose(np.load(tmp_path / f"{name}.npy"), mine, rtol=1e-5, atol=1e-5)
+    theirs = keras.models.load_model(tmp_path / "theirs.keras")
+    np.testing.assert_allclose(
+        theirs.predict(x, verbose=0), np.load(tmp_path / "theirs_pred.npy"), rtol=1e-5, atol=1e-5
+    )
+    return theirs

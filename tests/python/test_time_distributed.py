@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from rustgrad import keras
 
-from tests.python.keras_interop_helpers import keras_python, run_keras
+from tests.python.keras_interop_helpers import files_both_ways
 
 L = keras.layers
 
@@ -75,38 +75,7 @@ def _model(keras_mod):
     )
 
 
-KERAS_SIDE = """
-import sys, numpy as np, keras
-exec(sys.argv[2])
-folder = sys.argv[1]
-x = np.load(folder + "/x.npy")
-np.save(folder + "/keras_pred.npy", keras.models.load_model(folder + "/ours.keras").predict(x, verbose=0))
-w = _model(keras)
-w.load_weights(folder + "/ours.weights.h5")
-np.save(folder + "/keras_pred_w.npy", w.predict(x, verbose=0))
-k = _model(keras)
-k.save(folder + "/theirs.keras")
-np.save(folder + "/theirs_pred.npy", k.predict(x, verbose=0))
-"""
-
-
 def test_files_go_both_ways_with_keras(tmp_path):
-    keras_python()
-    import inspect
-
     x = np.random.default_rng(1).normal(size=(3, 4, 6, 6, 1)).astype(np.float32)
-    np.save(tmp_path / "x.npy", x)
-    model = _model(keras)
-    r = np.random.default_rng(2)
-    for layer in model.layers:  # non-zero biases, so a misplaced weight shows
-        layer.set_weights([w + 0.1 * r.normal(size=w.shape) for w in layer.get_weights()])
-    model.save(tmp_path / "ours.keras")
-    model.save_weights(tmp_path / "ours.weights.h5")
-    run_keras(KERAS_SIDE, str(tmp_path), inspect.getsource(_model))
-    mine = model.predict(x, verbose=0)
-    np.testing.assert_allclose(np.load(tmp_path / "keras_pred.npy"), mine, rtol=1e-5, atol=1e-5)
-    np.testing.assert_allclose(np.load(tmp_path / "keras_pred_w.npy"), mine, rtol=1e-5, atol=1e-5)
-    theirs = keras.models.load_model(tmp_path / "theirs.keras")
-    np.testing.assert_allclose(
-        theirs.predict(x, verbose=0), np.load(tmp_path / "theirs_pred.npy"), rtol=1e-5, atol=1e-5
-    )
+    theirs = files_both_ways(tmp_path, _model, x, seed=2)
+    assert isinstance(theirs.layers[0], L.TimeDistributed)

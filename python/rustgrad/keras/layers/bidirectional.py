@@ -112,33 +112,10 @@ class Bidirectional(Wrapping):
     def _parts(self) -> list:
         return [("forward_layer", self.forward_layer), ("backward_layer", self.backward_layer)]
 
+    _nested = ("layer", "backward_layer")
+
+    def _attribute(self, key: str) -> str:
+        return "forward_layer" if key == "layer" else key
+
     def get_config(self) -> dict:
-        from rustgrad.keras.saving.serialization import serialize_keras_object
-
-        return {
-            **super().get_config(),
-            "merge_mode": self.merge_mode,
-            "layer": serialize_keras_object(self.forward_layer),
-            "backward_layer": serialize_keras_object(self.backward_layer),
-        }
-
-    @classmethod
-    def from_config(cls, config: dict, custom_objects: dict | None = None) -> Any:
-        """A Bidirectional from get_config's dict (or Keras'), its halves rebuilt from theirs.
-
-        Args:
-            config: the wrapper's config with the serialized `layer` and `backward_layer`.
-            custom_objects: names of user classes, passed to the halves' deserialization.
-
-        Returns:
-            Bidirectional: the new, unbuilt layer.
-        """
-        from rustgrad.keras.layers import config as _config
-        from rustgrad.keras.saving.serialization import deserialize_keras_object
-
-        config = dict(config)
-        config["layer"] = deserialize_keras_object(config["layer"], custom_objects)
-        back = config.get("backward_layer")
-        if back is not None:
-            config["backward_layer"] = deserialize_keras_object(back, custom_objects)
-        return _config.from_config(cls, config)
+        return {**super().get_config(), "merge_mode": self.merge_mode, **self._nested_config()}

@@ -221,30 +221,13 @@ class RNN(Wrapping):
     def compute_output_shape(self, input_shape: tuple) -> tuple:
         return self._layer.compute_output_shape(input_shape)
 
-    def get_config(self) -> dict:
-        from rustgrad.keras.saving.serialization import serialize_keras_object
+    _nested = ("cell",)
 
+    def get_config(self) -> dict:
         keys = ("return_sequences", "return_state", "go_backwards", "stateful", "unroll")
         return {
             **super().get_config(),
             **{k: getattr(self, k) for k in keys},
             "zero_output_for_mask": self.zero_output_for_mask,
-            "cell": serialize_keras_object(self.cell),
+            **self._nested_config(),
         }
-
-    @classmethod
-    def from_config(cls, config: dict, custom_objects: dict | None = None) -> Any:
-        """An RNN from get_config's dict (or Keras'), its cell rebuilt from its own config.
-
-        Args:
-            config: the layer's config with the serialized `cell`.
-            custom_objects: names of user classes, for the cell's deserialization.
-
-        Returns:
-            RNN: the new, unbuilt layer.
-        """
-        from rustgrad.keras.layers import config as _config
-        from rustgrad.keras.saving.serialization import deserialize_keras_object
-
-        config = {**config, "cell": deserialize_keras_object(config["cell"], custom_objects)}
-        return _config.from_config(cls, config)

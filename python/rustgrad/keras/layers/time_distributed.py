@@ -67,23 +67,4 @@ class TimeDistributed(Wrapping):
         return (input_shape[0], input_shape[1], *out[1:])
 
     def get_config(self) -> dict:
-        from rustgrad.keras.saving.serialization import serialize_keras_object
-
-        return {**super().get_config(), "layer": serialize_keras_object(self.layer)}
-
-    @classmethod
-    def from_config(cls, config: dict, custom_objects: dict | None = None) -> Any:
-        """A TimeDistributed from get_config's dict (or Keras'), its layer rebuilt from its own.
-
-        Args:
-            config: the wrapper's config with the serialized `layer`.
-            custom_objects: names of user classes, for the layer's deserialization.
-
-        Returns:
-            TimeDistributed: the new, unbuilt layer.
-        """
-        from rustgrad.keras.layers import config as _config
-        from rustgrad.keras.saving.serialization import deserialize_keras_object
-
-        config = {**config, "layer": deserialize_keras_object(config["layer"], custom_objects)}
-        return _config.from_config(cls, config)
+        return {**super().get_config(), **self._nested_config()}

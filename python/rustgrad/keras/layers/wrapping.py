@@ -10,7 +10,10 @@ from rustgrad.keras.layers.base import Layer
 
 
 class Wrapping(Layer):
-    """A layer whose weights belong to the layers `_parts()` names."""
+    """A layer whose weights belong to the layers `_parts()` names. `_nested` lists the config
+    keys that hold a serialized layer (or cell), rebuilt by from_config."""
+
+    _nested: tuple = ("layer",)
 
     def _parts(self) -> list[tuple[str, Any]]:
         """(attribute name, layer) of each part, in weight order."""
@@ -56,3 +59,34 @@ class Wrapping(Layer):
         if all(any(p is t for t in tracked) for _, p in self._parts()):
             return list(self._added_losses) + list(self.__dict__.get("_activity_losses", []))
         return super()._own_losses()
+
+    def _nested_config(self) -> dict:
+        """The serialized layers under their `_nested` config keys."""
+        from rustgrad.keras.saving.serialization import serialize_keras_object
+
+        return {
+            key: serialize_keras_object(getattr(self, self._attribute(key))) for key in self._nested
+        }
+
+    def _attribute(self, key: str) -> str:
+        return key
+
+    @classmethod
+    def from_config(cls, config: dict, custom_objects: dict | None = None) -> Any:
+        """The wrapper from get_config's dict (or Keras'), its nested layers rebuilt first.
+
+        Args:
+            config: the wrapper's config with its serialized layer(s) (or cell).
+            custom_objects: names of user classes, for the nested deserialization.
+
+        Returns:
+            The new, unbuilt layer.
+        """
+        from rustgrad.keras.layers import config as _config
+        from rustgrad.keras.saving.serialization import deserialize_keras_object
+
+        config = dict(config)
+        for key in cls._nested:
+            if config.get(key) is not None:
+                config[key] = deserialize_keras_object(config[key], custom_objects)
+        return _config.from_config(cls, config)
