@@ -8,9 +8,8 @@ import json
 import numpy as np
 import pytest
 import rustgrad as rg
+from keras_interop_helpers import keras_python, run_keras
 from rustgrad import keras
-
-from tests.python.keras_interop_helpers import keras_python, run_keras
 
 L = keras.layers
 

@@ -7,9 +7,8 @@ import json
 
 import numpy as np
 import pytest
+from keras_interop_helpers import keras_python, run_keras
 from rustgrad import keras
-
-from tests.python.keras_interop_helpers import keras_python, run_keras
 
 PAD_CASES = [
     {},

@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from keras_interop_helpers import files_both_ways
 from rustgrad import keras
-
-from tests.python.keras_interop_helpers import files_both_ways
 
 L = keras.layers
 
