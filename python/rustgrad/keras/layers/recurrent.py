@@ -86,6 +86,8 @@ class _Recurrent(Layer):
         self.cell = RNNCellWeights(self)
 
     def _cell_options(self) -> dict:
+        """The cell's own arguments (recurrent_activation, unit_forget_bias, reset_after): given
+        to the core and written to the config under the same keys."""
         return {}
 
     def _features(self, input_shape: tuple) -> int:
@@ -141,26 +143,13 @@ class _Recurrent(Layer):
             "zero_output_for_mask": self.zero_output_for_mask,
             "units": self.units,
             "activation": self.activation,
-            **self._cell_config(),
+            **self._cell_options(),
             "use_bias": self.use_bias,
-            **{k: wo[k] for k in ("kernel_initializer", "recurrent_initializer")},
-            "bias_initializer": wo["bias_initializer"],
-            **self._forget_config(),
-            **{k: v for k, v in wo.items() if not k.endswith("_initializer")},
+            **wo,
             "dropout": self.dropout,
             "recurrent_dropout": self.recurrent_dropout,
-            **self._gru_config(),
             "seed": self._seed_arg,
         }
-
-    def _cell_config(self) -> dict:
-        return {}
-
-    def _forget_config(self) -> dict:
-        return {}
-
-    def _gru_config(self) -> dict:
-        return {}
 
 
 class SimpleRNN(_Recurrent):
@@ -196,7 +185,20 @@ class SimpleRNN(_Recurrent):
         return config
 
 
-class LSTM(_Recurrent):
+class _Gated(_Recurrent):
+    """LSTM and GRU: a recurrent layer whose gates have their own activation."""
+
+    def __init__(
+        self, units: int, activation: Any = "tanh", recurrent_activation: Any = "sigmoid", **kwargs
+    ):
+        super().__init__(units, activation=activation, **kwargs)
+        self.recurrent_activation = resolve_activation(recurrent_activation)
+
+    def _cell_options(self) -> dict:
+        return {"recurrent_activation": self.recurrent_activation}
+
+
+class LSTM(_Gated):
     """Long short-term memory, Keras 3's gates i, f, c, o: c_t = f*c_(t-1) + i*activation(z_c),
     h_t = o*activation(c_t), the gates through `recurrent_activation`.
 
@@ -224,15 +226,11 @@ class LSTM(_Recurrent):
         unit_forget_bias: bool = True,
         **kwargs,
     ):
-        super().__init__(units, activation=activation, **kwargs)
-        self.recurrent_activation = resolve_activation(recurrent_activation)
+        super().__init__(units, activation, recurrent_activation, **kwargs)
         self.unit_forget_bias = bool(unit_forget_bias)
 
     def _cell_options(self) -> dict:
-        return {
-            "recurrent_activation": self.recurrent_activation,
-            "unit_forget_bias": self.unit_forget_bias,
-        }
+        return {**super()._cell_options(), "unit_forget_bias": self.unit_forget_bias}
 
     def _forget_bias(self, core: Any) -> None:
         # Keras builds the bias as bias_initializer(units), ones(units), bias_initializer(2 units);
@@ -244,14 +242,8 @@ class LSTM(_Recurrent):
         ):
             core.params()[2].numpy()[self.units : 2 * self.units] = 1.0
 
-    def _cell_config(self) -> dict:
-        return {"recurrent_activation": self.recurrent_activation}
 
-    def _forget_config(self) -> dict:
-        return {"unit_forget_bias": self.unit_forget_bias}
-
-
-class GRU(_Recurrent):
+class GRU(_Gated):
     """Gated recurrent unit, Keras 3's gates z, r, h: h_t = z*h_(t-1) + (1 - z)*candidate. With
     reset_after (the default, as Keras 3) r multiplies the recurrent product and the bias is
     (2, 3 units); without it r multiplies the state before its product.
@@ -280,15 +272,8 @@ class GRU(_Recurrent):
         reset_after: bool = True,
         **kwargs,
     ):
-        super().__init__(units, activation=activation, **kwargs)
-        self.recurrent_activation = resolve_activation(recurrent_activation)
+        super().__init__(units, activation, recurrent_activation, **kwargs)
         self.reset_after = bool(reset_after)
 
     def _cell_options(self) -> dict:
-        return {"recurrent_activation": self.recurrent_activation, "reset_after": self.reset_after}
-
-    def _cell_config(self) -> dict:
-        return {"recurrent_activation": self.recurrent_activation}
-
-    def _gru_config(self) -> dict:
-        return {"reset_after": self.reset_after}
+        return {**super()._cell_options(), "reset_after": self.reset_after}
