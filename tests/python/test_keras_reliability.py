@@ -133,7 +133,13 @@ def test_20_memory_is_flat_across_epochs():
     rss = []
     cb = keras.callbacks.LambdaCallback(on_epoch_end=lambda e, logs: rss.append(_rss_bytes()))
     m.fit(x, y, epochs=20, batch_size=32, verbose=0, callbacks=[cb])
-    assert (rss[-1] - rss[0]) / rss[0] < 0.02, [r // 1024 for r in rss]
+    # A leak grows epoch after epoch. One step up, once, is a thread's first allocations in its
+    # own malloc arena (fit's thread policy tries the other mode now and then): runs saw the
+    # memory flat, then a single jump of 6.3-6.5 MB in about one run of eight, at 104 MB as at
+    # 293 MB. That step is bounded on its own (16 MB) and left out of the growth.
+    steps = np.diff(rss)
+    assert steps.max() < 16 << 20, [r // 1024 for r in rss]
+    assert (rss[-1] - rss[0] - max(steps.max(), 0)) / rss[0] < 0.02, [r // 1024 for r in rss]
 
 
 def test_22_two_threads_predicting_agree_with_one():
