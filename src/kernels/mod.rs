@@ -1,6 +1,7 @@
 //! Plain loops over slices: no Tensor, no graph. Ops call these after checking shapes.
 pub mod adam;
 pub mod broadcast;
+pub mod conv_algorithm;
 pub mod conv_products;
 pub mod depthwise;
 pub mod fresh;
@@ -16,3 +17,4 @@ pub mod pool;
 pub mod reduce;
 pub mod scratch;
 pub mod simd_level;
+pub mod winograd;

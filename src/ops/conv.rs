@@ -3,6 +3,7 @@
 //! at a time on each thread, so the column matrix is still in cache when the GEMM reads it.
 use crate::autograd::Backward;
 use crate::error::{Error, Result};
+use crate::kernels::conv_algorithm::{configured, Conv3x3};
 use crate::kernels::conv_products::{
     add_kernel_grad, col_len, cols_times_kernel, columns, group_size, input_grad,
 };
@@ -10,6 +11,8 @@ use crate::kernels::fresh;
 use crate::kernels::im2col::Geom;
 use crate::kernels::parallel::over_batch;
 use crate::kernels::scratch::with_scratch;
+use crate::kernels::winograd;
+use crate::ops::conv_winograd;
 pub use crate::ops::window::{Padding, Window};
 use crate::tensor::Tensor;
 
@@ -56,13 +59,24 @@ pub(crate) fn add_bias_grad(dz: &[f32], db: &mut [f32]) {
     }
 }
 
+/// `dz = grad ⊙ [y > 0]` with a bit mask, not `if`: a branch mispredicts on about half of a
+/// ReLU's outputs.
+pub(crate) fn relu_mask(grad: &[f32], y: &[f32], dz: &mut [f32]) {
+    for ((d, &gv), &yv) in dz.iter_mut().zip(grad).zip(y) {
+        let keep = ((yv > 0.0) as u32).wrapping_neg();
+        *d = f32::from_bits(gv.to_bits() & keep);
+    }
+}
+
 /// For each group of samples: col = im2col(x); dZ = g ⊙ [y > 0]; dW += colᵀ·dZ; db += Σ_rows dZ;
 /// dx = col2im(dZ·Wᵀ). dx is skipped when the input needs no gradient (a network's input).
+/// `winograd`: the forward ran by kernels::winograd, and so does this.
 struct Conv2dBackward {
     g: Geom,
     n: usize,
     cout: usize,
     relu: bool,
+    winograd: bool,
 }
 
 impl Backward for Conv2dBackward {
@@ -78,6 +92,16 @@ impl Backward for Conv2dBackward {
         let group = group_size(rows);
         let (xd, wd) = (x.data(), w.data());
         let y = relu.then(|| out.data());
+        if self.winograd {
+            let need = [need_dx, need_dw, need_db];
+            let (dx, dw, db) =
+                conv_winograd::backward(grad, &xd, &wd, y.as_deref(), &g, n, cout, need);
+            let mut res = vec![need_dx.then_some(dx), dw];
+            if inputs.len() > 2 {
+                res.push(db);
+            }
+            return res;
+        }
         let work = 2 * n * rows * k * cout;
         // SAFETY: with `need_dx` every task writes the dx of each of its samples, group by group
         // (the groups cover the task's samples); without it dx is empty.
@@ -103,12 +127,7 @@ impl Backward for Conv2dBackward {
                             let dzg: &[f32] = match &y {
                                 Some(y) => {
                                     let ys = &y[s0 * rows * cout..s1 * rows * cout];
-                                    // A bit mask, not `if`: a branch here mispredicts on
-                                    // about half of the outputs of a ReLU.
-                                    for ((d, &gv), &yv) in dz.iter_mut().zip(gz).zip(ys) {
-                                        let keep = ((yv > 0.0) as u32).wrapping_neg();
-                                        *d = f32::from_bits(gv.to_bits() & keep);
-                                    }
+                                    relu_mask(gz, ys, dz);
                                     &dz[..m * cout]
                                 }
                                 None => gz,
@@ -138,6 +157,39 @@ impl Backward for Conv2dBackward {
     }
 }
 
+/// relu?(conv2d(x, w) + bias) over `n` samples by im2col and a GEMM, a group of samples at a time.
+fn im2col_forward(
+    x: &[f32],
+    w: &[f32],
+    bias: Option<&[f32]>,
+    g: &Geom,
+    n: usize,
+    cout: usize,
+    relu: bool,
+) -> Vec<f32> {
+    let (rows, k, in_len) = (g.pixels(), g.k(), g.in_len());
+    let group = group_size(rows);
+    // SAFETY: each task's groups cover its samples, and each group's product writes all of
+    // that group's outputs.
+    let (y, _) = unsafe {
+        fresh::new_with(n * rows * cout, |y| {
+            over_batch(n, y, n * rows * k * cout, |r, out| {
+                with_scratch(col_len(g, group.min(r.len())), |col| {
+                    for s0 in r.clone().step_by(group) {
+                        let s1 = (s0 + group).min(r.end);
+                        let cols = columns(&x[s0 * in_len..s1 * in_len], g, col);
+                        let o =
+                            &mut out[(s0 - r.start) * rows * cout..(s1 - r.start) * rows * cout];
+                        let o = cols_times_kernel(cols, w, g, cout, o);
+                        bias_relu(o, bias, relu);
+                    }
+                })
+            })
+        })
+    };
+    y
+}
+
 impl Tensor {
     /// `relu?(conv2d(self, kernel) + bias)`: self (N, H, W, C), kernel (kh, kw, C, F) → (N, oh, ow, F).
     pub fn conv2d(
@@ -164,31 +216,23 @@ impl Tensor {
         }
         let g = win.geom("conv2d", xs, [ks[0], ks[1]], xs[3])?;
         let n = xs[0];
-        let (rows, k, in_len) = (g.pixels(), g.k(), g.in_len());
-        let group = group_size(rows);
         let (xd, wd) = (self.data(), kernel.data());
         let bd = bias.map(|b| b.data());
-        // SAFETY: each task's groups cover its samples, and each group's product writes all of
-        // that group's outputs.
-        let (y, _) = unsafe {
-            fresh::new_with(n * rows * cout, |y| {
-                over_batch(n, y, n * rows * k * cout, |r, out| {
-                    with_scratch(col_len(&g, group.min(r.len())), |col| {
-                        for s0 in r.clone().step_by(group) {
-                            let s1 = (s0 + group).min(r.end);
-                            let cols = columns(&xd[s0 * in_len..s1 * in_len], &g, col);
-                            let o = &mut out
-                                [(s0 - r.start) * rows * cout..(s1 - r.start) * rows * cout];
-                            let o = cols_times_kernel(cols, &wd, &g, cout, o);
-                            bias_relu(o, bd.as_deref(), relu);
-                        }
-                    })
-                })
-            })
+        let wino = configured() == Conv3x3::Winograd && winograd::applies(&g, cout);
+        let y = if wino {
+            conv_winograd::forward(&xd, &wd, bd.as_deref(), &g, n, cout, relu)
+        } else {
+            im2col_forward(&xd, &wd, bd.as_deref(), &g, n, cout, relu)
         };
         drop((xd, wd, bd));
         let shape = vec![n, g.oh, g.ow, cout];
-        let bw = Conv2dBackward { g, n, cout, relu };
+        let bw = Conv2dBackward {
+            g,
+            n,
+            cout,
+            relu,
+            winograd: wino,
+        };
         Ok(match bias {
             Some(b) => Tensor::from_op(y, shape, bw, &[self, kernel, b]),
             None => Tensor::from_op(y, shape, bw, &[self, kernel]),

@@ -4,6 +4,7 @@ pub mod batchnorm_axis;
 pub mod binary;
 pub mod conv;
 pub mod conv_transpose;
+mod conv_winograd;
 pub mod depthwise;
 pub mod index;
 pub mod inplace;

@@ -213,6 +213,8 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     let py = m.py();
     // A bad RUSTGRAD_SIMD fails the import, before any kernel could run another path than asked.
     crate::kernels::simd_level::check().py_err()?;
+    // So does a bad RUSTGRAD_CONV3X3.
+    crate::kernels::conv_algorithm::check().py_err()?;
     // Cargo.toml holds the one version; maturin gives it to the wheel's metadata too.
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add_class::<PyTensor>()?;

@@ -1,0 +1,688 @@
+//! 3×3 stride-1 convolutions by Winograd's F(2×2, 3×3) (Lavin & Gray, 2015): each 2×2 block of
+//! outputs comes from a 4×4 input tile with 16 multiplies per (input, output) channel pair instead of
+//! 36, so the products shrink 2.25× (less the partial tiles at an odd edge). The 16 products per
+//! group of tiles are GEMMs of (tiles × cin)·(cin × cout), run by faer like im2col's.
+//!
+//! Forward: V = Bᵀ·d·B per tile and input channel, U = G·g·Gᵀ per kernel channel pair,
+//! M[ξ] = V[ξ]·U[ξ] for each of the 16 tile positions ξ, y = Aᵀ·M·A. The kernel gradient is the
+//! adjoint of those linear maps: dM = A·dz·Aᵀ, dU[ξ] = V[ξ]ᵀ·dM[ξ], dg = Gᵀ·dU·G, so it is the
+//! exact gradient of what the forward computed, which equals the convolution's up to rounding. The
+//! input gradient is itself a 3×3 stride-1 convolution (`transposed`), so `forward` computes it.
+//!
+//! The transforms run across channels, `L` lanes at a time, at the run-time SIMD level.
+use super::gemm::{matmul_serial as gemm, Operand};
+use super::im2col::Geom;
+use super::simd_level::{vectorize_at, Level};
+use std::mem::MaybeUninit;
+
+/// Channels handled together by the transforms (one AVX-512 register, two AVX2 ones).
+const L: usize = 16;
+/// Tiles per group of products: V and M of 256 tiles × 32-64 channels stay in L2, and products of
+/// 256 rows run faer near the rate of im2col's larger ones.
+const GROUP_TILES: usize = 256;
+/// Fewer input channels than this keep im2col: the products' inner dimension would be the channel
+/// count, too short for the GEMM (the first layer of an image network has 1-3).
+pub const MIN_CHANNELS: usize = 8;
+
+type Lanes = [f32; L];
+/// The padding's input rows.
+static ZERO: Lanes = [0.0; L];
+
+/// Whether `g` with `cout` filters is a convolution this file can compute: 3×3, stride 1, no
+/// dilation, and channel counts that are whole multiples of the lane width (32, 64, 128… as image
+/// networks have; others keep im2col rather than a second, masked path).
+pub fn applies(g: &Geom, cout: usize) -> bool {
+    (g.kh, g.kw, g.sh, g.sw, g.dh, g.dw) == (3, 3, 1, 1, 1, 1)
+        && g.c >= MIN_CHANNELS
+        && g.c.is_multiple_of(L)
+        && cout.is_multiple_of(L)
+        && cout > 0
+}
+
+/// (tile rows, tile columns) of one sample.
+fn tiles(g: &Geom) -> (usize, usize) {
+    (g.oh.div_ceil(2), g.ow.div_ceil(2))
+}
+
+/// Samples per group of products.
+pub fn group_size(g: &Geom) -> usize {
+    let (th, tw) = tiles(g);
+    (GROUP_TILES / (th * tw).max(1)).max(1)
+}
+
+/// Scratch floats one group of `samples` needs: the input tiles V and the products M.
+pub fn scratch_len(g: &Geom, samples: usize, cout: usize) -> usize {
+    let (th, tw) = tiles(g);
+    16 * samples * th * tw * (g.c + cout)
+}
+
+/// The `L` values of `s` from `at`.
+#[inline(always)]
+fn lanes(s: &[f32], at: usize) -> &Lanes {
+    s[at..at + L].try_into().unwrap()
+}
+
+/// The R×C tile whose element (i, j) is `f(i, j)`.
+#[inline(always)]
+fn grid<'a, const R: usize, const C: usize>(
+    f: impl Fn(usize, usize) -> &'a Lanes,
+) -> [[&'a Lanes; C]; R] {
+    let mut t = [[&ZERO; C]; R];
+    for (i, row) in t.iter_mut().enumerate() {
+        for (j, e) in row.iter_mut().enumerate() {
+            *e = f(i, j);
+        }
+    }
+    t
+}
+
+/// `d = v`, `d` not yet initialised.
+#[inline(always)]
+fn write_fresh(d: &mut [MaybeUninit<f32>], v: &Lanes) {
+    assert!(d.len() >= L);
+    // SAFETY: `d` has room for the `L` values (checked), and `v` is a separate array.
+    unsafe { std::ptr::copy_nonoverlapping(v.as_ptr(), d.as_mut_ptr().cast::<f32>(), L) }
+}
+
+/// `d[..L] += v`, on a fixed-length array so that it compiles to vector adds (on a slice the
+/// compiler left it a scalar loop).
+#[inline(always)]
+fn add_lanes(d: &mut [f32], v: &Lanes) {
+    let d: &mut Lanes = (&mut d[..L]).try_into().unwrap();
+    for (d, v) in d.iter_mut().zip(v) {
+        *d += v;
+    }
+}
+
+/// Apply a separable 2-D transform to an R×C tile whose elements are `L` channels each: `fc` to
+/// every column, then `fr` to every row, written per lane in plain scalar code, which the compiler
+/// turns into vector code across the lanes.
+#[inline(always)]
+fn per_lane<const R: usize, const C: usize, const P: usize, const Q: usize>(
+    src: &[[&Lanes; C]; R],
+    fc: impl Fn([f32; R]) -> [f32; P],
+    fr: impl Fn([f32; C]) -> [f32; Q],
+) -> [[Lanes; Q]; P] {
+    let mut out = [[[0.0; L]; Q]; P];
+    for l in 0..L {
+        let mut mid = [[0.0f32; C]; P];
+        for j in 0..C {
+            let mut col = [0.0; R];
+            for i in 0..R {
+                col[i] = src[i][j][l];
+            }
+            let t = fc(col);
+            for i in 0..P {
+                mid[i][j] = t[i];
+            }
+        }
+        for i in 0..P {
+            let t = fr(mid[i]);
+            for j in 0..Q {
+                out[i][j][l] = t[j];
+            }
+        }
+    }
+    out
+}
+
+/// Bᵀ·v (input transform).
+#[inline(always)]
+fn bt([a, b, c, d]: [f32; 4]) -> [f32; 4] {
+    [a - c, b + c, c - b, b - d]
+}
+/// G·g (kernel transform).
+#[inline(always)]
+fn gk([a, b, c]: [f32; 3]) -> [f32; 4] {
+    [a, 0.5 * (a + b + c), 0.5 * (a - b + c), c]
+}
+/// Gᵀ·u (its adjoint).
+#[inline(always)]
+fn gt([a, b, c, d]: [f32; 4]) -> [f32; 3] {
+    [a + 0.5 * (b + c), 0.5 * (b - c), 0.5 * (b + c) + d]
+}
+/// Aᵀ·m (output transform).
+#[inline(always)]
+fn at([a, b, c, d]: [f32; 4]) -> [f32; 2] {
+    [a + b + c, b - c - d]
+}
+/// A·y (its adjoint).
+#[inline(always)]
+fn a([y0, y1]: [f32; 2]) -> [f32; 4] {
+    [y0, y0 + y1, y0 - y1, -y1]
+}
+
+/// U (16 × cin × cout) of an HWIO 3×3 kernel `w`.
+pub fn kernel_transform(w: &[f32], cin: usize, cout: usize, level: Level) -> Vec<f32> {
+    let mut u = vec![0.0f32; 16 * cin * cout];
+    vectorize_at(
+        level,
+        #[inline(always)]
+        || {
+            for ci in 0..cin {
+                for c0 in (0..cout).step_by(L) {
+                    let at_k = |i: usize, j: usize| lanes(w, c0 + ((i * 3 + j) * cin + ci) * cout);
+                    let src: [[_; 3]; 3] = grid(at_k);
+                    let t = per_lane(&src, gk, gk);
+                    for (xi, row) in t.iter().flatten().enumerate() {
+                        let o = (xi * cin + ci) * cout + c0;
+                        u[o..o + L].copy_from_slice(row);
+                    }
+                }
+            }
+        },
+    );
+    u
+}
+
+/// The kernel gradient (HWIO, 9 × cin × cout) of dU (16 × cin × cout).
+pub fn kernel_grad(du: &[f32], cin: usize, cout: usize, level: Level) -> Vec<f32> {
+    let mut dw = vec![0.0f32; 9 * cin * cout];
+    vectorize_at(
+        level,
+        #[inline(always)]
+        || {
+            for ci in 0..cin {
+                for c0 in (0..cout).step_by(L) {
+                    let at_x = |i: usize, j: usize| lanes(du, c0 + ((i * 4 + j) * cin + ci) * cout);
+                    let src: [[_; 4]; 4] = grid(at_x);
+                    let t = per_lane(&src, gt, gt);
+                    for (k, row) in t.iter().flatten().enumerate() {
+                        let o = (k * cin + ci) * cout + c0;
+                        dw[o..o + L].copy_from_slice(row);
+                    }
+                }
+            }
+        },
+    );
+    dw
+}
+
+/// Input offset (pixel index) of tile (ti, tj)'s element (r, q), if inside the sample.
+#[inline(always)]
+fn input_at(g: &Geom, ti: usize, tj: usize, r: usize, q: usize) -> Option<usize> {
+    let h = (2 * ti + r).checked_sub(g.pt).filter(|&h| h < g.h)?;
+    let w = (2 * tj + q).checked_sub(g.pl).filter(|&w| w < g.w)?;
+    Some(h * g.w + w)
+}
+
+/// Output pixel index of tile (ti, tj)'s element (r, q), if inside the sample.
+#[inline(always)]
+fn output_at(g: &Geom, ti: usize, tj: usize, r: usize, q: usize) -> Option<usize> {
+    let (h, w) = (2 * ti + r, 2 * tj + q);
+    (h < g.oh && w < g.ow).then_some(h * g.ow + w)
+}
+
+/// Call `f(sample, ti, tj, tile)` for every tile of `samples` samples, in V's order.
+#[inline(always)]
+fn each_tile(g: &Geom, samples: usize, mut f: impl FnMut(usize, usize, usize, usize)) {
+    let (th, tw) = tiles(g);
+    for s in 0..samples {
+        for ti in 0..th {
+            for tj in 0..tw {
+                f(s, ti, tj, (s * th + ti) * tw + tj);
+            }
+        }
+    }
+}
+
+/// V (16 × tiles × cin) of the whole samples `x`.
+fn input_transform(x: &[f32], g: &Geom, v: &mut [f32], level: Level) {
+    let (th, tw) = tiles(g);
+    let (cin, samples) = (g.c, x.len() / g.in_len());
+    let t_all = samples * th * tw;
+    vectorize_at(
+        level,
+        #[inline(always)]
+        || {
+            each_tile(
+                g,
+                samples,
+                #[inline(always)]
+                |s, ti, tj, t| {
+                    let xs = &x[s * g.in_len()..(s + 1) * g.in_len()];
+                    let mut at = [[None; 4]; 4];
+                    for (r, row) in at.iter_mut().enumerate() {
+                        for (q, e) in row.iter_mut().enumerate() {
+                            *e = input_at(g, ti, tj, r, q);
+                        }
+                    }
+                    for c0 in (0..cin).step_by(L) {
+                        let src: [[_; 4]; 4] = grid(
+                            #[inline(always)]
+                            |r, q| at[r][q].map_or(&ZERO, |p| lanes(xs, p * cin + c0)),
+                        );
+                        let out = per_lane(&src, bt, bt);
+                        for (xi, row) in out.iter().flatten().enumerate() {
+                            let o = (xi * t_all + t) * cin + c0;
+                            v[o..o + L].copy_from_slice(row);
+                        }
+                    }
+                },
+            )
+        },
+    );
+}
+
+/// y = Aᵀ·M·A (+ bias, then ReLU when asked) into the whole samples' outputs `y`, each written once.
+fn output_transform(
+    m: &[f32],
+    g: &Geom,
+    cout: usize,
+    bias: Option<&[f32]>,
+    relu: bool,
+    y: &mut [MaybeUninit<f32>],
+    level: Level,
+) {
+    let (th, tw) = tiles(g);
+    let out_len = g.oh * g.ow * cout;
+    let samples = y.len() / out_len;
+    let t_all = samples * th * tw;
+    vectorize_at(
+        level,
+        #[inline(always)]
+        || {
+            each_tile(
+                g,
+                samples,
+                #[inline(always)]
+                |s, ti, tj, t| {
+                    for c0 in (0..cout).step_by(L) {
+                        let at_x =
+                            |i: usize, j: usize| lanes(m, ((i * 4 + j) * t_all + t) * cout + c0);
+                        let src: [[_; 4]; 4] = grid(at_x);
+                        let bv = bias.map_or(&ZERO, |b| lanes(b, c0));
+                        let out = per_lane(&src, at, at);
+                        for (r, row) in out.iter().enumerate() {
+                            for (q, val) in row.iter().enumerate() {
+                                if let Some(p) = output_at(g, ti, tj, r, q) {
+                                    let o = s * out_len + p * cout + c0;
+                                    let mut v = *val;
+                                    for (v, b) in v.iter_mut().zip(bv) {
+                                        *v += b;
+                                    }
+                                    if relu {
+                                        v = v.map(|v| v.max(0.0));
+                                    }
+                                    write_fresh(&mut y[o..o + L], &v);
+                                }
+                            }
+                        }
+                    }
+                },
+            )
+        },
+    );
+}
+
+/// dM = A·dz·Aᵀ (16 × tiles × cout) of the whole samples' output gradient `dz`, and db += Σ dz
+/// when `db` is given (summed here, as each value is read, to save a pass over the gradient).
+fn grad_transform(
+    dz: &[f32],
+    g: &Geom,
+    cout: usize,
+    dm: &mut [f32],
+    mut db: Option<&mut [f32]>,
+    level: Level,
+) {
+    let (th, tw) = tiles(g);
+    let out_len = g.oh * g.ow * cout;
+    let samples = dz.len() / out_len;
+    let t_all = samples * th * tw;
+    vectorize_at(
+        level,
+        #[inline(always)]
+        || {
+            each_tile(
+                g,
+                samples,
+                #[inline(always)]
+                |s, ti, tj, t| {
+                    for c0 in (0..cout).step_by(L) {
+                        let at_z = |r: usize, q: usize| {
+                            output_at(g, ti, tj, r, q)
+                                .map_or(&ZERO, |p| lanes(dz, s * out_len + p * cout + c0))
+                        };
+                        let src: [[_; 2]; 2] = grid(at_z);
+                        if let Some(db) = db.as_deref_mut() {
+                            for (r, row) in src.iter().enumerate() {
+                                for (q, e) in row.iter().enumerate() {
+                                    if output_at(g, ti, tj, r, q).is_some() {
+                                        add_lanes(&mut db[c0..], e);
+                                    }
+                                }
+                            }
+                        }
+                        let out = per_lane(&src, a, a);
+                        for (xi, row) in out.iter().flatten().enumerate() {
+                            let o = (xi * t_all + t) * cout + c0;
+                            dm[o..o + L].copy_from_slice(row);
+                        }
+                    }
+                },
+            )
+        },
+    );
+}
+
+fn op(data: &[f32], trans: bool) -> Operand<'_> {
+    Operand { data, trans }
+}
+
+/// y (+ bias, ReLU) of the whole samples `x` with the transformed kernel `u`; `buf` holds
+/// `scratch_len` floats for those samples. Every output is written; returns them initialised.
+#[allow(clippy::too_many_arguments)]
+pub fn forward<'y>(
+    x: &[f32],
+    u: &[f32],
+    g: &Geom,
+    cout: usize,
+    bias: Option<&[f32]>,
+    relu: bool,
+    buf: &mut [f32],
+    y: &'y mut [MaybeUninit<f32>],
+    level: Level,
+) -> &'y mut [f32] {
+    let (th, tw) = tiles(g);
+    let t_all = x.len() / g.in_len() * th * tw;
+    let (v, m) = buf.split_at_mut(16 * t_all * g.c);
+    input_transform(x, g, v, level);
+    let (vl, ul, ml) = (t_all * g.c, g.c * cout, t_all * cout);
+    for xi in 0..16 {
+        let (vx, ux) = (&v[xi * vl..(xi + 1) * vl], &u[xi * ul..(xi + 1) * ul]);
+        gemm(
+            t_all,
+            g.c,
+            cout,
+            op(vx, false),
+            op(ux, false),
+            &mut m[xi * ml..(xi + 1) * ml],
+            false,
+        );
+    }
+    output_transform(&m[..16 * ml], g, cout, bias, relu, y, level);
+    // SAFETY: the tiles cover every output of the samples and `output_transform` wrote each one.
+    unsafe { &mut *(y as *mut [MaybeUninit<f32>] as *mut [f32]) }
+}
+
+/// The geometry of the input gradient's convolution. The input gradient of a 3×3 stride-1
+/// convolution is itself one: of dz (oh × ow × cout) with the kernel turned 180° and its channel
+/// axes swapped (`transposed_kernel`), padded by 2 less the forward's padding, giving h × w × cin.
+/// So `forward` computes it too, each dx written once, instead of a scatter of overlapping tiles.
+pub fn transposed(g: &Geom, cout: usize) -> Geom {
+    Geom {
+        h: g.oh,
+        w: g.ow,
+        c: cout,
+        pt: 2 - g.pt,
+        pl: 2 - g.pl,
+        oh: g.h,
+        ow: g.w,
+        ..*g
+    }
+}
+
+/// The HWIO kernel (3 × 3 × cout × cin) of `transposed`'s convolution: w[2−i][2−j]ᵀ.
+pub fn transposed_kernel(w: &[f32], cin: usize, cout: usize) -> Vec<f32> {
+    let mut t = vec![0.0f32; 9 * cin * cout];
+    for k in 0..9 {
+        let (src, dst) = (
+            &w[(8 - k) * cin * cout..][..cin * cout],
+            &mut t[k * cin * cout..],
+        );
+        for ci in 0..cin {
+            for co in 0..cout {
+                dst[co * cin + ci] = src[ci * cout + co];
+            }
+        }
+    }
+    t
+}
+
+/// Scratch floats `backward` needs for `samples` samples: `forward`'s for dx's convolution, or
+/// V and dM, whichever is larger.
+pub fn backward_scratch_len(g: &Geom, samples: usize, cout: usize) -> usize {
+    scratch_len(g, samples, cout).max(scratch_len(&transposed(g, cout), samples, g.c))
+}
+
+/// The gradients `backward` computes; each only when given.
+pub struct Grads<'a> {
+    /// dU (16 × cin × cout), += Vᵀ·dM.
+    pub du: Option<&'a mut [f32]>,
+    /// The bias gradient (cout), += Σ dz.
+    pub db: Option<&'a mut [f32]>,
+    /// The samples' input gradient, written (`forward` of dz by `transposed`, kernel `ut`).
+    pub dx: Option<(&'a [f32], &'a mut [MaybeUninit<f32>])>,
+}
+
+/// The backward pass of `forward` for the whole samples `x`, whose output gradient is `dz` (after
+/// the fused ReLU's mask). `buf` holds `backward_scratch_len` floats for those samples.
+#[allow(clippy::too_many_arguments)]
+pub fn backward(
+    x: &[f32],
+    dz: &[f32],
+    g: &Geom,
+    cout: usize,
+    buf: &mut [f32],
+    grads: Grads,
+    level: Level,
+) {
+    let Grads { du, db, dx } = grads;
+    if du.is_some() || db.is_some() {
+        let (th, tw) = tiles(g);
+        let t_all = dz.len() / (g.oh * g.ow * cout) * th * tw;
+        let (v, dm) = buf.split_at_mut(16 * t_all * g.c);
+        let (vl, ul, ml) = (t_all * g.c, g.c * cout, t_all * cout);
+        grad_transform(dz, g, cout, dm, db, level);
+        if let Some(du) = du {
+            input_transform(x, g, v, level);
+            for xi in 0..16 {
+                let (vx, dmx) = (&v[xi * vl..(xi + 1) * vl], &dm[xi * ml..(xi + 1) * ml]);
+                let dux = &mut du[xi * ul..(xi + 1) * ul];
+                gemm(g.c, t_all, cout, op(vx, true), op(dmx, false), dux, true);
+            }
+        }
+    }
+    if let Some((ut, dx)) = dx {
+        forward(
+            dz,
+            ut,
+            &transposed(g, cout),
+            g.c,
+            None,
+            false,
+            buf,
+            dx,
+            level,
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kernels::conv_products::{add_kernel_grad, col_len, columns, input_grad};
+    use crate::kernels::simd_level::available;
+    use crate::kernels::simd_level::testing::{same, values};
+
+    fn geoms() -> Vec<(Geom, usize)> {
+        let mut v = vec![];
+        // Odd and even output sizes, 'valid' and 'same', channel counts around the lane width,
+        // and a one-pixel-wide image ('same'), whose tiles mostly read padding.
+        for (hwc, same, cout) in [
+            ([7, 6, 16], false, 16),
+            ([5, 5, 32], true, 16),
+            ([4, 9, 16], true, 48),
+            ([3, 1, 16], true, 32),
+            ([12, 11, 32], false, 64),
+        ] {
+            let g = Geom::new(hwc, [3, 3], [1, 1], [1, 1], same);
+            assert!(applies(&g, cout));
+            v.push((g, cout));
+        }
+        v
+    }
+
+    fn close(got: &[f32], want: &[f32], what: &str) {
+        assert_eq!(got.len(), want.len());
+        let scale = want.iter().fold(1.0f32, |m, v| m.max(v.abs()));
+        for (i, (a, b)) in got.iter().zip(want).enumerate() {
+            assert!(
+                (a - b).abs() <= 2e-5 * scale,
+                "{what}[{i}]: {a} vs {b} (scale {scale})"
+            );
+        }
+    }
+
+    /// The im2col path's [y, dW, db, dx], the reference: y = x⊛w + b, then with `relu_y` the
+    /// gradient is masked by it (the fused ReLU's output) before dW, db and dx.
+    fn reference(
+        x: &[f32],
+        w: &[f32],
+        b: &[f32],
+        dy: &[f32],
+        relu_y: Option<&[f32]>,
+        g: &Geom,
+        cout: usize,
+    ) -> [Vec<f32>; 4] {
+        let samples = x.len() / g.in_len();
+        let mut col = vec![0.0; col_len(g, samples)];
+        let cols = columns(x, g, &mut col).to_vec();
+        let m = samples * g.pixels();
+        let mut y = vec![0.0; m * cout];
+        gemm(
+            m,
+            g.k(),
+            cout,
+            op(&cols, false),
+            op(w, false),
+            &mut y,
+            false,
+        );
+        for (i, v) in y.iter_mut().enumerate() {
+            *v += b[i % cout];
+            if relu_y.is_some() {
+                *v = v.max(0.0);
+            }
+        }
+        let dz: Vec<f32> = match relu_y {
+            Some(r) => dy
+                .iter()
+                .zip(r)
+                .map(|(&d, &r)| if r > 0.0 { d } else { 0.0 })
+                .collect(),
+            None => dy.to_vec(),
+        };
+        let mut db = vec![0.0; cout];
+        for (i, d) in dz.iter().enumerate() {
+            db[i % cout] += d;
+        }
+        let mut dw = vec![0.0; g.k() * cout];
+        add_kernel_grad(&cols, &dz, g, cout, &mut dw);
+        let mut dcol = vec![0.0; cols.len()];
+        let mut dx = vec![MaybeUninit::new(0.0); x.len()];
+        let dx = input_grad(&dz, w, g, cout, &mut dcol, &mut dx).to_vec();
+        [y, dw, db, dx]
+    }
+
+    /// Winograd's [y, dW, db, dx], with bias and ReLU fused when `relu`.
+    #[allow(clippy::too_many_arguments)]
+    fn winograd_at(
+        x: &[f32],
+        w: &[f32],
+        b: &[f32],
+        dy: &[f32],
+        relu: bool,
+        g: &Geom,
+        cout: usize,
+        lv: Level,
+    ) -> [Vec<f32>; 4] {
+        let samples = x.len() / g.in_len();
+        let u = kernel_transform(w, g.c, cout, lv);
+        let mut buf = vec![f32::NAN; scratch_len(g, samples, cout)];
+        let mut y = vec![MaybeUninit::new(f32::NAN); samples * g.pixels() * cout];
+        let y = forward(x, &u, g, cout, Some(b), relu, &mut buf, &mut y, lv).to_vec();
+        let (mut du, mut db) = (vec![0.0; 16 * g.c * cout], vec![0.0; cout]);
+        let mut dx = vec![MaybeUninit::new(f32::NAN); x.len()];
+        let dz: Vec<f32> = match relu {
+            true => dy
+                .iter()
+                .zip(&y)
+                .map(|(&d, &y)| if y > 0.0 { d } else { 0.0 })
+                .collect(),
+            false => dy.to_vec(),
+        };
+        let ut = kernel_transform(&transposed_kernel(w, g.c, cout), cout, g.c, lv);
+        let grads = Grads {
+            du: Some(&mut du),
+            db: Some(&mut db),
+            dx: Some((&ut, &mut dx)),
+        };
+        let mut buf = vec![f32::NAN; backward_scratch_len(g, samples, cout)];
+        backward(x, &dz, g, cout, &mut buf, grads, lv);
+        // SAFETY: every element was initialised (NaN) when made; `backward` overwrote them.
+        let dx = dx.iter().map(|v| unsafe { v.assume_init() }).collect();
+        [y, kernel_grad(&du, g.c, cout, lv), db, dx]
+    }
+
+    #[test]
+    fn equals_im2col_in_value_and_gradients_at_every_level() {
+        for (g, cout) in geoms() {
+            for (samples, relu) in [(1, false), (3, false), (3, true)] {
+                let x = values(samples * g.in_len(), 1, false);
+                let w = values(9 * g.c * cout, 2, false);
+                let b = values(cout, 6, false);
+                let dy = values(samples * g.pixels() * cout, 3, false);
+                let portable = winograd_at(&x, &w, &b, &dy, relu, &g, cout, Level::Portable);
+                // The reference masks by Winograd's own ReLU output: an output within rounding
+                // of 0 could fall on either side in the two paths.
+                let want = reference(&x, &w, &b, &dy, relu.then_some(&portable[0]), &g, cout);
+                for ((got, want), what) in portable.iter().zip(&want).zip(["y", "dw", "db", "dx"]) {
+                    close(got, want, &format!("{what} {g:?} cout {cout} relu {relu}"));
+                }
+                for lv in available() {
+                    let got = winograd_at(&x, &w, &b, &dy, relu, &g, cout, lv);
+                    for (a, b) in got.iter().zip(&portable) {
+                        assert!(same(a, b), "{lv:?} differs from portable for {g:?}");
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn nan_and_inf_reach_the_outputs_whose_tiles_read_them() {
+        // 10×10 'valid' → 8×8 outputs in 4×4 tiles; tile (ti, tj) reads rows 2ti..2ti+4 and
+        // columns 2tj..2tj+4. A NaN input spreads to every output of a tile that reads it (the
+        // transforms mix a tile's inputs), not only to the outputs whose window holds it: a
+        // non-finite input makes the loss non-finite either way. Tiles that do not read it stay
+        // finite.
+        let (c, cout) = (16, 16);
+        let g = Geom::new([10, 10, c], [3, 3], [1, 1], [1, 1], false);
+        let mut x = values(g.in_len(), 4, false);
+        x[(2 * 10 + 2) * c] = f32::NAN; // in tiles (0..2, 0..2)
+        x[(9 * 10 + 9) * c + 1] = f32::INFINITY; // in tile (3, 3) only
+        let w = values(9 * c * cout, 5, false);
+        let u = kernel_transform(&w, c, cout, Level::Portable);
+        let mut buf = vec![0.0; scratch_len(&g, 1, cout)];
+        let mut y = vec![MaybeUninit::new(0.0); g.pixels() * cout];
+        let y = forward(
+            &x,
+            &u,
+            &g,
+            cout,
+            None,
+            false,
+            &mut buf,
+            &mut y,
+            Level::Portable,
+        )
+        .to_vec();
+        let at = |h: usize, w: usize| &y[(h * 8 + w) * cout..(h * 8 + w + 1) * cout];
+        assert!(at(0, 0).iter().all(|v| v.is_nan()));
+        assert!(at(7, 7).iter().all(|v| !v.is_finite()));
+        for (h, w) in [(0, 6), (6, 0), (4, 5), (7, 5)] {
+            assert!(at(h, w).iter().all(|v| v.is_finite()), "output ({h}, {w})");
+        }
+    }
+}
