@@ -4,6 +4,7 @@ pub mod broadcast;
 pub mod conv_algorithm;
 pub mod conv_products;
 pub mod depthwise;
+pub mod epilogue;
 pub mod fresh;
 pub mod gather;
 pub mod gemm;

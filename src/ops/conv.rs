@@ -7,6 +7,7 @@ use crate::kernels::conv_algorithm::{configured, Conv3x3};
 use crate::kernels::conv_products::{
     add_kernel_grad, col_len, cols_times_kernel, columns, group_size, input_grad,
 };
+use crate::kernels::epilogue::{add_bias_grad, bias_relu, relu_mask};
 use crate::kernels::fresh;
 use crate::kernels::im2col::Geom;
 use crate::kernels::parallel::over_batch;
@@ -15,25 +16,6 @@ use crate::kernels::winograd;
 use crate::ops::conv_winograd;
 pub use crate::ops::window::{Padding, Window};
 use crate::tensor::Tensor;
-
-/// `out += bias` per row, then ReLU when asked: the fused epilogue of conv2d and conv2d_transpose.
-pub(crate) fn bias_relu(out: &mut [f32], bias: Option<&[f32]>, relu: bool) {
-    match bias {
-        Some(b) if !b.is_empty() => {
-            for row in out.chunks_exact_mut(b.len()) {
-                if relu {
-                    row.iter_mut()
-                        .zip(b)
-                        .for_each(|(v, b)| *v = (*v + b).max(0.0));
-                } else {
-                    row.iter_mut().zip(b).for_each(|(v, b)| *v += b);
-                }
-            }
-        }
-        _ if relu => out.iter_mut().for_each(|v| *v = v.max(0.0)),
-        _ => {}
-    }
-}
 
 /// Sum the per-task (dW, db) parts of a convolution's backward.
 pub(crate) fn sum_parts(parts: Vec<(Vec<f32>, Vec<f32>)>) -> (Option<Vec<f32>>, Option<Vec<f32>>) {
@@ -49,34 +31,34 @@ pub(crate) fn sum_parts(parts: Vec<(Vec<f32>, Vec<f32>)>) -> (Option<Vec<f32>>, 
     (dw, db)
 }
 
-/// `db += Σ_rows dz`.
-pub(crate) fn add_bias_grad(dz: &[f32], db: &mut [f32]) {
-    if db.is_empty() {
-        return;
-    }
-    for row in dz.chunks_exact(db.len()) {
-        db.iter_mut().zip(row).for_each(|(a, b)| *a += b);
-    }
-}
-
-/// `dz = grad ⊙ [y > 0]` with a bit mask, not `if`: a branch mispredicts on about half of a
-/// ReLU's outputs.
-pub(crate) fn relu_mask(grad: &[f32], y: &[f32], dz: &mut [f32]) {
-    for ((d, &gv), &yv) in dz.iter_mut().zip(grad).zip(y) {
-        let keep = ((yv > 0.0) as u32).wrapping_neg();
-        *d = f32::from_bits(gv.to_bits() & keep);
-    }
-}
-
 /// For each group of samples: col = im2col(x); dZ = g ⊙ [y > 0]; dW += colᵀ·dZ; db += Σ_rows dZ;
 /// dx = col2im(dZ·Wᵀ). dx is skipped when the input needs no gradient (a network's input).
-/// `winograd`: the forward ran by kernels::winograd, and so does this.
+/// `engine`: the algorithm the forward ran, which the backward follows.
 struct Conv2dBackward {
     g: Geom,
     n: usize,
     cout: usize,
     relu: bool,
-    winograd: bool,
+    engine: Engine,
+}
+
+/// The algorithms of a convolution.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Engine {
+    /// im2col and a GEMM: any window.
+    Im2col,
+    /// kernels::winograd: 3×3 stride 1, when RUSTGRAD_CONV3X3 asks for it.
+    Winograd,
+}
+
+impl Engine {
+    fn of(g: &Geom, cout: usize) -> Engine {
+        if configured() == Conv3x3::Winograd && winograd::applies(g, cout) {
+            Engine::Winograd
+        } else {
+            Engine::Im2col
+        }
+    }
 }
 
 impl Backward for Conv2dBackward {
@@ -92,7 +74,7 @@ impl Backward for Conv2dBackward {
         let group = group_size(rows);
         let (xd, wd) = (x.data(), w.data());
         let y = relu.then(|| out.data());
-        if self.winograd {
+        if self.engine == Engine::Winograd {
             let need = [need_dx, need_dw, need_db];
             let (dx, dw, db) =
                 conv_winograd::backward(grad, &xd, &wd, y.as_deref(), &g, n, cout, need);
@@ -218,11 +200,13 @@ impl Tensor {
         let n = xs[0];
         let (xd, wd) = (self.data(), kernel.data());
         let bd = bias.map(|b| b.data());
-        let wino = configured() == Conv3x3::Winograd && winograd::applies(&g, cout);
-        let y = if wino {
-            conv_winograd::forward(&xd, &wd, bd.as_deref(), &g, n, cout, relu)
-        } else {
-            im2col_forward(&xd, &wd, bd.as_deref(), &g, n, cout, relu)
+        let engine = Engine::of(&g, cout);
+        let y = {
+            let (x, w, b, g) = (&xd[..], &wd[..], bd.as_deref(), &g);
+            match engine {
+                Engine::Im2col => im2col_forward(x, w, b, g, n, cout, relu),
+                Engine::Winograd => conv_winograd::forward(x, w, b, g, n, cout, relu),
+            }
         };
         drop((xd, wd, bd));
         let shape = vec![n, g.oh, g.ow, cout];
@@ -231,7 +215,7 @@ impl Tensor {
             n,
             cout,
             relu,
-            winograd: wino,
+            engine,
         };
         Ok(match bias {
             Some(b) => Tensor::from_op(y, shape, bw, &[self, kernel, b]),

@@ -6,11 +6,12 @@ use crate::error::{Error, Result};
 use crate::kernels::conv_products::{
     add_kernel_grad, col_len, cols_times_kernel, columns, group_size, input_grad,
 };
+use crate::kernels::epilogue::{add_bias_grad, bias_relu};
 use crate::kernels::fresh;
 use crate::kernels::im2col::Geom;
 use crate::kernels::parallel::over_batch;
 use crate::kernels::scratch::with_scratch;
-use crate::ops::conv::{add_bias_grad, bias_relu, sum_parts};
+use crate::ops::conv::sum_parts;
 use crate::ops::window::{transpose_geom, Window};
 use crate::tensor::Tensor;
 

@@ -1,5 +1,6 @@
 //! conv2d's forward and backward passes for the 3×3 stride-1 convolutions that
 //! `kernels::winograd` computes: a group of samples at a time on each thread, as the im2col path.
+use crate::kernels::epilogue::relu_mask;
 use crate::kernels::fresh;
 use crate::kernels::im2col::Geom;
 use crate::kernels::parallel::over_batch;
@@ -8,7 +9,7 @@ use crate::kernels::simd_level::level;
 use crate::kernels::winograd::{
     self, backward_scratch_len, group_size, kernel_transform, scratch_len, transposed_kernel,
 };
-use crate::ops::conv::{relu_mask, sum_parts};
+use crate::ops::conv::sum_parts;
 
 /// relu?(conv2d(x, w) + bias) over `n` samples.
 pub(crate) fn forward(

@@ -5,10 +5,11 @@
 use crate::autograd::Backward;
 use crate::error::{Error, Result};
 use crate::kernels::depthwise::{add_input_grad, add_kernel_grad, forward};
+use crate::kernels::epilogue::{add_bias_grad, bias_relu};
 use crate::kernels::fresh;
 use crate::kernels::im2col::Geom;
 use crate::kernels::parallel::over_batch;
-use crate::ops::conv::{add_bias_grad, bias_relu, sum_parts};
+use crate::ops::conv::sum_parts;
 use crate::ops::window::Window;
 use crate::tensor::Tensor;
 
