@@ -154,48 +154,43 @@ fn a([y0, y1]: [f32; 2]) -> [f32; 4] {
 
 /// U (16 × cin × cout) of an HWIO 3×3 kernel `w`.
 pub fn kernel_transform(w: &[f32], cin: usize, cout: usize, level: Level) -> Vec<f32> {
-    let mut u = vec![0.0f32; 16 * cin * cout];
-    vectorize_at(
-        level,
-        #[inline(always)]
-        || {
-            for ci in 0..cin {
-                for c0 in (0..cout).step_by(L) {
-                    let at_k = |i: usize, j: usize| lanes(w, c0 + ((i * 3 + j) * cin + ci) * cout);
-                    let src: [[_; 3]; 3] = grid(at_k);
-                    let t = per_lane(&src, gk, gk);
-                    for (xi, row) in t.iter().flatten().enumerate() {
-                        let o = (xi * cin + ci) * cout + c0;
-                        u[o..o + L].copy_from_slice(row);
-                    }
-                }
-            }
-        },
-    );
-    u
+    per_channel_pair::<3, 4>(w, cin, cout, gk, level)
 }
 
 /// The kernel gradient (HWIO, 9 × cin × cout) of dU (16 × cin × cout).
 pub fn kernel_grad(du: &[f32], cin: usize, cout: usize, level: Level) -> Vec<f32> {
-    let mut dw = vec![0.0f32; 9 * cin * cout];
+    per_channel_pair::<4, 3>(du, cin, cout, gt, level)
+}
+
+/// The P×P tile that `f` applied to columns and then rows makes of each (input, output) channel
+/// pair's R×R tile of `src` (R·R × cin × cout), as (P·P × cin × cout).
+#[inline(always)]
+fn per_channel_pair<const R: usize, const P: usize>(
+    src: &[f32],
+    cin: usize,
+    cout: usize,
+    f: impl Fn([f32; R]) -> [f32; P] + Copy,
+    level: Level,
+) -> Vec<f32> {
+    let mut out = vec![0.0f32; P * P * cin * cout];
     vectorize_at(
         level,
         #[inline(always)]
         || {
             for ci in 0..cin {
                 for c0 in (0..cout).step_by(L) {
-                    let at_x = |i: usize, j: usize| lanes(du, c0 + ((i * 4 + j) * cin + ci) * cout);
-                    let src: [[_; 4]; 4] = grid(at_x);
-                    let t = per_lane(&src, gt, gt);
+                    let at = |i: usize, j: usize| lanes(src, c0 + ((i * R + j) * cin + ci) * cout);
+                    let tile: [[_; R]; R] = grid(at);
+                    let t = per_lane(&tile, f, f);
                     for (k, row) in t.iter().flatten().enumerate() {
                         let o = (k * cin + ci) * cout + c0;
-                        dw[o..o + L].copy_from_slice(row);
+                        out[o..o + L].copy_from_slice(row);
                     }
                 }
             }
         },
     );
-    dw
+    out
 }
 
 /// Input offset (pixel index) of tile (ti, tj)'s element (r, q), if inside the sample.
@@ -213,17 +208,29 @@ fn output_at(g: &Geom, ti: usize, tj: usize, r: usize, q: usize) -> Option<usize
     (h < g.oh && w < g.ow).then_some(h * g.ow + w)
 }
 
-/// Call `f(sample, ti, tj, tile)` for every tile of `samples` samples, in V's order.
+/// Call `f(sample, ti, tj, tile)` for every tile of `samples` samples, in V's order, compiled at
+/// `level` (`f` is written `#[inline(always)] |..|` to be compiled with it).
 #[inline(always)]
-fn each_tile(g: &Geom, samples: usize, mut f: impl FnMut(usize, usize, usize, usize)) {
+fn each_tile(
+    g: &Geom,
+    samples: usize,
+    level: Level,
+    mut f: impl FnMut(usize, usize, usize, usize),
+) {
     let (th, tw) = tiles(g);
-    for s in 0..samples {
-        for ti in 0..th {
-            for tj in 0..tw {
-                f(s, ti, tj, (s * th + ti) * tw + tj);
+    vectorize_at(
+        level,
+        #[inline(always)]
+        || {
+            for s in 0..samples {
+                for ti in 0..th {
+                    for tj in 0..tw {
+                        f(s, ti, tj, (s * th + ti) * tw + tj);
+                    }
+                }
             }
-        }
-    }
+        },
+    )
 }
 
 /// V (16 × tiles × cin) of the whole samples `x`.
@@ -231,35 +238,30 @@ fn input_transform(x: &[f32], g: &Geom, v: &mut [f32], level: Level) {
     let (th, tw) = tiles(g);
     let (cin, samples) = (g.c, x.len() / g.in_len());
     let t_all = samples * th * tw;
-    vectorize_at(
+    each_tile(
+        g,
+        samples,
         level,
         #[inline(always)]
-        || {
-            each_tile(
-                g,
-                samples,
-                #[inline(always)]
-                |s, ti, tj, t| {
-                    let xs = &x[s * g.in_len()..(s + 1) * g.in_len()];
-                    let mut at = [[None; 4]; 4];
-                    for (r, row) in at.iter_mut().enumerate() {
-                        for (q, e) in row.iter_mut().enumerate() {
-                            *e = input_at(g, ti, tj, r, q);
-                        }
-                    }
-                    for c0 in (0..cin).step_by(L) {
-                        let src: [[_; 4]; 4] = grid(
-                            #[inline(always)]
-                            |r, q| at[r][q].map_or(&ZERO, |p| lanes(xs, p * cin + c0)),
-                        );
-                        let out = per_lane(&src, bt, bt);
-                        for (xi, row) in out.iter().flatten().enumerate() {
-                            let o = (xi * t_all + t) * cin + c0;
-                            v[o..o + L].copy_from_slice(row);
-                        }
-                    }
-                },
-            )
+        |s, ti, tj, t| {
+            let xs = &x[s * g.in_len()..(s + 1) * g.in_len()];
+            let mut at = [[None; 4]; 4];
+            for (r, row) in at.iter_mut().enumerate() {
+                for (q, e) in row.iter_mut().enumerate() {
+                    *e = input_at(g, ti, tj, r, q);
+                }
+            }
+            for c0 in (0..cin).step_by(L) {
+                let src: [[_; 4]; 4] = grid(
+                    #[inline(always)]
+                    |r, q| at[r][q].map_or(&ZERO, |p| lanes(xs, p * cin + c0)),
+                );
+                let out = per_lane(&src, bt, bt);
+                for (xi, row) in out.iter().flatten().enumerate() {
+                    let o = (xi * t_all + t) * cin + c0;
+                    v[o..o + L].copy_from_slice(row);
+                }
+            }
         },
     );
 }
@@ -278,39 +280,33 @@ fn output_transform(
     let out_len = g.oh * g.ow * cout;
     let samples = y.len() / out_len;
     let t_all = samples * th * tw;
-    vectorize_at(
+    each_tile(
+        g,
+        samples,
         level,
         #[inline(always)]
-        || {
-            each_tile(
-                g,
-                samples,
-                #[inline(always)]
-                |s, ti, tj, t| {
-                    for c0 in (0..cout).step_by(L) {
-                        let at_x =
-                            |i: usize, j: usize| lanes(m, ((i * 4 + j) * t_all + t) * cout + c0);
-                        let src: [[_; 4]; 4] = grid(at_x);
-                        let bv = bias.map_or(&ZERO, |b| lanes(b, c0));
-                        let out = per_lane(&src, at, at);
-                        for (r, row) in out.iter().enumerate() {
-                            for (q, val) in row.iter().enumerate() {
-                                if let Some(p) = output_at(g, ti, tj, r, q) {
-                                    let o = s * out_len + p * cout + c0;
-                                    let mut v = *val;
-                                    for (v, b) in v.iter_mut().zip(bv) {
-                                        *v += b;
-                                    }
-                                    if relu {
-                                        v = v.map(|v| v.max(0.0));
-                                    }
-                                    write_fresh(&mut y[o..o + L], &v);
-                                }
+        |s, ti, tj, t| {
+            for c0 in (0..cout).step_by(L) {
+                let at_x = |i: usize, j: usize| lanes(m, ((i * 4 + j) * t_all + t) * cout + c0);
+                let src: [[_; 4]; 4] = grid(at_x);
+                let bv = bias.map_or(&ZERO, |b| lanes(b, c0));
+                let out = per_lane(&src, at, at);
+                for (r, row) in out.iter().enumerate() {
+                    for (q, val) in row.iter().enumerate() {
+                        if let Some(p) = output_at(g, ti, tj, r, q) {
+                            let o = s * out_len + p * cout + c0;
+                            let mut v = *val;
+                            for (v, b) in v.iter_mut().zip(bv) {
+                                *v += b;
                             }
+                            if relu {
+                                v = v.map(|v| v.max(0.0));
+                            }
+                            write_fresh(&mut y[o..o + L], &v);
                         }
                     }
-                },
-            )
+                }
+            }
         },
     );
 }
@@ -329,38 +325,33 @@ fn grad_transform(
     let out_len = g.oh * g.ow * cout;
     let samples = dz.len() / out_len;
     let t_all = samples * th * tw;
-    vectorize_at(
+    each_tile(
+        g,
+        samples,
         level,
         #[inline(always)]
-        || {
-            each_tile(
-                g,
-                samples,
-                #[inline(always)]
-                |s, ti, tj, t| {
-                    for c0 in (0..cout).step_by(L) {
-                        let at_z = |r: usize, q: usize| {
-                            output_at(g, ti, tj, r, q)
-                                .map_or(&ZERO, |p| lanes(dz, s * out_len + p * cout + c0))
-                        };
-                        let src: [[_; 2]; 2] = grid(at_z);
-                        if let Some(db) = db.as_deref_mut() {
-                            for (r, row) in src.iter().enumerate() {
-                                for (q, e) in row.iter().enumerate() {
-                                    if output_at(g, ti, tj, r, q).is_some() {
-                                        add_lanes(&mut db[c0..], e);
-                                    }
-                                }
+        |s, ti, tj, t| {
+            for c0 in (0..cout).step_by(L) {
+                let at_z = |r: usize, q: usize| {
+                    output_at(g, ti, tj, r, q)
+                        .map_or(&ZERO, |p| lanes(dz, s * out_len + p * cout + c0))
+                };
+                let src: [[_; 2]; 2] = grid(at_z);
+                if let Some(db) = db.as_deref_mut() {
+                    for (r, row) in src.iter().enumerate() {
+                        for (q, e) in row.iter().enumerate() {
+                            if output_at(g, ti, tj, r, q).is_some() {
+                                add_lanes(&mut db[c0..], e);
                             }
                         }
-                        let out = per_lane(&src, a, a);
-                        for (xi, row) in out.iter().flatten().enumerate() {
-                            let o = (xi * t_all + t) * cout + c0;
-                            dm[o..o + L].copy_from_slice(row);
-                        }
                     }
-                },
-            )
+                }
+                let out = per_lane(&src, a, a);
+                for (xi, row) in out.iter().flatten().enumerate() {
+                    let o = (xi * t_all + t) * cout + c0;
+                    dm[o..o + L].copy_from_slice(row);
+                }
+            }
         },
     );
 }
