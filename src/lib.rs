@@ -1,5 +1,6 @@
 //! rustgrad: f32 tensors with reverse-mode autograd, layers, losses and optimizers, in pure Rust.
 //! The Python bindings live behind the `python` feature in `python/`.
+pub mod allocator;
 pub mod autograd;
 pub mod error;
 pub mod init;
@@ -21,8 +22,3 @@ mod python;
 pub use autograd::{is_grad_enabled, set_grad_enabled, NoGradGuard};
 pub use error::{Error, Result};
 pub use tensor::Tensor;
-
-// Training allocates and frees the same few large buffers every batch; mimalloc reuses them instead of
-// returning pages to the OS and faulting fresh zeroed pages back in each step.
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;

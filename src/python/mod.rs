@@ -215,6 +215,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     crate::kernels::simd_level::check().py_err()?;
     // So does a bad RUSTGRAD_CONV3X3.
     crate::kernels::conv_algorithm::check().py_err()?;
+    crate::allocator::configure();
     // Cargo.toml holds the one version; maturin gives it to the wheel's metadata too.
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add_class::<PyTensor>()?;
