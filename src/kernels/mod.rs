@@ -5,6 +5,7 @@ pub mod conv_algorithm;
 pub mod conv_products;
 pub mod depthwise;
 pub mod epilogue;
+pub mod exp;
 pub mod fresh;
 pub mod gather;
 pub mod gemm;

@@ -88,6 +88,16 @@ impl Loss {
     pub fn is_sparse(self) -> bool {
         matches!(self, Loss::SparseCategoricalCrossentropy { .. })
     }
+    /// (Sparse) categorical cross-entropy computed from logits.
+    pub fn is_logits_crossentropy(self) -> bool {
+        matches!(
+            self,
+            Loss::CategoricalCrossentropy {
+                from_logits: true,
+                ..
+            } | Loss::SparseCategoricalCrossentropy { from_logits: true }
+        )
+    }
     /// The same loss reading logits, when the model's softmax/sigmoid can be fused into it.
     pub fn with_logits(self) -> Loss {
         match self {

@@ -1,7 +1,9 @@
 //! Softmax and log-softmax along an axis, fused and stable (the row maximum is subtracted first).
-//! The lane loops run compiled for the run-time SIMD level (`simd_level::vectorize`).
+//! The lane loops run compiled for the run-time SIMD level (`simd_level::vectorize`), with the
+//! exponential inline (`kernels::exp`).
 use crate::autograd::Backward;
 use crate::error::Result;
+use crate::kernels::exp::exp;
 use crate::kernels::simd_level::{level, vectorize_at, Level};
 use crate::shape::{norm_axis, numel};
 use crate::tensor::Tensor;
@@ -36,7 +38,7 @@ fn softmax_lane(v: &mut [f32]) {
     let m = v.iter().copied().fold(f32::NEG_INFINITY, f32::max);
     let mut s = 0.0;
     for x in v.iter_mut() {
-        *x = (*x - m).exp();
+        *x = exp(*x - m);
         s += *x;
     }
     v.iter_mut().for_each(|x| *x /= s);
@@ -45,8 +47,34 @@ fn softmax_lane(v: &mut [f32]) {
 #[inline(always)]
 fn log_softmax_lane(v: &mut [f32]) {
     let m = v.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-    let lse = m + v.iter().map(|x| (x - m).exp()).sum::<f32>().ln();
+    let lse = m + v.iter().map(|x| exp(x - m)).sum::<f32>().ln();
     v.iter_mut().for_each(|x| *x -= lse);
+}
+
+/// Softmax (or log-softmax) of each run of `d` consecutive values: each run's maximum taken off
+/// run by run, then the exponentials in one pass over the whole buffer, which the compiler
+/// vectorises; per run they would not be (a classifier's run is 10 values), and 128×10 took 7 µs.
+#[inline(always)]
+fn contiguous_lanes(y: &mut [f32], d: usize, log: bool) {
+    let d = d.max(1);
+    for lane in y.chunks_exact_mut(d) {
+        let m = lane.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+        lane.iter_mut().for_each(|x| *x -= m);
+    }
+    if log {
+        let mut e = y.to_vec();
+        e.iter_mut().for_each(|v| *v = exp(*v));
+        for (lane, e) in y.chunks_exact_mut(d).zip(e.chunks_exact(d)) {
+            let lse = e.iter().sum::<f32>().ln();
+            lane.iter_mut().for_each(|x| *x -= lse);
+        }
+    } else {
+        y.iter_mut().for_each(|v| *v = exp(*v));
+        for lane in y.chunks_exact_mut(d) {
+            let s: f32 = lane.iter().sum();
+            lane.iter_mut().for_each(|x| *x /= s);
+        }
+    }
 }
 
 pub(crate) fn softmax_data(x: &[f32], shape: &[usize], axis: usize) -> Vec<f32> {
@@ -59,11 +87,14 @@ pub(crate) fn log_softmax_data(x: &[f32], shape: &[usize], axis: usize) -> Vec<f
 
 fn lanes_at(l: Level, x: &[f32], shape: &[usize], axis: usize, log: bool) -> Vec<f32> {
     let mut y = x.to_vec();
+    let contiguous = numel(&shape[axis + 1..]) == 1;
     vectorize_at(
         l,
         #[inline(always)]
         || {
-            if log {
+            if contiguous {
+                contiguous_lanes(&mut y, shape[axis], log)
+            } else if log {
                 for_each_lane(&mut y, shape, axis, log_softmax_lane)
             } else {
                 for_each_lane(&mut y, shape, axis, softmax_lane)
@@ -102,7 +133,7 @@ fn grad_at(l: Level, grad: &[f32], y: &[f32], shape: &[usize], axis: usize, log:
                         let sg: f32 = g.iter().sum();
                         g.iter_mut()
                             .zip(y.iter())
-                            .for_each(|(g, y)| *g -= y.exp() * sg);
+                            .for_each(|(g, y)| *g -= exp(*y) * sg);
                     } else {
                         let dot: f32 = g.iter().zip(y.iter()).map(|(g, y)| g * y).sum();
                         g.iter_mut()
