@@ -5,6 +5,7 @@
 use super::recurrence_backward::bptt;
 use crate::autograd::Backward;
 use crate::error::{fmt_shape, Error, Result};
+use crate::kernels::exp;
 use crate::kernels::gemm::{matmul_serial as matmul, Operand};
 use crate::kernels::parallel;
 use crate::ops::Unary;
@@ -44,16 +45,24 @@ pub struct Recurrence {
     pub backwards: bool,
 }
 
-/// `u(x)`, with tanh through one expf: (1 − e)/(1 + e), e = exp(−2|x|), the sign put back. libm's
-/// tanhf (through expm1f) took a fifth of an LSTM train step; this differs from it by at most
-/// 2e-7 absolute (it loses relative precision only where |tanh x| is below ~1e-3).
-#[inline]
+/// `u(x)`, with sigmoid and tanh through the inline exp (`kernels::exp`): libm's tanhf (through
+/// expm1f) took a fifth of an LSTM train step, and a libm expf call per gate value another eighth.
+#[inline(always)]
 fn apply(u: Unary, x: f32) -> f32 {
-    if u == Unary::Tanh {
-        let e = (-2.0 * x.abs()).exp();
-        ((1.0 - e) / (1.0 + e)).copysign(x)
-    } else {
-        u.f(x)
+    match u {
+        Unary::Tanh => exp::tanh(x),
+        Unary::Sigmoid => exp::sigmoid(x),
+        _ => u.f(x),
+    }
+}
+
+/// `y = u(z)` over one gate's units: the activation chosen once, so that the loop vectorises.
+#[inline(always)]
+fn activate(u: Unary, z: &[f32], y: &mut [f32]) {
+    match u {
+        Unary::Tanh => y.iter_mut().zip(z).for_each(|(y, &z)| *y = exp::tanh(z)),
+        Unary::Sigmoid => y.iter_mut().zip(z).for_each(|(y, &z)| *y = exp::sigmoid(z)),
+        _ => y.iter_mut().zip(z).for_each(|(y, &z)| *y = u.f(z)),
     }
 }
 
@@ -173,8 +182,24 @@ pub(super) fn columns(a: &[f32], cols: usize, from: usize, to: usize) -> Vec<f32
 }
 
 /// Rows `rows` of the batch through every step: their hidden states (steps, rows, units) and
-/// what their backward pass needs.
+/// what their backward pass needs; the gate loops compiled at the run-time SIMD level.
 fn forward(
+    xw: &[f32],
+    r: &[f32],
+    rb: Option<&[f32]>,
+    mask: Option<&[f32]>,
+    d: &Dims,
+    spec: Recurrence,
+    rows: Range<usize>,
+) -> Chunk {
+    crate::kernels::simd_level::vectorize(
+        #[inline(always)]
+        || steps(xw, r, rb, mask, d, spec, rows),
+    )
+}
+
+#[inline(always)]
+fn steps(
     xw: &[f32],
     r: &[f32],
     rb: Option<&[f32]>,
@@ -240,29 +265,47 @@ fn forward(
                 }
             }
             Cell::Lstm => {
-                let c_all = &mut extra;
+                z.iter_mut()
+                    .zip(x.iter().zip(&inner))
+                    .for_each(|(z, (x, i))| *z = x + i);
+                // This step's cell states follow the previous step's in `extra`.
+                let (c_done, c_rest) = extra.split_at_mut(s * bu);
+                let c_prev = (s > 0).then(|| &c_done[(s - 1) * bu..]);
+                let tc_all = &mut act_c[s * bu..(s + 1) * bu];
                 for row in 0..b {
-                    for k in 0..u {
-                        let at = |gate: usize| row * gu + gate * u + k;
-                        for gate in 0..4 {
-                            let j = at(gate);
-                            z[j] = x[j] + inner[j];
-                            y[j] = if gate == 2 {
-                                apply(act, z[j])
-                            } else {
-                                apply(rec, z[j])
-                            };
+                    let gates = row * gu..(row + 1) * gu;
+                    let (zr, yr) = (&z[gates.clone()], &mut y[gates]);
+                    for gate in 0..4 {
+                        let f = if gate == 2 { act } else { rec };
+                        activate(
+                            f,
+                            &zr[gate * u..(gate + 1) * u],
+                            &mut yr[gate * u..(gate + 1) * u],
+                        );
+                    }
+                    let (i_g, rest) = yr.split_at(u);
+                    let (f_g, rest) = rest.split_at(u);
+                    let (g_g, o_g) = rest.split_at(u);
+                    let units = row * u..(row + 1) * u;
+                    let c = &mut c_rest[units.clone()];
+                    match c_prev {
+                        Some(cp) => {
+                            let cp = &cp[units.clone()];
+                            for k in 0..u {
+                                c[k] = f_g[k] * cp[k] + i_g[k] * g_g[k];
+                            }
                         }
-                        let c_prev = if s > 0 {
-                            c_all[(s - 1) * bu + row * u + k]
-                        } else {
-                            0.0
-                        };
-                        let c = y[at(1)] * c_prev + y[at(0)] * y[at(2)];
-                        let tc = apply(act, c);
-                        c_all[s * bu + row * u + k] = c;
-                        act_c[s * bu + row * u + k] = tc;
-                        h[row * u + k] = y[at(3)] * tc;
+                        None => {
+                            for k in 0..u {
+                                c[k] = f_g[k] * 0.0 + i_g[k] * g_g[k];
+                            }
+                        }
+                    }
+                    let tc = &mut tc_all[units.clone()];
+                    activate(act, c, tc);
+                    let h = &mut h[units];
+                    for k in 0..u {
+                        h[k] = o_g[k] * tc[k];
                     }
                 }
             }

@@ -197,3 +197,36 @@ def test_a_small_fit_gives_the_portable_losses_at_every_level():
     # steps compound that to well under this.
     for level, loss in losses.items():
         np.testing.assert_allclose(loss, losses["portable"], rtol=1e-4, err_msg=level)
+
+
+# The recurrent gate loops (forward and backward through time) run at the SIMD level too.
+FIT_RNN = """
+import json, numpy as np, rustgrad as tf
+from rustgrad import _core
+rng = np.random.default_rng(0)
+x = rng.standard_normal((48, 7, 5)).astype(np.float32)
+y = rng.standard_normal((48, 1)).astype(np.float32)
+L = tf.keras.layers
+out = {"level": _core.simd_level()}
+for cell in (L.LSTM, L.GRU, L.SimpleRNN):
+    tf.keras.utils.set_random_seed(1)
+    m = tf.keras.Sequential([L.Input((7, 5)), cell(19, return_sequences=True), cell(6), L.Dense(1)])
+    m.compile(tf.keras.optimizers.SGD(0.05), "mse")
+    out[cell.__name__] = m.fit(x, y, batch_size=16, epochs=3, verbose=0, shuffle=False).history["loss"]
+print(json.dumps(out))
+"""
+
+
+def test_recurrent_layers_train_to_the_portable_losses_at_every_level():
+    runs = {}
+    for level in available():
+        done = run(FIT_RNN, level)
+        assert done.returncode == 0, done.stderr
+        out = json.loads(done.stdout)
+        assert out.pop("level") == level
+        runs[level] = out
+    for cell, loss in runs["portable"].items():
+        assert np.all(np.isfinite(loss)) and loss[-1] < loss[0], cell  # it trained
+        for level, out in runs.items():
+            # SGD and the same formulas at every level: only the compiler's vector code differs.
+            np.testing.assert_allclose(out[cell], loss, rtol=1e-5, err_msg=f"{cell} at {level}")
