@@ -78,6 +78,9 @@ fn activate(u: Unary, z: &[f32]) -> Vec<f32> {
                 .iter()
                 .map(|&v| f32::from_bits(v.to_bits() & mask(v > 0.0 || v.is_nan())))
                 .collect(),
+            // Each arm names its variant, so the match in `f` folds away and the loop vectorises.
+            Unary::Sigmoid => z.iter().map(|&v| Unary::Sigmoid.f(v)).collect(),
+            Unary::Tanh => z.iter().map(|&v| Unary::Tanh.f(v)).collect(),
             u => z.iter().map(|&v| u.f(v)).collect(),
         },
     )

@@ -62,13 +62,7 @@ fn softplus(x: f32) -> f32 {
 }
 
 fn sigmoid(x: f32) -> f32 {
-    // Two branches so exp never overflows.
-    if x >= 0.0 {
-        1.0 / (1.0 + (-x).exp())
-    } else {
-        let e = x.exp();
-        e / (1.0 + e)
-    }
+    crate::kernels::exp::sigmoid(x)
 }
 
 impl Unary {
@@ -113,7 +107,7 @@ impl Unary {
         use Unary::*;
         match self {
             Neg => -x,
-            Exp => x.exp(),
+            Exp => crate::kernels::exp::exp(x),
             Log => x.ln(),
             Sqrt => x.sqrt(),
             Abs => x.abs(),
@@ -133,7 +127,7 @@ impl Unary {
                 }
             }
             Sigmoid => sigmoid(x),
-            Tanh => x.tanh(),
+            Tanh => crate::kernels::exp::tanh(x),
             Sin => x.sin(),
             Cos => x.cos(),
             Elu(a) => {
@@ -310,6 +304,9 @@ pub fn unary(x: &Tensor, u: Unary) -> Tensor {
         Unary::AddScalar(c) => map(&xd, move |v| Unary::AddScalar(c).f(v)),
         Unary::Neg => map(&xd, |v| Unary::Neg.f(v)),
         Unary::Relu => map(&xd, |v| Unary::Relu.f(v)),
+        Unary::Sigmoid => map(&xd, |v| Unary::Sigmoid.f(v)),
+        Unary::Tanh => map(&xd, |v| Unary::Tanh.f(v)),
+        Unary::Exp => map(&xd, |v| Unary::Exp.f(v)),
         _ => map(&xd, move |v| u.f(v)),
     };
     drop(xd);
