@@ -119,7 +119,10 @@ impl Tensor {
                     .map(|r0| r0..(r0 + step).min(d.b))
                     .collect();
                 let one = |rows: Range<usize>| {
-                    forward(&xw, &rk, rb_v.as_deref(), mask_v.as_deref(), &d, spec, rows)
+                    crate::kernels::simd_level::vectorize(
+                        #[inline(always)]
+                        || forward(&xw, &rk, rb_v.as_deref(), mask_v.as_deref(), &d, spec, rows),
+                    )
                 };
                 if threads == 1 {
                     ranges.into_iter().map(one).collect::<Vec<Chunk>>()
@@ -182,24 +185,10 @@ pub(super) fn columns(a: &[f32], cols: usize, from: usize, to: usize) -> Vec<f32
 }
 
 /// Rows `rows` of the batch through every step: their hidden states (steps, rows, units) and
-/// what their backward pass needs; the gate loops compiled at the run-time SIMD level.
-fn forward(
-    xw: &[f32],
-    r: &[f32],
-    rb: Option<&[f32]>,
-    mask: Option<&[f32]>,
-    d: &Dims,
-    spec: Recurrence,
-    rows: Range<usize>,
-) -> Chunk {
-    crate::kernels::simd_level::vectorize(
-        #[inline(always)]
-        || steps(xw, r, rb, mask, d, spec, rows),
-    )
-}
-
+/// what their backward pass needs. Inlined into its caller's `vectorize`, so that the gate loops
+/// compile at the run-time SIMD level.
 #[inline(always)]
-fn steps(
+fn forward(
     xw: &[f32],
     r: &[f32],
     rb: Option<&[f32]>,

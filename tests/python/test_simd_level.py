@@ -183,14 +183,20 @@ print(json.dumps({"level": _core.simd_level(), "loss": h.history["loss"]}))
 """
 
 
-def test_a_small_fit_gives_the_portable_losses_at_every_level():
-    losses = {}
+def at_every_level(code: str) -> dict[str, dict]:
+    """`code`'s JSON output at each level this CPU has, checked to have run at that level."""
+    outs = {}
     for level in available():
-        done = run(FIT, level)
+        done = run(code, level)
         assert done.returncode == 0, done.stderr
         out = json.loads(done.stdout)
-        assert out["level"] == level
-        losses[level] = np.array(out["loss"])
+        assert out.pop("level") == level
+        outs[level] = out
+    return outs
+
+
+def test_a_small_fit_gives_the_portable_losses_at_every_level():
+    losses = {level: np.array(out["loss"]) for level, out in at_every_level(FIT).items()}
     assert np.all(np.isfinite(losses["portable"]))
     assert losses["portable"][-1] < losses["portable"][0]  # it trained
     # Only Adam's estimates differ from the portable path (by f32 rounding); three epochs of
@@ -218,13 +224,7 @@ print(json.dumps(out))
 
 
 def test_recurrent_layers_train_to_the_portable_losses_at_every_level():
-    runs = {}
-    for level in available():
-        done = run(FIT_RNN, level)
-        assert done.returncode == 0, done.stderr
-        out = json.loads(done.stdout)
-        assert out.pop("level") == level
-        runs[level] = out
+    runs = at_every_level(FIT_RNN)
     for cell, loss in runs["portable"].items():
         assert np.all(np.isfinite(loss)) and loss[-1] < loss[0], cell  # it trained
         for level, out in runs.items():
