@@ -71,3 +71,24 @@ def test_a_bare_layer_call_with_none_is_inference():
         out = layer(x, training=None)
         expect = x if not isinstance(layer, keras.layers.BatchNormalization) else x / np.sqrt(1.001)
         np.testing.assert_allclose(out.numpy(), expect, rtol=1e-5)
+
+
+def test_whether_call_takes_training_follows_the_function_in_use():
+    # The answer is kept per function: a call replaced on one instance (with or without
+    # `training`) gets its own, and the class's other instances keep theirs.
+    a, b = Spy(), Spy()
+    x = np.ones((2, 3), np.float32)
+    a(x, training=True)
+    seen = []
+    b.call = lambda x: seen.append("no flag") or x
+    b(x, training=True)
+    a(x, training=False)
+    assert a.seen == [True, False] and seen == ["no flag"]
+
+    def call(x, **kw):
+        seen.append(kw.get("training"))
+        return x
+
+    b.call = call
+    b(x, training=True)
+    assert seen == ["no flag", True]
