@@ -200,11 +200,31 @@ __all__ = [
 
 def __getattr__(name):
     # keras and the data modules load on first use, so `import rustgrad` stays quick.
-    lazy = ("keras", "data", "datasets", "distribute", "math", "nn", "random", "tuner", "viz")
+    lazy = (
+        "keras",
+        "config",
+        "data",
+        "datasets",
+        "distribute",
+        "linalg",
+        "math",
+        "nn",
+        "random",
+        "tuner",
+        "viz",
+    )
     if name in lazy:
         import importlib
 
         return importlib.import_module(f"rustgrad.{name}")
+    if name == "range":  # tf.range; a module global `range` would shadow the builtin here
+        from rustgrad.tf_dtypes import range_
+
+        return range_
+    if name == "norm":  # tf.norm
+        from rustgrad.linalg import norm
+
+        return norm
     if name == "bool":  # tf.bool; a module global `bool` would shadow the builtin in this file
         return "bool"
     raise AttributeError(f"module 'rustgrad' has no attribute {name!r}")

@@ -773,6 +773,9 @@ def is_grad_enabled() -> bool: ...
 def set_num_threads(n: int) -> None:
     """Threads for big kernels, between 1 and 65536."""
 
+def use_default_threads() -> None:
+    """Go back to the default pool: RUSTGRAD_NUM_THREADS, else one thread per core."""
+
 def get_num_threads() -> int: ...
 def simd_level() -> str:
     """The SIMD level the hand-written kernels run at ("portable", "avx2" or "avx512")."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from rustgrad.linalg import l2_normalize
 from rustgrad.tf_dtypes import cast
 from rustgrad.tf_ops import (
     _axis,
@@ -40,6 +41,7 @@ __all__ = [
     "exp",
     "greater",
     "greater_equal",
+    "l2_normalize",
     "less",
     "less_equal",
     "log",

@@ -6,6 +6,7 @@ import math as _pymath
 from typing import Any
 
 from rustgrad._core import one_hot
+from rustgrad.linalg import l2_normalize
 from rustgrad.math import log_softmax, sigmoid, softmax, softplus, tanh
 from rustgrad.tf_ops import _axis, convert_to_tensor
 
@@ -14,6 +15,7 @@ __all__ = [
     "elu",
     "gelu",
     "l2_loss",
+    "l2_normalize",
     "leaky_relu",
     "log_softmax",
     "moments",

@@ -245,3 +245,33 @@ def zeros_like(
     """
     t = convert_to_tensor(input)
     return _core.zeros_like(t, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+def range_(start: Any, limit: Any = None, delta: Any = 1, dtype: Any = None, name: Any = None):
+    """tf.range: start, start + delta, ... up to (not including) limit; `range_(n)` counts 0..n-1.
+    Exported as `rustgrad.range` (the module keeps Python's builtin `range`).
+
+    Args:
+        start: the first value (the limit when `limit` is None).
+        limit: the end (excluded), or None.
+        delta: the spacing (not 0).
+        dtype: None, float32 or an integer dtype; integer dtypes truncate the three numbers first,
+            as TF casts them (values are whole numbers in float32 storage, see `int32` above).
+        name: TF's op name; accepted and unused (rustgrad's ops have no names).
+
+    Returns:
+        Tensor: a 1-d tensor without gradient.
+
+    Raises:
+        TypeError: when a dtype is not supported.
+        InvalidArgumentError: when delta is 0 or not finite.
+    """
+    if limit is None:
+        start, limit = 0, start
+    nums = [v.item() if isinstance(v, Tensor) else v for v in (start, limit, delta)]
+    target = dtype_name(dtype, "range")
+    if target in _INTEGER_NAMES:
+        nums = [int(v) for v in nums]
+    elif target == bool_:
+        raise TypeError("range: dtype bool is not supported, as in TF")
+    return _core.arange(*[builtins.float(v) for v in nums])

@@ -111,6 +111,14 @@ pub fn set_num_threads(n: usize) -> Result<()> {
     Ok(())
 }
 
+/// Replace the pool with the default one (`RUSTGRAD_NUM_THREADS`, else the core count).
+pub fn use_default_threads() -> Result<()> {
+    let (n, chosen) = default_threads();
+    let p = pools(n, chosen)?;
+    *POOL.write() = Some(p);
+    Ok(())
+}
+
 /// Run `f` inside the pool when `work` is large enough to pay for it, else inline. On a pool
 /// thread (the pool's own, or the one-thread pool of `Mode::Serial`) `f` runs right there, cut for
 /// the pool's thread count either way.

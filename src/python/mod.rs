@@ -187,6 +187,13 @@ fn set_num_threads(n: &Bound<'_, PyAny>) -> PyResult<()> {
     crate::kernels::parallel::set_num_threads(count).py_err()
 }
 
+/// Go back to the default pool: RUSTGRAD_NUM_THREADS, else one thread per core, with the
+/// busy-machine policy of a count nobody chose (what set_num_threads turns off).
+#[pyfunction]
+fn use_default_threads() -> PyResult<()> {
+    crate::kernels::parallel::use_default_threads().py_err()
+}
+
 #[pyfunction]
 /// The core's valid names of one kind ("loss", "metric", "optimizer", "activation", "merge").
 fn registry_names(kind: &str) -> PyResult<Vec<&'static str>> {
@@ -253,6 +260,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(set_grad_enabled, m)?)?;
     m.add_function(wrap_pyfunction!(is_grad_enabled, m)?)?;
     m.add_function(wrap_pyfunction!(set_num_threads, m)?)?;
+    m.add_function(wrap_pyfunction!(use_default_threads, m)?)?;
     m.add_function(wrap_pyfunction!(get_num_threads, m)?)?;
     m.add_function(wrap_pyfunction!(simd_level, m)?)?;
     m.add_function(wrap_pyfunction!(registry_names, m)?)?;
