@@ -21,7 +21,6 @@ from rustgrad._core import (
     is_grad_enabled,
     linspace,
     manual_seed,
-    one_hot,
     rand,
     rand_like,
     randn,
@@ -61,6 +60,19 @@ from rustgrad.functional import (
 )
 from rustgrad.gradcheck import GradcheckError, gradcheck, numerical_grad
 from rustgrad.tape import GradientTape, UnconnectedGradients
+from rustgrad.tf_array_ops import (
+    add_n,
+    executing_eagerly,
+    gather,
+    is_tensor,
+    one_hot,
+    rank,
+    shape,
+    sign,
+    size,
+)
+from rustgrad.tf_clip import clip_by_global_norm, clip_by_norm
+from rustgrad.tf_module import Module, TensorSpec, name_scope
 
 # TensorFlow's top-level ops. matmul, ones and zeros keep rustgrad's PyTorch-style calls and add
 # TF's (transpose_a/transpose_b; a shape list, shape= and dtype=).
@@ -107,18 +119,23 @@ __all__ = [
     "GradientTape",
     "GraphError",
     "InvalidArgumentError",
+    "Module",
     "ShapeError",
     "Tensor",
+    "TensorSpec",
     "UnconnectedGradients",
     "Variable",
     "abs",
     "add",
+    "add_n",
     "arange",
     "argmax",
     "argmin",
     "cast",
     "cat",
     "clip",
+    "clip_by_global_norm",
+    "clip_by_norm",
     "clip_by_value",
     "concat",
     "concatenate",
@@ -130,6 +147,7 @@ __all__ = [
     "divide",
     "enable_grad",
     "equal",
+    "executing_eagerly",
     "exp",
     "expand_dims",
     "eye",
@@ -139,6 +157,7 @@ __all__ = [
     "full",
     "full_like",
     "function",
+    "gather",
     "get_num_threads",
     "gradcheck",
     "greater",
@@ -147,6 +166,7 @@ __all__ = [
     "int32",
     "int64",
     "is_grad_enabled",
+    "is_tensor",
     "less",
     "less_equal",
     "linspace",
@@ -159,6 +179,7 @@ __all__ = [
     "minimum",
     "mul",
     "multiply",
+    "name_scope",
     "newaxis",
     "no_grad",
     "not_equal",
@@ -171,6 +192,7 @@ __all__ = [
     "rand_like",
     "randn",
     "randn_like",
+    "rank",
     "reduce_max",
     "reduce_mean",
     "reduce_min",
@@ -179,8 +201,11 @@ __all__ = [
     "reshape",
     "set_grad_enabled",
     "set_num_threads",
+    "shape",
     "sigmoid",
+    "sign",
     "sin",
+    "size",
     "softmax",
     "sqrt",
     "square",
@@ -221,6 +246,10 @@ def __getattr__(name):
         from rustgrad.tf_dtypes import range_
 
         return range_
+    if name in ("round", "print"):  # tf.round, tf.print; globals would shadow the builtins here
+        from rustgrad import tf_array_ops
+
+        return getattr(tf_array_ops, name)
     if name == "norm":  # tf.norm
         from rustgrad.linalg import norm
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from rustgrad.linalg import l2_normalize
+from rustgrad.tf_array_ops import round, sign
 from rustgrad.tf_dtypes import cast
 from rustgrad.tf_ops import (
     _axis,
@@ -61,8 +62,10 @@ __all__ = [
     "reduce_std",
     "reduce_sum",
     "reduce_variance",
+    "round",
     "rsqrt",
     "sigmoid",
+    "sign",
     "softmax",
     "softplus",
     "sqrt",

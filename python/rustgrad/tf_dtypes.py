@@ -122,6 +122,8 @@ def cast(x: Any, dtype: Any, name: Any = None):
 def _shape(shape: Any) -> tuple[int, ...]:
     if isinstance(shape, Tensor):
         shape = shape.tolist()
+    if isinstance(shape, (list, tuple)):  # sizes taken from tensors: (tf.shape(x)[0], 3)
+        shape = [d.item() if isinstance(d, Tensor) and d.size == 1 else d for d in shape]
     if isinstance(shape, (int, np.integer)) and not isinstance(shape, bool):
         return (int(shape),)
     if isinstance(shape, (list, tuple, np.ndarray)) and all(
@@ -134,6 +136,9 @@ def _shape(shape: Any) -> tuple[int, ...]:
 def _dims(op: str, dims: tuple, shape: Any) -> tuple:
     # The core's ones/zeros already take ones(2, 3) and ones((2, 3)) and name themselves in errors.
     if shape is None:
+        one = dims[0] if len(dims) == 1 else None
+        if isinstance(one, (list, tuple)) and any(isinstance(d, Tensor) for d in one):
+            return (_shape(one),)  # sizes taken from tensors: zeros((tf.shape(x)[0], 3))
         return dims
     if dims:
         raise TypeError(f"{op}: give the shape once, positionally or as shape=")

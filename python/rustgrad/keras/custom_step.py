@@ -88,6 +88,20 @@ class StepMixin:
             self._metric_objects = [metrics_mod.Mean(name="loss"), *_compiled_metrics(self)]
         return list(self._metric_objects)
 
+    @property
+    def compiled_loss(self) -> Any:
+        """TF 2's compiled-loss callable for custom train steps (keras/_compiled.py)."""
+        from rustgrad.keras._compiled import CompiledLoss
+
+        return CompiledLoss(self)
+
+    @property
+    def compiled_metrics(self) -> Any:
+        """TF 2's compiled-metrics container for custom train steps (keras/_compiled.py)."""
+        from rustgrad.keras._compiled import CompiledMetrics
+
+        return CompiledMetrics(self)
+
     def reset_metrics(self) -> None:
         """Reset the loss tracker and every compiled metric (fit does so at each epoch)."""
         for m in self.metrics:

@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from rustgrad.keras._compiled import pack_x_y_sample_weight, unpack_x_y_sample_weight
 from rustgrad.keras._plot import model_to_dot, plot_model
 from rustgrad.keras._pydataset import PyDataset, Sequence
 from rustgrad.keras._sequence_utils import pad_sequences, timeseries_dataset_from_array
@@ -17,12 +18,14 @@ __all__ = [
     "Sequence",
     "model_to_dot",
     "normalize",
+    "pack_x_y_sample_weight",
     "pad_sequences",
     "plot_history",
     "plot_model",
     "set_random_seed",
     "timeseries_dataset_from_array",
     "to_categorical",
+    "unpack_x_y_sample_weight",
 ]
 
 

@@ -149,6 +149,13 @@ class Functional(Model):
         activity penalties of the last call and the weight penalties, as Keras' model.losses."""
         return self._own_losses() + [v for la in self._flat_layers() for v in la.losses]
 
+    def _take_losses(self) -> list:
+        """`losses`, with the last call's add_loss and activity terms cleared. A functional model
+        tracks no attributes, so the layers' terms are taken through its graph's layers."""
+        out = self._own_losses()
+        self._added_losses, self._activity_losses = [], []
+        return out + [v for la in self._flat_layers() for v in la._take_losses()]
+
     def _output_shapes(self) -> list[tuple]:
         return [t.shape for t in self._outputs]
 

@@ -12,12 +12,12 @@ from rustgrad.keras.eager import EagerEngine
 from rustgrad.keras.layers import subclassing as sub
 
 
-def _engine_for(model: Any, forward: Any, added_losses: Any = None) -> EagerEngine:
+def _engine_for(model: Any, forward: Any) -> EagerEngine:
     return EagerEngine(
         forward=forward,
         trainable=lambda: model.trainable_weights,
         weights=lambda: model.weights,
-        added_losses=added_losses or (lambda: model._take_losses()),
+        added_losses=lambda: model._take_losses(),
     )
 
 
@@ -122,9 +122,4 @@ def graph_engine(model: Any) -> EagerEngine:
                 values[id(t)] = v
         return [values[id(t)] for t in model._outputs]
 
-    def added_losses() -> list:
-        # A functional model tracks no attributes, so model._take_losses() saw none of its
-        # layers: a custom layer's add_loss and regularizers were left out of the training loss.
-        return [loss for layer in model._flat_layers() for loss in layer._take_losses()]
-
-    return _engine_for(model, forward, added_losses)
+    return _engine_for(model, forward)
