@@ -70,6 +70,7 @@ from rustgrad.tf_array_ops import (
     shape,
     sign,
     size,
+    where,
 )
 from rustgrad.tf_clip import clip_by_global_norm, clip_by_norm
 from rustgrad.tf_module import Module, TensorSpec, name_scope
@@ -218,6 +219,7 @@ __all__ = [
     "tanh",
     "tensor",
     "transpose",
+    "where",
     "zeros",
     "zeros_like",
 ]

@@ -144,6 +144,45 @@ def one_hot(
     return out if dtype is None else cast(out, dtype)
 
 
+def where(condition: Any, x: Any = None, y: Any = None, name: Any = None):
+    """Elementwise `x` where `condition` holds and `y` elsewhere (all three broadcast), as tf.where
+    and torch.where; with neither x nor y, the coordinates of the true elements, one row each.
+    The gradient goes to the chosen values only, so an inf or NaN in the other branch stays out of
+    both the result and the gradient.
+
+    Args:
+        condition: booleans, or numbers (non-zero is true).
+        x: the values where the condition holds.
+        y: the values elsewhere.
+        name: TF's op name; accepted and unused (rustgrad's ops have no names).
+
+    Returns:
+        Tensor: the chosen values (shape of the broadcast), or (true elements, rank) coordinates.
+
+    Raises:
+        ValueError: when only one of x and y is given, or the shapes do not broadcast.
+    """
+    c = condition.detach().numpy() if isinstance(condition, Tensor) else np.asarray(condition)
+    c = c != 0
+    if x is None and y is None:
+        return tensor(np.argwhere(c).astype(np.float32).reshape(-1, c.ndim))
+    if x is None or y is None:
+        raise ValueError("where: give both x and y, or neither")
+    a, b = convert_to_tensor(x), convert_to_tensor(y)
+    try:
+        out = np.broadcast_shapes(c.shape, tuple(a.shape), tuple(b.shape))
+    except ValueError:
+        raise ValueError(
+            f"where: shapes {c.shape}, {tuple(a.shape)} and {tuple(b.shape)} do not broadcast"
+        ) from None
+    n = int(np.prod(out, dtype=np.int64))
+    # Both branches side by side, then each element picked from one: a gather, whose backward
+    # sends the gradient to the picked values alone.
+    both = _core.cat([a.broadcast_to(out).reshape(-1), b.broadcast_to(out).reshape(-1)])
+    pick = np.where(np.broadcast_to(c, out).reshape(-1), np.arange(n), n + np.arange(n))
+    return both[pick].reshape(out)
+
+
 def add_n(inputs: Sequence[Any], name: Any = None):
     """The elementwise sum of tensors of one shape, as tf.add_n (gradients flow to each).
 

@@ -190,3 +190,42 @@ def test_module_finds_variables_and_submodules_in_attributes():
         pass
     with tf.name_scope("block") as scope:
         assert scope == "block/"
+
+
+def test_where_picks_values_and_sends_gradients_to_the_picked_ones_only():
+    c = np.array([[True], [False]])
+    x = rng.normal(size=(1, 3)).astype(np.float32)
+    x[0, 2] = np.inf  # in the branch not taken on row 1: must not leak into result or gradient
+    y = rng.normal(size=(2, 3)).astype(np.float32)
+    xt, yt = tf.constant(x).requires_grad_(), tf.constant(y).requires_grad_()
+    got = tf.where(c, xt, yt)
+    np.testing.assert_array_equal(got.numpy(), np.where(c, x, y))
+    got.sum().backward()
+    np.testing.assert_array_equal(xt.grad.numpy(), np.ones((1, 3)))  # row 0 only, summed once
+    np.testing.assert_array_equal(yt.grad.numpy(), [[0, 0, 0], [1, 1, 1]])
+    np.testing.assert_array_equal(tf.where(tf.constant([1.0, 0.0]), 1.0, 2.0).numpy(), [1, 2])
+    np.testing.assert_array_equal(tf.where(x > 0, x, 0.0).numpy(), np.where(x > 0, x, 0))
+    coords = tf.where(np.array([[True, False], [False, True]]))
+    np.testing.assert_array_equal(coords.numpy(), [[0, 0], [1, 1]])
+    assert tf.where(np.zeros((2, 2), bool)).shape == (0, 2)
+    with pytest.raises(ValueError, match="both"):
+        tf.where(c, x)
+    with pytest.raises(ValueError, match="broadcast"):
+        tf.where(c, np.ones((2, 3)), np.ones((3, 3)))
+
+
+def test_keras_ops_additions():
+    ops = keras.ops
+    a = np.arange(6.0, dtype=np.float32).reshape(2, 3)
+    np.testing.assert_array_equal(ops.where(a > 2, a, -a).numpy(), np.where(a > 2, a, -a))
+    np.testing.assert_array_equal(ops.take(a, [5, 0]).numpy(), np.take(a, [5, 0]))
+    np.testing.assert_array_equal(ops.take(a, [[2, 0]], axis=1).numpy(), np.take(a, [[2, 0]], 1))
+    np.testing.assert_array_equal(ops.arange(1, 7, 2).numpy(), np.arange(1, 7, 2))
+    for k in (-1, 0, 2):
+        np.testing.assert_array_equal(ops.eye(3, 4, k=k).numpy(), np.eye(3, 4, k))
+    np.testing.assert_allclose(ops.norm(a).numpy(), np.linalg.norm(a), rtol=1e-6)
+    np.testing.assert_allclose(ops.norm(a, axis=1).numpy(), np.linalg.norm(a, axis=1), rtol=1e-6)
+    np.testing.assert_array_equal(ops.sign(a - 2).numpy(), np.sign(a - 2))
+    np.testing.assert_allclose(ops.round(a / 7, 2).numpy(), np.round(a / 7, 2), rtol=1e-6)
+    with pytest.raises(TypeError, match="dtype"):
+        ops.arange(3, dtype="float64")

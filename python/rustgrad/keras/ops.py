@@ -11,6 +11,7 @@ from rustgrad import math as _m
 from rustgrad import nn as _nn
 from rustgrad import tf_ops as _tf
 from rustgrad._core import Tensor
+from rustgrad.keras.ops_more import arange, eye, norm, round, sign, take, where
 from rustgrad.tf_ops import (
     _axis,
     _shape,
@@ -544,6 +545,7 @@ __all__ = [
     "abs",
     "absolute",
     "add",
+    "arange",
     "argmax",
     "argmin",
     "cast",
@@ -557,6 +559,7 @@ __all__ = [
     "equal",
     "exp",
     "expand_dims",
+    "eye",
     "full",
     "full_like",
     "gelu",
@@ -577,6 +580,7 @@ __all__ = [
     "minimum",
     "multiply",
     "negative",
+    "norm",
     "not_equal",
     "one_hot",
     "ones",
@@ -585,9 +589,11 @@ __all__ = [
     "relu",
     "relu6",
     "reshape",
+    "round",
     "rsqrt",
     "shape",
     "sigmoid",
+    "sign",
     "softmax",
     "softplus",
     "sqrt",
@@ -598,9 +604,11 @@ __all__ = [
     "stop_gradient",
     "subtract",
     "sum",
+    "take",
     "tanh",
     "transpose",
     "var",
+    "where",
     "zeros",
     "zeros_like",
 ]
