@@ -5,6 +5,7 @@ from __future__ import annotations
 import math as _pymath
 from typing import Any
 
+from rustgrad import _symbolic
 from rustgrad._core import eye
 from rustgrad.tf_ops import _axis, _swap_last, convert_to_tensor, matmul
 
@@ -195,3 +196,7 @@ def trace(x: Any, name: Any = None):
     """
     t = convert_to_tensor(x)
     return (t * _diagonal_mask(t, "trace")).sum((-2, -1))
+
+
+# On KerasTensors these ops become layers of the functional model being built (_symbolic.py).
+_symbolic.wrap_module(globals(), __all__)

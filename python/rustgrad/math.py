@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from rustgrad import _symbolic
 from rustgrad.linalg import l2_normalize
 from rustgrad.tf_array_ops import round, sign
 from rustgrad.tf_dtypes import cast
@@ -379,3 +380,7 @@ def count_nonzero(
     """
     counts = (convert_to_tensor(input) != 0).sum(_axis(axis), keepdims).detach()
     return counts if dtype is None else cast(counts, dtype)
+
+
+# On KerasTensors these ops become layers of the functional model being built (_symbolic.py).
+_symbolic.wrap_module(globals(), __all__)

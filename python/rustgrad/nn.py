@@ -5,6 +5,7 @@ from __future__ import annotations
 import math as _pymath
 from typing import Any
 
+from rustgrad import _symbolic
 from rustgrad._core import one_hot
 from rustgrad.linalg import l2_normalize
 from rustgrad.math import log_softmax, sigmoid, softmax, softplus, tanh
@@ -252,3 +253,7 @@ def sigmoid_cross_entropy_with_logits(labels: Any = None, logits: Any = None, na
             f"sigmoid_cross_entropy_with_logits: labels {z.shape} and logits {x.shape} must have the same shape"
         )
     return x.relu() - x * z + ((-x.abs()).exp() + 1.0).log()
+
+
+# On KerasTensors these ops become layers of the functional model being built (_symbolic.py).
+_symbolic.wrap_module(globals(), __all__)

@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from rustgrad import _core
+from rustgrad import _core, _symbolic
 from rustgrad._core import Tensor, tensor
 from rustgrad.tf_dtypes import _INTEGER_NAMES, cast, convert_to_tensor, dtype_name
 
@@ -307,3 +307,7 @@ def print(*inputs: Any, output_stream: Any = sys.stderr, sep: str = " ", end: st
         else:
             parts.append(str(v))
     builtins.print(*parts, sep=sep, end=end, file=output_stream)
+
+
+# On KerasTensors these ops become layers of the functional model being built (_symbolic.py).
+_symbolic.wrap_module(globals())

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from rustgrad import _symbolic
 from rustgrad._core import tensor
 from rustgrad.tf_dtypes import convert_to_tensor
 
@@ -75,3 +76,7 @@ def clip_by_global_norm(t_list: Sequence[Any], clip_norm: Any, use_norm: Any = N
     norm = global_norm(t_list) if use_norm is None else convert_to_tensor(use_norm)
     scale = c / norm.clip(c, None)
     return [None if t is None else convert_to_tensor(t) * scale for t in t_list], norm
+
+
+# On KerasTensors these ops become layers of the functional model being built (_symbolic.py).
+_symbolic.wrap_module(globals())

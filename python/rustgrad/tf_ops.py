@@ -6,6 +6,7 @@ import functools
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from rustgrad import _symbolic
 from rustgrad._core import Tensor, concatenate
 from rustgrad.tf_dtypes import (  # noqa: F401  (re-exported: tf_ops is the TF top level)
     _INTEGER_NAMES,
@@ -598,3 +599,7 @@ def function(
         return eager
 
     return wrap if func is None else wrap(func)
+
+
+# On KerasTensors these ops become layers of the functional model being built (_symbolic.py).
+_symbolic.wrap_module(globals())

@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from rustgrad import _core
+from rustgrad import _core, _symbolic
 from rustgrad import math as _m
 from rustgrad import nn as _nn
 from rustgrad import tf_ops as _tf
@@ -355,8 +355,10 @@ def shape(x: Any) -> tuple[int, ...]:
         x: a Tensor, or anything convert_to_tensor accepts.
 
     Returns:
-        tuple[int, ...]: the shape.
+        tuple[int, ...]: the shape (None for the batch axis of a KerasTensor, as in Keras).
     """
+    if _symbolic.has_symbolic(x):
+        return tuple(x.shape)
     return tuple(_t(x).shape)
 
 
@@ -612,3 +614,6 @@ __all__ = [
     "zeros",
     "zeros_like",
 ]
+
+# On KerasTensors these ops become layers of the functional model being built (_symbolic.py).
+_symbolic.wrap_module(globals(), [n for n in __all__ if n not in ("shape", "convert_to_numpy")])
