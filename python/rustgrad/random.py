@@ -10,7 +10,7 @@ import numpy as np
 from rustgrad._core import manual_seed, rand, randn, tensor
 from rustgrad.tf_ops import _INTEGER_NAMES, _shape, dtype_name, float32
 
-__all__ = ["normal", "set_seed", "uniform"]
+__all__ = ["categorical", "normal", "set_seed", "shuffle", "truncated_normal", "uniform"]
 
 # TF's rules (tf.random.set_seed): with no op seed, draws come from the global stream, which
 # set_seed makes reproducible; with an op seed, the global seed (a default when unset) and the op
@@ -140,3 +140,101 @@ def uniform(
         # Draws are not differentiable, so flooring their values in NumPy takes nothing from a graph.
         out = tensor(np.minimum(np.floor(out.numpy()), hi - 1))
     return out
+
+
+def _generator(seed: Any) -> np.random.Generator:
+    """A NumPy generator under TF's rules: from the global stream (four of its uniform draws seed
+    it, so set_seed repeats it) without an op seed, else the op seed's sequence."""
+    if seed is None:
+        words = (rand(4).numpy().astype(np.float64) * 2**24).astype(np.int64)
+        return np.random.default_rng(np.random.SeedSequence([int(w) for w in words]))
+    return _op_generator(seed)
+
+
+def truncated_normal(
+    shape: Any,
+    mean: float = 0.0,
+    stddev: float = 1.0,
+    dtype: Any = float32,
+    seed: Any = None,
+    name=None,
+):
+    """Normal draws with those beyond two standard deviations drawn again, as
+    tf.random.truncated_normal (TF's seed rules, see normal).
+
+    Args:
+        shape: a list or tuple of ints, or an int.
+        mean: the mean.
+        stddev: the standard deviation before truncation.
+        dtype: only float32.
+        seed: None or an int op seed (see normal).
+        name: TF's op name; accepted and unused (rustgrad's ops have no names).
+
+    Returns:
+        Tensor: the draws, within mean ± 2·stddev.
+
+    Raises:
+        TypeError: for another dtype.
+    """
+    _check_float(dtype, "truncated_normal")
+    rng = _generator(seed)
+    z = rng.standard_normal(_shape(shape))
+    bad = np.abs(z) > 2
+    while bad.any():
+        z[bad] = rng.standard_normal(int(bad.sum()))
+        bad = np.abs(z) > 2
+    return tensor((float(mean) + float(stddev) * z).astype(np.float32))
+
+
+def shuffle(value: Any, seed: Any = None, name=None):
+    """`value` with its rows (first axis) in a random order, as tf.random.shuffle; the gradient
+    follows the rows.
+
+    Args:
+        value: a Tensor, or anything convert_to_tensor accepts, of rank >= 1.
+        seed: None or an int op seed (see normal).
+        name: TF's op name; accepted and unused (rustgrad's ops have no names).
+
+    Returns:
+        Tensor: the shuffled tensor.
+
+    Raises:
+        ValueError: for a scalar.
+    """
+    from rustgrad.tf_dtypes import convert_to_tensor
+
+    t = convert_to_tensor(value)
+    if t.ndim == 0:
+        raise ValueError("shuffle: value must have at least one axis")
+    return t[_generator(seed).permutation(t.shape[0])]
+
+
+def categorical(logits: Any, num_samples: int, dtype: Any = None, seed: Any = None, name=None):
+    """Class indices drawn from softmax(logits) per row, as tf.random.categorical.
+
+    Args:
+        logits: (batch, classes) unnormalised log-probabilities.
+        num_samples: draws per row.
+        dtype: None, int32 or int64 (whole numbers in float32 storage).
+        seed: None or an int op seed (see normal).
+        name: TF's op name; accepted and unused (rustgrad's ops have no names).
+
+    Returns:
+        Tensor: (batch, num_samples) indices.
+
+    Raises:
+        ValueError: when logits is not 2-d.
+        TypeError: for another dtype.
+    """
+    from rustgrad.tf_dtypes import convert_to_tensor
+
+    if dtype is not None and dtype_name(dtype, "categorical") not in _INTEGER_NAMES:
+        raise TypeError(f"categorical: dtype must be int32 or int64, got {dtype!r}")
+    z = convert_to_tensor(logits).detach().numpy().astype(np.float64)
+    if z.ndim != 2:
+        raise ValueError(f"categorical: logits must be (batch, classes), got shape {z.shape}")
+    p = np.exp(z - z.max(axis=1, keepdims=True))
+    p /= p.sum(axis=1, keepdims=True)
+    rng = _generator(seed)
+    draws = [rng.choice(z.shape[1], size=int(num_samples), p=row) for row in p]
+    return tensor(np.asarray(draws, np.float32).reshape(z.shape[0], int(num_samples)))

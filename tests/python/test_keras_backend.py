@@ -61,3 +61,21 @@ def test_normalize():
     x = np.array([[3.0, 4.0], [0.0, 0.0]])
     np.testing.assert_allclose(keras.utils.normalize(x), [[0.6, 0.8], [0.0, 0.0]])
     np.testing.assert_allclose(keras.utils.normalize(x, axis=0, order=1), [[1.0, 1.0], [0, 0]])
+
+
+def test_the_learning_rate_answers_as_keras_rate_variable_does():
+    # The TF 2 callbacks guide's scheduler: get_value / set_value on optimizer.learning_rate.
+
+    opt = keras.optimizers.Adam(0.01)
+    lr = opt.learning_rate
+    assert lr == 0.01 and isinstance(lr, float) and lr * 2 == 0.02
+    assert float(keras.backend.get_value(opt.lr)) == pytest.approx(0.01)
+    keras.backend.set_value(opt.learning_rate, 0.5)
+    assert opt.learning_rate == 0.5
+    opt.learning_rate.assign(0.25)
+    assert opt.learning_rate == 0.25 and opt.learning_rate.numpy() == np.float32(0.25)
+    with pytest.raises(ValueError):
+        opt.learning_rate.assign(-1.0)
+    sched = keras.optimizers.schedules.ExponentialDecay(0.1, 10, 0.5)
+    with pytest.raises(TypeError, match="schedule"):
+        keras.optimizers.SGD(sched).learning_rate.assign(0.3)

@@ -191,3 +191,30 @@ def test_summary_of_a_graph_has_connected_to():
     assert "['ha[0][0]'," in text and "'b[0][0]']" in text
     assert "Total params: 33" in text  # 3*4+4 + 6*1+1 + 4*2+2
     assert max(len(line) for line in lines) == 98
+
+
+def test_summary_options_of_keras_3():
+    base = keras.Sequential(
+        [keras.Input((4,)), keras.layers.Dense(3, name="d1"), keras.layers.Dense(2, name="d2")],
+        name="base",
+    )
+    base.trainable = False
+    inp = keras.Input((4,))
+    model = keras.Model(inp, keras.layers.Dense(1, name="head")(base(inp)))
+    lines: list = []
+    model.summary(print_fn=lines.append, show_trainable=True, expand_nested=True)
+    rows = {ln.split()[0]: ln for ln in lines[4:] if "(" in ln and not ln.startswith(" |")}
+    assert "Trainable" in lines[2]
+    assert rows["base"].split()[-1] == "N" and rows["head"].split()[-1] == "Y"
+    assert next(ln for ln in lines if "(InputLayer)" in ln).split()[-1] == "-"
+    assert any(ln.startswith(" | d1 (Dense)") for ln in lines)
+    lines.clear()
+    base.summary(print_fn=lines.append, layer_range=("d2", "d2"), positions=[0.5, 0.8, 1.0])
+    assert [ln for ln in lines if "(Dense)" in ln] == [ln for ln in lines if "d2 (Dense)" in ln]
+    assert lines[2].index("Output Shape") == 65 // 2  # the first column ends at half the width
+    with pytest.raises(ValueError, match="layer_range"):
+        base.summary(layer_range=("d2", "nope"))
+    with pytest.raises(ValueError, match="reverse"):
+        base.summary(layer_range=("d2", "d1"))
+    with pytest.raises(ValueError, match="positions"):
+        base.summary(positions=[0.5, 1.0])

@@ -79,3 +79,24 @@ def test_shuffle_and_categorical():
     assert abs((draws[0] == 1).mean() - 0.9) < 0.03 and set(np.unique(draws[1])) == {0}
     with pytest.raises(ValueError, match="batch, classes"):
         R.categorical(np.zeros(3), 1)
+
+
+def test_tf_random_extras_follow_tf_seed_rules():
+    tf.random.set_seed(3)
+    a = tf.random.truncated_normal((20000,), mean=1.0, stddev=0.5)
+    tf.random.set_seed(3)
+    np.testing.assert_array_equal(tf.random.truncated_normal((20000,), 1.0, 0.5).numpy(), a.numpy())
+    v = a.numpy()
+    assert v.min() >= 0.0 and v.max() <= 2.0 and abs(v.std() - 0.5 * 0.8796) < 0.01
+    s1, s2 = tf.random.shuffle(tf.range(50), seed=1), tf.random.shuffle(tf.range(50), seed=1)
+    assert sorted(s1.numpy()) == list(range(50))
+    assert not np.array_equal(s1.numpy(), s2.numpy())  # one op seed steps through a sequence
+    tf.random.set_seed(3)
+    np.testing.assert_array_equal(tf.random.shuffle(tf.range(50), seed=1).numpy(), s1.numpy())
+    logits = np.log(np.array([[0.2, 0.8]], np.float32))
+    draws = tf.random.categorical(logits, 4000, seed=2).numpy()
+    assert draws.shape == (1, 4000) and abs(draws.mean() - 0.8) < 0.03
+    with pytest.raises(ValueError, match="axis"):
+        tf.random.shuffle(tf.constant(1.0))
+    with pytest.raises(TypeError, match="int32"):
+        tf.random.categorical(logits, 1, dtype="float32")

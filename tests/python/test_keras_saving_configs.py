@@ -279,3 +279,28 @@ def test_keras_loss_and_metric_configs_load():
         },
     }
     assert isinstance(keras.saving.deserialize_keras_object(prec), keras.metrics.Precision)
+
+
+def test_keras_config_lets_every_later_load_run_lambda_code(tmp_path, monkeypatch):
+    from rustgrad.keras.saving import serialization
+
+    monkeypatch.setitem(serialization._UNSAFE, "everywhere", False)  # restored after the test
+    inp = keras.Input((3,))
+    m = keras.Model(inp, L.Lambda(lambda t: t + 1.0, name="plus_one")(inp))
+    path = tmp_path / "lam.keras"
+    m.save(path)
+    with pytest.raises(ValueError, match="safe_mode=False"):
+        keras.models.load_model(path)
+    keras.config.enable_unsafe_deserialization()
+    x = np.random.rand(4, 3).astype("f4")
+    np.testing.assert_allclose(keras.models.load_model(path).predict(x, verbose=0), x + 1.0)
+
+
+def test_keras_config_and_top_level_names():
+    assert keras.config.backend() == "rustgrad"
+    assert keras.config.floatx() == keras.backend.floatx() == "float32"
+    assert keras.config.epsilon() == keras.backend.epsilon()
+    assert keras.Layer is L.Layer and keras.Loss is keras.losses.Loss
+    assert keras.Metric is keras.metrics.Metric and keras.Optimizer is keras.optimizers.Optimizer
+    v = keras.Variable(np.ones(2, np.float32))
+    assert v.trainable and v.shape == (2,)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from rustgrad._core import Variable
 from rustgrad.keras import (
     activations,
     backend,
     callbacks,
+    config,
     constraints,
     datasets,
     initializers,
@@ -21,16 +23,25 @@ from rustgrad.keras import (
     saving,
     utils,
 )
-from rustgrad.keras.layers import Input
+from rustgrad.keras.layers import Input, Layer
+from rustgrad.keras.losses import Loss
+from rustgrad.keras.metrics import Metric
 from rustgrad.keras.models import Model, Sequential
+from rustgrad.keras.optimizers import Optimizer
 
 __all__ = [
     "Input",
+    "Layer",
+    "Loss",
+    "Metric",
     "Model",
+    "Optimizer",
     "Sequential",
+    "Variable",
     "activations",
     "backend",
     "callbacks",
+    "config",
     "constraints",
     "datasets",
     "initializers",

@@ -85,29 +85,90 @@ def _shape_text(layer: Any) -> str:
     return str(shape) if shape is not None else "(unbuilt)"
 
 
-def summary(model: Any, line_length: int | None = None, print_fn: Any = None) -> None:
+def _layer_slice(layers: list, layer_range: Any) -> list:
+    """Keras' layer_range: the layers from the first name through the second, inclusive."""
+    if layer_range is None:
+        return layers
+    if not isinstance(layer_range, (list, tuple)) or len(layer_range) != 2:
+        raise ValueError(f"summary: layer_range must be a pair of layer names, got {layer_range!r}")
+    names = [la.name for la in layers]
+    for n in layer_range:
+        if n not in names:
+            raise ValueError(f"summary: layer_range names {n!r}, which is not a layer of the model")
+    lo, hi = names.index(layer_range[0]), names.index(layer_range[1])
+    if lo > hi:
+        raise ValueError(f"summary: layer_range {tuple(layer_range)} is in reverse order")
+    return layers[lo : hi + 1]
+
+
+def _trainable_mark(layer: Any) -> str:
+    if not layer.built or not layer.weights:
+        return "-"
+    return "Y" if layer.trainable else "N"
+
+
+def _columns(width: int, positions: Any, fractions: tuple) -> list[int]:
+    if positions is None:
+        return [int(width * f) for f in fractions]
+    pos = list(positions)
+    if len(pos) != len(fractions) or any(not isinstance(p, (int, float)) for p in pos):
+        raise ValueError(
+            f"summary: positions must give {len(fractions)} numbers, got {positions!r}"
+        )
+    cols = [int(width * p) if p <= 1 else int(p) for p in pos]
+    if cols != sorted(cols):
+        raise ValueError(f"summary: positions must increase, got {positions!r}")
+    return cols
+
+
+def summary(
+    model: Any,
+    line_length: int | None = None,
+    print_fn: Any = None,
+    positions: Any = None,
+    expand_nested: bool = False,
+    show_trainable: bool = False,
+    layer_range: Any = None,
+) -> None:
     print_fn = print_fn or print
     chain = _is_chain(model)
     width = line_length or (65 if chain else 98)
     fractions = (0.45, 0.85, 1.0) if chain else (0.33, 0.55, 0.67, 1.0)
-    cols = [int(width * f) for f in fractions]
+    cols = _columns(width, positions, fractions)
     header = ["Layer (type)", "Output Shape", "Param #"] + ([] if chain else ["Connected to"])
+    if show_trainable:  # Keras' extra column, 11 characters wide
+        cols, width = [*cols, cols[-1] + 11], width + 11
+        header.append("Trainable")
 
     def emit(fields: list[str]) -> None:
         for line in [_cut_row(fields, cols)] if chain else _wrapped_rows(fields, cols):
             print_fn(line)
 
+    def rows(layers: list, depth: int, top: bool) -> None:
+        for i, layer in enumerate(layers):
+            count = str(layer.count_params()) if layer.built else "0 (unbuilt)"
+            name = ("| " * depth) + f"{layer.name} ({type(layer).__name__})"
+            fields = [name, _shape_text(layer), count]
+            if not chain:
+                fields.append(str(_connections(model, layer)) if top else "")
+            if show_trainable:
+                fields.append(_trainable_mark(layer))
+            emit(fields)
+            inner = getattr(layer, "layers", None) if expand_nested else None
+            if inner:
+                rows(
+                    [la for la in inner if not getattr(la, "is_input_layer", False)],
+                    depth + 1,
+                    False,
+                )
+            if top:
+                print_fn("=" * width if i == len(layers) - 1 else " " * width)
+
     print_fn(f'Model: "{model.name}"')
     print_fn("_" * width)
     emit(header)
     print_fn("=" * width)
-    for i, layer in enumerate(model.layers):
-        count = str(layer.count_params()) if layer.built else "0 (unbuilt)"
-        fields = [f"{layer.name} ({type(layer).__name__})", _shape_text(layer), count]
-        if not chain:
-            fields.append(str(_connections(model, layer)))
-        emit(fields)
-        print_fn("=" * width if i == len(model.layers) - 1 else " " * width)
+    rows(_layer_slice(list(model.layers), layer_range), 0, True)
     total = model.count_params()
     frozen = sum(int(w.numpy().size) for w in model.non_trainable_weights)
     print_fn(f"Total params: {total} ({_size(total)})")

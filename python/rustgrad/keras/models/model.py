@@ -488,14 +488,38 @@ class Model(SerializingMixin, OnBatchMixin, StepMixin, Layer):
         return self._engine().forward(x, training=training)
 
     # ---- inspection ------------------------------------------------------------------------
-    def summary(self, line_length: int | None = None, print_fn: Any = None) -> None:
+    def summary(
+        self,
+        line_length: int | None = None,
+        positions: Any = None,
+        print_fn: Any = None,
+        expand_nested: bool = False,
+        show_trainable: bool = False,
+        layer_range: Any = None,
+    ) -> None:
         """Print Keras' table of layers, output shapes and parameter counts.
 
         Args:
             line_length: the table's width in characters (Keras' default when None).
+            positions: where each column ends: fractions of the width, or character counts.
             print_fn: a function called with each line instead of print.
+            expand_nested: also list the layers of nested models, under theirs, marked '| '.
+            show_trainable: add a "Trainable" column: Y, N, or - for a layer without weights.
+            layer_range: (first name, last name): only those layers and the ones between.
+
+        Raises:
+            ValueError: for positions that do not fit the columns or a layer_range naming no
+                layer.
         """
-        _summary.summary(self, line_length=line_length, print_fn=print_fn)
+        _summary.summary(
+            self,
+            line_length=line_length,
+            print_fn=print_fn,
+            positions=positions,
+            expand_nested=expand_nested,
+            show_trainable=show_trainable,
+            layer_range=layer_range,
+        )
 
     def get_layer(self, name: str | None = None, index: int | None = None) -> Layer:
         """One of the model's layers, by index or by name, as keras.Model.get_layer.

@@ -74,3 +74,36 @@ class DecayedRate:
 
     def __repr__(self) -> str:
         return f"DecayedRate({self.base!r}, decay={self.decay})"
+
+
+class LearningRate(float):
+    """`optimizer.learning_rate`: the rate as a float that also answers as Keras' rate Variable
+    does, so that the callbacks of the TF 2 guides run: `.numpy()`, `.assign(v)` (sets the
+    optimizer's rate), `shape` () for `keras.backend.get_value` / `set_value`.
+
+    Args:
+        value: the current rate.
+        optimizer: the optimizer whose rate `assign` sets.
+    """
+
+    shape = ()
+    dtype = "float32"
+
+    def __new__(cls, value: float, optimizer: Any) -> Any:
+        obj = super().__new__(cls, value)
+        obj._optimizer = optimizer
+        return obj
+
+    def numpy(self) -> Any:
+        """The rate as a NumPy float32 scalar."""
+        import numpy as np
+
+        return np.float32(self)
+
+    def assign(self, value: Any) -> None:
+        """Set the optimizer's rate (refused when it follows a schedule, as in Keras).
+
+        Args:
+            value: the new rate, a number >= 0 (or a 0-d array).
+        """
+        self._optimizer.learning_rate = float(value)

@@ -106,8 +106,9 @@ class Optimizer:
 
     @property
     def learning_rate(self) -> float:
-        """The rate for the next step (a schedule is evaluated at the current step)."""
-        return self.lr_at(self.iterations)
+        """The rate for the next step (a schedule is evaluated at the current step): a float that
+        also has `.numpy()` and `.assign(v)`, as Keras' rate Variable (`_checks.LearningRate`)."""
+        return _checks.LearningRate(self.lr_at(self.iterations), self)
 
     @learning_rate.setter
     def learning_rate(self, value: Any) -> None:

@@ -20,8 +20,16 @@ __all__ = ["deserialize_keras_object", "serialize_keras_object"]
 _SAFE = threading.local()  # the safe_mode of the load in progress (Lambda.from_config reads it)
 
 
+_UNSAFE = {"everywhere": False}  # set by keras.config.enable_unsafe_deserialization
+
+
+def allow_unsafe() -> None:
+    """Every load from now on may turn saved lambdas into code (keras.config's switch)."""
+    _UNSAFE["everywhere"] = True
+
+
 def in_safe_mode() -> bool:
-    return getattr(_SAFE, "value", True)
+    return getattr(_SAFE, "value", True) and not _UNSAFE["everywhere"]
 
 
 def _model_keys(obj: Any) -> tuple[str, str | None]:
