@@ -73,6 +73,17 @@ from rustgrad.tf_array_ops import (
     where,
 )
 from rustgrad.tf_clip import clip_by_global_norm, clip_by_norm
+from rustgrad.tf_manip_ops import (
+    argsort,
+    boolean_mask,
+    broadcast_to,
+    pad,
+    sort,
+    split,
+    tile,
+    unique,
+    unstack,
+)
 from rustgrad.tf_module import Module, TensorSpec, name_scope
 
 # TensorFlow's top-level ops. matmul, ones and zeros keep rustgrad's PyTorch-style calls and add
@@ -132,6 +143,9 @@ __all__ = [
     "arange",
     "argmax",
     "argmin",
+    "argsort",
+    "boolean_mask",
+    "broadcast_to",
     "cast",
     "cat",
     "clip",
@@ -188,6 +202,7 @@ __all__ = [
     "one_hot",
     "ones",
     "ones_like",
+    "pad",
     "pow",
     "rand",
     "rand_like",
@@ -208,6 +223,8 @@ __all__ = [
     "sin",
     "size",
     "softmax",
+    "sort",
+    "split",
     "sqrt",
     "square",
     "squeeze",
@@ -218,7 +235,10 @@ __all__ = [
     "sum",
     "tanh",
     "tensor",
+    "tile",
     "transpose",
+    "unique",
+    "unstack",
     "where",
     "zeros",
     "zeros_like",

@@ -8,6 +8,7 @@ from rustgrad import _symbolic
 from rustgrad.linalg import l2_normalize
 from rustgrad.tf_array_ops import round, sign
 from rustgrad.tf_dtypes import cast
+from rustgrad.tf_manip_ops import ceil, floor, top_k
 from rustgrad.tf_ops import (
     _axis,
     add,
@@ -37,10 +38,12 @@ __all__ = [
     "add",
     "argmax",
     "argmin",
+    "ceil",
     "count_nonzero",
     "divide",
     "equal",
     "exp",
+    "floor",
     "greater",
     "greater_equal",
     "l2_normalize",
@@ -74,6 +77,7 @@ __all__ = [
     "squared_difference",
     "subtract",
     "tanh",
+    "top_k",
 ]
 
 

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from rustgrad import _core
 from rustgrad.autograd import no_grad
 
@@ -142,6 +144,107 @@ class GradientTape:
         if mode == UnconnectedGradients.ZERO:
             grads = [_core.zeros(*s.shape) if g is None else g for s, g in zip(flat, grads)]
         return _rebuild(sources, grads)
+
+    def jacobian(
+        self,
+        target: Any,
+        sources: Any,
+        unconnected_gradients: Any = UnconnectedGradients.NONE,
+        parallel_iterations: Any = None,
+        experimental_use_pfor: bool = True,
+    ) -> Any:
+        """d(target[i])/d(source) for every element i: per source a Tensor of shape
+        target.shape + source.shape (None, or zeros with unconnected_gradients="zero", for a
+        source the target does not reach). One backward pass per element of the target.
+
+        Args:
+            target: a Tensor.
+            sources: a Tensor or a structure (list, tuple, dict) of them.
+            unconnected_gradients: "none" or "zero".
+            parallel_iterations: TF's bound on parallel passes; rustgrad runs them one by one.
+            experimental_use_pfor: TF's choice of vectorisation; the passes are the same either way.
+
+        Returns:
+            The jacobians, in the structure of `sources`.
+
+        Raises:
+            RuntimeError: on a second use of a non-persistent tape.
+            TypeError: when the target or a source is not a Tensor.
+        """
+        if not isinstance(target, _core.Tensor):
+            raise TypeError(f"GradientTape.jacobian: target must be a Tensor, got {type(target)}")
+        if self._used and not self.persistent:
+            raise RuntimeError(
+                "A non-persistent GradientTape can only be used to compute one set of gradients "
+                "(or jacobians); use GradientTape(persistent=True)"
+            )
+        flat = _flatten(sources)
+        n = int(target.size)
+        rows: list = [[] for _ in flat]
+        persistent = self.persistent
+        try:
+            self.persistent = True  # the graph is kept for every row but freed by the last
+            for i in range(n):
+                if i == n - 1:
+                    self.persistent, self._used = persistent, False
+                seed = np.zeros(n, np.float32)
+                seed[i] = 1.0
+                grads = self.gradient(
+                    target, flat, _core.tensor(seed.reshape(target.shape)), unconnected_gradients
+                )
+                for r, g in zip(rows, grads):
+                    r.append(g)
+        finally:
+            self.persistent = persistent
+        if n == 0:
+            self._used = True
+        out = []
+        for s, r in zip(flat, rows):
+            if n and all(g is None for g in r):
+                out.append(None)
+                continue
+            parts = [(_core.zeros(*s.shape) if g is None else g).reshape(-1) for g in r]
+            full = _core.stack(parts) if parts else _core.zeros(0, int(s.size))
+            out.append(full.reshape(*target.shape, *s.shape))
+        return _rebuild(sources, out)
+
+    def batch_jacobian(
+        self,
+        target: Any,
+        source: Any,
+        unconnected_gradients: Any = UnconnectedGradients.NONE,
+        parallel_iterations: Any = None,
+        experimental_use_pfor: bool = True,
+    ) -> Any:
+        """Per example b, d(target[b])/d(source[b]): shape (batch,) + target.shape[1:] +
+        source.shape[1:], for targets whose example b depends on source example b only.
+
+        Args:
+            target: a Tensor of shape (batch, ...).
+            source: a Tensor of shape (batch, ...).
+            unconnected_gradients: "none" or "zero".
+            parallel_iterations: TF's bound on parallel passes; rustgrad runs them one by one.
+            experimental_use_pfor: TF's choice of vectorisation; the passes are the same either way.
+
+        Returns:
+            Tensor: the per-example jacobians (None when unconnected and "none").
+
+        Raises:
+            ValueError: when target and source disagree on the batch size or are scalars.
+        """
+        if target.ndim < 1 or source.ndim < 1 or target.shape[0] != source.shape[0]:
+            raise ValueError(
+                f"batch_jacobian: target {tuple(target.shape)} and source {tuple(source.shape)} "
+                "need the same first (batch) axis"
+            )
+        full = self.jacobian(target, source, unconnected_gradients)
+        if full is None:
+            return None
+        b = target.shape[0]
+        t, s = int(np.prod(target.shape[1:])), int(np.prod(source.shape[1:]))
+        flat = full.reshape(b, t, b, s)
+        picked = [flat[i, :, i, :] for i in range(b)]
+        return _core.stack(picked).reshape(b, *target.shape[1:], *source.shape[1:])
 
     @staticmethod
     def _one_target(target: Any, output_gradients: Any) -> Any:

@@ -260,3 +260,39 @@ def test_watch_accessed_variables_false_gives_gradients_only_for_watched_tensors
     gw, gv = tape.gradient(y, [w, v])
     assert gw is None
     np.testing.assert_allclose(gv.numpy(), [2.0])
+
+
+def test_jacobian_and_batch_jacobian_match_the_analytic_derivative():
+    rng = np.random.default_rng(4)
+    xv = rng.normal(size=(3, 2)).astype(np.float32)
+    wv = rng.normal(size=(2, 4)).astype(np.float32)
+    x, w = tf.Variable(xv), tf.Variable(wv)
+    with tf.GradientTape(persistent=True) as tape:
+        y = tf.tanh(x @ w)
+        unrelated = tf.Variable(np.ones(2, np.float32))
+    d = 1 - np.tanh(xv @ wv) ** 2
+    jx, jw, jn = tape.jacobian(y, [x, w, unrelated])
+    want_x = np.zeros((3, 4, 3, 2), np.float32)
+    for b in range(3):
+        want_x[b, :, b, :] = d[b][:, None] * wv.T  # dy[b,j]/dx[b,k] = d[b,j] * w[k,j]
+    np.testing.assert_allclose(jx.numpy(), want_x, rtol=1e-5, atol=1e-6)
+    want_w = np.zeros((3, 4, 2, 4), np.float32)
+    for j in range(4):
+        want_w[:, j, :, j] = d[:, j : j + 1] * xv  # dy[b,j]/dw[k,j] = d[b,j] * x[b,k]
+    np.testing.assert_allclose(jw.numpy(), want_w, rtol=1e-5, atol=1e-6)
+    assert jn is None
+    zeros = tape.jacobian(y, unrelated, unconnected_gradients="zero")
+    assert zeros.shape == (3, 4, 2) and not zeros.numpy().any()
+    batch = tape.batch_jacobian(y, x)
+    np.testing.assert_allclose(batch.numpy(), want_x[np.arange(3), :, np.arange(3), :], rtol=1e-5)
+    with pytest.raises(ValueError, match="batch"):
+        tape.batch_jacobian(y, w)
+
+
+def test_a_non_persistent_tape_gives_one_jacobian():
+    x = tf.Variable(np.array([1.0, 2.0], np.float32))
+    with tf.GradientTape() as tape:
+        y = x * x
+    np.testing.assert_allclose(tape.jacobian(y, x).numpy(), np.diag([2.0, 4.0]))
+    with pytest.raises(RuntimeError, match="persistent"):
+        tape.jacobian(y, x)
