@@ -177,13 +177,18 @@ def truncated_normal(
         TypeError: for another dtype.
     """
     _check_float(dtype, "truncated_normal")
-    rng = _generator(seed)
-    z = rng.standard_normal(_shape(shape))
+    z = _truncated_draws(_generator(seed), _shape(shape))
+    return tensor((float(mean) + float(stddev) * z).astype(np.float32))
+
+
+def _truncated_draws(rng: np.random.Generator, dims: tuple) -> np.ndarray:
+    """Standard normal draws of `dims`, those beyond ±2 drawn again (tf and keras.random's)."""
+    z = rng.standard_normal(dims)
     bad = np.abs(z) > 2
     while bad.any():
         z[bad] = rng.standard_normal(int(bad.sum()))
         bad = np.abs(z) > 2
-    return tensor((float(mean) + float(stddev) * z).astype(np.float32))
+    return z
 
 
 def shuffle(value: Any, seed: Any = None, name=None):
@@ -230,11 +235,15 @@ def categorical(logits: Any, num_samples: int, dtype: Any = None, seed: Any = No
 
     if dtype is not None and dtype_name(dtype, "categorical") not in _INTEGER_NAMES:
         raise TypeError(f"categorical: dtype must be int32 or int64, got {dtype!r}")
-    z = convert_to_tensor(logits).detach().numpy().astype(np.float64)
+    return _categorical_draws(_generator(seed), convert_to_tensor(logits), num_samples)
+
+
+def _categorical_draws(rng: np.random.Generator, logits: Any, num_samples: int) -> Any:
+    """(batch, num_samples) class indices drawn from softmax(logits) per row, as a Tensor."""
+    z = logits.detach().numpy().astype(np.float64)
     if z.ndim != 2:
         raise ValueError(f"categorical: logits must be (batch, classes), got shape {z.shape}")
     p = np.exp(z - z.max(axis=1, keepdims=True))
     p /= p.sum(axis=1, keepdims=True)
-    rng = _generator(seed)
     draws = [rng.choice(z.shape[1], size=int(num_samples), p=row) for row in p]
     return tensor(np.asarray(draws, np.float32).reshape(z.shape[0], int(num_samples)))

@@ -93,3 +93,15 @@ def test_dense_after_conv_acts_per_pixel():
     m = keras.Sequential([keras.Input((4, 4, 3)), keras.layers.Conv2D(2, 3), keras.layers.Dense(5)])
     assert m.output_shape == (None, 2, 2, 5)
     assert m.predict(x).shape == (2, 2, 2, 5)
+
+
+def test_layer_activation_is_a_callable_name():
+    import json
+
+    d = keras.layers.Dense(2, activation="relu")
+    assert d.activation == "relu" and d.activation.__name__ == "relu"
+    np.testing.assert_array_equal(d.activation(np.array([-1.0, 2.0], np.float32)).numpy(), [0, 2])
+    assert json.dumps(d.get_config()["activation"]) == '"relu"'
+    conv = keras.layers.Conv2D(2, 3, activation=keras.activations.sigmoid)
+    assert conv.activation.__name__ == "sigmoid"
+    assert keras.layers.Dense(1).activation.__name__ == "linear"

@@ -39,18 +39,10 @@ class CompiledLoss:
         Raises:
             ValueError: when the model was compiled without a loss.
         """
-        from rustgrad.keras.custom_step import _rows
+        from rustgrad.keras.custom_step import _rows, compiled_total
 
         m = self._model
-        if m._losses is None:
-            raise ValueError("compiled_loss needs a loss: call compile(loss=...) first")
-        ys = y_true if isinstance(y_true, (list, tuple)) else [y_true]
-        ps = y_pred if isinstance(y_pred, (list, tuple)) else [y_pred]
-        total = None
-        for loss, w, t, p in zip(m._losses, m._loss_weights, ys, ps):
-            value = loss(t, p, sample_weight)
-            term = value if w == 1.0 else value * w
-            total = term if total is None else total + term
+        total = compiled_total(m, y_true, y_pred, sample_weight, "compiled_loss")
         for extra in regularization_losses or []:
             total = total + extra
         m._take_losses()  # this call's added losses are the ones passed in, if any

@@ -125,15 +125,7 @@ class StepMixin:
         Raises:
             ValueError: when the model was compiled without a loss.
         """
-        if self._losses is None:
-            raise ValueError("compute_loss needs a loss: call compile(loss=...) first")
-        ys = y if isinstance(y, (list, tuple)) else [y]
-        ps = y_pred if isinstance(y_pred, (list, tuple)) else [y_pred]
-        total = None
-        for loss, w, t, p in zip(self._losses, self._loss_weights, ys, ps):
-            value = loss(t, p, sample_weight)
-            term = value if w == 1.0 else value * w
-            total = term if total is None else total + term
+        total = compiled_total(self, y, y_pred, sample_weight, "compute_loss")
         for extra in self._take_losses():
             total = total + extra
         return total
@@ -156,6 +148,20 @@ class StepMixin:
         for m, out in zip(self.metrics[1:], self._metric_outputs):
             m.update_state(ys[out], ps[out])
         return {m.name: m.result() for m in self.metrics}
+
+
+def compiled_total(model: Any, y: Any, y_pred: Any, sample_weight: Any, op: str) -> Any:
+    """The compiled losses of a batch, weighted over the outputs (compute_loss, compiled_loss)."""
+    if model._losses is None:
+        raise ValueError(f"{op} needs a loss: call compile(loss=...) first")
+    ys = y if isinstance(y, (list, tuple)) else [y]
+    ps = y_pred if isinstance(y_pred, (list, tuple)) else [y_pred]
+    total = None
+    for loss, w, t, p in zip(model._losses, model._loss_weights, ys, ps):
+        value = loss(t, p, sample_weight)
+        term = value if w == 1.0 else value * w
+        total = term if total is None else total + term
+    return total
 
 
 def _compiled_metrics(model: Any) -> list:

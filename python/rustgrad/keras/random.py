@@ -8,7 +8,8 @@ from typing import Any
 
 import numpy as np
 
-from rustgrad._core import Tensor, tensor
+from rustgrad._core import tensor
+from rustgrad.random import _categorical_draws, _truncated_draws
 from rustgrad.tf_dtypes import _INTEGER_NAMES, _shape, convert_to_tensor, dtype_name, float32
 
 __all__ = [
@@ -131,13 +132,7 @@ def truncated_normal(shape: Any, mean=0.0, stddev=1.0, dtype: Any = None, seed: 
         TypeError: for a bad shape, dtype or seed.
     """
     _float(dtype, "truncated_normal")
-    rng = _generator(seed, "truncated_normal")
-    dims = _shape(shape)
-    z = rng.standard_normal(dims)
-    bad = np.abs(z) > 2
-    while bad.any():
-        z[bad] = rng.standard_normal(int(bad.sum()))
-        bad = np.abs(z) > 2
+    z = _truncated_draws(_generator(seed, "truncated_normal"), _shape(shape))
     return tensor((float(mean) + float(stddev) * z).astype(np.float32))
 
 
@@ -238,12 +233,6 @@ def categorical(logits: Any, num_samples: int, dtype: Any = "int32", seed: Any =
     """
     if dtype_name(dtype, "categorical") not in _INTEGER_NAMES:
         raise TypeError(f"categorical: dtype must be an integer dtype, got {dtype!r}")
-    t = logits if isinstance(logits, Tensor) else convert_to_tensor(logits)
-    z = t.detach().numpy().astype(np.float64)
-    if z.ndim != 2:
-        raise ValueError(f"categorical: logits must be (batch, classes), got shape {z.shape}")
-    p = np.exp(z - z.max(axis=1, keepdims=True))
-    p /= p.sum(axis=1, keepdims=True)
-    rng = _generator(seed, "categorical")
-    draws = [rng.choice(z.shape[1], size=int(num_samples), p=row) for row in p]
-    return tensor(np.asarray(draws, np.float32).reshape(z.shape[0], int(num_samples)))
+    return _categorical_draws(
+        _generator(seed, "categorical"), convert_to_tensor(logits), num_samples
+    )

@@ -18,6 +18,28 @@ __all__ = ["ACTIVATIONS", "Activation", "Dense", "Dropout", "Flatten", "resolve_
 from rustgrad.keras.activations import NAMES as ACTIVATIONS
 
 
+class ActivationName(str):
+    """A layer's activation: its name (what configs and the core take) that can also be called on
+    a tensor and has `__name__`, as the function Keras keeps in `layer.activation`."""
+
+    @property
+    def __name__(self) -> str:  # type: ignore[override]
+        return str(self)
+
+    def __call__(self, x: Any) -> Any:
+        """The activation applied to `x` (keras.activations.get(name)(x)).
+
+        Args:
+            x: a Tensor, or anything convert_to_tensor accepts.
+
+        Returns:
+            Tensor: the activated values.
+        """
+        from rustgrad.keras import activations
+
+        return activations.get(str(self))(x)
+
+
 def resolve_activation(activation: Any) -> str:
     """An activation given as None, a name or a function (e.g. rustgrad.relu) -> its name.
 
@@ -31,11 +53,11 @@ def resolve_activation(activation: Any) -> str:
         ValueError: for an unknown activation (the message lists the valid ones).
     """
     if activation is None:
-        return "linear"
+        return ActivationName("linear")
     name = activation if isinstance(activation, str) else getattr(activation, "__name__", None)
     if name not in ACTIVATIONS:
         raise unknown_name("activation", activation, ACTIVATIONS)
-    return name
+    return ActivationName(name)
 
 
 class Dense(Layer):
