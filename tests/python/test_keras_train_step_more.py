@@ -248,3 +248,29 @@ def test_without_sample_weight_data_has_two_elements():
         w, b = sgd(w, b, X[s], Y[s])
     close(model.get_weights()[0], w)
     close(model.get_weights()[1], b)
+
+
+def test_a_dataset_element_reaches_train_step_in_its_own_structure():
+    # Keras passes each element as it is: images alone (a GAN's dataset), (x,), (x, y).
+    seen = []
+
+    class Probe(keras.Model):
+        def train_step(self, data):
+            seen.append(type(data).__name__ if not isinstance(data, tuple) else len(data))
+            return {}
+
+        def test_step(self, data):
+            seen.append(("test", type(data).__name__ if not isinstance(data, tuple) else len(data)))
+            return {}
+
+    inp = keras.Input((4,))
+    m = Probe(inp, keras.layers.Dense(1)(inp))
+    m.compile(optimizer="sgd")
+    x = np.random.rand(8, 4).astype("float32")
+    y = np.random.rand(8, 1).astype("float32")
+    ds = tf.data.Dataset
+    m.fit(ds.from_tensor_slices(x).batch(4), epochs=1, verbose=0)
+    m.fit(ds.from_tensor_slices((x,)).batch(4), epochs=1, verbose=0)
+    m.fit(ds.from_tensor_slices((x, y)).batch(4), epochs=1, verbose=0)
+    m.evaluate(ds.from_tensor_slices(x).batch(4), verbose=0)
+    assert seen == ["Tensor", "Tensor", 1, 1, 2, 2, ("test", "Tensor"), ("test", "Tensor")]

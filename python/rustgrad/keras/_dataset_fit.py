@@ -60,6 +60,11 @@ def _split(element: Any, what: str) -> tuple:
     return element, None, None
 
 
+def _arity(element: Any) -> int:
+    """0 for a bare element (x alone), else its tuple's length."""
+    return len(element) if isinstance(element, tuple) else 0
+
+
 def _arrays(model: Any, element: Any, class_weight: Any, need_y: bool, what: str) -> tuple:
     """An element (or a whole source) as the array loops take it, checked as fit checks arrays."""
     x, y, sw = _split(element, what)
@@ -112,6 +117,7 @@ class TrainFeed:
 
     def __init__(self, model: Any, ds: Dataset, steps_per_epoch: Any, class_weight: Any, custom):
         card, self.ds, self.class_weight = ds._node.card, ds, class_weight
+        self._element_arity = 2  # of the element being trained on (see _local_batches)
         if steps_per_epoch is not None:
             steps_per_epoch = _inputs.positive_int(steps_per_epoch, "steps_per_epoch")
         self.need_y = model._losses is not None and not custom
@@ -143,6 +149,7 @@ class TrainFeed:
             self.xa, self.ya, self.sw = _arrays(
                 model, src._structure, class_weight, self.need_y, "the dataset"
             )
+            self._element_arity = _arity(src._structure)
 
     def begin_epoch(self) -> None:
         """Before each epoch (a PyDataset's on_epoch_begin; nothing for a Dataset)."""
@@ -163,10 +170,12 @@ class TrainFeed:
 
     def _local_batches(self, model: Any) -> Iterator:
         """This epoch's batches as arrays; on several ranks, this rank's slice of each."""
-        batches = (
-            _arrays(model, element, self.class_weight, self.need_y, f"batch {step}")
-            for step, element in enumerate(self._epoch_batches())
-        )
+
+        def arrays(step: int, element: Any) -> tuple:
+            self._element_arity = _arity(element)  # read by `epoch` for the step's data
+            return _arrays(model, element, self.class_weight, self.need_y, f"batch {step}")
+
+        batches = (arrays(step, element) for step, element in enumerate(self._epoch_batches()))
         r = model.__dict__.get("_replicas")
         return batches if r is None else feeds.local_batches(r, model, batches)
 
@@ -186,8 +195,7 @@ class TrainFeed:
             rows = _inputs.rows(xa)
             seen += rows
             if custom:
-                data = (custom_step._tensors(xa), custom_step._tensors(ya))
-                data = data if sw is None else (*data, custom_step._tensors(sw))
+                data = custom_step.step_data(self._element_arity, xa, ya, sw)
                 logs = custom_step.run_train_step(model, data, rows, seen)
             else:
                 loss, batch = core.train_batch(xa, ya, None, sw, lr=opt.lr_at(opt.iterations))
@@ -230,9 +238,9 @@ def evaluate_elements(model: Any, elements: Any, cbs: Any = None, what: str = "e
             cbs.on_test_batch_begin(step)
         xa, ya, sw = _arrays(model, element, None, need_y, f"{what} batch {step}")
         if custom:
-            data = (custom_step._tensors(xa), custom_step._tensors(ya))
-            data = data if sw is None else (*data, custom_step._tensors(sw))
-            logs = custom_step._floats(model.test_step(data))
+            logs = custom_step._floats(
+                model.test_step(custom_step.step_data(_arity(element), xa, ya, sw))
+            )
         else:
             loss, batch = core.eval_batch(xa, ya, sample_weight=sw)
             rows = _inputs.rows(xa)

@@ -272,20 +272,42 @@ def run_train_step(model: Any, data: Any, rows: int, seen: int) -> dict:
     return r.train_step(lambda: _floats(model.train_step(data)), rows, seen)
 
 
+def step_data(arity: int, xa: Any, ya: Any, sw: Any) -> Any:
+    """A batch as an overridden train_step / test_step gets it, in the structure the data came in,
+    as Keras passes it: a dataset's bare element alone (a GAN's dataset of images gives the
+    images), else a tuple of the element's length ((x,) for fit(x) on arrays), with the sample
+    weights a class_weight made added.
+
+    Args:
+        arity: 0 for bare elements, else the length of the tuples the data came in.
+        xa: the batch's inputs; ya: its targets or None; sw: its sample weights or None.
+    """
+    n = 3 if sw is not None else max(arity, 2 if ya is not None else 1)
+    if arity == 0 and n == 1:
+        return _tensors(xa)
+    return tuple(_tensors(a) for a in (xa, ya, sw)[:n])
+
+
 def epoch(
-    model: Any, cbs: Any, xa: Any, ya: Any, sw: Any, order: np.ndarray, bs: int, steps: int
+    model: Any,
+    cbs: Any,
+    xa: Any,
+    ya: Any,
+    sw: Any,
+    order: np.ndarray,
+    bs: int,
+    steps: int,
+    arity: int = 2,
 ) -> dict:
     """One epoch of an overridden train_step, one call per batch of `bs` rows of `order` (this
-    rank's rows on several ranks); its last logs are the epoch's."""
+    rank's rows on several ranks); its last logs are the epoch's. `arity`: see step_data."""
     model.reset_metrics()
     logs: dict = {}
     seen = 0
     for step in range(steps):
         idx = order[step * bs : (step + 1) * bs]
         cbs.on_train_batch_begin(step)
-        data = (_tensors(_batch(xa, idx)), _tensors(_batch(ya, idx)))
-        if sw is not None:
-            data = (*data, _tensors(_batch(sw, idx)))
+        data = step_data(arity, _batch(xa, idx), _batch(ya, idx), _batch(sw, idx))
         seen += len(idx)
         logs = run_train_step(model, data, len(idx), seen)
         cbs.on_train_batch_end(step, logs)

@@ -117,6 +117,8 @@ def fit(
     else:
         xa, ya, sw = (feed.xa, feed.ya, feed.sw) if feed.fast else (None, None, None)
     (xa, ya, sw), val = _validation(model, xa, ya, sw, validation_split, validation_data)
+    # How a custom train_step gets each batch: in the dataset element's structure, else (x, y).
+    arity = feed._element_arity if feed is not None and feed.fast else 2
     # Rows per epoch: the arrays', a fast Dataset's plan's; None when batches come one by one.
     n = _inputs.rows(xa) if feed is None else (feed.rows if feed.fast else None)
     verbose = resolve_verbose(verbose)
@@ -169,7 +171,7 @@ def fit(
                 # On several ranks, each trains on its shard of every global batch.
                 order, rbs = (order, bs) if replicas is None else replicas.shard(order, bs, steps)
                 if custom:
-                    logs = custom_step.epoch(model, cbs, xa, ya, sw, order, rbs, steps)
+                    logs = custom_step.epoch(model, cbs, xa, ya, sw, order, rbs, steps, arity)
                 elif per_batch:
                     logs = _epoch.per_batch(model, cbs, xa, ya, sw, order, rbs, steps)
                 else:
