@@ -1,9 +1,8 @@
 //! conv2d over NHWC inputs with an HWIO kernel (Keras' layouts), strides, dilation, 'valid'/'same'
 //! padding, with bias and ReLU fused into the product's epilogue. im2col + GEMM, a group of samples
 //! at a time on each thread, so the column matrix is still in cache when the GEMM reads it.
-use crate::autograd::Backward;
+use crate::autograd::{is_grad_enabled, Backward};
 use crate::error::{Error, Result};
-use crate::kernels::conv_algorithm::{configured, Conv3x3};
 use crate::kernels::conv_products::{
     add_kernel_grad, col_len, cols_times_kernel, columns, group_size, input_grad,
 };
@@ -12,8 +11,7 @@ use crate::kernels::fresh;
 use crate::kernels::im2col::Geom;
 use crate::kernels::parallel::over_batch;
 use crate::kernels::scratch::with_scratch;
-use crate::kernels::winograd;
-use crate::ops::conv_winograd;
+pub(crate) use crate::ops::conv_choice::{Conv, Engine};
 pub use crate::ops::window::{Padding, Window};
 use crate::tensor::Tensor;
 
@@ -31,9 +29,8 @@ pub(crate) fn sum_parts(parts: Vec<(Vec<f32>, Vec<f32>)>) -> (Option<Vec<f32>>, 
     (dw, db)
 }
 
-/// For each group of samples: col = im2col(x); dZ = g ⊙ [y > 0]; dW += colᵀ·dZ; db += Σ_rows dZ;
-/// dx = col2im(dZ·Wᵀ). dx is skipped when the input needs no gradient (a network's input).
-/// `engine`: the algorithm the forward ran, which the backward follows.
+/// The backward pass of a convolution; `engine`: the algorithm the forward ran, which the
+/// backward follows.
 struct Conv2dBackward {
     g: Geom,
     n: usize,
@@ -42,113 +39,105 @@ struct Conv2dBackward {
     engine: Engine,
 }
 
-/// The algorithms of a convolution.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Engine {
-    /// im2col and a GEMM: any window.
-    Im2col,
-    /// kernels::winograd: 3×3 stride 1, when RUSTGRAD_CONV3X3 asks for it.
-    Winograd,
-}
-
-impl Engine {
-    fn of(g: &Geom, cout: usize) -> Engine {
-        if configured() == Conv3x3::Winograd && winograd::applies(g, cout) {
-            Engine::Winograd
-        } else {
-            Engine::Im2col
-        }
-    }
-}
-
 impl Backward for Conv2dBackward {
     fn name(&self) -> &'static str {
         "conv2d"
     }
     fn backward(&self, grad: &[f32], inputs: &[Tensor], out: &Tensor) -> Vec<Option<Vec<f32>>> {
-        let (g, n, cout, relu) = (self.g, self.n, self.cout, self.relu);
         let (x, w) = (&inputs[0], &inputs[1]);
-        let (need_dx, need_dw) = (x.requires_grad(), w.requires_grad());
-        let need_db = inputs.get(2).is_some_and(|b| b.requires_grad());
-        let (rows, k, in_len) = (g.pixels(), g.k(), g.in_len());
-        let group = group_size(rows);
+        let need_dx = x.requires_grad();
+        let need = [
+            need_dx,
+            w.requires_grad(),
+            inputs.get(2).is_some_and(|b| b.requires_grad()),
+        ];
         let (xd, wd) = (x.data(), w.data());
-        let y = relu.then(|| out.data());
-        if self.engine == Engine::Winograd {
-            let need = [need_dx, need_dw, need_db];
-            let (dx, dw, db) =
-                conv_winograd::backward(grad, &xd, &wd, y.as_deref(), &g, n, cout, need);
-            let mut res = vec![need_dx.then_some(dx), dw];
-            if inputs.len() > 2 {
-                res.push(db);
-            }
-            return res;
-        }
-        let work = 2 * n * rows * k * cout;
-        // SAFETY: with `need_dx` every task writes the dx of each of its samples, group by group
-        // (the groups cover the task's samples); without it dx is empty.
-        let (dx, parts) = unsafe {
-            fresh::new_with(if need_dx { n * in_len } else { 0 }, |dx| {
-                over_batch(n, dx, work, |r, dxs| {
-                    let mut dw = vec![0.0f32; if need_dw { k * cout } else { 0 }];
-                    let mut db = vec![0.0f32; if need_db { cout } else { 0 }];
-                    let span = group.min(r.len()) * rows;
-                    let cols = col_len(&g, group.min(r.len()));
-                    let (lc, ld) = (
-                        if need_dw { cols } else { 0 },
-                        if need_dx { cols } else { 0 },
-                    );
-                    let lz = if relu { span * cout } else { 0 };
-                    with_scratch(lc + ld + lz, |buf| {
-                        let (col, rest) = buf.split_at_mut(lc);
-                        let (dcol, dz) = rest.split_at_mut(ld);
-                        for s0 in r.clone().step_by(group) {
-                            let s1 = (s0 + group).min(r.end);
-                            let m = (s1 - s0) * rows;
-                            let gz = &grad[s0 * rows * cout..s1 * rows * cout];
-                            let dzg: &[f32] = match &y {
-                                Some(y) => {
-                                    let ys = &y[s0 * rows * cout..s1 * rows * cout];
-                                    relu_mask(gz, ys, dz);
-                                    &dz[..m * cout]
-                                }
-                                None => gz,
-                            };
-                            add_bias_grad(dzg, &mut db);
-                            if need_dw {
-                                let xs = &xd[s0 * in_len..s1 * in_len];
-                                add_kernel_grad(columns(xs, &g, col), dzg, &g, cout, &mut dw);
-                            }
-                            if need_dx {
-                                let dxg =
-                                    &mut dxs[(s0 - r.start) * in_len..(s1 - r.start) * in_len];
-                                input_grad(dzg, &wd, &g, cout, dcol, dxg);
-                            }
-                        }
-                    });
-                    (dw, db)
-                })
-            })
+        let y = self.relu.then(|| out.data());
+        let conv = Conv {
+            x: &xd,
+            w: &wd,
+            bias: None,
+            g: &self.g,
+            n: self.n,
+            cout: self.cout,
+            relu: self.relu,
         };
-        let (dw, db) = sum_parts(parts);
-        let mut res = vec![need_dx.then_some(dx), dw.filter(|_| need_dw)];
+        let (dx, dw, db) = self.engine.backward(&conv, grad, y.as_deref(), need);
+        let mut res = vec![need_dx.then_some(dx), dw];
         if inputs.len() > 2 {
-            res.push(db.filter(|_| need_db));
+            res.push(db);
         }
         res
     }
 }
 
+/// (dx, dW, db) of `im2col_forward` for the output gradient `grad`; `y` is the forward's output
+/// when ReLU was fused. For each group of samples: col = im2col(x); dZ = g ⊙ [y > 0];
+/// dW += colᵀ·dZ; db += Σ_rows dZ; dx = col2im(dZ·Wᵀ). Each is computed only when asked for (dx
+/// is not for a network's input).
+pub(crate) fn im2col_backward(
+    c: &Conv,
+    grad: &[f32],
+    y: Option<&[f32]>,
+    need: [bool; 3],
+) -> (Vec<f32>, Option<Vec<f32>>, Option<Vec<f32>>) {
+    let [need_dx, need_dw, need_db] = need;
+    let (g, n, cout) = (*c.g, c.n, c.cout);
+    let (xd, wd) = (c.x, c.w);
+    let (rows, k, in_len) = (g.pixels(), g.k(), g.in_len());
+    let group = group_size(rows);
+    let work = 2 * n * rows * k * cout;
+    // SAFETY: with `need_dx` every task writes the dx of each of its samples, group by group
+    // (the groups cover the task's samples); without it dx is empty.
+    let (dx, parts) = unsafe {
+        fresh::new_with(if need_dx { n * in_len } else { 0 }, |dx| {
+            over_batch(n, dx, work, |r, dxs| {
+                let mut dw = vec![0.0f32; if need_dw { k * cout } else { 0 }];
+                let mut db = vec![0.0f32; if need_db { cout } else { 0 }];
+                let span = group.min(r.len()) * rows;
+                let cols = col_len(&g, group.min(r.len()));
+                let (lc, ld) = (
+                    if need_dw { cols } else { 0 },
+                    if need_dx { cols } else { 0 },
+                );
+                let lz = if y.is_some() { span * cout } else { 0 };
+                with_scratch(lc + ld + lz, |buf| {
+                    let (col, rest) = buf.split_at_mut(lc);
+                    let (dcol, dz) = rest.split_at_mut(ld);
+                    for s0 in r.clone().step_by(group) {
+                        let s1 = (s0 + group).min(r.end);
+                        let m = (s1 - s0) * rows;
+                        let gz = &grad[s0 * rows * cout..s1 * rows * cout];
+                        let dzg: &[f32] = match y {
+                            Some(y) => {
+                                let ys = &y[s0 * rows * cout..s1 * rows * cout];
+                                relu_mask(gz, ys, dz);
+                                &dz[..m * cout]
+                            }
+                            None => gz,
+                        };
+                        add_bias_grad(dzg, &mut db);
+                        if need_dw {
+                            let xs = &xd[s0 * in_len..s1 * in_len];
+                            add_kernel_grad(columns(xs, &g, col), dzg, &g, cout, &mut dw);
+                        }
+                        if need_dx {
+                            let dxg = &mut dxs[(s0 - r.start) * in_len..(s1 - r.start) * in_len];
+                            input_grad(dzg, wd, &g, cout, dcol, dxg);
+                        }
+                    }
+                });
+                (dw, db)
+            })
+        })
+    };
+    let (dw, db) = sum_parts(parts);
+    (dx, dw.filter(|_| need_dw), db.filter(|_| need_db))
+}
+
 /// relu?(conv2d(x, w) + bias) over `n` samples by im2col and a GEMM, a group of samples at a time.
-fn im2col_forward(
-    x: &[f32],
-    w: &[f32],
-    bias: Option<&[f32]>,
-    g: &Geom,
-    n: usize,
-    cout: usize,
-    relu: bool,
-) -> Vec<f32> {
+pub(crate) fn im2col_forward(c: &Conv) -> Vec<f32> {
+    let (x, w, bias, g, n, cout, relu) = (c.x, c.w, c.bias, c.g, c.n, c.cout, c.relu);
     let (rows, k, in_len) = (g.pixels(), g.k(), g.in_len());
     let group = group_size(rows);
     // SAFETY: each task's groups cover its samples, and each group's product writes all of
@@ -200,14 +189,24 @@ impl Tensor {
         let n = xs[0];
         let (xd, wd) = (self.data(), kernel.data());
         let bd = bias.map(|b| b.data());
-        let engine = Engine::of(&g, cout);
-        let y = {
-            let (x, w, b, g) = (&xd[..], &wd[..], bd.as_deref(), &g);
-            match engine {
-                Engine::Im2col => im2col_forward(x, w, b, g, n, cout, relu),
-                Engine::Winograd => conv_winograd::forward(x, w, b, g, n, cout, relu),
-            }
+        let conv = Conv {
+            x: &xd,
+            w: &wd,
+            bias: bd.as_deref(),
+            g: &g,
+            n,
+            cout,
+            relu,
         };
+        // What the backward will be asked for, which the measured choice times with the forward.
+        let recording = is_grad_enabled();
+        let need = [
+            recording && self.requires_grad(),
+            recording && kernel.requires_grad(),
+            recording && bias.is_some_and(|b| b.requires_grad()),
+        ];
+        let engine = Engine::of(&conv, need);
+        let y = engine.forward(&conv);
         drop((xd, wd, bd));
         let shape = vec![n, g.oh, g.ow, cout];
         let bw = Conv2dBackward {

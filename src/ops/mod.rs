@@ -3,6 +3,7 @@ pub mod batchnorm;
 pub mod batchnorm_axis;
 pub mod binary;
 pub mod conv;
+mod conv_choice;
 pub mod conv_transpose;
 mod conv_winograd;
 pub mod depthwise;
